@@ -1,0 +1,66 @@
+"""`tuanbot run | console [--script FILE] | db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.app import bootstrap
+from bot.console import ConsoleChannel, interactive
+from bot.settings import Settings
+from models.db import make_engine
+from models.migrate import upgrade
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tuanbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run every configured channel (console when no token is set)")
+    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--script", type=Path, help="lines of `SENDER[@GROUP]: TEXT` to play")
+    console.add_argument("--as", dest="sender", default="me", help="sender of bare lines")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "db":
+        settings.home.mkdir(parents=True, exist_ok=True)
+        upgrade(make_engine(settings.database_url))
+        print("database is at the latest schema")
+        return 0
+    if args.command == "console":
+        return _console(settings, args.script, args.sender)
+    if args.command in (None, "run"):
+        if settings.telegram_token:
+            from bot.runner import run_telegram
+
+            return run_telegram(settings)
+        print("No platform token set: opening the console on the demo community.", file=sys.stderr)
+        print("Type lines like `alice@demo: /me` (group) or `alice: /help` (private); Ctrl-D quits.",
+              file=sys.stderr)
+        return _console(settings, None, "me")
+    parser.print_help()
+    return 2
+
+
+def _console(settings: Settings, script: Path | None, sender: str) -> int:
+    app = bootstrap(settings)
+    channel = ConsoleChannel(app.deps, default_sender=sender)
+    if script is not None:
+        with script.open(encoding="utf-8") as lines:
+            for printed in channel.run_lines(lines):
+                print(printed, flush=True)
+        return 0
+    interactive(channel)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

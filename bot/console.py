@@ -1,0 +1,91 @@
+"""The console channel: type (or script) lines `SENDER[@GROUP]: TEXT`, read `bot -> ...` lines.
+
+`leader@demo: >alice /grant 100 thanks` means leader, in group demo, replies to alice's message.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
+
+from handlers.context import Deps
+from handlers.dispatch import handle
+from messages.types import Incoming, Reply
+
+CHANNEL = "console"
+_LINE = re.compile(r"^(?P<sender>[^\s@:>]+)(?:@(?P<group>[^\s:]+))?:\s?(?P<text>.*)$", re.S)
+_REPLY_TO = re.compile(r"^>(?P<name>[^\s]+)\s+(?P<text>.*)$", re.S)
+
+
+class ConsoleChannel:
+    """Turns console lines into Incoming messages and replies into `bot -> ...` lines."""
+
+    def __init__(self, deps: Deps, default_sender: str = "me") -> None:
+        self.deps = deps
+        self.default_sender = default_sender
+        self._run = uuid.uuid4().hex[:8]
+        self._count = 0
+
+    def to_incoming(self, line: str) -> Incoming | None:
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.lstrip().startswith("#"):
+            return None
+        match = _LINE.match(line)
+        sender, group, text = (
+            (match["sender"], match["group"], match["text"]) if match
+            else (self.default_sender, None, line)
+        )
+        reply_to = None
+        quoted = _REPLY_TO.match(text)
+        if quoted:
+            reply_to, text = quoted["name"], quoted["text"]
+        self._count += 1
+        return Incoming(
+            channel=CHANNEL, chat=group or sender, sender=sender, text=text,
+            message_id=f"{self._run}-{self._count}", is_group=group is not None,
+            sender_name=sender, handle=sender, reply_to_sender=reply_to,
+            reply_to_name=reply_to or "", reply_to_handle=reply_to,
+        )
+
+    @staticmethod
+    def render(msg: Incoming, reply: Reply) -> list[str]:
+        target = msg.sender if reply.private or not msg.is_group else f"{msg.sender}@{msg.chat}"
+        lines = [f"bot -> {target}: {reply.as_text()}"] if reply.text else []
+        if reply.image:
+            lines.append(f"bot -> {target}: {reply.image}")
+        return lines
+
+    def exchange(self, line: str) -> list[str]:
+        msg = self.to_incoming(line)
+        if msg is None:
+            return []
+        return [out for reply in handle(msg, self.deps) for out in self.render(msg, reply)]
+
+    def run_lines(self, lines: Iterable[str]) -> Iterator[str]:
+        for line in lines:
+            yield from self.exchange(line)
+
+
+def push_line(chat_id: str, is_group: bool, body: dict[str, object]) -> str:
+    """How an outbox push looks on the console."""
+    target = f"@{chat_id}" if is_group else chat_id
+    text = str(body.get("text", "")) or str(body.get("image", ""))
+    return f"bot -> {target}: {text}"
+
+
+def interactive(channel: ConsoleChannel, stdin: TextIO = sys.stdin,
+                out: Callable[[str], None] = print) -> None:
+    """Read lines until EOF; `SENDER[@GROUP]: TEXT`, or bare text as the default sender."""
+    prompt = stdin.isatty()
+    while True:
+        if prompt:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+        line = stdin.readline()
+        if not line:
+            return
+        for printed in channel.exchange(line):
+            out(printed)

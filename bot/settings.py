@@ -1,0 +1,51 @@
+"""Settings from the environment. Read only by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    home: Path
+    default_community: str | None = "demo"
+    seed_demo: bool = True
+    telegram_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_bot_name: str = "tuanbot"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8080
+    log_level: str = "INFO"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.home / "media"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        home = Path(env.get("TUANBOT_HOME", "var")).resolve()
+        default_db = f"sqlite:///{home / 'tuanbot.sqlite3'}"
+        default_community = env.get("TUANBOT_DEFAULT_COMMUNITY", "demo") or None
+        return cls(
+            database_url=env.get("DATABASE_URL") or default_db,
+            home=home,
+            default_community=default_community,
+            seed_demo=env.get("TUANBOT_SEED_DEMO", "1") not in ("0", "false", "no"),
+            telegram_token=env.get("TELEGRAM_TOKEN") or None,
+            telegram_base_url=env.get("TELEGRAM_BASE_URL", cls.telegram_base_url),
+            telegram_base_file_url=env.get("TELEGRAM_BASE_FILE_URL", cls.telegram_base_file_url),
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            telegram_bot_name=env.get("TELEGRAM_BOT_NAME", "tuanbot"),
+            listen_host=env.get("TUANBOT_HOST", "127.0.0.1"),
+            listen_port=int(env.get("TUANBOT_PORT", "8080")),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+        )

@@ -1,0 +1,99 @@
+"""What a handler gets: the message, the member, the community, a session, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from messages.render import Renderer
+from messages.types import Button, Incoming, Reply
+from models.db import SessionFactory
+from models.members import Membership
+from models.programme import Programme
+from models.tables import Community, Member
+
+REFERRAL_LINKS = {
+    "console": "tuanbot://start?ref={code}",
+    "telegram": "https://t.me/{bot}?start=ref_{code}",
+    "line": "https://line.me/R/oaMessage/{bot}/?ref_{code}",
+    "wechat": "weixin://tuanbot/{bot}?ref_{code}",
+}
+
+
+@dataclass
+class Deps:
+    """Everything handlers need from the outside, built once by the composition root."""
+
+    sessions: SessionFactory
+    renderer: Renderer
+    clock: Callable[[], datetime]
+    media_dir: Path
+    default_community: str | None = None
+    bot_names: dict[str, str] = field(default_factory=dict)
+
+    def referral_link(self, channel: str, code: str) -> str:
+        pattern = REFERRAL_LINKS.get(channel, REFERRAL_LINKS["console"])
+        return pattern.format(bot=self.bot_names.get(channel, "tuanbot"), code=code)
+
+
+@dataclass
+class Ctx:
+    msg: Incoming
+    args: str
+    session: Session
+    deps: Deps
+    membership: Membership
+    programme: Programme
+    now: datetime
+    _tz: ZoneInfo | None = None
+
+    @property
+    def community(self) -> Community:
+        return self.membership.community
+
+    @property
+    def member(self) -> Member:
+        return self.membership.member
+
+    @property
+    def locale(self) -> str:
+        return self.member.locale or self.community.default_locale
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    @property
+    def local_now(self) -> datetime:
+        if self._tz is None:
+            self._tz = ZoneInfo(self.community.timezone)
+        return self.now.astimezone(self._tz)
+
+    @property
+    def can_reply_privately(self) -> bool:
+        return self.msg.is_group and self.membership.account.private_chat is not None
+
+    def tier_name(self, key: str | None = None) -> str:
+        return self.programme.tier_name(key or self.member.tier, self.locale)
+
+    def text(self, template: str, **context: Any) -> str:
+        return self.deps.renderer.render(
+            self.locale, template, member=self.member, community=self.community,
+            currency=self.community.currency, tz=self.local_now.tzinfo, **context,
+        )
+
+    def reply(
+        self, template: str, *, private: bool = False, buttons: tuple[Button, ...] = (),
+        image: str | None = None, **context: Any,
+    ) -> Reply:
+        return Reply(self.text(template, **context), buttons=buttons, image=image, private=private)
+
+    def card(self, template: str, **context: Any) -> Reply:
+        """A personal answer: in private when the member has started the bot, else here."""
+        return self.reply(template, private=self.can_reply_privately, **context)

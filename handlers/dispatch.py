@@ -1,0 +1,169 @@
+"""One entry point for every channel: an Incoming in, a list of Replies out.
+
+Each message is one transaction: the inbox record (dedupe), the member, the command's
+writes. A refusal rolls the command back and keeps only the inbox record and the audit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from messages.types import Incoming, Reply
+from models import events, members
+from models.db import UnitOfWork
+from models.errors import DomainError, NotAllowed
+from models.members import Membership
+from models.programme import programme_from
+from models.tables import Community
+
+from handlers import leader, member
+from handlers.context import Ctx, Deps
+from handlers.router import Command, parse
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Ctx], list[Reply]]
+
+COMMANDS: dict[str, Handler] = {
+    "start": member.start,
+    "me": member.me,
+    "points": member.points,
+    "coupons": member.coupon_wallet,
+    "birthday": member.birthday,
+    "claim": member.claim,
+    "invite": member.invite,
+    "checkin": member.checkin,
+    "lang": member.lang,
+    "optout": member.optout,
+    "optin": member.optin,
+    "help": lambda ctx: [ctx.reply("help", staff=_is_staff(ctx))],
+    "grant": leader.grant,
+    "deduct": leader.deduct,
+    "settier": leader.settier,
+    "admin": leader.admin,
+    "config": leader.config,
+    "bind": leader.bind,
+}
+MAX_INBOUND = 4096
+
+
+def _is_staff(ctx: Ctx) -> bool:
+    from models.communities import role_of
+
+    return role_of(ctx.session, ctx.community.id, ctx.member.id) is not None  # type: ignore[arg-type]
+
+
+def handle(msg: Incoming, deps: Deps) -> list[Reply]:
+    """Answer one inbound message. Never raises: errors are logged and answered politely."""
+    command = parse(msg.text[:MAX_INBOUND]) if len(msg.text) <= MAX_INBOUND else None
+    if command is None and (msg.is_group or not msg.text.strip()):
+        return []  # group chatter, or nothing we can read: no reply, no write
+    try:
+        return _run(msg, command, deps)
+    except DomainError as refusal:
+        return _refuse(msg, refusal, deps)
+    except IntegrityError:
+        log.info("concurrent duplicate of %s ignored", msg.event_key)
+        return []
+    except Exception:
+        log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
+        return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
+
+
+def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
+    with UnitOfWork(deps.sessions) as uow:
+        now = deps.clock()
+        if not events.first_delivery(uow.session, msg.channel, msg.event_key, now):
+            return []
+        if command is not None and command.name == "bind" and msg.is_group:
+            bound = _bind_if_unbound(uow.session, msg, command, deps)
+            if bound is not None:
+                uow.commit()
+                return bound
+        ctx = _context(uow.session, msg, command, deps)
+        if ctx is None:
+            uow.commit()
+            return _not_joined(msg, deps)
+        handler = COMMANDS.get(command.name) if command and command.name else None
+        replies = handler(ctx) if handler else [ctx.reply("unknown", word=command.word if command else "")]
+        uow.commit()
+        return replies
+
+
+def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: Deps) -> list[Reply] | None:
+    if members.group_community(session, msg.channel, msg.chat) is not None:
+        return None
+    name, context = leader.bind_unbound(session, msg, command.args)
+    community: Community = context["community"]  # type: ignore[assignment]
+    text = deps.renderer.render(community.default_locale, name, **context)
+    return [Reply(text)]
+
+
+def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
+    """Roll the command back; keep the inbox record (and the member) and answer the refusal."""
+    with UnitOfWork(deps.sessions) as uow:
+        now = deps.clock()
+        if not events.first_delivery(uow.session, msg.channel, msg.event_key, now):
+            return []
+        ctx = _context(uow.session, msg, None, deps)
+        if isinstance(refusal, NotAllowed):
+            from handlers.leader import actor
+            from models.communities import audit
+
+            community_id = ctx.community.id if ctx else None
+            member_id = ctx.member.id if ctx else None
+            audit(uow.session, community_id, actor(msg), str(refusal.params.get("action", "")),
+                  False, msg.text[:200], member_id, now)
+        uow.commit()
+        if ctx is None:
+            locale = _fallback_locale(msg)
+            return [Reply(deps.renderer.render(locale, refusal.key, **refusal.params))]
+        return [ctx.reply(refusal.key, **refusal.params)]
+
+
+def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:
+    community = _community_for(session, msg, command, deps)
+    if community is None:
+        return None
+    now = deps.clock()
+    membership = members.join(
+        session, community, msg.channel, msg.sender, msg.handle or msg.sender_name,
+        msg.sender_name, now,
+    )
+    members.touch(session, membership.account, msg.handle or msg.sender_name, now)
+    if not msg.is_group and membership.account.private_chat != msg.chat:
+        members.mark_private_reachable(session, msg.channel, msg.sender, msg.chat)
+        membership.account.private_chat = msg.chat
+    args = command.args if command else ""
+    return Ctx(msg, args, session, deps, membership, programme_from(community.programme), now)
+
+
+def _community_for(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Community | None:
+    """A group's community; in private: a referral's, the member's latest, or the default."""
+    if msg.is_group:
+        return members.group_community(session, msg.channel, msg.chat)
+    if command and command.name == "start" and command.args.lower().startswith("ref_"):
+        referrer = members.by_referral_code(session, command.args[4:])
+        if referrer is not None:
+            return session.get(Community, referrer.community_id)
+    rows = members.account_rows(session, msg.channel, msg.sender)
+    if rows:
+        return rows[0][2]
+    if deps.default_community:
+        return members.community_by_slug(session, deps.default_community)
+    return None
+
+
+def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:
+    name = "group_not_bound" if msg.is_group else "not_joined"
+    return [Reply(deps.renderer.render(_fallback_locale(msg), name))]
+
+
+def _fallback_locale(msg: Incoming) -> str:
+    from messages.render import locale_from
+
+    return locale_from(msg.language_code) or "zh-Hant"

@@ -1,0 +1,145 @@
+"""Leader commands: only a community's owner and admins; every refusal is audited."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from messages.types import Incoming, Reply
+from models import communities, ledger, members
+from models import tiers as tier_ops
+from models.errors import DomainError, NotAllowed, UnknownMember, Usage
+from models.rules.text import parse_amount
+from models.tables import Member
+
+from handlers.context import Ctx
+
+MAX_POINTS = 1_000_000
+
+
+def actor(msg: Incoming) -> str:
+    return f"{msg.channel}:{msg.sender}"
+
+
+def _staff(ctx: Ctx, action: str, owner_only: bool = False) -> None:
+    communities.require_staff(
+        ctx.session, ctx.community.id, ctx.member, actor(ctx.msg), action,  # type: ignore[arg-type]
+        owner_only=owner_only, detail=ctx.msg.text[:200],
+    )
+
+
+def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]:
+    """The member named by '@name' as first argument, or the author of the replied-to message."""
+    words = ctx.args.split()
+    if words and words[0].startswith("@") and len(words[0]) > 1:
+        found = members.by_handle(ctx.session, ctx.community.id, words[0])  # type: ignore[arg-type]
+        if found is None:
+            raise UnknownMember(name=words[0][:40])
+        return found, words[1:]
+    if ctx.msg.reply_to_sender is not None and ctx.msg.is_group:
+        # Whoever wrote in this community's group is a member, even if they never typed a command.
+        joined = members.join(
+            ctx.session, ctx.community, ctx.msg.channel, ctx.msg.reply_to_sender,
+            ctx.msg.reply_to_handle, ctx.msg.reply_to_name, ctx.now,
+        )
+        return joined.member, words
+    raise Usage(command, **usage)
+
+
+def _adjust(ctx: Ctx, command: str, sign: int) -> list[Reply]:
+    _staff(ctx, command)
+    target, rest = _target(ctx, command, max=MAX_POINTS)
+    amount = parse_amount(rest[0]) if rest else None
+    reason = " ".join(rest[1:]).strip()
+    if amount is None or not 0 < amount <= MAX_POINTS or not reason:
+        raise Usage(command, max=MAX_POINTS)
+    ledger.post(
+        ctx.session, target, sign * amount, command, f"{command}:{ctx.msg.channel}:{ctx.msg.event_key}",
+        ctx.today, reason=reason, expiry_months=ctx.programme.points_expiry_months,
+        actor_id=ctx.member.id,
+    )
+    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), command, True,
+                      f"{target.id} {sign * amount} {reason}", ctx.member.id, ctx.now)
+    return [ctx.reply("points_adjusted", target=target, delta=sign * amount, reason=reason,
+                      balance=target.points_balance)]
+
+
+def grant(ctx: Ctx) -> list[Reply]:
+    return _adjust(ctx, "grant", 1)
+
+
+def deduct(ctx: Ctx) -> list[Reply]:
+    return _adjust(ctx, "deduct", -1)
+
+
+def _tier_key(ctx: Ctx, word: str) -> str | None:
+    wanted = word.strip().lower()
+    for tier in ctx.programme.tiers:
+        names = {tier.key, *(n.lower() for n in ctx.programme.tier_names.get(tier.key, {}).values())}
+        if wanted in names:
+            return tier.key
+    return None
+
+
+def settier(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "settier")
+    names = [ctx.tier_name(t.key) for t in ctx.programme.tiers]
+    target, rest = _target(ctx, "settier", tiers=names)
+    key = _tier_key(ctx, rest[0]) if rest else None
+    reason = " ".join(rest[1:]).strip()
+    if key is None or not reason:
+        raise Usage("settier", tiers=names)
+    before = target.tier
+    tier_ops.change(ctx.session, target, key, reason, ctx.now, actor_id=ctx.member.id)
+    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "settier", True,
+                      f"{target.id} {before}->{key} {reason}", ctx.member.id, ctx.now)
+    return [ctx.reply("tier_set", target=target, before=ctx.tier_name(before),
+                      after=ctx.tier_name(key), reason=reason)]
+
+
+def admin(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "admin", owner_only=True)
+    verb, _, rest = ctx.args.partition(" ")
+    if verb.lower() not in ("add", "remove", "加", "移除", "list", "列表"):
+        raise Usage("admin")
+    if verb.lower() in ("list", "列表"):
+        return [ctx.reply("admin_list", staff=communities.staff(ctx.session, ctx.community.id))]  # type: ignore[arg-type]
+    ctx.args = rest.strip()
+    target, _ = _target(ctx, "admin")
+    adding = verb.lower() in ("add", "加")
+    if target.id == ctx.member.id:
+        raise Usage("admin")
+    communities.set_role(ctx.session, ctx.community.id, target.id, "admin" if adding else None)  # type: ignore[arg-type]
+    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "admin", True,
+                      f"{'add' if adding else 'remove'} {target.id}", ctx.member.id, ctx.now)
+    return [ctx.reply("admin_added" if adding else "admin_removed", target=target)]
+
+
+def config(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "config")
+    p = ctx.programme
+    tiers = [(ctx.tier_name(t.key), t, p.birthday_coupon.get(t.key, 0)) for t in p.tiers]
+    return [ctx.card("config", p=p, tiers=tiers)]
+
+
+def bind_unbound(session: Session, msg: Incoming, slug: str) -> tuple[str, dict[str, object]]:
+    """Bind the group the message came from to the sender's community; (template, context)."""
+    ids = [m.id for _, m, _ in members.account_rows(session, msg.channel, msg.sender)]
+    staff_of = communities.staff_communities(session, ids)  # type: ignore[arg-type]
+    if slug:
+        staff_of = [c for c in staff_of if c.slug == slug.lower()]
+    if len(staff_of) != 1:
+        communities.audit(session, None, actor(msg), "bind", False, f"{msg.chat} {slug}"[:200])
+        if len(staff_of) > 1:
+            raise Usage("bind", choices=[c.slug for c in staff_of])
+        raise NotAllowed(action="bind")
+    community = staff_of[0]
+    communities.bind_group(session, community, msg.channel, msg.chat, msg.sender_name)
+    communities.audit(session, community.id, actor(msg), "bind", True, msg.chat)
+    return "bound", {"community": community}
+
+
+def bind(ctx: Ctx) -> list[Reply]:
+    if not ctx.msg.is_group:
+        raise DomainError("bind_in_group")
+    _staff(ctx, "bind")
+    return [ctx.reply("already_bound")]

@@ -1,0 +1,149 @@
+"""Member commands: the card, points, coupons, birthday, invites, check-in, language, opt-out."""
+
+from __future__ import annotations
+
+from messages.qr import qr_png
+from messages.render import LOCALES, locale_from
+from messages.types import Reply
+from models import coupons, ledger, members
+from models import tiers as tier_ops
+from models.errors import AlreadyClaimed, DomainError, NoBirthday, NotBirthdayMonth, Usage
+from models.rules import birthday as birthday_rules
+from models.rules import points as points_rules
+from models.rules import tiers as tier_rules
+from models.rules.coupons import AMOUNT_OFF
+
+from handlers.context import Ctx
+
+
+def start(ctx: Ctx) -> list[Reply]:
+    referrer = None
+    if ctx.membership.is_new and ctx.args.lower().startswith("ref_"):
+        candidate = members.by_referral_code(ctx.session, ctx.args[4:])
+        if candidate is not None and members.attribute_referral(ctx.session, ctx.membership, candidate):
+            referrer = candidate
+    return [ctx.reply(
+        "welcome", is_new=ctx.membership.is_new, tier=ctx.tier_name(),
+        referrer=referrer.display_name if referrer else None,
+    )]
+
+
+def me(ctx: Ctx) -> list[Reply]:
+    spend, invites = tier_ops.standing(ctx.session, ctx.member, ctx.now)
+    tiers = ctx.programme.tiers
+    current = tier_rules.find(ctx.member.tier, tiers)
+    gap = tier_rules.gap_to_next(ctx.member.tier, spend, invites, tiers)
+    nxt = tier_rules.find(gap.tier, tiers) if gap else None
+    return [ctx.card(
+        "me", tier=ctx.tier_name(), current=current, spend=spend, invites=invites, gap=gap,
+        next=nxt, next_name=ctx.tier_name(gap.tier) if gap else None,
+        balance=ctx.member.points_balance,
+    )]
+
+
+def points(ctx: Ctx) -> list[Reply]:
+    entries = ledger.recent(ctx.session, ctx.member.id, 10)  # type: ignore[arg-type]
+    lots = ledger.lots(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+    expiring = points_rules.expiring_within(lots, ctx.today, 30)
+    return [ctx.card(
+        "points", balance=ctx.member.points_balance, entries=entries, expiring=expiring,
+    )]
+
+
+def coupon_wallet(ctx: Ctx) -> list[Reply]:
+    held = coupons.wallet(ctx.session, ctx.member.id, ctx.now)  # type: ignore[arg-type]
+    return [ctx.card("coupons", coupons=held)]
+
+
+def birthday(ctx: Ctx) -> list[Reply]:
+    if not ctx.args:
+        if ctx.member.birthday_month:
+            return [ctx.card("birthday_is", month=ctx.member.birthday_month,
+                             day=ctx.member.birthday_day)]
+        raise Usage("birthday")
+    try:
+        month, day = birthday_rules.parse_birthday(ctx.args)
+    except birthday_rules.InvalidBirthday:
+        raise Usage("birthday", invalid=ctx.args[:20]) from None
+    if ctx.member.birthday_month is not None:
+        if (ctx.member.birthday_month, ctx.member.birthday_day) == (month, day):
+            return [ctx.card("birthday_set", month=month, day=day)]
+        raise DomainError("birthday_locked", month=ctx.member.birthday_month,
+                          day=ctx.member.birthday_day)
+    ctx.member.birthday_month, ctx.member.birthday_day = month, day
+    ctx.session.add(ctx.member)
+    return [ctx.card("birthday_set", month=month, day=day)]
+
+
+def claim(ctx: Ctx) -> list[Reply]:
+    member = ctx.member
+    if member.birthday_month is None:
+        raise NoBirthday()
+    if not birthday_rules.can_claim(member.birthday_month, ctx.today):
+        raise NotBirthdayMonth(month=member.birthday_month)
+    value = ctx.programme.birthday_coupon.get(member.tier, 0)
+    tmpl = coupons.template(
+        ctx.session, ctx.community.id, f"birthday_{member.tier}",  # type: ignore[arg-type]
+        name=ctx.text("birthday_coupon_name", tier=ctx.tier_name()), kind=AMOUNT_OFF,
+        value=value, valid_days=ctx.programme.birthday_coupon_valid_days,
+    )
+    key = birthday_rules.coupon_key(member.id, ctx.today.year)  # type: ignore[arg-type]
+    coupon = coupons.issue(ctx.session, member, tmpl, ctx.now, issue_key=key)
+    if coupon is None:
+        raise AlreadyClaimed(year=ctx.today.year)
+    until = coupon.valid_until.astimezone(ctx.local_now.tzinfo).date()
+    return [ctx.card("claimed", coupon=coupon, value=value, until=until, tier=ctx.tier_name())]
+
+
+def invite(ctx: Ctx) -> list[Reply]:
+    link = ctx.deps.referral_link(ctx.msg.channel, ctx.member.referral_code)
+    image = qr_png(link, ctx.deps.media_dir / "qr")
+    people = members.invited(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+    bought = sum(1 for p in people if p.first_purchase_at is not None)
+    text = ctx.text("invite", link=link, code=ctx.member.referral_code, people=people,
+                    bought=bought)
+    return [Reply(text, image=str(image), private=ctx.can_reply_privately)]
+
+
+def checkin(ctx: Ctx) -> list[Reply]:
+    member, programme = ctx.member, ctx.programme
+    streak = points_rules.next_streak(member.last_checkin_on, member.checkin_streak, ctx.today)
+    if streak is None:
+        return [ctx.reply("checkin_already", streak=member.checkin_streak,
+                          balance=member.points_balance)]
+    earned = points_rules.checkin_points(
+        streak, programme.checkin_base, programme.checkin_bonus_every, programme.checkin_bonus
+    )
+    ledger.post(
+        ctx.session, member, earned, "checkin", f"checkin:{member.id}:{ctx.today.isoformat()}",
+        ctx.today, reason="checkin", expiry_months=programme.points_expiry_months,
+    )
+    member.last_checkin_on, member.checkin_streak = ctx.today, streak
+    ctx.session.add(member)
+    every = programme.checkin_bonus_every
+    to_bonus = every - (streak % every) if every else None
+    return [ctx.reply("checkin_ok", points=earned, streak=streak, balance=member.points_balance,
+                      to_bonus=to_bonus, bonus=programme.checkin_bonus)]
+
+
+def lang(ctx: Ctx) -> list[Reply]:
+    chosen = locale_from(ctx.args)
+    if chosen is None:
+        raise Usage("lang", locales=LOCALES)
+    ctx.member.locale = chosen
+    ctx.session.add(ctx.member)
+    return [ctx.reply("lang_set")]
+
+
+def optout(ctx: Ctx) -> list[Reply]:
+    ctx.member.opted_out = True
+    ctx.session.add(ctx.member)
+    return [ctx.card("optout")]
+
+
+def optin(ctx: Ctx) -> list[Reply]:
+    ctx.member.opted_out = False
+    ctx.session.add(ctx.member)
+    return [ctx.card("optin")]
+
+

@@ -1,0 +1,55 @@
+"""Jinja2 templates per locale. Render, then send: this module only renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from messages.money import format_money
+
+LOCALES = ("zh-Hant", "zh-Hans", "en")
+TEMPLATES = Path(__file__).parent / "templates"
+
+_LOCALE_ALIASES = {
+    "zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "tw": "zh-Hant",
+    "繁體": "zh-Hant", "繁体": "zh-Hant", "繁": "zh-Hant", "正體": "zh-Hant", "中文": "zh-Hant",
+    "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "cn": "zh-Hans", "zh": "zh-Hans",
+    "简体": "zh-Hans", "簡體": "zh-Hans", "简": "zh-Hans", "簡": "zh-Hans",
+    "en": "en", "en-us": "en", "en-gb": "en", "english": "en", "英文": "en", "英語": "en",
+}
+
+
+def locale_from(text: str | None) -> str | None:
+    """'繁體', 'zh-TW', 'English' → a supported locale, or None."""
+    if not text:
+        return None
+    return _LOCALE_ALIASES.get(text.strip().lower())
+
+
+class Renderer:
+    def __init__(self, root: Path = TEMPLATES) -> None:
+        self._envs = {locale: self._env(root / locale) for locale in LOCALES}
+
+    @staticmethod
+    def _env(folder: Path) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(folder),
+            undefined=StrictUndefined,
+            autoescape=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        env.filters["money"] = format_money
+        env.filters["mult"] = lambda pct: f"{pct / 100:g}"
+        env.filters["day"] = lambda moment, tz: moment.astimezone(tz).strftime("%Y-%m-%d")
+        return env
+
+    def render(self, locale: str, template: str, **context: Any) -> str:
+        env = self._envs.get(locale) or self._envs["en"]
+        return env.get_template(f"{template}.j2").render(**context).strip()
+
+    def names(self, locale: str) -> list[str]:
+        return sorted(n[:-3] for n in self._envs[locale].list_templates() if n.endswith(".j2"))

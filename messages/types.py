@@ -1,0 +1,71 @@
+"""Channel-neutral messages: what comes in, what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One inbound message, normalised by an adapter. Ids are strings from the start."""
+
+    channel: str
+    chat: str
+    sender: str
+    text: str
+    message_id: str
+    is_group: bool = False
+    sender_name: str = ""
+    handle: str | None = None
+    reply_to_sender: str | None = None
+    reply_to_name: str = ""
+    reply_to_handle: str | None = None
+    payload: str | None = None
+    language_code: str | None = None
+    event_key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.event_key:
+            object.__setattr__(self, "event_key", f"{self.chat}:{self.message_id}")
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Text, optionally with buttons (numbered text where a channel has none) or an image.
+
+    `private` sends it to the sender's private chat instead of the chat it came from.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    image: str | None = None
+    private: bool = False
+    card: dict[str, object] = field(default_factory=dict)
+
+    def as_text(self) -> str:
+        """The message for a channel with no buttons: choices become numbered lines."""
+        if not self.buttons:
+            return self.text
+        lines = [self.text] + [f"{i}. {b.label}" for i, b in enumerate(self.buttons, 1)]
+        return "\n".join(lines)
+
+
+def to_body(reply: Reply) -> dict[str, object]:
+    """A reply as plain JSON for the outbox."""
+    return {
+        "text": reply.text,
+        "image": reply.image,
+        "buttons": [[b.label, b.data] for b in reply.buttons],
+    }
+
+
+def from_body(body: dict[str, object]) -> Reply:
+    buttons = tuple(Button(str(label), str(data)) for label, data in body.get("buttons") or [])  # type: ignore[attr-defined]
+    image = body.get("image")
+    return Reply(str(body.get("text") or ""), buttons=buttons, image=str(image) if image else None)

@@ -1,0 +1,108 @@
+"""Communities, their groups, their staff (owner, admins) and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from models.errors import NotAllowed
+from models.tables import AuditLog, ChatGroup, Community, Member, Role
+
+OWNER = "owner"
+ADMIN = "admin"
+
+
+def role_of(session: Session, community_id: int, member_id: int) -> str | None:
+    return session.execute(
+        select(Role.role).where(Role.community_id == community_id, Role.member_id == member_id)
+    ).scalar_one_or_none()
+
+
+def audit(
+    session: Session, community_id: int | None, actor: str, action: str, allowed: bool,
+    detail: str = "", actor_member_id: int | None = None, at: datetime | None = None,
+) -> None:
+    entry = AuditLog(
+        community_id=community_id, actor=actor[:96], action=action[:32], allowed=allowed,
+        detail=detail[:500], actor_member_id=actor_member_id,
+    )
+    if at is not None:
+        entry.at = at
+    session.add(entry)
+
+
+def require_staff(
+    session: Session, community_id: int, member: Member, actor: str, action: str,
+    *, owner_only: bool = False, detail: str = "",
+) -> str:
+    """The actor's role, or NotAllowed — the refusal is written to the audit log either way."""
+    role = role_of(session, community_id, member.id)  # type: ignore[arg-type]
+    allowed = role == OWNER or (role == ADMIN and not owner_only)
+    if not allowed:
+        audit(session, community_id, actor, action, False, detail, member.id)
+        raise NotAllowed(action=action)
+    return role  # type: ignore[return-value]
+
+
+def set_role(session: Session, community_id: int, member_id: int, role: str | None) -> None:
+    """Give a role, or take it away (None). The owner's role is never taken this way."""
+    current = role_of(session, community_id, member_id)
+    if current == OWNER:
+        return
+    session.execute(
+        delete(Role).where(Role.community_id == community_id, Role.member_id == member_id)
+    )
+    if role is not None:
+        session.add(Role(community_id=community_id, member_id=member_id, role=role))
+    session.flush()
+
+
+def staff_communities(session: Session, member_ids: list[int]) -> list[Community]:
+    return list(
+        session.execute(
+            select(Community)
+            .join(Role, Role.community_id == Community.id)
+            .where(Role.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            .distinct()
+        ).scalars()
+    )
+
+
+def bind_group(
+    session: Session, community: Community, channel: str, chat: str, title: str
+) -> bool:
+    """Bind a chat group to the community; False when it is already bound (to any)."""
+    found = session.execute(
+        select(ChatGroup).where(ChatGroup.channel == channel, ChatGroup.external_id == chat)
+    ).scalar_one_or_none()
+    if found is not None:
+        return False
+    session.add(ChatGroup(
+        community_id=community.id, channel=channel, external_id=chat, title=title[:128],  # type: ignore[arg-type]
+    ))
+    session.flush()
+    return True
+
+
+def create(
+    session: Session, slug: str, name: str, *, timezone: str = "Asia/Taipei",
+    currency: str = "TWD", default_locale: str = "zh-Hant",
+) -> Community:
+    community = Community(
+        slug=slug, name=name, timezone=timezone, currency=currency, default_locale=default_locale,
+    )
+    session.add(community)
+    session.flush()
+    return community
+
+
+def staff(session: Session, community_id: int) -> list[tuple[Member, str]]:
+    rows = session.execute(
+        select(Member, Role.role)
+        .join(Role, Role.member_id == Member.id)
+        .where(Role.community_id == community_id)
+        .order_by(Role.role.desc(), Member.id)  # type: ignore[attr-defined]
+    ).all()
+    return [(m, r) for m, r in rows]

@@ -1,0 +1,100 @@
+"""Coupon templates, issued coupons, the wallet; a coupon is redeemed at most once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from models.rules import coupons as rules
+from models.tables import Coupon, CouponTemplate, Member
+
+
+def template(
+    session: Session, community_id: int, key: str, *, name: str, kind: str, value: int,
+    valid_days: int = 30, per_member_limit: int | None = None, min_spend: int = 0,
+) -> CouponTemplate:
+    """The community's template with this key, created with these terms if it is missing."""
+    found = session.execute(
+        select(CouponTemplate).where(
+            CouponTemplate.community_id == community_id, CouponTemplate.key == key
+        )
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    created = CouponTemplate(
+        community_id=community_id, key=key, name=name, kind=kind, value=value,
+        valid_days=valid_days, per_member_limit=per_member_limit, min_spend=min_spend,
+    )
+    session.add(created)
+    session.flush()
+    return created
+
+
+def issue(
+    session: Session, member: Member, tmpl: CouponTemplate, now: datetime,
+    issue_key: str | None = None,
+) -> Coupon | None:
+    """Issue one coupon; None when the issue key was used before or the member's limit is hit."""
+    if issue_key is not None:
+        seen = session.execute(select(Coupon.id).where(Coupon.issue_key == issue_key)).first()
+        if seen:
+            return None
+    held = session.execute(
+        select(func.count(Coupon.id)).where(
+            Coupon.member_id == member.id, Coupon.template_id == tmpl.id
+        )
+    ).scalar_one()
+    if not rules.within_limit(int(held), tmpl.per_member_limit):
+        return None
+    coupon = Coupon(
+        template_id=tmpl.id,  # type: ignore[arg-type]
+        member_id=member.id,  # type: ignore[arg-type]
+        code=_unused_code(session),
+        issue_key=issue_key,
+        issued_at=now,
+        valid_from=now,
+        valid_until=now + timedelta(days=tmpl.valid_days),
+    )
+    session.add(coupon)
+    session.flush()
+    return coupon
+
+
+def _unused_code(session: Session) -> str:
+    while True:
+        code = rules.new_code()
+        if session.execute(select(Coupon.id).where(Coupon.code == code)).first() is None:
+            return code
+
+
+def wallet(session: Session, member_id: int, now: datetime) -> list[tuple[Coupon, CouponTemplate]]:
+    """Coupons the member can still use, soonest to expire first."""
+    rows = session.execute(
+        select(Coupon, CouponTemplate)
+        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .where(
+            Coupon.member_id == member_id,
+            Coupon.redeemed_at.is_(None),  # type: ignore[union-attr]
+            Coupon.valid_until > now,
+        )
+        .order_by(Coupon.valid_until)
+    ).all()
+    return [(c, t) for c, t in rows]
+
+
+def redeem(session: Session, coupon_id: int, now: datetime) -> bool:
+    """Mark a coupon used; False if it was already used or is outside its window."""
+    done = session.execute(
+        update(Coupon)
+        .where(
+            Coupon.id == coupon_id,
+            Coupon.redeemed_at.is_(None),  # type: ignore[union-attr]
+            Coupon.valid_from <= now,
+            Coupon.valid_until > now,
+        )
+        .values(redeemed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,136 @@
+"""Inbound dedupe (the inbox) and outbound pushes (the outbox) with the send log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlmodel import Session
+
+from models.tables import InboundEvent, OutboxMessage, SendLog
+
+
+def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
+    """Record an inbound event; False when it was seen before (a redelivery)."""
+    seen = session.execute(
+        select(InboundEvent.id).where(
+            InboundEvent.channel == channel, InboundEvent.event_key == event_key
+        )
+    ).first()
+    if seen:
+        return False
+    session.add(InboundEvent(channel=channel, event_key=event_key[:128], received_at=now))
+    session.flush()
+    return True
+
+
+def enqueue(
+    session: Session, channel: str, chat_id: str, body: dict[str, Any], now: datetime, *,
+    is_group: bool = False, community_id: int | None = None, dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue one push; a dedupe key already queued changes nothing."""
+    if dedupe_key is not None:
+        seen = session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+        ).first()
+        if seen:
+            return None
+    message = OutboxMessage(
+        community_id=community_id, channel=channel, chat_id=chat_id, is_group=is_group,
+        body=body, dedupe_key=dedupe_key, created_at=now, not_before=not_before or now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(
+    session: Session, channel: str, now: datetime, limit: int, lease: timedelta
+) -> list[OutboxMessage]:
+    """Take due messages for a while; a crashed worker's lease runs out and they come back."""
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.status == "pending",
+            OutboxMessage.not_before <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),  # type: ignore[union-attr]
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.execute(query).scalars())
+    for row in rows:
+        row.claimed_until = now + lease
+        session.add(row)
+    session.flush()
+    return rows
+
+
+def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> None:
+    message.status = "sent"
+    message.sent_at = now
+    message.attempts += 1
+    message.claimed_until = None
+    session.add(message)
+    log_send(session, message.channel, message.chat_id, message.is_group, now)
+
+
+def postpone(session: Session, message: OutboxMessage, until: datetime, error: str = "",
+             count_attempt: bool = False, max_attempts: int = 8) -> None:
+    message.not_before = until
+    message.claimed_until = None
+    message.last_error = error[:500]
+    if count_attempt:
+        message.attempts += 1
+        if message.attempts >= max_attempts:
+            message.status = "failed"
+    session.add(message)
+
+
+def fail(session: Session, message: OutboxMessage, error: str) -> None:
+    message.status = "failed"
+    message.attempts += 1
+    message.claimed_until = None
+    message.last_error = error[:500]
+    session.add(message)
+
+
+def log_send(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime) -> None:
+    session.add(SendLog(channel=channel, chat_id=chat_id, is_group=is_group, sent_at=now))
+
+
+def recent_sends(
+    session: Session, channel: str, now: datetime, chat_id: str | None = None,
+    window: timedelta = timedelta(seconds=1),
+) -> list[datetime]:
+    """Send times within the window, oldest first (for one chat, or the whole bot)."""
+    query = select(SendLog.sent_at).where(SendLog.channel == channel, SendLog.sent_at > now - window)
+    if chat_id is not None:
+        query = query.where(SendLog.chat_id == chat_id)
+    return list(session.execute(query.order_by(SendLog.sent_at)).scalars())
+
+
+def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:
+    session.execute(delete(SendLog).where(SendLog.sent_at < now - keep))
+
+
+def pending_count(session: Session, channel: str | None = None) -> int:
+    from sqlalchemy import func
+
+    query = select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "pending")
+    if channel is not None:
+        query = query.where(OutboxMessage.channel == channel)
+    return int(session.execute(query).scalar_one())
+
+
+def release(session: Session, message_ids: list[int]) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(message_ids))  # type: ignore[union-attr]
+        .values(claimed_until=None)
+    )

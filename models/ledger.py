@@ -1,0 +1,94 @@
+"""The points ledger: append-only entries; the cached balance moves in the same statement."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from models.errors import InsufficientPoints
+from models.rules.points import Entry, Lot, expiry_date, open_lots
+from models.tables import Member, PointsEntry
+
+EARN_KINDS = ("purchase", "checkin", "referral", "grant", "refund")
+
+
+def post(
+    session: Session,
+    member: Member,
+    delta: int,
+    kind: str,
+    idem_key: str,
+    today: date,
+    *,
+    reason: str = "",
+    expiry_months: int | None = 12,
+    actor_id: int | None = None,
+) -> PointsEntry | None:
+    """Append one entry. A key seen before changes nothing and returns None.
+
+    Earnings expire at the end of the 12th month after `today` (None: never). A debit
+    that would take the balance below zero raises InsufficientPoints and writes nothing.
+    """
+    if delta == 0:
+        return None
+    seen = session.execute(select(PointsEntry.id).where(PointsEntry.idem_key == idem_key)).first()
+    if seen:
+        return None
+    moved = session.execute(
+        update(Member)
+        .where(Member.id == member.id, Member.points_balance + delta >= 0)
+        .values(points_balance=Member.points_balance + delta)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientPoints(balance=member.points_balance, needed=-delta)
+    expires_on = None
+    if delta > 0 and expiry_months is not None:
+        expires_on = expiry_date(today, expiry_months)
+    entry = PointsEntry(
+        member_id=member.id,  # type: ignore[arg-type]
+        delta=delta,
+        kind=kind,
+        reason=reason[:200],
+        expires_on=expires_on,
+        idem_key=idem_key[:128],
+        actor_member_id=actor_id,
+    )
+    session.add(entry)
+    session.flush()
+    session.refresh(member, ["points_balance"])
+    return entry
+
+
+def recent(session: Session, member_id: int, limit: int = 10) -> list[PointsEntry]:
+    return list(
+        session.execute(
+            select(PointsEntry)
+            .where(PointsEntry.member_id == member_id)
+            .order_by(PointsEntry.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def lots(session: Session, member_id: int) -> list[Lot]:
+    rows = session.execute(
+        select(PointsEntry.delta, PointsEntry.expires_on)
+        .where(PointsEntry.member_id == member_id)
+        .order_by(PointsEntry.id)
+    ).all()
+    return open_lots(Entry(delta, expires_on) for delta, expires_on in rows)
+
+
+def ledger_sum(session: Session, member_id: int) -> int:
+    from sqlalchemy import func
+
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.member_id == member_id
+            )
+        ).scalar_one()
+    )

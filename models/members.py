@@ -1,0 +1,230 @@
+"""Members and their platform accounts: joining, finding, referral attribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from models.rules import coupons as coupon_rules
+from models.rules.referral import can_attribute
+from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEntry
+
+
+@dataclass
+class Membership:
+    community: Community
+    member: Member
+    account: ChannelAccount
+    is_new: bool
+
+
+def group_community(session: Session, channel: str, chat: str) -> Community | None:
+    row = session.execute(
+        select(Community)
+        .join(ChatGroup, ChatGroup.community_id == Community.id)
+        .where(ChatGroup.channel == channel, ChatGroup.external_id == chat)
+    ).first()
+    return row[0] if row else None
+
+
+def community_by_slug(session: Session, slug: str) -> Community | None:
+    return session.execute(select(Community).where(Community.slug == slug)).scalar_one_or_none()
+
+
+def account_rows(session: Session, channel: str, external_id: str) -> list[tuple[ChannelAccount, Member, Community]]:
+    """Every community this platform identity belongs to, most recently active first."""
+    rows = session.execute(
+        select(ChannelAccount, Member, Community)
+        .join(Member, Member.id == ChannelAccount.member_id)
+        .join(Community, Community.id == ChannelAccount.community_id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
+    ).all()
+    return [(a, m, c) for a, m, c in rows]
+
+
+def find_membership(
+    session: Session, community: Community, channel: str, external_id: str
+) -> Membership | None:
+    row = session.execute(
+        select(ChannelAccount, Member)
+        .join(Member, Member.id == ChannelAccount.member_id)
+        .where(
+            ChannelAccount.channel == channel,
+            ChannelAccount.external_id == external_id,
+            ChannelAccount.community_id == community.id,
+        )
+    ).first()
+    if row is None:
+        return None
+    return Membership(community, row[1], row[0], False)
+
+
+def join(
+    session: Session,
+    community: Community,
+    channel: str,
+    external_id: str,
+    handle: str | None,
+    display_name: str,
+    now: datetime,
+) -> Membership:
+    """The member behind this identity in this community, created on first contact."""
+    found = find_membership(session, community, channel, external_id)
+    if found is not None:
+        return found
+    member = Member(
+        community_id=community.id,  # type: ignore[arg-type]
+        display_name=display_name[:64],
+        referral_code=_unused_code(session),
+        joined_at=now,
+    )
+    session.add(member)
+    session.flush()
+    account = ChannelAccount(
+        member_id=member.id,  # type: ignore[arg-type]
+        community_id=community.id,  # type: ignore[arg-type]
+        channel=channel,
+        external_id=external_id,
+        handle=_handle(handle),
+        last_seen_at=now,
+    )
+    session.add(account)
+    session.flush()
+    return Membership(community, member, account, True)
+
+
+def _handle(handle: str | None) -> str | None:
+    return handle.lstrip("@").lower()[:64] if handle else None
+
+
+def _unused_code(session: Session) -> str:
+    while True:
+        code = coupon_rules.new_code(8)
+        if session.execute(select(Member.id).where(Member.referral_code == code)).first() is None:
+            return code
+
+
+def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
+    """Keep the handle fresh; note activity at most once a minute to spare the database."""
+    new_handle = _handle(handle)
+    if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > 60:
+        account.handle = new_handle
+        account.last_seen_at = now
+        session.add(account)
+
+
+def mark_private_reachable(session: Session, channel: str, external_id: str, chat: str) -> None:
+    """The person opened a private chat with the bot: every community may now push to it."""
+    session.execute(
+        update(ChannelAccount)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .values(private_chat=chat)
+    )
+
+
+def by_handle(session: Session, community_id: int, handle: str) -> Member | None:
+    rows = session.execute(
+        select(Member)
+        .join(ChannelAccount, ChannelAccount.member_id == Member.id)
+        .where(ChannelAccount.community_id == community_id, ChannelAccount.handle == _handle(handle))
+        .limit(2)
+    ).all()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def by_account(
+    session: Session, community_id: int, channel: str, external_id: str
+) -> Member | None:
+    return session.execute(
+        select(Member)
+        .join(ChannelAccount, ChannelAccount.member_id == Member.id)
+        .where(
+            ChannelAccount.community_id == community_id,
+            ChannelAccount.channel == channel,
+            ChannelAccount.external_id == external_id,
+        )
+    ).scalar_one_or_none()
+
+
+def by_referral_code(session: Session, code: str) -> Member | None:
+    return session.execute(
+        select(Member).where(Member.referral_code == code.upper()[:16])
+    ).scalar_one_or_none()
+
+
+def referrer_chain(session: Session, member: Member, limit: int = 50) -> list[int]:
+    """The member's referrer, their referrer, and so on (bounded)."""
+    chain: list[int] = []
+    current = member.referred_by_id
+    while current is not None and current not in chain and len(chain) < limit:
+        chain.append(current)
+        current = session.execute(
+            select(Member.referred_by_id).where(Member.id == current)
+        ).scalar_one_or_none()
+    return chain
+
+
+def attribute_referral(session: Session, referee: Membership, referrer: Member) -> bool:
+    """First touch only: a member new to the community, never oneself, never a cycle."""
+    if referrer.community_id != referee.member.community_id:
+        return False
+    if not can_attribute(
+        referee.member.id,  # type: ignore[arg-type]
+        referrer.id,  # type: ignore[arg-type]
+        referee.is_new,
+        referee.member.referred_by_id is not None,
+        referrer_chain(session, referrer),
+    ):
+        return False
+    referee.member.referred_by_id = referrer.id
+    session.add(referee.member)
+    return True
+
+
+def spend_since(session: Session, member_id: int, since: datetime) -> int:
+    total = session.execute(
+        select(func.coalesce(func.sum(SpendEntry.amount), 0)).where(
+            SpendEntry.member_id == member_id, SpendEntry.occurred_at >= since
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def qualified_invites(session: Session, member_id: int) -> int:
+    """Invited members who have bought at least once."""
+    total = session.execute(
+        select(func.count(Member.id)).where(
+            Member.referred_by_id == member_id,
+            Member.first_purchase_at.is_not(None),  # type: ignore[union-attr]
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def invited(session: Session, member_id: int, limit: int = 20) -> list[Member]:
+    return list(
+        session.execute(
+            select(Member).where(Member.referred_by_id == member_id).order_by(Member.id).limit(limit)
+        ).scalars()
+    )
+
+
+def record_spend(
+    session: Session, member: Member, amount: int, source_key: str, at: datetime
+) -> bool:
+    """Append one spend entry (idempotent by source key); the first purchase is remembered."""
+    exists = session.execute(
+        select(SpendEntry.id).where(SpendEntry.source_key == source_key)
+    ).first()
+    if exists:
+        return False
+    session.add(SpendEntry(member_id=member.id, amount=amount, source_key=source_key, occurred_at=at))
+    if amount > 0 and member.first_purchase_at is None:
+        member.first_purchase_at = at
+        session.add(member)
+    session.flush()
+    return True

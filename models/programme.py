@@ -1,0 +1,93 @@
+"""A community's programme configuration: tiers, earn rates, coupons, check-in, quiet hours.
+
+Stored as JSON on the community; every key has the default of PRODUCT.md, so an empty
+configuration is a working programme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.rules.tiers import Tier
+
+DEFAULT_TIER_NAMES: dict[str, dict[str, str]] = {
+    "bronze": {"zh-Hant": "銅", "zh-Hans": "铜", "en": "Bronze"},
+    "silver": {"zh-Hant": "銀", "zh-Hans": "银", "en": "Silver"},
+    "gold": {"zh-Hant": "金", "zh-Hans": "金", "en": "Gold"},
+    "diamond": {"zh-Hant": "鑽石", "zh-Hans": "钻石", "en": "Diamond"},
+}
+
+DEFAULT_PROGRAMME: dict[str, Any] = {
+    "tiers": [
+        {"key": "bronze", "min_spend": 0, "min_invites": None, "discount_pct": 100,
+         "points_multiplier_pct": 100, "birthday_coupon": 5_000},
+        {"key": "silver", "min_spend": 300_000, "min_invites": None, "discount_pct": 95,
+         "points_multiplier_pct": 120, "birthday_coupon": 10_000},
+        {"key": "gold", "min_spend": 800_000, "min_invites": 3, "discount_pct": 90,
+         "points_multiplier_pct": 150, "birthday_coupon": 20_000},
+        {"key": "diamond", "min_spend": 2_000_000, "min_invites": 10, "discount_pct": 85,
+         "points_multiplier_pct": 200, "birthday_coupon": 50_000},
+    ],
+    "minor_per_point": 1_000,
+    "points_expiry_months": 12,
+    "checkin": {"base": 5, "bonus_every": 7, "bonus": 20},
+    "referral_reward_points": {"referrer": 100, "referee": 50},
+    "birthday_coupon_valid_days": 30,
+    "quiet_hours": {"start": "22:00", "end": "08:00"},
+    "frequency_cap_per_week": 3,
+    "commission_ladder": [[0, 5], [1_000_000, 8], [3_000_000, 10]],
+    "commission_level2_pct": 2,
+    "commission_cap_pct": 12,
+}
+
+
+@dataclass(frozen=True)
+class Programme:
+    tiers: tuple[Tier, ...]
+    tier_names: dict[str, dict[str, str]]
+    birthday_coupon: dict[str, int]
+    minor_per_point: int
+    points_expiry_months: int
+    checkin_base: int
+    checkin_bonus_every: int
+    checkin_bonus: int
+    referrer_points: int
+    referee_points: int
+    birthday_coupon_valid_days: int
+    raw: dict[str, Any] = field(repr=False)
+
+    def tier_name(self, key: str, locale: str) -> str:
+        names = self.tier_names.get(key, {})
+        return names.get(locale) or names.get("en") or key
+
+
+def programme_from(config: dict[str, Any] | None) -> Programme:
+    merged = {**DEFAULT_PROGRAMME, **(config or {})}
+    tiers = tuple(
+        Tier(
+            key=str(t["key"]),
+            min_spend=int(t["min_spend"]),
+            min_invites=None if t.get("min_invites") is None else int(t["min_invites"]),
+            discount_pct=int(t["discount_pct"]),
+            points_multiplier_pct=int(t["points_multiplier_pct"]),
+        )
+        for t in merged["tiers"]
+    )
+    names = {t["key"]: t.get("names") or DEFAULT_TIER_NAMES.get(t["key"], {}) for t in merged["tiers"]}
+    checkin = {**DEFAULT_PROGRAMME["checkin"], **merged.get("checkin", {})}
+    referral = {**DEFAULT_PROGRAMME["referral_reward_points"], **merged["referral_reward_points"]}
+    return Programme(
+        tiers=tiers,
+        tier_names=names,
+        birthday_coupon={t["key"]: int(t.get("birthday_coupon", 0)) for t in merged["tiers"]},
+        minor_per_point=int(merged["minor_per_point"]),
+        points_expiry_months=int(merged["points_expiry_months"]),
+        checkin_base=int(checkin["base"]),
+        checkin_bonus_every=int(checkin["bonus_every"]),
+        checkin_bonus=int(checkin["bonus"]),
+        referrer_points=int(referral["referrer"]),
+        referee_points=int(referral["referee"]),
+        birthday_coupon_valid_days=int(merged["birthday_coupon_valid_days"]),
+        raw=merged,
+    )

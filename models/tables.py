@@ -1,0 +1,193 @@
+"""The tables. Unique constraints encode the rules that must hold under concurrency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import UTCDateTime, utcnow
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+class Community(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=64)
+    timezone: str = Field(default="Asia/Taipei", max_length=64)
+    currency: str = Field(default="TWD", max_length=3)
+    default_locale: str = Field(default="zh-Hant", max_length=8)
+    programme: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class ChatGroup(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    title: str = Field(default="", max_length=128)
+    bound_at: datetime = _ts()
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    display_name: str = Field(default="", max_length=64)
+    locale: str | None = Field(default=None, max_length=8)
+    birthday_month: int | None = None
+    birthday_day: int | None = None
+    tier: str = Field(default="bronze", max_length=16)
+    points_balance: int = 0
+    referral_code: str = Field(max_length=16, unique=True)
+    referred_by_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    opted_out: bool = False
+    first_purchase_at: datetime | None = _ts(nullable=True)
+    last_checkin_on: date | None = None
+    checkin_streak: int = 0
+    joined_at: datetime = _ts()
+
+
+class ChannelAccount(SQLModel, table=True):
+    """A platform identity (channel + external id) as a member of one community."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", "community_id"),
+        Index("ix_channelaccount_handle", "community_id", "handle"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    community_id: int = Field(foreign_key="community.id")
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    handle: str | None = Field(default=None, max_length=64)
+    private_chat: str | None = Field(default=None, max_length=64)
+    last_seen_at: datetime = _ts()
+
+
+class Role(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("community_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    member_id: int = Field(foreign_key="member.id")
+    role: str = Field(max_length=16)
+
+
+class AuditLog(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id", index=True)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    actor: str = Field(max_length=96)
+    action: str = Field(max_length=32)
+    allowed: bool
+    detail: str = Field(default="", max_length=500)
+    at: datetime = _ts()
+
+
+class TierChange(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    from_tier: str = Field(max_length=16)
+    to_tier: str = Field(max_length=16)
+    reason: str = Field(max_length=200)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    at: datetime = _ts()
+
+
+class SpendEntry(SQLModel, table=True):
+    """Append-only record of what a member spent (delivered purchases, refunds negative)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    amount: int
+    source_key: str = Field(max_length=128, unique=True)
+    occurred_at: datetime = _ts()
+
+
+class PointsEntry(SQLModel, table=True):
+    """Append-only points ledger; the member's cached balance is always the sum of these."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    delta: int
+    kind: str = Field(max_length=16)
+    reason: str = Field(default="", max_length=200)
+    expires_on: date | None = None
+    idem_key: str = Field(max_length=128, unique=True)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _ts()
+
+
+class CouponTemplate(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("community_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    key: str = Field(max_length=32)
+    name: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    value: int
+    min_spend: int = 0
+    valid_days: int = 30
+    per_member_limit: int | None = None
+
+
+class Coupon(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="coupontemplate.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    code: str = Field(max_length=16, unique=True)
+    issue_key: str | None = Field(default=None, max_length=128, unique=True)
+    issued_at: datetime = _ts()
+    valid_from: datetime = _ts()
+    valid_until: datetime = _ts()
+    redeemed_at: datetime | None = _ts(nullable=True)
+
+
+class InboundEvent(SQLModel, table=True):
+    """Every inbound event we acted on; a redelivery finds its key here and changes nothing."""
+
+    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    event_key: str = Field(max_length=128)
+    received_at: datetime = _ts()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message waiting to be pushed; the delivery worker sends it at the platform's pace."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int | None = Field(default=None, foreign_key="community.id")
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    is_group: bool = False
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedupe_key: str | None = Field(default=None, max_length=128, unique=True)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _ts()
+    not_before: datetime = _ts()
+    claimed_until: datetime | None = _ts(nullable=True)
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class SendLog(SQLModel, table=True):
+    """When each message left, per chat: the shared memory behind the platform rate limits."""
+
+    __table_args__ = (Index("ix_sendlog_chat", "channel", "chat_id", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    is_group: bool = False
+    sent_at: datetime = _ts(index=True)
