@@ -63,9 +63,10 @@ def staff_communities(session: Session, member_ids: list[int]) -> list[Community
     return list(
         session.execute(
             select(Community)
-            .join(Role, Role.community_id == Community.id)
-            .where(Role.member_id.in_(member_ids))  # type: ignore[attr-defined]
-            .distinct()
+            .where(Community.id.in_(  # type: ignore[union-attr]
+                select(Role.community_id).where(Role.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            ))
+            .order_by(Community.id)
         ).scalars()
     )
 

@@ -228,3 +228,12 @@ def record_spend(
         session.add(member)
     session.flush()
     return True
+
+
+def mark_private_unreachable(session: Session, channel: str, external_id: str) -> None:
+    """The person blocked the bot: answer in the group again until they start it anew."""
+    session.execute(
+        update(ChannelAccount)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .values(private_chat=None)
+    )

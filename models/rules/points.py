@@ -40,6 +40,8 @@ def purchase_points(
     """rate × tier multiplier × campaign multiplier, rounded down, never negative."""
     if net_amount <= 0 or minor_per_point <= 0:
         return 0
+    tier_multiplier_pct = max(0, tier_multiplier_pct)
+    campaign_multiplier_pct = max(0, campaign_multiplier_pct)
     return (net_amount * tier_multiplier_pct * campaign_multiplier_pct) // (
         minor_per_point * 100 * 100
     )

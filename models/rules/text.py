@@ -7,18 +7,22 @@ import unicodedata
 
 MAX_TEXT = 2000
 _SPACES = re.compile(r"\s+")
+_AMOUNT = re.compile(r"^(\d{1,3}(,\d{3})+|\d+)$", re.ASCII)
 
 
 def normalize(text: str) -> str:
     """NFKC folds full-width forms (＋１, ／ｍｅ, １２３) into ASCII; whitespace is collapsed."""
     folded = unicodedata.normalize("NFKC", text)
-    folded = "".join(ch for ch in folded if ch.isprintable() or ch in "\n\t ")
+    folded = "".join(ch if ch.isprintable() else " " if ch.isspace() else "" for ch in folded)
     return _SPACES.sub(" ", folded).strip()
 
 
 def parse_amount(text: str) -> int | None:
     """A positive whole number as members type it ('1,200', '１２００'); None when it is not."""
-    cleaned = unicodedata.normalize("NFKC", text).replace(",", "").strip()
-    if not cleaned.isdigit() or not cleaned.isascii() or len(cleaned) > 12:
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    if not _AMOUNT.match(cleaned):
         return None
-    return int(cleaned)
+    digits = cleaned.replace(",", "")
+    if len(digits) > 12 or int(digits) == 0:
+        return None
+    return int(digits)

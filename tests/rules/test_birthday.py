@@ -37,7 +37,8 @@ def test_february_30_is_not_a_birthday():
 
 
 @pytest.mark.parametrize(
-    "text", ["13-01", "00-10", "04-31", "06-31", "01-32", "01-00", "tomorrow", "", "2024-03-15", "315"]
+    "text",
+    ["13-01", "00-10", "04-31", "06-31", "01-32", "01-00", "tomorrow", "", "2024-03-15", "315"],
 )
 def test_anything_but_a_real_month_and_day_is_refused(text):
     with pytest.raises(InvalidBirthday):

@@ -8,7 +8,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.rules.coupons import (
-    AMOUNT_OFF, FREE_SHIPPING, GIFT, KINDS, PERCENT_OFF, discount, new_code, usable, within_limit,
+    AMOUNT_OFF,
+    FREE_SHIPPING,
+    GIFT,
+    KINDS,
+    PERCENT_OFF,
+    discount,
+    new_code,
+    usable,
+    within_limit,
 )
 
 

@@ -56,32 +56,43 @@ def test_next_slot_is_never_earlier_than_now():
     assert next_slot(NOW, old, old, is_group=True) == NOW
 
 
-LIMITS = Limits()
-
-
 def most_in_any_window(times: list[datetime], window: timedelta) -> int:
     """The most sends in any half-open window (t - window, t]."""
     return max((sum(1 for s in times if t - window < s <= t) for t in times), default=0)
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 3_000), st.integers(0, 4)),  # ms after previous, chat id
-        max_size=80,
-    )
+def breaks_a_limit(bot, chat, is_group, limits) -> bool:
+    checks = [(bot, limits.per_bot, limits.per_bot_window),
+              (chat, limits.per_chat, limits.per_chat_window)]
+    if is_group:
+        checks.append((chat, limits.per_group, limits.per_group_window))
+    return any(most_in_any_window(times, window) > limit for times, limit, window in checks)
+
+
+small_limits = st.builds(
+    Limits,
+    per_bot=st.integers(1, 6),
+    per_bot_window=st.integers(1, 3).map(lambda n: n * S),
+    per_chat=st.integers(1, 3),
+    per_chat_window=st.integers(1, 3).map(lambda n: n * S),
+    per_group=st.integers(1, 6),
+    per_group_window=st.integers(2, 20).map(lambda n: n * S),
 )
-def test_replayed_sends_never_break_a_limit(requests):
-    groups = {0, 1}
-    now, bot, chats = NOW, [], {c: [] for c in range(5)}
-    for gap_ms, chat in requests:
+requests = st.lists(st.tuples(st.integers(0, 1_500), st.integers(0, 5)), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.just(Limits()) | small_limits, requests)
+def test_replaying_sends_at_next_slot_never_breaks_a_limit(limits, requests):
+    groups = {0, 1, 2}
+    now, bot, chats = NOW, [], {c: [] for c in range(6)}
+    for gap_ms, chat in requests:  # one sender: the clock waits for each send
         now = max(now + timedelta(milliseconds=gap_ms), bot[-1] if bot else now)
-        slot = next_slot(now, bot, chats[chat], is_group=chat in groups)
+        slot = next_slot(now, bot, chats[chat], chat in groups, limits)
         assert slot >= now
+        earlier = slot - timedelta(microseconds=1)
+        if earlier >= now:  # the slot is the earliest one: a moment sooner breaks a limit
+            assert breaks_a_limit(bot + [earlier], chats[chat] + [earlier], chat in groups, limits)
         bot.append(slot)
         chats[chat].append(slot)
-    assert most_in_any_window(bot, LIMITS.per_bot_window) <= LIMITS.per_bot
-    for chat, times in chats.items():
-        assert most_in_any_window(times, LIMITS.per_chat_window) <= LIMITS.per_chat
-        if chat in groups:
-            assert most_in_any_window(times, LIMITS.per_group_window) <= LIMITS.per_group
+        assert not breaks_a_limit(bot, chats[chat], chat in groups, limits)

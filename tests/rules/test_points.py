@@ -7,7 +7,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.rules.points import (
-    Entry, Lot, checkin_points, expired_by, expiring_within, expiry_date, next_streak, open_lots,
+    Entry,
+    Lot,
+    checkin_points,
+    expired_by,
+    expiring_within,
+    expiry_date,
+    next_streak,
+    open_lots,
     purchase_points,
 )
 

@@ -1,0 +1,159 @@
+"""The Telegram channel (python-telegram-bot): two translators and a thin send.
+
+Update → Incoming, Reply → Bot API call. The adapter has a PTB Application; it does not
+inherit from one. Long polling or a webhook feed the same handler.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot.settings import Settings
+from handlers.context import Deps
+from handlers.dispatch import handle
+from messages.types import Incoming, Reply, to_body
+from models import events, members
+from models.db import UnitOfWork
+from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
+
+CHANNEL = "telegram"
+GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
+log = logging.getLogger(__name__)
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """A text message or a button press as a channel-neutral message; anything else: None."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat if query.message else None
+        if chat is None or not query.data:
+            return None
+        return Incoming(
+            channel=CHANNEL, chat=str(chat.id), sender=str(query.from_user.id),
+            text=query.data, message_id=f"cb{query.id}", is_group=chat.type in GROUP_TYPES,
+            sender_name=query.from_user.full_name, handle=query.from_user.username,
+            language_code=query.from_user.language_code, event_key=f"cb:{query.id}",
+        )
+    message = update.message
+    if message is None or message.text is None or message.from_user is None:
+        return None
+    user, replied = message.from_user, message.reply_to_message
+    replied_user = replied.from_user if replied is not None else None
+    if replied_user is not None and replied_user.is_bot:
+        replied_user = None
+    return Incoming(
+        channel=CHANNEL, chat=str(message.chat.id), sender=str(user.id), text=message.text,
+        message_id=str(message.message_id), is_group=message.chat.type in GROUP_TYPES,
+        sender_name=user.full_name, handle=user.username, language_code=user.language_code,
+        reply_to_sender=str(replied_user.id) if replied_user else None,
+        reply_to_name=replied_user.full_name if replied_user else "",
+        reply_to_handle=replied_user.username if replied_user else None,
+    )
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data[:64])]
+                                 for b in reply.buttons])
+
+
+class TelegramChannel:
+    def __init__(self, deps: Deps, settings: Settings, *, request: BaseRequest | None = None,
+                 updates_request: BaseRequest | None = None) -> None:
+        assert settings.telegram_token, "TELEGRAM_TOKEN is required for the Telegram channel"
+        self.deps = deps
+        builder = (
+            ApplicationBuilder()
+            .token(settings.telegram_token)
+            .base_url(settings.telegram_base_url)
+            .base_file_url(settings.telegram_base_file_url)
+            .concurrent_updates(True)
+        )
+        if request is not None:
+            builder = builder.request(request).get_updates_request(updates_request or request)
+        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_update))
+        self.app.add_handler(CallbackQueryHandler(self.on_update))
+        self.app.add_error_handler(self.on_error)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        msg = to_incoming(update)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        if msg is None:
+            return
+        for reply in handle(msg, self.deps):
+            await self.deliver_reply(msg, reply)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed", exc_info=context.error)
+
+    async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
+        """Private answers go to the member's private chat; group answers within the limit.
+
+        What cannot leave now (group budget spent, 429) waits in the outbox; a member who
+        blocked the bot gets the answer in the group instead.
+        """
+        private = reply.private or not msg.is_group
+        target = msg.sender if private else msg.chat
+        if not private and not reserve_direct(
+            self.deps.sessions, CHANNEL, target, True, self.deps.clock()
+        ):
+            self._queue(target, True, reply)
+            return
+        try:
+            await self.send(target, not private, reply)
+        except RateLimited:
+            self._queue(target, not private, reply)
+        except Undeliverable as refused:
+            if private and msg.is_group:
+                self._forget_private_chat(msg.sender)
+                await self.deliver_reply(msg, replace(reply, private=False))
+            else:
+                log.info("reply to %s dropped: %s", target, refused)
+
+    async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """One Bot API call; platform errors become RateLimited / Undeliverable."""
+        bot = self.app.bot
+        try:
+            if reply.image:
+                await bot.send_photo(int(chat_id), photo=Path(reply.image).read_bytes(),
+                                     caption=reply.text[:1024] or None, reply_markup=markup(reply))
+                if len(reply.text) > 1024:
+                    await bot.send_message(int(chat_id), reply.text)
+            else:
+                await bot.send_message(int(chat_id), reply.text[:4096], reply_markup=markup(reply))
+        except RetryAfter as limited:
+            retry = limited.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
+            raise RateLimited(seconds) from limited
+        except (Forbidden, BadRequest) as refused:
+            raise Undeliverable(str(refused)) from refused
+
+    def _queue(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+        with UnitOfWork(self.deps.sessions) as uow:
+            events.enqueue(uow.session, CHANNEL, chat_id, to_body(reply), self.deps.clock(),
+                           is_group=is_group)
+            uow.commit()
+
+    def _forget_private_chat(self, user_id: str) -> None:
+        with UnitOfWork(self.deps.sessions) as uow:
+            members.mark_private_unreachable(uow.session, CHANNEL, user_id)
+            uow.commit()

@@ -1,0 +1,27 @@
+"""The scheduler (APScheduler 3): thin, idempotent jobs. One scheduler process."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.context import Deps
+from models import events
+from models.db import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def prune_send_log(deps: Deps) -> None:
+    """The send log only needs the last hour (the widest rate-limit window is a minute)."""
+    with UnitOfWork(deps.sessions) as uow:
+        events.prune_send_log(uow.session, deps.clock())
+        uow.commit()
+
+
+def build_scheduler(deps: Deps) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    scheduler.add_job(prune_send_log, "interval", minutes=10, args=[deps], id="prune_send_log",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    return scheduler
