@@ -17,7 +17,7 @@ from models import events, members
 from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed
 from models.members import Membership
-from models.programme import programme_from
+from models.programme import programme_for
 from models.tables import Community
 
 from handlers import leader, member
@@ -126,36 +126,40 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
 
 
 def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:
-    community = _community_for(session, msg, command, deps)
+    """The community and the member (created on first contact) the message belongs to."""
+    now = deps.clock()
+    community, membership = members.locate(
+        session, msg.channel, msg.sender, msg.chat if msg.is_group else None
+    )
+    if not msg.is_group:
+        referred = _referral_community(session, command)
+        if referred is not None and (community is None or referred.id != community.id):
+            community = referred
+            membership = members.find_membership(session, community, msg.channel, msg.sender)
+        if community is None and deps.default_community:
+            community = members.community_by_slug(session, deps.default_community)
     if community is None:
         return None
-    now = deps.clock()
-    membership = members.join(
-        session, community, msg.channel, msg.sender, msg.handle or msg.sender_name,
-        msg.sender_name, now,
-    )
-    members.touch(session, membership.account, msg.handle or msg.sender_name, now)
+    handle = msg.handle or msg.sender_name
+    if membership is None:
+        membership = members.join(
+            session, community, msg.channel, msg.sender, handle, msg.sender_name, now
+        )
+    else:
+        members.touch(session, membership.account, handle, now)
     if not msg.is_group and membership.account.private_chat != msg.chat:
         members.mark_private_reachable(session, msg.channel, msg.sender, msg.chat)
         membership.account.private_chat = msg.chat
     args = command.args if command else ""
-    return Ctx(msg, args, session, deps, membership, programme_from(community.programme), now)
+    return Ctx(msg, args, session, deps, membership, programme_for(community), now)
 
 
-def _community_for(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Community | None:
-    """A group's community; in private: a referral's, the member's latest, or the default."""
-    if msg.is_group:
-        return members.group_community(session, msg.channel, msg.chat)
-    if command and command.name == "start" and command.args.lower().startswith("ref_"):
-        referrer = members.by_referral_code(session, command.args[4:])
-        if referrer is not None:
-            return session.get(Community, referrer.community_id)
-    rows = members.account_rows(session, msg.channel, msg.sender)
-    if rows:
-        return rows[0][2]
-    if deps.default_community:
-        return members.community_by_slug(session, deps.default_community)
-    return None
+def _referral_community(session: Session, command: Command | None) -> Community | None:
+    """`/start ref_CODE` in private: the referrer's community."""
+    if command is None or command.name != "start" or not command.args.lower().startswith("ref_"):
+        return None
+    referrer = members.by_referral_code(session, command.args[4:])
+    return session.get(Community, referrer.community_id) if referrer else None
 
 
 def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:

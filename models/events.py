@@ -5,14 +5,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from models.tables import InboundEvent, OutboxMessage, SendLog
 
 
+_INBOX = {
+    dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"))
+    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
-    """Record an inbound event; False when it was seen before (a redelivery)."""
+    """Record an inbound event; False when it was seen before (a redelivery).
+
+    One INSERT … ON CONFLICT DO NOTHING, so two workers racing on the same event agree.
+    """
+    connection = session.connection()
+    statement = _INBOX.get(connection.dialect.name)
+    if statement is not None:
+        done = connection.execute(statement, {"channel": channel, "key": event_key[:128], "at": now})
+        return done.rowcount == 1
     seen = session.execute(
         select(InboundEvent.id).where(
             InboundEvent.channel == channel, InboundEvent.event_key == event_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlmodel import Session
 
 from models.rules import coupons as coupon_rules
@@ -44,6 +44,46 @@ def account_rows(session: Session, channel: str, external_id: str) -> list[tuple
         .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
     ).all()
     return [(a, m, c) for a, m, c in rows]
+
+
+_IN_GROUP = (
+    select(Community, ChannelAccount, Member)
+    .select_from(ChatGroup)
+    .join(Community, Community.id == ChatGroup.community_id)
+    .outerjoin(ChannelAccount, and_(
+        ChannelAccount.community_id == Community.id,
+        ChannelAccount.channel == bindparam("channel"),
+        ChannelAccount.external_id == bindparam("sender"),
+    ))
+    .outerjoin(Member, Member.id == ChannelAccount.member_id)
+    .where(ChatGroup.channel == bindparam("channel"), ChatGroup.external_id == bindparam("chat"))
+)
+_LATEST = (
+    select(Community, ChannelAccount, Member)
+    .select_from(ChannelAccount)
+    .join(Member, Member.id == ChannelAccount.member_id)
+    .join(Community, Community.id == ChannelAccount.community_id)
+    .where(ChannelAccount.channel == bindparam("channel"),
+           ChannelAccount.external_id == bindparam("sender"))
+    .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
+    .limit(1)
+)
+
+
+def locate(
+    session: Session, channel: str, sender: str, group_chat: str | None
+) -> tuple[Community | None, Membership | None]:
+    """One query: the community (the group's, or the sender's latest) and the sender in it."""
+    statement = _IN_GROUP if group_chat is not None else _LATEST
+    row = session.execute(
+        statement, {"channel": channel, "sender": sender, "chat": group_chat}
+    ).first()
+    if row is None:
+        return None, None
+    community, account, member = row
+    if account is None:
+        return community, None
+    return community, Membership(community, member, account, False)
 
 
 def find_membership(

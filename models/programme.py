@@ -6,7 +6,9 @@ configuration is a working programme.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from models.rules.tiers import Tier
@@ -91,3 +93,17 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         birthday_coupon_valid_days=int(merged["birthday_coupon_valid_days"]),
         raw=merged,
     )
+
+
+@lru_cache(maxsize=256)
+def _parsed(config_json: str) -> Programme:
+    return programme_from(json.loads(config_json))
+
+
+def programme_for(community: object) -> Programme:
+    """The community's programme, parsed once per distinct configuration."""
+    config = getattr(community, "programme", None) or {}
+    return _parsed(json.dumps(config, sort_keys=True)) if config else _DEFAULT
+
+
+_DEFAULT = programme_from({})

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, func, select
 from sqlmodel import Session
 
-from models import members
 from models.programme import Programme
 from models.rules import tiers as rules
-from models.tables import Member, TierChange
+from models.tables import Member, SpendEntry, TierChange
+from models.types import UTCDateTime
 
 YEAR = timedelta(days=365)
 
 
+_STANDING = select(
+    select(func.coalesce(func.sum(SpendEntry.amount), 0))
+    .where(SpendEntry.member_id == bindparam("member"),
+           SpendEntry.occurred_at >= bindparam("since", type_=UTCDateTime()))
+    .scalar_subquery(),
+    select(func.count(Member.id))
+    .where(Member.referred_by_id == bindparam("member"),
+           Member.first_purchase_at.is_not(None))  # type: ignore[union-attr]
+    .scalar_subquery(),
+)
+
+
 def standing(session: Session, member: Member, now: datetime) -> tuple[int, int]:
-    """Rolling 12-month spend and invited members who bought."""
-    spend = members.spend_since(session, member.id, now - YEAR)  # type: ignore[arg-type]
-    invites = members.qualified_invites(session, member.id)  # type: ignore[arg-type]
-    return spend, invites
+    """Rolling 12-month spend and invited members who bought (one query)."""
+    spend, invites = session.connection().execute(
+        _STANDING, {"member": member.id, "since": now - YEAR}
+    ).one()
+    return int(spend), int(invites)
 
 
 def change(
