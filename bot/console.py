@@ -1,6 +1,7 @@
 """The console channel: type (or script) lines `SENDER[@GROUP]: TEXT`, read `bot -> ...` lines.
 
 `leader@demo: >alice /grant 100 thanks` means leader, in group demo, replies to alice's message.
+Pushes print as `bot -> RECIPIENT: TEXT`; a roster edit as `bot ~> @GROUP: TEXT`.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ import re
 import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 from typing import TextIO
 
 from handlers.context import Deps
 from handlers.dispatch import handle
 from messages.types import Incoming, Reply
+from scheduler import roster
+from scheduler.delivery import take_all
 
 CHANNEL = "console"
 _LINE = re.compile(r"^(?P<sender>[^\s@:>]+)(?:@(?P<group>[^\s:]+))?:\s?(?P<text>.*)$", re.S)
@@ -54,15 +58,27 @@ class ConsoleChannel:
     def render(msg: Incoming, reply: Reply) -> list[str]:
         target = msg.sender if reply.private or not msg.is_group else f"{msg.sender}@{msg.chat}"
         lines = [f"bot -> {target}: {reply.as_text()}"] if reply.text else []
-        if reply.image:
-            lines.append(f"bot -> {target}: {reply.image}")
+        if reply.image or reply.file:
+            lines.append(f"bot -> {target}: {reply.image or reply.file}")
         return lines
 
     def exchange(self, line: str) -> list[str]:
+        """One line in; the replies, then any pushes and roster updates it caused."""
         msg = self.to_incoming(line)
         if msg is None:
             return []
-        return [out for reply in handle(msg, self.deps) for out in self.render(msg, reply)]
+        printed = [out for reply in handle(msg, self.deps) for out in self.render(msg, reply)]
+        return printed + self.pushes()
+
+    def pushes(self) -> list[str]:
+        """Drain the console's outbox and publish changed rosters (the console has no limits)."""
+        lines = [push_line(row.chat_id, row.is_group, row.body)
+                 for row in take_all(self.deps.sessions, CHANNEL, self.deps.clock())]
+        for item in roster.due(self.deps, CHANNEL, timedelta(0)):
+            verb = "->" if item.message_id is None else "~>"
+            lines.append(f"bot {verb} @{item.chat_id}: {item.text}")
+            roster.published(self.deps, item, item.message_id or f"roster-{item.buy_id}")
+        return lines
 
     def run_lines(self, lines: Iterable[str]) -> Iterator[str]:
         for line in lines:

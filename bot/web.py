@@ -47,6 +47,8 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
             return PlainTextResponse("too large", status_code=413)
         try:
             data = json.loads(body)
+            if not isinstance(data, dict):
+                raise ValueError("an update is a JSON object")
             update = Update.de_json(data, telegram.app.bot)
         except (ValueError, TypeError, KeyError):
             return PlainTextResponse("bad request", status_code=400)

@@ -94,6 +94,23 @@ class Ctx:
     ) -> Reply:
         return Reply(self.text(template, **context), buttons=buttons, image=image, private=private)
 
+    def push(self, to: Member, template: str, dedupe_key: str, **context: Any) -> bool:
+        """Queue a private message to a member (in their language); False if unreachable."""
+        from messages.types import to_body
+        from models import events, members
+
+        chat = members.private_chat_of(self.session, to.id, self.msg.channel)  # type: ignore[arg-type]
+        if chat is None:
+            return False
+        text = self.deps.renderer.render(
+            to.locale or self.community.default_locale, template, member=to,
+            community=self.community, currency=self.community.currency,
+            tz=self.local_now.tzinfo, **context,
+        )
+        events.enqueue(self.session, self.msg.channel, chat, to_body(Reply(text)), self.now,
+                       community_id=self.community.id, dedupe_key=dedupe_key[:128])
+        return True
+
     def card(self, template: str, **context: Any) -> Reply:
         """A personal answer: in private when the member has started the bot, else here."""
         return self.reply(template, private=self.can_reply_privately, **context)

@@ -20,7 +20,7 @@ from models.members import Membership
 from models.programme import programme_for
 from models.tables import Community
 
-from handlers import leader, member
+from handlers import buyleader, groupbuy, leader, member, openflow
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
 
@@ -47,6 +47,18 @@ COMMANDS: dict[str, Handler] = {
     "admin": leader.admin,
     "config": leader.config,
     "bind": leader.bind,
+    "join": groupbuy.join,
+    "cancel": groupbuy.cancel,
+    "orders": groupbuy.orders,
+    "usecoupon": groupbuy.use_coupon,
+    "usepoints": groupbuy.use_points,
+    "open": buyleader.open_buy,
+    "close": buyleader.close,
+    "paid": lambda ctx: buyleader.mark(ctx, "paid"),
+    "delivered": lambda ctx: buyleader.mark(ctx, "delivered"),
+    "cancelorder": lambda ctx: buyleader.mark(ctx, "cancelorder"),
+    "export": buyleader.export,
+    "import": buyleader.import_orders,
 }
 MAX_INBOUND = 4096
 
@@ -59,13 +71,19 @@ def _is_staff(ctx: Ctx) -> bool:
 
 def handle(msg: Incoming, deps: Deps) -> list[Reply]:
     """Answer one inbound message. Never raises: errors are logged and answered politely."""
-    command = parse(msg.text[:MAX_INBOUND]) if len(msg.text) <= MAX_INBOUND else None
-    if command is None and (msg.is_group or not msg.text.strip()):
-        return []  # group chatter, or nothing we can read: no reply, no write
+    if len(msg.text) > MAX_INBOUND or not msg.text.strip():
+        return []  # nothing a member could mean: no reply, no write
+    command = parse(msg.text)
+    if command is None and msg.is_group and not _in_flow(msg, deps):
+        return []  # group chatter: no reply, no write
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
-        return _refuse(msg, refusal, deps)
+        try:
+            return _refuse(msg, refusal, deps)
+        except Exception:
+            log.exception("failed to answer refusal %s", refusal.key)
+            return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
     except IntegrityError:
         log.info("concurrent duplicate of %s ignored", msg.event_key)
         return []
@@ -88,10 +106,31 @@ def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
         if ctx is None:
             uow.commit()
             return _not_joined(msg, deps)
-        handler = COMMANDS.get(command.name) if command and command.name else None
-        replies = handler(ctx) if handler else [ctx.reply("unknown", word=command.word if command else "")]
+        replies = _answer(ctx, command)
         uow.commit()
         return replies
+
+
+def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
+    flow = openflow.pending(ctx) if command is None or command.name == "cancel" else None
+    if flow is not None:
+        return openflow.abort(ctx) if command is not None else openflow.answer(ctx, flow)
+    handler = COMMANDS.get(command.name) if command and command.name else None
+    if handler is None:
+        return [ctx.reply("unknown", word=command.word if command else "")]
+    return handler(ctx)
+
+
+def _in_flow(msg: Incoming, deps: Deps) -> bool:
+    """Is this sender in the middle of a guided flow in this chat? (a cheap indexed read)"""
+    from sqlalchemy import select
+
+    from models.tables import Conversation
+
+    with UnitOfWork(deps.sessions) as uow:
+        return uow.session.execute(select(Conversation.id).where(
+            Conversation.channel == msg.channel, Conversation.chat_id == msg.chat,
+            Conversation.sender == msg.sender)).first() is not None
 
 
 def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: Deps) -> list[Reply] | None:

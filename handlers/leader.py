@@ -71,7 +71,7 @@ def deduct(ctx: Ctx) -> list[Reply]:
     return _adjust(ctx, "deduct", -1)
 
 
-def _tier_key(ctx: Ctx, word: str) -> str | None:
+def tier_key(ctx: Ctx, word: str) -> str | None:
     wanted = word.strip().lower()
     for tier in ctx.programme.tiers:
         names = {tier.key, *(n.lower() for n in ctx.programme.tier_names.get(tier.key, {}).values())}
@@ -84,7 +84,7 @@ def settier(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "settier")
     names = [ctx.tier_name(t.key) for t in ctx.programme.tiers]
     target, rest = _target(ctx, "settier", tiers=names)
-    key = _tier_key(ctx, rest[0]) if rest else None
+    key = tier_key(ctx, rest[0]) if rest else None
     reason = " ".join(rest[1:]).strip()
     if key is None or not reason:
         raise Usage("settier", tiers=names)

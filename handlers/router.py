@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from models.rules.groupbuy import BadQuantity, join_quantity
 from models.rules.text import normalize
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -25,11 +26,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "settier": ("settier", "設定等級", "设定等级"),
     "admin": ("admin", "管理員", "管理员"),
     "config": ("config", "settings", "設定", "设置"),
+    "join": ("join", "跟團", "跟团"),
+    "cancel": ("cancel", "取消"),
+    "orders": ("orders", "訂單", "订单", "我的訂單", "我的订单"),
+    "usecoupon": ("usecoupon", "用券"),
+    "usepoints": ("usepoints", "折抵", "抵扣"),
+    "open": ("open", "開團", "开团"),
+    "close": ("close", "結單", "结单", "截單", "截单"),
+    "paid": ("paid", "已付款"),
+    "delivered": ("delivered", "已到貨", "已到货"),
+    "cancelorder": ("cancelorder", "取消訂單", "取消订单"),
+    "export": ("export", "匯出", "导出"),
+    "import": ("import", "匯入", "导入"),
 }
 _BY_ALIAS = {alias.lower(): name for name, aliases in ALIASES.items() for alias in aliases}
 # Without a slash only these whole messages count as commands, so chatter is never misread.
-_BARE = {a for name in ("me", "points", "checkin", "invite", "coupons", "help") for a in ALIASES[name]
-         if not a.isascii()}
+_BARE = {a for name in ("me", "points", "checkin", "invite", "coupons", "help", "orders")
+         for a in ALIASES[name] if not a.isascii()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +61,19 @@ def parse(raw: str) -> Command | None:
         head, _, args = text[1:].partition(" ")
         word = head.split("@", 1)[0].lower()
         return Command(_BY_ALIAS.get(word), word, args.strip())
+    if is_join(text):
+        return Command("join", "+", text)
     head, _, args = text.partition(" ")
     if head in _BARE:
         return Command(_BY_ALIAS[head], head, args.strip())
     if head.lower() in _BY_ALIAS and head in ("簽到", "签到", "生日", "邀請", "邀请"):
         return Command(_BY_ALIAS[head], head, args.strip())
     return None
+
+
+def is_join(text: str) -> bool:
+    """'+1', '＋１', '加一', and the bad ones that look like a join ('+0', '+-1')."""
+    try:
+        return join_quantity(text) is not None
+    except BadQuantity:
+        return True

@@ -45,6 +45,7 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     image: str | None = None
+    file: str | None = None
     private: bool = False
     card: dict[str, object] = field(default_factory=dict)
 

@@ -98,3 +98,24 @@ def redeem(session: Session, coupon_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def by_code(session: Session, member_id: int, code: str) -> tuple[Coupon, CouponTemplate] | None:
+    """The member's own coupon with this code, and its terms."""
+    row = session.execute(
+        select(Coupon, CouponTemplate)
+        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .where(Coupon.code == code.upper()[:16], Coupon.member_id == member_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def terms(session: Session, coupon_id: int | None) -> tuple[str | None, int]:
+    """(kind, value) of a coupon, or (None, 0)."""
+    if coupon_id is None:
+        return None, 0
+    row = session.execute(
+        select(CouponTemplate.kind, CouponTemplate.value)
+        .join(Coupon, Coupon.template_id == CouponTemplate.id).where(Coupon.id == coupon_id)
+    ).first()
+    return (row[0], int(row[1])) if row else (None, 0)

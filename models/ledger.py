@@ -25,20 +25,23 @@ def post(
     reason: str = "",
     expiry_months: int | None = 12,
     actor_id: int | None = None,
+    allow_negative: bool = False,
 ) -> PointsEntry | None:
     """Append one entry. A key seen before changes nothing and returns None.
 
     Earnings expire at the end of the 12th month after `today` (None: never). A debit
-    that would take the balance below zero raises InsufficientPoints and writes nothing.
+    that would take the balance below zero raises InsufficientPoints and writes nothing,
+    unless `allow_negative` (a compensating entry that must land whatever was spent since).
     """
     if delta == 0:
         return None
     seen = session.execute(select(PointsEntry.id).where(PointsEntry.idem_key == idem_key)).first()
     if seen:
         return None
+    guard = True if allow_negative else Member.points_balance + delta >= 0
     moved = session.execute(
         update(Member)
-        .where(Member.id == member.id, Member.points_balance + delta >= 0)
+        .where(Member.id == member.id, guard)
         .values(points_balance=Member.points_balance + delta)
         .execution_options(synchronize_session=False)
     )

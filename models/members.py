@@ -277,3 +277,22 @@ def mark_private_unreachable(session: Session, channel: str, external_id: str) -
         .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
         .values(private_chat=None)
     )
+
+
+def private_chat_of(session: Session, member_id: int, channel: str) -> str | None:
+    """Where the bot may push to this member on this channel (None: never started the bot)."""
+    return session.execute(
+        select(ChannelAccount.private_chat).where(
+            ChannelAccount.member_id == member_id, ChannelAccount.channel == channel,
+            ChannelAccount.private_chat.is_not(None),  # type: ignore[union-attr]
+        ).limit(1)
+    ).scalar()
+
+
+def offline_member(session: Session, community_id: int, name: str, now: datetime) -> Member:
+    """A buyer known only from an imported file; they can claim it later by linking."""
+    member = Member(community_id=community_id, display_name=name[:64],
+                    referral_code=_unused_code(session), joined_at=now)
+    session.add(member)
+    session.flush()
+    return member

@@ -191,3 +191,83 @@ class SendLog(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     is_group: bool = False
     sent_at: datetime = _ts(index=True)
+
+
+class GroupBuy(SQLModel, table=True):
+    """One group buy (團購 / 接龍) running in one chat group; stock counted in `allocated`."""
+
+    __table_args__ = (UniqueConstraint("community_id", "number"),
+                      Index("ix_groupbuy_chat", "channel", "chat_id", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    title: str = Field(max_length=100)
+    price: int
+    stock: int | None = None
+    allocated: int = 0
+    per_member_limit: int | None = None
+    category: str = Field(default="", max_length=32)
+    cycle_days: int | None = None
+    early_tier: str | None = Field(default=None, max_length=16)
+    opens_at: datetime = _ts()
+    deadline: datetime = _ts()
+    status: str = Field(default="open", max_length=16)
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = _ts()
+    roster_rev: int = 1
+    roster_published_rev: int = 0
+    roster_message_id: str | None = Field(default=None, max_length=64)
+    roster_published_at: datetime | None = _ts(nullable=True)
+
+
+class Order(SQLModel, table=True):
+    """One line of a group buy: allocated from stock, or waiting; money in minor units."""
+
+    __table_args__ = (Index("ix_order_buy_status", "group_buy_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_buy_id: int = Field(foreign_key="groupbuy.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    quantity: int
+    status: str = Field(max_length=16)
+    source_key: str = Field(max_length=160, unique=True)
+    unit_price: int
+    list_price: int
+    tier_discount: int = 0
+    coupon_id: int | None = Field(default=None, foreign_key="coupon.id")
+    coupon_discount: int = 0
+    points_used: int = 0
+    points_value: int = 0
+    net: int
+    created_at: datetime = _ts()
+    paid_at: datetime | None = _ts(nullable=True)
+    delivered_at: datetime | None = _ts(nullable=True)
+    cancelled_at: datetime | None = _ts(nullable=True)
+    replenish_on: date | None = None
+
+
+class CommissionEvent(SQLModel, table=True):
+    """A sale (or its reversal) that a distributor may earn on; amounts settle later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    beneficiary_id: int = Field(foreign_key="member.id", index=True)
+    level: int
+    base_amount: int
+    idem_key: str = Field(max_length=128, unique=True)
+    created_at: datetime = _ts()
+
+
+class Conversation(SQLModel, table=True):
+    """A guided flow in progress (e.g. opening a group buy step by step)."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "sender"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    sender: str = Field(max_length=64)
+    flow: str = Field(max_length=32)
+    step: int = 0
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()

@@ -1,0 +1,115 @@
+"""Leader side of group buys: open, close, mark orders, export and import CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from messages.types import Reply
+from models import groupbuys
+from models.errors import DomainError, Usage
+from models.fulfilment import deliver, refund, release_coupon
+from models.tables import GroupBuy, Member, Order
+
+from handlers import openflow
+from handlers.context import Ctx
+from handlers.groupbuy import _tell_promoted, find_buy
+from handlers.leader import _staff
+
+MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
+         "cancelorder": ("allocated", "waitlisted", "paid", "delivered")}
+
+
+def open_buy(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "open")
+    if not ctx.msg.is_group:
+        raise DomainError("open_in_group")
+    if ctx.args.strip():
+        return openflow.open_one_line(ctx)
+    return openflow.start(ctx)
+
+
+def close(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "close")
+    buy, _ = find_buy(ctx, ctx.args)
+    buy.status = "closed"
+    ctx.session.add(buy)
+    groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
+    return [ctx.reply("closed", buy=buy)]
+
+
+def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> list[tuple[Order, Member]]:
+    """'all', or order numbers separated by spaces or commas; only this buy's lines."""
+    words = rest.replace(",", " ").replace("，", " ").split()
+    if not words:
+        raise Usage("mark")
+    lines = groupbuys.buy_orders(ctx.session, buy.id, statuses)  # type: ignore[arg-type]
+    if words == ["all"] or words == ["全部"]:
+        return lines
+    if not all(w.isdigit() and w.isascii() for w in words):
+        raise Usage("mark")
+    wanted = {int(w) for w in words}
+    chosen = [(o, m) for o, m in lines if o.id in wanted]
+    if len(chosen) != len(wanted):
+        raise DomainError("no_such_orders", ids=sorted(wanted - {o.id for o, _ in chosen}))
+    return chosen
+
+
+def mark(ctx: Ctx, action: str) -> list[Reply]:
+    _staff(ctx, action)
+    buy, rest = find_buy(ctx, ctx.args)
+    chosen = _selected(ctx, buy, rest, MARKS[action])
+    promoted: list[Order] = []
+    for order, member in chosen:
+        if action == "paid":
+            order.status, order.paid_at = "paid", ctx.now
+            ctx.session.add(order)
+        elif action == "delivered":
+            effects = deliver(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+            ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
+                     effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
+                                                                   or ctx.community.default_locale))
+        elif order.status == "delivered":
+            refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+        else:
+            release_coupon(ctx.session, order)
+            promoted += groupbuys.release(ctx.session, buy, order, ctx.now)
+    groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
+    _tell_promoted(ctx, buy, promoted)
+    return [ctx.reply("marked", buy=buy, action=action, count=len(chosen))]
+
+
+def export(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "export")
+    buy, _ = find_buy(ctx, ctx.args)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",
+                     "tier_discount", "coupon_discount", "points_used", "net", "status", "ordered_at"])
+    for order, member in groupbuys.buy_orders(ctx.session, buy.id):  # type: ignore[arg-type]
+        writer.writerow([order.id, member.display_name, buy.title, order.quantity,
+                         _major(order.unit_price), _major(order.list_price),
+                         _major(order.tier_discount), _major(order.coupon_discount),
+                         order.points_used, _major(order.net), order.status,
+                         order.created_at.astimezone(ctx.local_now.tzinfo).isoformat()])
+    folder = ctx.deps.media_dir / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"groupbuy-{ctx.community.slug}-{buy.number}-{ctx.now:%Y%m%d%H%M%S}.csv"
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    return [Reply(ctx.text("exported", buy=buy), file=str(path), private=ctx.can_reply_privately)]
+
+
+def _major(minor: int) -> str:
+    major, cents = divmod(minor, 100)
+    return f"{major}.{cents:02d}" if cents else str(major)
+
+
+def import_orders(ctx: Ctx) -> list[Reply]:
+    _staff(ctx, "import")
+    from handlers.importing import import_file
+
+    path = Path(ctx.args.strip()) if ctx.args.strip() else None
+    if path is None or not path.is_file():
+        raise Usage("import")
+    return import_file(ctx, path.read_bytes())

@@ -1,0 +1,143 @@
+"""Opening a group buy: one line with `|` between fields, or step by step (state in the DB).
+
+    /open 有機蘋果 | 350 | 100 | 12-01 20:00 | 水果 | 14 | 2 | 金 30m
+          product  price stock  deadline      category cycle limit early-window
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from messages.types import Reply
+from models import groupbuys
+from models.errors import DomainError, Usage
+from models.rules import groupbuy as rules
+from models.rules.text import parse_amount
+from models.tables import Conversation
+
+from handlers.context import Ctx
+
+FIELDS = ("title", "price", "stock", "deadline", "category", "cycle", "limit", "early")
+OPTIONAL = {"stock", "category", "cycle", "limit", "early"}
+NONE_WORDS = {"", "-", "無", "无", "不限", "none", "no", "skip", "跳過", "跳过"}
+MAX_PRICE = 100_000_000  # NT$1,000,000 in minor units: anything above is a typo
+
+
+def _value(ctx: Ctx, name: str, raw: str) -> Any:
+    """One field, checked; DomainError('open_bad_field') names what is wrong."""
+    text = raw.strip()
+    if name in OPTIONAL and text.lower() in NONE_WORDS:
+        return None
+    if name == "title":
+        if not 1 <= len(text) <= 100:
+            raise DomainError("open_bad_field", field=name)
+        return text
+    if name in ("price", "stock", "cycle", "limit"):
+        amount = parse_amount(text.replace("NT$", "").replace("$", "").replace("元", ""))
+        if amount is None:
+            raise DomainError("open_bad_field", field=name)
+        if name == "price":
+            amount *= 100
+            if amount > MAX_PRICE:
+                raise DomainError("open_bad_field", field=name)
+        elif amount > 100_000:
+            raise DomainError("open_bad_field", field=name)
+        return amount
+    if name == "deadline":
+        when = rules.parse_deadline(text, ctx.local_now)
+        if when is None:
+            raise DomainError("open_bad_field", field=name)
+        if when <= ctx.local_now:
+            raise DomainError("deadline_past", when=when.strftime("%m-%d %H:%M"))
+        return when.isoformat()
+    if name == "category":
+        return text[:32]
+    return _early(ctx, text)
+
+
+def _early(ctx: Ctx, text: str) -> list[Any]:
+    """'金 30m' / 'gold 2h' → [tier key, minutes]."""
+    from handlers.leader import tier_key
+
+    parts = text.split()
+    minutes = rules.parse_deadline(parts[1], ctx.local_now) if len(parts) == 2 else None
+    key = tier_key(ctx, parts[0]) if parts else None
+    if key is None or minutes is None:
+        raise DomainError("open_bad_field", field="early")
+    return [key, int((minutes - ctx.local_now).total_seconds() // 60)]
+
+
+def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
+    from datetime import datetime
+
+    deadline = datetime.fromisoformat(data["deadline"])
+    early = data.get("early")
+    opens_at = ctx.now + timedelta(minutes=early[1]) if early else ctx.now
+    if opens_at >= deadline:
+        raise DomainError("open_bad_field", field="early")
+    buy = groupbuys.open_buy(
+        ctx.session, community_id=ctx.community.id, channel=ctx.msg.channel, chat_id=ctx.msg.chat,
+        title=data["title"], price=data["price"], stock=data.get("stock"),
+        per_member_limit=data.get("limit"), category=data.get("category") or "",
+        cycle_days=data.get("cycle"), early_tier=early[0] if early else None,
+        opens_at=opens_at, deadline=deadline, created_by=ctx.member.id, created_at=ctx.now,
+    )
+    return [ctx.reply("opened", buy=buy, early=ctx.tier_name(early[0]) if early else None,
+                      opens=opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"),
+                      deadline=deadline.strftime("%m-%d %H:%M"))]
+
+
+def open_one_line(ctx: Ctx) -> list[Reply]:
+    parts = [p.strip() for p in ctx.args.split("|")]
+    if len(parts) < 4 or len(parts) > len(FIELDS):
+        raise Usage("open")
+    data = {name: _value(ctx, name, raw) for name, raw in zip(FIELDS, parts, strict=False)}
+    return create(ctx, data)
+
+
+def start(ctx: Ctx) -> list[Reply]:
+    _clear(ctx)
+    ctx.session.add(Conversation(channel=ctx.msg.channel, chat_id=ctx.msg.chat,
+                                 sender=ctx.msg.sender, flow="open", step=0, data={},
+                                 updated_at=ctx.now))
+    return [ctx.reply("open_ask", field=FIELDS[0], step=1, steps=len(FIELDS))]
+
+
+def pending(ctx: Ctx) -> Conversation | None:
+    return ctx.session.execute(select(Conversation).where(
+        Conversation.channel == ctx.msg.channel, Conversation.chat_id == ctx.msg.chat,
+        Conversation.sender == ctx.msg.sender)).scalar_one_or_none()
+
+
+def _clear(ctx: Ctx) -> None:
+    ctx.session.execute(delete(Conversation).where(
+        Conversation.channel == ctx.msg.channel, Conversation.chat_id == ctx.msg.chat,
+        Conversation.sender == ctx.msg.sender))
+
+
+def answer(ctx: Ctx, flow: Conversation) -> list[Reply]:
+    """The next answer in the guided flow; a bad one is asked again, nothing is lost."""
+    if ctx.now - flow.updated_at > timedelta(hours=1):
+        _clear(ctx)
+        return [ctx.reply("open_expired")]
+    name = FIELDS[flow.step]
+    try:
+        value = _value(ctx, name, ctx.msg.text)
+    except DomainError as problem:
+        again = ctx.reply("open_ask", field=name, step=flow.step + 1, steps=len(FIELDS))
+        return [ctx.reply(problem.key, **problem.params), again]
+    data = {**flow.data, name: value}
+    if flow.step + 1 == len(FIELDS):
+        _clear(ctx)
+        return create(ctx, data)
+    flow.data, flow.step, flow.updated_at = data, flow.step + 1, ctx.now
+    ctx.session.add(flow)
+    return [ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))]
+
+
+def abort(ctx: Ctx) -> list[Reply]:
+    _clear(ctx)
+    return [ctx.reply("open_aborted")]

@@ -1,0 +1,150 @@
+"""Delivery feeds the programme in one transaction; a refund reverses it exactly.
+
+Delivered: purchase points (rate × tier × campaign), 12-month spend, an immediate upgrade
+with its gift coupon, both sides of a referral on the first delivered purchase, the
+replenishment date, and commission events for up to two levels of distributors.
+Refunded: a compensating entry for each of those (tiers only fall at period end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from models import coupons, ledger, members
+from models import tiers as tier_ops
+from models.programme import Programme
+from models.rules import groupbuy as buy_rules
+from models.rules import tiers as tier_rules
+from models.rules.coupons import AMOUNT_OFF
+from models.rules.points import purchase_points
+from models.tables import CommissionEvent, Coupon, GroupBuy, Member, Order, SpendEntry
+
+MAX_LEVELS = 2  # three or more levels of commission is pyramid selling
+
+
+@dataclass
+class Effects:
+    points: int = 0
+    upgraded_to: str | None = None
+    gift_code: str | None = None
+    referral_rewarded: bool = False
+
+
+def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
+            today: date, now: datetime, campaign_pct: int = 100) -> Effects:
+    """Mark one allocated or paid line delivered and credit everything it earns."""
+    member = session.get(Member, order.member_id)
+    assert member is not None
+    order.status, order.delivered_at = "delivered", now
+    order.replenish_on = buy_rules.replenish_on(today, buy.cycle_days, order.quantity)
+    session.add(order)
+    effects = Effects()
+    first = member.first_purchase_at is None
+    members.record_spend(session, member, order.net, f"order:{order.id}:spend", now)
+    tier = tier_rules.find(member.tier, programme.tiers)
+    effects.points = purchase_points(order.net, programme.minor_per_point,
+                                     tier.points_multiplier_pct, campaign_pct)
+    ledger.post(session, member, effects.points, "purchase", f"order:{order.id}:earn", today,
+                reason=f"#{buy.number} {buy.title}", expiry_months=programme.points_expiry_months)
+    effects.upgraded_to, effects.gift_code = _upgrade(session, member, programme, now)
+    if first and member.referred_by_id is not None:
+        effects.referral_rewarded = _reward_referral(session, member, programme, today, now, 1)
+    _commission(session, order, member, 1)
+    session.flush()
+    return effects
+
+
+def _upgrade(session: Session, member: Member, programme: Programme,
+             now: datetime) -> tuple[str | None, str | None]:
+    upgraded = tier_ops.upgrade_if_earned(session, member, programme, now)
+    if upgraded is None:
+        return None, None
+    value = programme.raw.get("upgrade_coupon", {}).get(upgraded, 10_000)
+    tmpl = coupons.template(session, member.community_id, f"upgrade_{upgraded}",
+                            name=f"upgrade {upgraded}", kind=AMOUNT_OFF, value=int(value),
+                            valid_days=60)
+    gift = coupons.issue(session, member, tmpl, now, issue_key=f"upgrade:{member.id}:{upgraded}")
+    return upgraded, gift.code if gift else None
+
+
+def _reward_referral(session: Session, member: Member, programme: Programme, today: date,
+                     now: datetime, sign: int) -> bool:
+    referrer = session.get(Member, member.referred_by_id)
+    if referrer is None:
+        return False
+    suffix = "" if sign > 0 else ":rev"
+    for who, points, side in ((referrer, programme.referrer_points, "referrer"),
+                              (member, programme.referee_points, "referee")):
+        ledger.post(session, who, sign * points, "referral", f"referral:{member.id}:{side}{suffix}",
+                    today, reason=member.display_name if side == "referrer" else "",
+                    expiry_months=programme.points_expiry_months, allow_negative=sign < 0)
+    if sign > 0:
+        _upgrade(session, referrer, programme, now)
+    return True
+
+
+def _commission(session: Session, order: Order, member: Member, sign: int) -> None:
+    """A commission event for the referrer (level 1) and their referrer (level 2), no further."""
+    chain = members.referrer_chain(session, member, limit=MAX_LEVELS)
+    suffix = "" if sign > 0 else ":rev"
+    for level, beneficiary in enumerate(chain[:MAX_LEVELS], start=1):
+        key = f"commission:{order.id}:{level}{suffix}"
+        if session.execute(select(CommissionEvent.id).where(CommissionEvent.idem_key == key)).first():
+            continue
+        session.add(CommissionEvent(order_id=order.id, beneficiary_id=beneficiary, level=level,  # type: ignore[arg-type]
+                                    base_amount=sign * order.net, idem_key=key))
+
+
+def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
+           today: date, now: datetime) -> None:
+    """Undo a delivered line with compensating entries; every total comes back exactly."""
+    member = session.get(Member, order.member_id)
+    assert member is not None
+    order.status, order.cancelled_at, order.replenish_on = "refunded", now, None
+    session.add(order)
+    earned = session.execute(
+        select(func.coalesce(func.sum(SpendEntry.amount), 0))
+        .where(SpendEntry.source_key == f"order:{order.id}:spend")
+    ).scalar_one()
+    members.record_spend(session, member, -int(earned), f"order:{order.id}:spend:rev", now)
+    _reverse_points(session, member, f"order:{order.id}:earn", today)
+    if order.points_used:
+        ledger.post(session, member, order.points_used, "refund", f"order:{order.id}:points:back",
+                    today, expiry_months=programme.points_expiry_months)
+    release_coupon(session, order)
+    if _was_first_purchase(session, member, order):
+        member.first_purchase_at = None
+        session.add(member)
+        if member.referred_by_id is not None:
+            _reward_referral(session, member, programme, today, now, -1)
+    _commission(session, order, member, -1)
+    session.flush()
+
+
+def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:
+    from models.tables import PointsEntry
+
+    delta = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
+    if delta:
+        ledger.post(session, member, -int(delta), "reversal", f"{key}:rev", today,
+                    allow_negative=True)
+
+
+def _was_first_purchase(session: Session, member: Member, order: Order) -> bool:
+    """No other delivered purchase is left on the member's spend record."""
+    remaining = session.execute(
+        select(func.coalesce(func.sum(SpendEntry.amount), 0)).where(SpendEntry.member_id == member.id)
+    ).scalar_one()
+    return int(remaining) <= 0
+
+
+def release_coupon(session: Session, order: Order) -> None:
+    """A cancelled or refunded order gives its coupon back."""
+    if order.coupon_id is None:
+        return
+    session.execute(update(Coupon).where(Coupon.id == order.coupon_id).values(redeemed_at=None)
+                    .execution_options(synchronize_session=False))

@@ -1,0 +1,230 @@
+"""Group buys: opening, joining without ever overselling, cancelling with waitlist promotion.
+
+Stock moves only through one conditional UPDATE (`allocated + n <= stock`), so concurrent
+joins on SQLite (one writer) and on PostgreSQL (row lock, re-checked condition) never
+oversell. Every order line carries the source message's key: a redelivery adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlmodel import Session
+
+from models.rules import groupbuy as rules
+from models.rules.pricing import price_order
+from models.tables import GroupBuy, Member, Order
+
+ACTIVE = ("allocated", "paid", "delivered")
+OPEN_LINES = ("allocated", "waitlisted", "paid")
+
+
+@dataclass
+class Joined:
+    allocated: int = 0
+    waitlisted: int = 0
+    duplicate: bool = False
+    orders: list[Order] = field(default_factory=list)
+
+
+def open_buy(session: Session, **values: object) -> GroupBuy:
+    community_id = values["community_id"]
+    number = session.execute(
+        select(func.coalesce(func.max(GroupBuy.number), 0)).where(GroupBuy.community_id == community_id)
+    ).scalar_one() + 1
+    buy = GroupBuy(number=number, **values)  # type: ignore[arg-type]
+    session.add(buy)
+    session.flush()
+    return buy
+
+
+def current(session: Session, channel: str, chat_id: str, number: int | None = None,
+            community_id: int | None = None) -> GroupBuy | None:
+    """The chat's latest open group buy, or the one with this number."""
+    query = select(GroupBuy)
+    if number is not None and community_id is not None:
+        query = query.where(GroupBuy.community_id == community_id, GroupBuy.number == number)
+    else:
+        query = query.where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
+                            GroupBuy.status == "open").order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
+    return session.execute(query).scalars().first()
+
+
+def units_of(session: Session, buy_id: int, member_id: int) -> int:
+    return int(session.execute(
+        select(func.coalesce(func.sum(Order.quantity), 0)).where(
+            Order.group_buy_id == buy_id, Order.member_id == member_id,
+            Order.status.in_(OPEN_LINES + ("delivered",)),  # type: ignore[attr-defined]
+        )
+    ).scalar_one())
+
+
+def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
+    """Atomically take up to `wanted` units; returns how many were taken (maybe 0)."""
+    for _ in range(5):
+        session.refresh(buy, ["allocated", "stock"])
+        take = rules.split(wanted, None if buy.stock is None else buy.stock - buy.allocated).allocated
+        if take == 0:
+            return 0
+        moved = session.execute(
+            update(GroupBuy)
+            .where(GroupBuy.id == buy.id,
+                   or_(GroupBuy.stock.is_(None), GroupBuy.allocated + take <= GroupBuy.stock))  # type: ignore[union-attr, operator]
+            .values(allocated=GroupBuy.allocated + take)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount == 1:  # type: ignore[attr-defined]
+            return take
+    return 0
+
+
+def touch_roster(session: Session, buy_id: int) -> None:
+    session.execute(
+        update(GroupBuy).where(GroupBuy.id == buy_id)
+        .values(roster_rev=GroupBuy.roster_rev + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
+          discount_pct: int, now: datetime) -> Order:
+    cost = price_order(buy.price, quantity, discount_pct)
+    return Order(
+        group_buy_id=buy.id, member_id=member_id, quantity=quantity, status=status,  # type: ignore[arg-type]
+        source_key=key[:160], unit_price=buy.price, list_price=cost.list_price,
+        tier_discount=cost.tier_discount, net=cost.net, created_at=now,
+    )
+
+
+def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
+         discount_pct: int, now: datetime) -> Joined:
+    """Allocate what stock allows and waitlist the rest, as one or two order lines."""
+    if session.execute(select(Order.id).where(Order.source_key == source_key)).first():
+        return Joined(duplicate=True)
+    taken = _take_stock(session, buy, quantity)
+    result = Joined(allocated=taken, waitlisted=quantity - taken)
+    if taken:
+        result.orders.append(_line(buy, member.id, taken, "allocated", source_key, discount_pct, now))  # type: ignore[arg-type]
+    if quantity - taken:
+        key = source_key if not taken else f"{source_key}:w"
+        result.orders.append(
+            _line(buy, member.id, quantity - taken, "waitlisted", key, discount_pct, now)  # type: ignore[arg-type]
+        )
+    session.add_all(result.orders)
+    touch_roster(session, buy.id)  # type: ignore[arg-type]
+    session.flush()
+    return result
+
+
+def release(session: Session, buy: GroupBuy, order: Order, now: datetime) -> list[Order]:
+    """Cancel one open line; freed stock goes to the waitlist in order. Returns promotions."""
+    was = order.status
+    order.status, order.cancelled_at = "cancelled", now
+    session.add(order)
+    touch_roster(session, buy.id)  # type: ignore[arg-type]
+    if was in ("allocated", "paid"):
+        session.execute(
+            update(GroupBuy).where(GroupBuy.id == buy.id)
+            .values(allocated=GroupBuy.allocated - order.quantity)
+            .execution_options(synchronize_session=False)
+        )
+        session.flush()
+        return promote(session, buy)
+    session.flush()
+    return []
+
+
+def promote(session: Session, buy: GroupBuy) -> list[Order]:
+    """Waiting lines, oldest first, get freed stock; the first that does not fit stops the line."""
+    promoted = []
+    waiting = session.execute(
+        select(Order).where(Order.group_buy_id == buy.id, Order.status == "waitlisted")
+        .order_by(Order.id)
+    ).scalars().all()
+    for order in waiting:
+        session.refresh(buy, ["allocated", "stock"])
+        if buy.stock is not None and buy.allocated + order.quantity > buy.stock:
+            break
+        if _take_stock(session, buy, order.quantity) != order.quantity:
+            break
+        order.status = "allocated"
+        session.add(order)
+        promoted.append(order)
+    session.flush()
+    return promoted
+
+
+def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[str, ...]) -> list[Order]:
+    return list(session.execute(
+        select(Order).where(Order.group_buy_id == buy_id, Order.member_id == member_id,
+                            Order.status.in_(statuses))  # type: ignore[attr-defined]
+        .order_by(Order.id.desc())  # type: ignore[union-attr]
+    ).scalars())
+
+
+def member_orders(session: Session, member_id: int, limit: int = 15) -> list[tuple[Order, GroupBuy]]:
+    rows = session.execute(
+        select(Order, GroupBuy).join(GroupBuy, GroupBuy.id == Order.group_buy_id)
+        .where(Order.member_id == member_id)
+        .order_by(Order.id.desc()).limit(limit)  # type: ignore[union-attr]
+    ).all()
+    return [(o, b) for o, b in rows]
+
+
+def buy_orders(session: Session, buy_id: int, statuses: tuple[str, ...] | None = None
+               ) -> list[tuple[Order, Member]]:
+    query = (select(Order, Member).join(Member, Member.id == Order.member_id)
+             .where(Order.group_buy_id == buy_id).order_by(Order.id))
+    if statuses:
+        query = query.where(Order.status.in_(statuses))  # type: ignore[attr-defined]
+    return [(o, m) for o, m in session.execute(query).all()]
+
+
+def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[str, int]], int, int]:
+    """(name, units) of the first `limit` allocated members, how many members, waiting units."""
+    rows = session.execute(
+        select(Member.display_name, func.sum(Order.quantity), func.min(Order.id))
+        .join(Member, Member.id == Order.member_id)
+        .where(Order.group_buy_id == buy_id, Order.status.in_(ACTIVE))  # type: ignore[attr-defined]
+        .group_by(Member.id, Member.display_name).order_by(func.min(Order.id))
+    ).all()
+    waiting = session.execute(
+        select(func.coalesce(func.sum(Order.quantity), 0))
+        .where(Order.group_buy_id == buy_id, Order.status == "waitlisted")
+    ).scalar_one()
+    return [(name, int(units)) for name, units, _ in rows[:limit]], len(rows), int(waiting)
+
+
+def due_rosters(session: Session, channel: str, before: datetime, limit: int = 20) -> list[GroupBuy]:
+    """Group buys whose roster changed and was last published before `before`."""
+    return list(session.execute(
+        select(GroupBuy).where(
+            GroupBuy.channel == channel,
+            GroupBuy.roster_rev > GroupBuy.roster_published_rev,
+            or_(GroupBuy.roster_published_at.is_(None), GroupBuy.roster_published_at <= before),  # type: ignore[union-attr]
+        ).order_by(GroupBuy.id).limit(limit)
+    ).scalars())
+
+
+def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int, key: str,
+                  now: datetime) -> Order:
+    """An order line from another tool: list price, no tier discount, stock counted."""
+    order = _line(buy, member.id, quantity, "allocated", key, 100, now)  # type: ignore[arg-type]
+    session.add(order)
+    session.execute(update(GroupBuy).where(GroupBuy.id == buy.id)
+                    .values(allocated=GroupBuy.allocated + quantity)
+                    .execution_options(synchronize_session=False))
+    session.flush()
+    return order
+
+
+def latest_number_of(session: Session, member_id: int) -> int | None:
+    """In private, '/cancel' or '/usepoints' mean the open group buy the member joined last."""
+    return session.execute(
+        select(GroupBuy.number).join(Order, Order.group_buy_id == GroupBuy.id)
+        .where(Order.member_id == member_id, GroupBuy.status == "open",
+               Order.status.in_(OPEN_LINES))  # type: ignore[attr-defined]
+        .order_by(Order.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).scalar()

@@ -1,0 +1,79 @@
+"""The roster (接龍): one message per group buy, edited on a timer, never one answer per '+1'.
+
+A join bumps the group buy's `roster_rev`; this job publishes a changed roster at most once
+per `min_interval` per group buy, inside the group's own rate budget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from handlers.context import Deps
+from messages.render import Renderer
+from messages.types import Button
+from models import groupbuys
+from models.db import UnitOfWork
+from models.tables import Community, GroupBuy
+
+Post = Callable[[str, "str | None", str, tuple[Button, ...]], Awaitable["str | None"]]
+
+
+@dataclass(frozen=True)
+class Roster:
+    buy_id: int
+    rev: int
+    chat_id: str
+    message_id: str | None
+    text: str
+    buttons: tuple[Button, ...]
+
+
+def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -> Roster:
+    community = session.get(Community, buy.community_id)
+    assert community is not None
+    rows, count, waiting = groupbuys.roster(session, buy.id)  # type: ignore[arg-type]
+    tz = ZoneInfo(community.timezone)
+    closed = buy.status != "open" or now >= buy.deadline
+    text = renderer.render(
+        community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
+        closed=closed, currency=community.currency,
+        deadline=buy.deadline.astimezone(tz).strftime("%m-%d %H:%M"),
+    )
+    buttons = () if closed else (Button("+1", f"/join 1 #{buy.number}"),)
+    return Roster(buy.id, buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons)  # type: ignore[arg-type]
+
+
+def due(deps: Deps, channel: str, min_interval: timedelta) -> list[Roster]:
+    now = deps.clock()
+    with UnitOfWork(deps.sessions) as uow:
+        buys = groupbuys.due_rosters(uow.session, channel, now - min_interval)
+        return [render(uow.session, deps.renderer, buy, now) for buy in buys]
+
+
+def published(deps: Deps, roster: Roster, message_id: str | None) -> None:
+    with UnitOfWork(deps.sessions) as uow:
+        uow.session.execute(
+            update(GroupBuy).where(GroupBuy.id == roster.buy_id)
+            .values(roster_published_rev=roster.rev, roster_published_at=deps.clock(),
+                    roster_message_id=message_id or roster.message_id)
+        )
+        uow.commit()
+
+
+async def publish(deps: Deps, channel: str, post: Post, min_interval: timedelta,
+                  may_send: Callable[[str], bool]) -> int:
+    """Post or edit every changed roster that the group's budget allows; return how many."""
+    done = 0
+    for roster in due(deps, channel, min_interval):
+        if not may_send(roster.chat_id):
+            continue
+        message_id = await post(roster.chat_id, roster.message_id, roster.text, roster.buttons)
+        published(deps, roster, message_id)
+        done += 1
+    return done
