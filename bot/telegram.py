@@ -120,8 +120,8 @@ class TelegramChannel:
             return
         try:
             await self.send(target, not private, reply)
-        except RateLimited:
-            self._queue(target, not private, reply)
+        except RateLimited as limited:
+            self._queue(target, not private, reply, wait=limited.retry_after)
         except Undeliverable as refused:
             if private and msg.is_group:
                 self._forget_private_chat(msg.sender)
@@ -147,10 +147,12 @@ class TelegramChannel:
         except (Forbidden, BadRequest) as refused:
             raise Undeliverable(str(refused)) from refused
 
-    def _queue(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+    def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
+        """Leave the reply to the delivery worker, not before Telegram's retry_after."""
+        now = self.deps.clock()
         with UnitOfWork(self.deps.sessions) as uow:
-            events.enqueue(uow.session, CHANNEL, chat_id, to_body(reply), self.deps.clock(),
-                           is_group=is_group)
+            events.enqueue(uow.session, CHANNEL, chat_id, to_body(reply), now,
+                           is_group=is_group, not_before=now + timedelta(seconds=wait))
             uow.commit()
 
     def _forget_private_chat(self, user_id: str) -> None:

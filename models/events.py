@@ -15,10 +15,25 @@ from models.tables import InboundEvent, OutboxMessage, SendLog
 
 _INBOX = {
     dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
-    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"))
+    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
+            processed_at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["channel", "event_key"])
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
+_ACCEPT = {
+    dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
+            payload=bindparam("payload"))
+    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_CLAIM = (
+    update(InboundEvent)
+    .where(InboundEvent.channel == bindparam("b_channel"),
+           InboundEvent.event_key == bindparam("b_key"),
+           InboundEvent.processed_at.is_(None))  # type: ignore[union-attr]
+    .values(processed_at=bindparam("b_at"))
+)
 
 
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
@@ -27,10 +42,14 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     One INSERT … ON CONFLICT DO NOTHING, so two workers racing on the same event agree.
     """
     connection = session.connection()
+    params = {"channel": channel, "key": event_key[:128], "at": now}
     statement = _INBOX.get(connection.dialect.name)
     if statement is not None:
-        done = connection.execute(statement, {"channel": channel, "key": event_key[:128], "at": now})
-        return done.rowcount == 1
+        if connection.execute(statement, params).rowcount == 1:
+            return True
+        # Stored by a webhook before its 200 and not processed yet: claim it now.
+        claim = {"b_channel": channel, "b_key": event_key[:128], "b_at": now}
+        return connection.execute(_CLAIM, claim).rowcount == 1  # type: ignore[attr-defined]
     seen = session.execute(
         select(InboundEvent.id).where(
             InboundEvent.channel == channel, InboundEvent.event_key == event_key
@@ -41,6 +60,27 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     session.add(InboundEvent(channel=channel, event_key=event_key[:128], received_at=now))
     session.flush()
     return True
+
+
+def accept(session: Session, channel: str, event_key: str, payload: dict[str, Any],
+           now: datetime) -> bool:
+    """Store an inbound event before acknowledging it; False when it was stored before."""
+    connection = session.connection()
+    statement = _ACCEPT[connection.dialect.name]
+    done = connection.execute(
+        statement, {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
+    )
+    return done.rowcount == 1
+
+
+def unprocessed(session: Session, before: datetime, limit: int = 100) -> list[InboundEvent]:
+    """Events accepted but never processed (a crash between the 200 and the work)."""
+    return list(session.execute(
+        select(InboundEvent).where(InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
+                                   InboundEvent.payload.is_not(None),  # type: ignore[union-attr]
+                                   InboundEvent.received_at < before)
+        .order_by(InboundEvent.id).limit(limit)
+    ).scalars())
 
 
 def enqueue(

@@ -153,13 +153,21 @@ class Coupon(SQLModel, table=True):
 
 
 class InboundEvent(SQLModel, table=True):
-    """Every inbound event we acted on; a redelivery finds its key here and changes nothing."""
+    """Every inbound event; a redelivery finds its key here and changes nothing.
 
-    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+    A webhook stores the event (payload, processed_at NULL) before answering 200; whoever
+    processes it claims it by setting processed_at, so it is acted on exactly once, also
+    after a crash and restart.
+    """
+
+    __table_args__ = (UniqueConstraint("channel", "event_key"),
+                      Index("ix_inbound_pending", "processed_at", "received_at"))
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     event_key: str = Field(max_length=128)
     received_at: datetime = _ts()
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    processed_at: datetime | None = _ts(nullable=True)
 
 
 class OutboxMessage(SQLModel, table=True):
