@@ -18,6 +18,7 @@ _INBOX = {
     .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
             processed_at=bindparam("at"))
     .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    .returning(InboundEvent.id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _ACCEPT = {
@@ -25,6 +26,7 @@ _ACCEPT = {
     .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
             payload=bindparam("payload"))
     .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+    .returning(InboundEvent.id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _CLAIM = (
@@ -45,7 +47,7 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     params = {"channel": channel, "key": event_key[:128], "at": now}
     statement = _INBOX.get(connection.dialect.name)
     if statement is not None:
-        if connection.execute(statement, params).rowcount == 1:
+        if connection.execute(statement, params).first() is not None:
             return True
         # Stored by a webhook before its 200 and not processed yet: claim it now.
         claim = {"b_channel": channel, "b_key": event_key[:128], "b_at": now}
@@ -70,7 +72,7 @@ def accept(session: Session, channel: str, event_key: str, payload: dict[str, An
     done = connection.execute(
         statement, {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
     )
-    return done.rowcount == 1
+    return done.first() is not None
 
 
 def unprocessed(session: Session, before: datetime, limit: int = 100) -> list[InboundEvent]:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from models import coupons, ledger, members
+from models import coupons, groupbuys, ledger, members
 from models import tiers as tier_ops
 from models.programme import Programme
 from models.rules import groupbuy as buy_rules
@@ -100,12 +100,16 @@ def _commission(session: Session, order: Order, member: Member, sign: int) -> No
 
 
 def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
-           today: date, now: datetime) -> None:
-    """Undo a delivered line with compensating entries; every total comes back exactly."""
+           today: date, now: datetime) -> list[Order]:
+    """Undo a delivered line with compensating entries; every total comes back exactly.
+
+    Its units go back to the group buy's stock (so `allocated` stays the sum of the active
+    lines) and, as with a cancel, to the waitlist in order. Returns the promoted lines.
+    """
     member = session.get(Member, order.member_id)
     assert member is not None
-    order.status, order.cancelled_at, order.replenish_on = "refunded", now, None
-    session.add(order)
+    order.replenish_on = None
+    promoted = groupbuys.release(session, buy, order, now, status="refunded")
     earned = session.execute(
         select(func.coalesce(func.sum(SpendEntry.amount), 0))
         .where(SpendEntry.source_key == f"order:{order.id}:spend")
@@ -123,6 +127,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
             _reward_referral(session, member, programme, today, now, -1)
     _commission(session, order, member, -1)
     session.flush()
+    return promoted
 
 
 def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:

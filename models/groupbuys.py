@@ -41,14 +41,20 @@ def open_buy(session: Session, **values: object) -> GroupBuy:
 
 
 def current(session: Session, channel: str, chat_id: str, number: int | None = None,
-            community_id: int | None = None) -> GroupBuy | None:
-    """The chat's latest open group buy, or the one with this number."""
+            community_id: int | None = None, any_status: bool = False) -> GroupBuy | None:
+    """The chat's latest open group buy, or the one with this number.
+
+    `any_status`: the chat's latest group buy even when it is closed (for the leader's
+    /delivered, /export … after /close, and to tell a late '+1' that it is closed).
+    """
     query = select(GroupBuy)
     if number is not None and community_id is not None:
         query = query.where(GroupBuy.community_id == community_id, GroupBuy.number == number)
     else:
-        query = query.where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
-                            GroupBuy.status == "open").order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
+        query = query.where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id)
+        if not any_status:
+            query = query.where(GroupBuy.status == "open")
+        query = query.order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
     return session.execute(query).scalars().first()
 
 
@@ -118,13 +124,14 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     return result
 
 
-def release(session: Session, buy: GroupBuy, order: Order, now: datetime) -> list[Order]:
-    """Cancel one open line; freed stock goes to the waitlist in order. Returns promotions."""
+def release(session: Session, buy: GroupBuy, order: Order, now: datetime,
+            status: str = "cancelled") -> list[Order]:
+    """Cancel (or refund) one line; freed stock goes to the waitlist in order. Returns promotions."""
     was = order.status
-    order.status, order.cancelled_at = "cancelled", now
+    order.status, order.cancelled_at = status, now
     session.add(order)
     touch_roster(session, buy.id)  # type: ignore[arg-type]
-    if was in ("allocated", "paid"):
+    if was in ACTIVE:
         session.execute(
             update(GroupBuy).where(GroupBuy.id == buy.id)
             .values(allocated=GroupBuy.allocated - order.quantity)
@@ -209,13 +216,21 @@ def due_rosters(session: Session, channel: str, before: datetime, limit: int = 2
 
 
 def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int, key: str,
-                  now: datetime) -> Order:
-    """An order line from another tool: list price, no tier discount, stock counted."""
-    order = _line(buy, member.id, quantity, "allocated", key, 100, now)  # type: ignore[arg-type]
+                  now: datetime, status: str = "allocated") -> Order:
+    """An order line from another tool: list price, no tier discount, stock counted while active.
+
+    A line imported as cancelled holds no stock: `allocated` stays the sum of active lines.
+    """
+    order = _line(buy, member.id, quantity, status, key, 100, now)  # type: ignore[arg-type]
+    if status == "paid":
+        order.paid_at = now
+    elif status == "cancelled":
+        order.cancelled_at = now
     session.add(order)
-    session.execute(update(GroupBuy).where(GroupBuy.id == buy.id)
-                    .values(allocated=GroupBuy.allocated + quantity)
-                    .execution_options(synchronize_session=False))
+    if status in ACTIVE:
+        session.execute(update(GroupBuy).where(GroupBuy.id == buy.id)
+                        .values(allocated=GroupBuy.allocated + quantity)
+                        .execution_options(synchronize_session=False))
     session.flush()
     return order
 

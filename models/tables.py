@@ -54,6 +54,7 @@ class Member(SQLModel, table=True):
     first_purchase_at: datetime | None = _ts(nullable=True)
     last_checkin_on: date | None = None
     checkin_streak: int = 0
+    merged_into_id: int | None = Field(default=None, foreign_key="member.id")
     joined_at: datetime = _ts()
 
 
@@ -279,3 +280,13 @@ class Conversation(SQLModel, table=True):
     step: int = 0
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _ts()
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that joins a second platform account to a member."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True)
+    member_id: int = Field(foreign_key="member.id")
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
