@@ -40,6 +40,7 @@ COMMANDS: dict[str, Handler] = {
     "lang": member.lang,
     "optout": member.optout,
     "optin": member.optin,
+    "link": member.link,
     "help": lambda ctx: [ctx.reply("help", staff=_is_staff(ctx))],
     "grant": leader.grant,
     "deduct": leader.deduct,

@@ -147,3 +147,17 @@ def optin(ctx: Ctx) -> list[Reply]:
     return [ctx.card("optin")]
 
 
+
+
+def link(ctx: Ctx) -> list[Reply]:
+    """`/link` gives a one-time code; `/link CODE` on another platform joins the accounts."""
+    from models import linking
+
+    code = ctx.args.strip()
+    if not code:
+        issued = linking.new_code(ctx.session, ctx.member, ctx.now)
+        return [ctx.card("link_code", code=issued.code, minutes=10)]
+    kept = linking.redeem(ctx.session, code, ctx.msg.channel, ctx.msg.sender,
+                          ctx.msg.handle, ctx.now, ctx.programme.tiers)
+    return [ctx.card("linked", kept=kept, balance=kept.points_balance,
+                     tier=ctx.programme.tier_name(kept.tier, kept.locale or ctx.locale))]

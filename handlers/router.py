@@ -21,6 +21,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "optin": ("optin", "subscribe", "訂閱", "订阅"),
     "help": ("help", "幫助", "帮助", "說明", "说明", "指令"),
     "bind": ("bind", "綁定", "绑定"),
+    "link": ("link", "連結帳號", "关联账号"),
     "grant": ("grant", "加點", "加点"),
     "deduct": ("deduct", "扣點", "扣点"),
     "settier": ("settier", "設定等級", "设定等级"),
