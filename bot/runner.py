@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 
 import uvicorn
@@ -13,6 +14,7 @@ from bot.app import bootstrap
 from bot.settings import Settings
 from bot.telegram import CHANNEL, TelegramChannel
 from bot.web import web_app
+from scheduler import roster
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import build_scheduler
 
@@ -35,15 +37,16 @@ async def serve_telegram(settings: Settings, stop: asyncio.Event | None = None) 
             loop.add_signal_handler(sig, stop.set)
     scheduler = build_scheduler(app.deps)
     async with channel.app:
+        app.deps.bot_names[CHANNEL] = channel.app.bot.username or settings.telegram_bot_name
         await channel.app.start()
         scheduler.start()
         worker_task = asyncio.create_task(worker.run(stop))
+        roster_task = asyncio.create_task(roster.run(app.deps, CHANNEL, channel.post_roster, stop))
         if settings.telegram_webhook_url:
-            await channel.app.bot.set_webhook(
-                settings.telegram_webhook_url, secret_token=settings.telegram_webhook_secret,
-            )
+            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+            await channel.app.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
             server = uvicorn.Server(uvicorn.Config(
-                web_app(channel, settings.telegram_webhook_secret),
+                web_app(channel, secret),
                 host=settings.listen_host, port=settings.listen_port, log_level="warning",
             ))
             server_task = asyncio.create_task(server.serve())
@@ -57,5 +60,6 @@ async def serve_telegram(settings: Settings, stop: asyncio.Event | None = None) 
             await stop.wait()
             await channel.app.updater.stop()
         await worker_task
+        await roster_task
         scheduler.shutdown(wait=False)
         await channel.app.stop()

@@ -27,12 +27,13 @@ from telegram.request import BaseRequest
 from bot.settings import Settings
 from handlers.context import Deps
 from handlers.dispatch import handle
-from messages.types import Incoming, Reply, to_body
+from messages.types import Button, Incoming, Reply, to_body
 from models import events, members
 from models.db import UnitOfWork
 from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
 
 CHANNEL = "telegram"
+MAX_IMPORT = 5 * 1024 * 1024
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 log = logging.getLogger(__name__)
 
@@ -91,16 +92,67 @@ class TelegramChannel:
         self.app: Application = builder.build()  # type: ignore[type-arg]
         self.app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_update))
         self.app.add_handler(CallbackQueryHandler(self.on_update))
+        self.app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE,
+                                            self.on_document))
         self.app.add_error_handler(self.on_error)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         msg = to_incoming(update)
         if update.callback_query is not None:
             await update.callback_query.answer()
-        if msg is None:
+        if msg is None or self._for_another_bot(msg.text):
             return
         for reply in handle(msg, self.deps):
             await self.deliver_reply(msg, reply)
+
+    def _for_another_bot(self, text: str) -> bool:
+        """'/me@otherbot' in a group with several bots is not for us."""
+        head = text.split(maxsplit=1)[0] if text.startswith("/") else ""
+        if "@" not in head:
+            return False
+        return head.split("@", 1)[1].lower() != (self.app.bot.username or "").lower()
+
+    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A CSV sent by a leader is an order import (the handler checks who sent it)."""
+        message = update.message
+        if message is None or message.document is None or message.from_user is None:
+            return
+        document = message.document
+        if (document.file_size or 0) > MAX_IMPORT or not (document.file_name or "").lower().endswith(".csv"):
+            return
+        folder = self.deps.media_dir / "imports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{message.chat.id}-{message.message_id}.csv"
+        if not path.exists():
+            telegram_file = await document.get_file()
+            await telegram_file.download_to_drive(path)
+        user = message.from_user
+        msg = Incoming(
+            channel=CHANNEL, chat=str(message.chat.id), sender=str(user.id),
+            text=f"/import {path}", message_id=str(message.message_id),
+            is_group=message.chat.type in GROUP_TYPES, sender_name=user.full_name,
+            handle=user.username, language_code=user.language_code,
+        )
+        for reply in handle(msg, self.deps):
+            await self.deliver_reply(msg, reply)
+
+    async def post_roster(self, chat_id: str, message_id: str | None, text: str,
+                          buttons: tuple[Button, ...]) -> str | None:
+        """Edit the group's roster message in place; post it when there is none yet."""
+        keyboard = markup(Reply(text, buttons=buttons))
+        if message_id is not None:
+            try:
+                await self.app.bot.edit_message_text(text[:4096], chat_id=int(chat_id),
+                                                     message_id=int(message_id),
+                                                     reply_markup=keyboard)
+                return message_id
+            except BadRequest as problem:
+                if "not modified" in str(problem).lower():
+                    return message_id
+                log.info("roster %s in %s could not be edited (%s): posting anew",
+                         message_id, chat_id, problem)
+        sent = await self.app.bot.send_message(int(chat_id), text[:4096], reply_markup=keyboard)
+        return str(sent.message_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed", exc_info=context.error)
@@ -133,7 +185,10 @@ class TelegramChannel:
         """One Bot API call; platform errors become RateLimited / Undeliverable."""
         bot = self.app.bot
         try:
-            if reply.image:
+            if reply.file:
+                await bot.send_document(int(chat_id), document=Path(reply.file).read_bytes(),
+                                        filename=Path(reply.file).name, caption=reply.text[:1024])
+            elif reply.image:
                 await bot.send_photo(int(chat_id), photo=Path(reply.image).read_bytes(),
                                      caption=reply.text[:1024] or None, reply_markup=markup(reply))
                 if len(reply.text) > 1024:

@@ -9,12 +9,12 @@ from pathlib import Path
 from messages.types import Reply
 from models import groupbuys
 from models.errors import DomainError, Usage
-from models.fulfilment import deliver, refund, release_coupon
+from models.fulfilment import deliver, refund
 from models.tables import GroupBuy, Member, Order
 
 from handlers import openflow
 from handlers.context import Ctx
-from handlers.groupbuy import _tell_promoted, find_buy
+from handlers.groupbuy import _tell_promoted, find_buy, release_line
 from handlers.leader import _staff
 
 MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
@@ -58,7 +58,7 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> 
 
 def mark(ctx: Ctx, action: str) -> list[Reply]:
     _staff(ctx, action)
-    buy, rest = find_buy(ctx, ctx.args)
+    buy, rest = find_buy(ctx, ctx.args, closed_too=True)
     chosen = _selected(ctx, buy, rest, MARKS[action])
     promoted: list[Order] = []
     for order, member in chosen:
@@ -71,10 +71,9 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
                      effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
                                                                    or ctx.community.default_locale))
         elif order.status == "delivered":
-            refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+            promoted += refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
         else:
-            release_coupon(ctx.session, order)
-            promoted += groupbuys.release(ctx.session, buy, order, ctx.now)
+            promoted += release_line(ctx, buy, order, member)
     groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
     _tell_promoted(ctx, buy, promoted)
     return [ctx.reply("marked", buy=buy, action=action, count=len(chosen))]
@@ -82,7 +81,7 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
 
 def export(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "export")
-    buy, _ = find_buy(ctx, ctx.args)
+    buy, _ = find_buy(ctx, ctx.args, closed_too=True)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",
@@ -109,7 +108,10 @@ def import_orders(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "import")
     from handlers.importing import import_file
 
-    path = Path(ctx.args.strip()) if ctx.args.strip() else None
+    path = Path(ctx.args.strip()).resolve() if ctx.args.strip() else None
+    uploads = (ctx.deps.media_dir / "imports").resolve()
+    if ctx.msg.channel != "console" and path is not None and uploads not in path.parents:
+        path = None  # on a chat platform only a file the leader uploaded may be read
     if path is None or not path.is_file():
         raise Usage("import")
     return import_file(ctx, path.read_bytes())

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from messages.types import Reply, from_body
-from models import events
+from models import events, members
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
@@ -113,6 +113,8 @@ class DeliveryWorker:
             return "paused"
         except Undeliverable as gone:
             events.fail(uow.session, row, str(gone))
+            if not row.is_group:  # blocked the bot: stop pushing there until they start it again
+                members.mark_private_unreachable(uow.session, self.channel, row.chat_id)
             log.info("outbox %s dropped: %s", row.id, gone)
             return "failed"
         except Exception as error:  # network trouble: back off and try again later

@@ -6,6 +6,8 @@ per `min_interval` per group buy, inside the group's own rate budget.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +22,9 @@ from messages.types import Button
 from models import groupbuys
 from models.db import UnitOfWork
 from models.tables import Community, GroupBuy
+from scheduler.delivery import reserve_direct
+
+log = logging.getLogger(__name__)
 
 Post = Callable[[str, "str | None", str, tuple[Button, ...]], Awaitable["str | None"]]
 
@@ -77,3 +82,22 @@ async def publish(deps: Deps, channel: str, post: Post, min_interval: timedelta,
         published(deps, roster, message_id)
         done += 1
     return done
+
+
+async def run(deps: Deps, channel: str, post: Post, stop: asyncio.Event,
+              min_interval: timedelta = timedelta(seconds=5), every: float = 1.0) -> None:
+    """Publish changed rosters until `stop`: at most one edit per group buy per interval,
+    and only within the group's budget (shared with replies through the send log)."""
+
+    def may_send(chat_id: str) -> bool:
+        return reserve_direct(deps.sessions, channel, chat_id, True, deps.clock())
+
+    while not stop.is_set():
+        try:
+            await publish(deps, channel, post, min_interval, may_send)
+        except Exception:
+            log.exception("roster round failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        except TimeoutError:
+            pass

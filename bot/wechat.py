@@ -1,0 +1,426 @@
+"""The WeChat Official Account channel: XML webhook in, passive reply or customer-service out.
+
+    channel = WechatChannel(deps, settings)
+    Route("/wechat", channel.webhook, methods=["GET", "POST"])
+    DeliveryWorker(deps.sessions, CHANNEL, channel.send, deps.clock)    # pushes, late answers
+    await inbox.recover(deps, {CHANNEL: channel.deliver_reply})
+    await channel.aclose()
+
+An Official Account talks 1:1 only. Each message is stored (inbox.accept) before any answer,
+handled in a worker thread, and answered in the HTTP response when that takes less than
+PASSIVE_TIMEOUT (WeChat waits 5 s, then retries three times); otherwise the response is
+"success" and the answer follows as a customer-service message. Those may only go to a user
+seen in the last 48 hours, at most PER_INBOUND per inbound message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import mimetypes
+import re
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlmodel import col
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from bot import inbox
+from bot.settings import Settings
+from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
+from handlers.context import Deps
+from handlers.dispatch import handle
+from messages.types import Incoming, Reply, to_body
+from models import events, members
+from models.db import UnitOfWork
+from models.tables import ChannelAccount
+from scheduler.delivery import RateLimited, Undeliverable
+
+CHANNEL = "wechat"
+PASSIVE_TIMEOUT = 4.0  # seconds of handling we wait for before answering "success"
+FRESHNESS = 300  # seconds a request's timestamp may be off our clock
+MAX_BODY = 1024 * 1024
+WINDOW = timedelta(hours=48)
+PER_INBOUND = 5
+TEXT_BYTES = 2048  # WeChat's limit for one text message's content
+RETRY_AFTER = {45009: 3600.0, 45047: 60.0}  # daily API quota; per-user reply quota
+GONE = {45015, 43004}  # outside the 48-hour window; unsubscribed
+STALE_TOKEN = {40001, 40014, 42001}
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+log = logging.getLogger(__name__)
+
+
+def to_incoming(fields: Mapping[str, str]) -> Incoming | None:
+    """A text message, a follow, a QR scan or a menu click as a channel-neutral message."""
+    openid, created = fields.get("FromUserName", ""), fields.get("CreateTime", "")
+    kind, key = fields.get("MsgType", ""), fields.get("EventKey", "").strip()
+    event = fields.get("Event", "").lower() if kind == "event" else ""
+    if not openid:
+        return None
+    if kind == "text":
+        text, message_id = fields.get("Content", ""), fields.get("MsgId") or f"text-{created}"
+    elif event == "subscribe":  # EventKey "qrscene_ref_CODE" when followed from our QR code
+        scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else ""
+        text, message_id = f"/start {scene}".strip(), f"subscribe-{created}"
+    elif event == "scan":  # already a follower; EventKey is the scene itself
+        text, message_id = f"/start {key}".strip(), f"scan-{created}"
+    elif event == "click" and key:
+        text, message_id = key, f"click-{created}"
+    else:
+        return None
+    msg_id = fields.get("MsgId", "") if kind == "text" else ""
+    event_key = msg_id or f"{openid}:{message_id}"
+    return Incoming(channel=CHANNEL, chat=openid, sender=openid, text=text,
+                    message_id=message_id, is_group=False, sender_name=f"wx_{openid[-6:]}",
+                    event_key=event_key)
+
+
+def text_chunks(text: str, limit: int = TEXT_BYTES) -> list[str]:
+    """The text in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in _NOT_XML.sub("", text).splitlines(keepends=True):
+        while len(line.encode()) > limit:  # one very long line: cut it by characters
+            pieces.append(current)
+            head = line.encode()[:limit].decode("utf-8", "ignore")
+            pieces.append(head)
+            current, line = "", line[len(head):]
+        if len((current + line).encode()) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    pieces.append(current)
+    return [p.strip("\n") for p in pieces if p.strip()]
+
+
+def passive_and_later(replies: list[Reply]) -> tuple[str, list[Reply]]:
+    """One text for the HTTP answer; what does not fit (more text, images) to send after."""
+    chunks = text_chunks("\n\n".join(r.as_text() for r in replies if r.as_text().strip()))
+    later = [Reply(c) for c in chunks[1:]] + [Reply("", image=r.image) for r in replies if r.image]
+    return (chunks[0] if chunks else ""), later
+
+
+def reply_xml(fields: Mapping[str, str], text: str, now: int) -> bytes:
+    """The passive text reply: back to the sender, from the account the message went to."""
+    return (
+        f"<xml><ToUserName>{cdata(fields['FromUserName'])}</ToUserName>"
+        f"<FromUserName>{cdata(fields.get('ToUserName', ''))}</FromUserName>"
+        f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType>"
+        f"<Content>{cdata(text)}</Content></xml>"
+    ).encode()
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The raw body, or None when it is over the limit (stops reading there)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WechatError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(f"wechat errcode {code}: {message}")
+        self.code = code
+
+
+class WechatApi:
+    """The HTTP API: an access token cached until shortly before it expires, JSON calls."""
+
+    def __init__(self, base_url: str, app_id: str, secret: str, clock: Any,
+                 http: httpx.AsyncClient | None = None) -> None:
+        self.base_url, self.app_id, self.secret = base_url.rstrip("/"), app_id, secret
+        self.clock = clock
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        self._token: str | None = None
+        self._expires: datetime | None = None
+        self._lock = asyncio.Lock()
+        self.token_fetches = 0
+
+    async def token(self, stale: str | None = None) -> str:
+        """The cached token; a fresh one when it expired or when `stale` was refused."""
+        async with self._lock:
+            now = self.clock()
+            if self._token and self._token != stale and self._expires and now < self._expires:
+                return self._token
+            response = await self.http.get(f"{self.base_url}/cgi-bin/token", params={
+                "grant_type": "client_credential", "appid": self.app_id, "secret": self.secret})
+            data = _json(response)
+            if not data.get("access_token"):
+                raise WechatError(int(data.get("errcode") or -1), str(data.get("errmsg", "")))
+            self.token_fetches += 1
+            lifetime = max(60, int(data.get("expires_in") or 7200) - 300)
+            self._token = str(data["access_token"])
+            self._expires = now + timedelta(seconds=lifetime)
+            return self._token
+
+    async def call(self, path: str, *, body: bytes | None = None,
+                   files: dict[str, tuple[str, bytes, str]] | None = None,
+                   params: dict[str, str] | None = None) -> dict[str, Any]:
+        """POST to the API; an expired or revoked token is renewed once and the call repeated."""
+        token = await self.token()
+        for attempt in (1, 2):
+            response = await self.http.post(
+                f"{self.base_url}{path}", params={**(params or {}), "access_token": token},
+                content=body, files=files,
+                headers={"Content-Type": "application/json; charset=utf-8"} if body else None)
+            data = _json(response)
+            code = int(data.get("errcode") or 0)
+            if code in STALE_TOKEN and attempt == 1:
+                token = await self.token(stale=token)
+                continue
+            if code:
+                raise WechatError(code, str(data.get("errmsg", "")))
+            return data
+        raise AssertionError("unreachable")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    response.raise_for_status()
+    data = json.loads(response.content)
+    if not isinstance(data, dict):
+        raise WechatError(-1, "not a JSON object")
+    return data
+
+
+@dataclass
+class _Window:
+    """Since when a user may be messaged (their last inbound) and how many went out since."""
+
+    since: datetime
+    sent: int = 0
+
+
+class WechatChannel:
+    def __init__(self, deps: Deps, settings: Settings, *,
+                 http: httpx.AsyncClient | None = None) -> None:
+        assert settings.wechat_token, "WECHAT_TOKEN is required for the WeChat channel"
+        self.deps, self.token = deps, settings.wechat_token
+        self.crypto = (MessageCrypto(settings.wechat_token, settings.wechat_aes_key,
+                                     settings.wechat_app_id or "")
+                       if settings.wechat_aes_key else None)
+        self.api = WechatApi(settings.wechat_api_base_url, settings.wechat_app_id or "",
+                             settings.wechat_app_secret or "", deps.clock, http)
+        self._windows: dict[str, _Window] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.dropped_outside_window = 0
+        self.dropped_over_quota = 0
+
+    # ---- inbound ---------------------------------------------------------------------
+    async def webhook(self, request: Request) -> Response:
+        query = request.query_params
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if request.method == "GET":  # the URL check when the server address is configured
+            if signed(query.get("signature", ""), self.token, timestamp, nonce):
+                return PlainTextResponse(query.get("echostr", ""))
+            return _forbidden()
+        body = await read_body(request)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        if not self._fresh(timestamp):
+            return _forbidden()
+        opened = self._open(query, body, timestamp, nonce)
+        if isinstance(opened, Response):
+            return opened
+        return await self._answer(opened, query.get("encrypt_type", "").lower() == "aes", nonce)
+
+    def _fresh(self, timestamp: str) -> bool:
+        if not timestamp.isdigit() or len(timestamp) > 12:
+            return False
+        return abs(int(timestamp) - self.deps.clock().timestamp()) <= FRESHNESS
+
+    def _open(self, query: Mapping[str, str], body: bytes, timestamp: str,
+              nonce: str) -> dict[str, str] | Response:
+        """The message's fields once its signature holds (and it is decrypted), else a refusal."""
+        encrypted = query.get("encrypt_type", "").lower() == "aes"
+        if encrypted != (self.crypto is not None):
+            # With a key, plain mode is refused: its signature does not cover the body.
+            log.warning("wechat: encrypt_type=%s but an AES key is %s", encrypted and "aes",
+                        "missing" if encrypted else "configured")
+            return _forbidden()
+        if not encrypted and not signed(query.get("signature", ""), self.token, timestamp, nonce):
+            return _forbidden()
+        try:
+            fields = parse_fields(body)
+            if self.crypto is None:
+                return fields
+            encrypt = fields.get("Encrypt", "")
+            if not signed(query.get("msg_signature", ""), self.token, timestamp, nonce, encrypt):
+                return _forbidden()
+            return parse_fields(self.crypto.decrypt(encrypt))
+        except (BadXml, CryptoError) as error:
+            log.info("wechat: bad request: %s", error)
+            return PlainTextResponse("bad request", status_code=400)
+
+    async def _answer(self, fields: dict[str, str], encrypted: bool, nonce: str) -> Response:
+        openid = fields.get("FromUserName", "")
+        if fields.get("MsgType") == "event" and fields.get("Event", "").lower() == "unsubscribe":
+            self._unfollowed(openid)
+            return _success()
+        msg = to_incoming(fields)
+        if msg is None:
+            if openid:
+                self._seen(openid)  # an image, a voice…: the user wrote, the window opens
+            return _success()
+        if not inbox.accept(self.deps, msg):
+            return _success()  # a retry of an event we have (being) answered
+        self._seen(openid)
+        replies = await self._handle_within(msg)
+        if replies is None:
+            return _success()
+        text, later = passive_and_later(replies)
+        for reply in later:
+            self._track(self.deliver_reply(msg, reply))
+        if not text:
+            return _success()
+        now = int(self.deps.clock().timestamp())
+        xml = reply_xml(fields, text, now)
+        if encrypted and self.crypto is not None:
+            xml = self.crypto.envelope(xml, str(now), nonce)
+        return Response(xml, media_type="application/xml")
+
+    async def _handle_within(self, msg: Incoming) -> list[Reply] | None:
+        """The replies if handling ends in time; else None, and they follow when it ends."""
+        work = asyncio.ensure_future(asyncio.to_thread(handle, msg, self.deps))
+        try:
+            return await asyncio.wait_for(asyncio.shield(work), timeout=PASSIVE_TIMEOUT)
+        except TimeoutError:
+            log.info("wechat: %s took over %.1fs; answering later", msg.event_key, PASSIVE_TIMEOUT)
+            self._track(self._answer_late(msg, work))
+            return None
+
+    async def _answer_late(self, msg: Incoming, work: asyncio.Future[list[Reply]]) -> None:
+        for reply in await work:
+            await self.deliver_reply(msg, reply)
+
+    def _track(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for late answers still under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.api.http.aclose()
+
+    # ---- the 48-hour window ------------------------------------------------------------
+    def _seen(self, openid: str) -> None:
+        now = self.deps.clock()
+        if len(self._windows) > 50_000:
+            self._windows = {k: w for k, w in self._windows.items() if now - w.since <= WINDOW}
+        self._windows[openid] = _Window(now)
+
+    def _unfollowed(self, openid: str) -> None:
+        self._windows.pop(openid, None)
+        with UnitOfWork(self.deps.sessions) as uow:
+            members.mark_private_unreachable(uow.session, CHANNEL, openid)
+            uow.commit()
+
+    def _last_seen(self, openid: str) -> datetime | None:
+        with UnitOfWork(self.deps.sessions) as uow:
+            return uow.session.execute(select(func.max(ChannelAccount.last_seen_at)).where(
+                col(ChannelAccount.channel) == CHANNEL,
+                col(ChannelAccount.external_id) == openid)).scalar()
+
+    def _window(self, openid: str, count: int) -> _Window:
+        """Room for `count` messages to this user now, or Undeliverable (counted, logged)."""
+        window = self._windows.get(openid)
+        stored = self._last_seen(openid)  # a message another process received
+        if stored is not None and (window is None or stored > window.since):
+            window = self._windows[openid] = _Window(stored)
+        if window is None or self.deps.clock() - window.since > WINDOW:
+            self.dropped_outside_window += 1
+            log.info("wechat: %s not seen in 48 h; message dropped (%d so far)",
+                     openid, self.dropped_outside_window)
+            raise Undeliverable("outside WeChat's 48-hour customer-service window")
+        if window.sent + count > PER_INBOUND:
+            self.dropped_over_quota += 1
+            log.info("wechat: %s got %d messages since their last one; message dropped",
+                     openid, window.sent)
+            raise Undeliverable("WeChat allows 5 customer-service messages per user message")
+        return window
+
+    # ---- outbound ----------------------------------------------------------------------
+    async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """Customer-service messages: the text (in pieces if long), then the image if any."""
+        if is_group:
+            raise Undeliverable("an Official Account has no groups")
+        image = reply.image if reply.image and Path(reply.image).is_file() else None
+        pieces = text_chunks(reply.as_text())
+        window = self._window(chat_id, len(pieces) + (image is not None))
+        for piece in pieces:
+            await self._custom(chat_id, {"msgtype": "text", "text": {"content": piece}})
+            window.sent += 1
+        if image is not None:
+            media_id = await self._mapped(self.upload_image(image), chat_id)
+            await self._custom(chat_id, {"msgtype": "image", "image": {"media_id": media_id}})
+            window.sent += 1
+
+    async def upload_image(self, path: str) -> str:
+        """A temporary image (kept by WeChat for 3 days): its media_id."""
+        kind = mimetypes.guess_type(path)[0] or "image/png"
+        data = await asyncio.to_thread(Path(path).read_bytes)
+        result = await self.api.call("/cgi-bin/media/upload", params={"type": "image"},
+                                     files={"media": (Path(path).name, data, kind)})
+        return str(result["media_id"])
+
+    async def _custom(self, openid: str, message: dict[str, Any]) -> None:
+        # UTF-8 as such: WeChat shows \uXXXX escapes literally.
+        body = json.dumps({"touser": openid, **message}, ensure_ascii=False).encode("utf-8")
+        await self._mapped(self.api.call("/cgi-bin/message/custom/send", body=body), openid)
+
+    async def _mapped(self, call: Coroutine[Any, Any, Any], openid: str) -> Any:
+        """WeChat's error codes as the delivery worker's RateLimited / Undeliverable."""
+        try:
+            return await call
+        except WechatError as error:
+            if error.code in RETRY_AFTER:
+                raise RateLimited(RETRY_AFTER[error.code]) from error
+            if error.code in GONE:
+                self._windows.pop(openid, None)
+                raise Undeliverable(str(error)) from error
+            raise
+
+    async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
+        """A late answer now; what cannot leave now (rate limit, network) waits in the outbox."""
+        try:
+            await self.send(msg.sender, False, reply)
+        except RateLimited as limited:
+            self._queue(msg.sender, reply, limited.retry_after)
+        except Undeliverable as refused:
+            log.info("wechat: answer to %s dropped: %s", msg.sender, refused)
+        except (httpx.HTTPError, WechatError, ValueError):
+            log.exception("wechat: answer to %s failed; queued", msg.sender)
+            self._queue(msg.sender, reply, 5.0)
+
+    def _queue(self, openid: str, reply: Reply, wait: float) -> None:
+        now = self.deps.clock()
+        with UnitOfWork(self.deps.sessions) as uow:
+            events.enqueue(uow.session, CHANNEL, openid, to_body(reply), now,
+                           not_before=now + timedelta(seconds=wait))
+            uow.commit()
+
+
+def _success() -> Response:
+    return PlainTextResponse("success")
+
+
+def _forbidden() -> Response:
+    return PlainTextResponse("forbidden", status_code=403)
