@@ -99,7 +99,10 @@ class Ctx:
         from messages.types import to_body
         from models import events, members
 
-        chat = members.private_chat_of(self.session, to.id, self.msg.channel)  # type: ignore[arg-type]
+        if to.id == self.member.id:
+            chat = self.membership.account.private_chat
+        else:
+            chat = members.private_chat_of(self.session, to.id, self.msg.channel)  # type: ignore[arg-type]
         if chat is None:
             return False
         text = self.deps.renderer.render(

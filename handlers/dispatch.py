@@ -183,7 +183,8 @@ def _context(session: Session, msg: Incoming, command: Command | None, deps: Dep
     handle = msg.handle or msg.sender_name
     if membership is None:
         membership = members.join(
-            session, community, msg.channel, msg.sender, handle, msg.sender_name, now
+            session, community, msg.channel, msg.sender, handle, msg.sender_name, now,
+            known_new=True,
         )
     else:
         members.touch(session, membership.account, handle, now)

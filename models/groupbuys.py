@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlmodel import Session
 
 from models.rules import groupbuy as rules
@@ -19,6 +19,28 @@ from models.tables import GroupBuy, Member, Order
 
 ACTIVE = ("allocated", "paid", "delivered")
 OPEN_LINES = ("allocated", "waitlisted", "paid")
+
+
+_CURRENT = (
+    select(GroupBuy)
+    .where(GroupBuy.channel == bindparam("channel"), GroupBuy.chat_id == bindparam("chat"),
+           GroupBuy.status == "open")
+    .order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
+)
+_UNITS = select(func.coalesce(func.sum(Order.quantity), 0)).where(
+    Order.group_buy_id == bindparam("buy"), Order.member_id == bindparam("member"),
+    Order.status.in_(OPEN_LINES + ("delivered",)),  # type: ignore[attr-defined]
+)
+_TAKE = (
+    update(GroupBuy)
+    .where(GroupBuy.id == bindparam("buy"),
+           or_(GroupBuy.stock.is_(None),  # type: ignore[union-attr]
+               GroupBuy.allocated + bindparam("take") <= GroupBuy.stock))  # type: ignore[operator]
+    .values(allocated=GroupBuy.allocated + bindparam("take"), roster_rev=GroupBuy.roster_rev + 1)
+)
+_TOUCH = update(GroupBuy).where(GroupBuy.id == bindparam("buy")).values(
+    roster_rev=GroupBuy.roster_rev + 1)
+_STOCK = select(GroupBuy.allocated, GroupBuy.stock).where(GroupBuy.id == bindparam("buy"))
 
 
 @dataclass
@@ -59,39 +81,28 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
 
 
 def units_of(session: Session, buy_id: int, member_id: int) -> int:
-    return int(session.execute(
-        select(func.coalesce(func.sum(Order.quantity), 0)).where(
-            Order.group_buy_id == buy_id, Order.member_id == member_id,
-            Order.status.in_(OPEN_LINES + ("delivered",)),  # type: ignore[attr-defined]
-        )
-    ).scalar_one())
+    return int(session.connection().execute(_UNITS, {"buy": buy_id, "member": member_id}).scalar_one())
 
 
 def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
-    """Atomically take up to `wanted` units; returns how many were taken (maybe 0)."""
+    """Atomically take up to `wanted` units (and bump the roster); how many were taken.
+
+    The conditional UPDATE is the guard: on PostgreSQL a concurrent taker waits for the
+    row lock and the condition is checked again; SQLite has one writer at a time.
+    """
+    connection = session.connection()
     for _ in range(5):
-        session.refresh(buy, ["allocated", "stock"])
-        take = rules.split(wanted, None if buy.stock is None else buy.stock - buy.allocated).allocated
+        allocated, stock = connection.execute(_STOCK, {"buy": buy.id}).one()
+        take = rules.split(wanted, None if stock is None else stock - allocated).allocated
         if take == 0:
             return 0
-        moved = session.execute(
-            update(GroupBuy)
-            .where(GroupBuy.id == buy.id,
-                   or_(GroupBuy.stock.is_(None), GroupBuy.allocated + take <= GroupBuy.stock))  # type: ignore[union-attr, operator]
-            .values(allocated=GroupBuy.allocated + take)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount == 1:  # type: ignore[attr-defined]
+        if connection.execute(_TAKE, {"buy": buy.id, "take": take}).rowcount == 1:
             return take
     return 0
 
 
 def touch_roster(session: Session, buy_id: int) -> None:
-    session.execute(
-        update(GroupBuy).where(GroupBuy.id == buy_id)
-        .values(roster_rev=GroupBuy.roster_rev + 1)
-        .execution_options(synchronize_session=False)
-    )
+    session.connection().execute(_TOUCH, {"buy": buy_id})
 
 
 def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
@@ -106,9 +117,10 @@ def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
 
 def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
          discount_pct: int, now: datetime) -> Joined:
-    """Allocate what stock allows and waitlist the rest, as one or two order lines."""
-    if session.execute(select(Order.id).where(Order.source_key == source_key)).first():
-        return Joined(duplicate=True)
+    """Allocate what stock allows and waitlist the rest, as one or two order lines.
+
+    The inbox already stops a redelivered message; the unique source key is the backstop.
+    """
     taken = _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
@@ -119,7 +131,8 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
             _line(buy, member.id, quantity - taken, "waitlisted", key, discount_pct, now)  # type: ignore[arg-type]
         )
     session.add_all(result.orders)
-    touch_roster(session, buy.id)  # type: ignore[arg-type]
+    if not taken:
+        touch_roster(session, buy.id)  # type: ignore[arg-type]
     session.flush()
     return result
 
@@ -151,8 +164,8 @@ def promote(session: Session, buy: GroupBuy) -> list[Order]:
         .order_by(Order.id)
     ).scalars().all()
     for order in waiting:
-        session.refresh(buy, ["allocated", "stock"])
-        if buy.stock is not None and buy.allocated + order.quantity > buy.stock:
+        allocated, stock = session.connection().execute(_STOCK, {"buy": buy.id}).one()
+        if stock is not None and allocated + order.quantity > stock:
             break
         if _take_stock(session, buy, order.quantity) != order.quantity:
             break

@@ -111,15 +111,21 @@ def join(
     handle: str | None,
     display_name: str,
     now: datetime,
+    *,
+    known_new: bool = False,
 ) -> Membership:
-    """The member behind this identity in this community, created on first contact."""
-    found = find_membership(session, community, channel, external_id)
-    if found is not None:
-        return found
+    """The member behind this identity in this community, created on first contact.
+
+    `known_new`: the caller just looked and found no account (skips a second look).
+    """
+    if not known_new:
+        found = find_membership(session, community, channel, external_id)
+        if found is not None:
+            return found
     member = Member(
         community_id=community.id,  # type: ignore[arg-type]
         display_name=display_name[:64],
-        referral_code=_unused_code(session),
+        referral_code=coupon_rules.new_code(REFERRAL_CODE_LENGTH),
         joined_at=now,
     )
     session.add(member)
@@ -141,11 +147,7 @@ def _handle(handle: str | None) -> str | None:
     return handle.lstrip("@").lower()[:64] if handle else None
 
 
-def _unused_code(session: Session) -> str:
-    while True:
-        code = coupon_rules.new_code(8)
-        if session.execute(select(Member.id).where(Member.referral_code == code)).first() is None:
-            return code
+REFERRAL_CODE_LENGTH = 10  # 50 random bits: the unique constraint is the only check needed
 
 
 def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
@@ -292,7 +294,7 @@ def private_chat_of(session: Session, member_id: int, channel: str) -> str | Non
 def offline_member(session: Session, community_id: int, name: str, now: datetime) -> Member:
     """A buyer known only from an imported file; they can claim it later by linking."""
     member = Member(community_id=community_id, display_name=name[:64],
-                    referral_code=_unused_code(session), joined_at=now)
+                    referral_code=coupon_rules.new_code(REFERRAL_CODE_LENGTH), joined_at=now)
     session.add(member)
     session.flush()
     return member
