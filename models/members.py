@@ -138,8 +138,7 @@ def join(
         handle=_handle(handle),
         last_seen_at=now,
     )
-    session.add(account)
-    session.flush()
+    session.add(account)  # flushed with the rest of the transaction
     return Membership(community, member, account, True)
 
 
