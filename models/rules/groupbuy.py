@@ -54,12 +54,11 @@ def parse_deadline(text: str, now_local: datetime) -> datetime | None:
     hour, minute = int(match["hour"]), int(match["minute"])
     if hour > 23 or minute > 59:
         return None
-    day = now_local.date()
+    day: date | None = now_local.date()
     if match["month"]:
-        month, dom = int(match["month"]), int(match["day"])
-        day = _next_date(month, dom, now_local.date())
-        if day is None:
-            return None
+        day = _next_date(int(match["month"]), int(match["day"]), now_local.date())
+    if day is None:
+        return None
     tz: tzinfo | None = now_local.tzinfo
     return datetime.combine(day, time(hour, minute), tzinfo=tz)
 
