@@ -95,3 +95,25 @@ def ledger_sum(session: Session, member_id: int) -> int:
             )
         ).scalar_one()
     )
+
+
+def members_with_expiring(session: Session, since: date, before: date) -> list[int]:
+    """Members holding earnings whose expiry date falls in [since, before)."""
+    return list(session.execute(
+        select(PointsEntry.member_id).where(
+            PointsEntry.delta > 0,
+            PointsEntry.expires_on >= since,  # type: ignore[operator]
+            PointsEntry.expires_on < before,  # type: ignore[operator]
+        ).distinct()
+    ).scalars())
+
+
+def expire(session: Session, member: Member, today: date) -> int:
+    """Write off (FIFO) what expired before today; once per member per day. Returns points."""
+    from models.rules.points import expired_by
+
+    due = min(expired_by(lots(session, member.id), today), member.points_balance)  # type: ignore[arg-type]
+    if due <= 0:
+        return 0
+    post(session, member, -due, "expire", f"expire:{member.id}:{today.isoformat()}", today)
+    return due

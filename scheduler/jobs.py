@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from handlers.context import Deps
 from models import events
 from models.db import UnitOfWork
+from scheduler.expiry import expire_points
 
 log = logging.getLogger(__name__)
 
@@ -23,5 +24,7 @@ def prune_send_log(deps: Deps) -> None:
 def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(prune_send_log, "interval", minutes=10, args=[deps], id="prune_send_log",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(expire_points, "interval", hours=1, args=[deps], id="expire_points",
                       replace_existing=True, coalesce=True, max_instances=1)
     return scheduler
