@@ -4,7 +4,7 @@
     Route("/wechat", channel.webhook, methods=["GET", "POST"])
     DeliveryWorker(deps.sessions, CHANNEL, channel.send, deps.clock)    # pushes, late answers
     await inbox.recover(deps, {CHANNEL: channel.deliver_reply})
-    await channel.aclose()
+    await channel.close()
 
 An Official Account talks 1:1 only. Each message is stored (inbox.accept) before any answer,
 handled in a worker thread, and answered in the HTTP response when that takes less than
@@ -19,7 +19,6 @@ import asyncio
 import json
 import logging
 import mimetypes
-import re
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +35,7 @@ from bot import inbox
 from bot.settings import Settings
 from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
 from handlers.context import Deps
-from handlers.dispatch import handle
+from handlers.dispatch import MAX_INBOUND, handle
 from messages.types import Incoming, Reply, to_body
 from models import events, members
 from models.db import UnitOfWork
@@ -53,7 +52,6 @@ TEXT_BYTES = 2048  # WeChat's limit for one text message's content
 RETRY_AFTER = {45009: 3600.0, 45047: 60.0}  # daily API quota; per-user reply quota
 GONE = {45015, 43004}  # outside the 48-hour window; unsubscribed
 STALE_TOKEN = {40001, 40014, 42001}
-_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 log = logging.getLogger(__name__)
 
 
@@ -86,7 +84,7 @@ def text_chunks(text: str, limit: int = TEXT_BYTES) -> list[str]:
     """The text in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
     pieces: list[str] = []
     current = ""
-    for line in _NOT_XML.sub("", text).splitlines(keepends=True):
+    for line in text.splitlines(keepends=True):
         while len(line.encode()) > limit:  # one very long line: cut it by characters
             pieces.append(current)
             head = line.encode()[:limit].decode("utf-8", "ignore")
@@ -271,10 +269,10 @@ class WechatChannel:
             self._unfollowed(openid)
             return _success()
         msg = to_incoming(fields)
-        if msg is None:
+        if msg is None or not msg.text.strip() or len(msg.text) > MAX_INBOUND:
             if openid:
                 self._seen(openid)  # an image, a voice…: the user wrote, the window opens
-            return _success()
+            return _success()  # nothing the handlers act on: not stored
         if not inbox.accept(self.deps, msg):
             return _success()  # a retry of an event we have (being) answered
         self._seen(openid)
@@ -282,8 +280,8 @@ class WechatChannel:
         if replies is None:
             return _success()
         text, later = passive_and_later(replies)
-        for reply in later:
-            self._track(self.deliver_reply(msg, reply))
+        if later:
+            self._track(self._deliver_all(msg, later))
         if not text:
             return _success()
         now = int(self.deps.clock().timestamp())
@@ -303,21 +301,31 @@ class WechatChannel:
             return None
 
     async def _answer_late(self, msg: Incoming, work: asyncio.Future[list[Reply]]) -> None:
-        for reply in await work:
+        await self._deliver_all(msg, await work)
+
+    async def _deliver_all(self, msg: Incoming, replies: list[Reply]) -> None:
+        for reply in replies:
             await self.deliver_reply(msg, reply)
 
     def _track(self, job: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(job)
+        """Run after the response; keep a reference; log what fails (never lost silently)."""
+        async def guarded() -> None:
+            try:
+                await job
+            except Exception:
+                log.exception("wechat: late answer failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def drain(self) -> None:
+    async def settle(self) -> None:
         """Wait for late answers still under way (tests, shutdown)."""
         while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def aclose(self) -> None:
-        await self.drain()
+    async def close(self) -> None:
+        await self.settle()
         await self.api.http.aclose()
 
     # ---- the 48-hour window ------------------------------------------------------------
@@ -392,6 +400,8 @@ class WechatChannel:
             return await call
         except WechatError as error:
             if error.code in RETRY_AFTER:
+                if error.code == 45047 and openid in self._windows:
+                    self._windows[openid].sent = PER_INBOUND  # our count was low (a restart)
                 raise RateLimited(RETRY_AFTER[error.code]) from error
             if error.code in GONE:
                 self._windows.pop(openid, None)

@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import struct
 from xml.etree.ElementTree import Element, ParseError
 
@@ -25,6 +26,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 BLOCK = 32
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class CryptoError(ValueError):
@@ -59,8 +61,9 @@ def parse_fields(body: bytes) -> dict[str, str]:
 
 
 def cdata(value: str) -> str:
-    """A CDATA section that stays one even when the value contains `]]>`."""
-    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+    """A CDATA section that stays one even with `]]>` inside; characters XML forbids dropped."""
+    value = _NOT_XML.sub("", value).replace("]]>", "]]]]><![CDATA[>")
+    return f"<![CDATA[{value}]]>"
 
 
 class MessageCrypto:
