@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from models.tables import InboundEvent, OutboxMessage, SendLog
 
-
 _INBOX = {
     dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
     .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),

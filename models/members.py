@@ -34,7 +34,9 @@ def community_by_slug(session: Session, slug: str) -> Community | None:
     return session.execute(select(Community).where(Community.slug == slug)).scalar_one_or_none()
 
 
-def account_rows(session: Session, channel: str, external_id: str) -> list[tuple[ChannelAccount, Member, Community]]:
+def account_rows(
+    session: Session, channel: str, external_id: str
+) -> list[tuple[ChannelAccount, Member, Community]]:
     """Every community this platform identity belongs to, most recently active first."""
     rows = session.execute(
         select(ChannelAccount, Member, Community)

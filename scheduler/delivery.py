@@ -7,6 +7,7 @@ restart, or a second worker on PostgreSQL, continues where the last one stopped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -51,7 +52,8 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
                    now: datetime, limits: Limits | None = None) -> bool:
     """May a reply leave right now? If so the send is logged, so pushes count it too."""
     with UnitOfWork(sessions) as uow:
-        if slot_for(uow.session, channel, chat_id, is_group, now, limits or LIMITS.get(channel, Limits())) > now:
+        limits = limits or LIMITS.get(channel, Limits())
+        if slot_for(uow.session, channel, chat_id, is_group, now, limits) > now:
             return False
         events.log_send(uow.session, channel, chat_id, is_group, now)
         uow.commit()
@@ -134,10 +136,8 @@ class DeliveryWorker:
                 log.exception("delivery round failed")
                 sent = 0
             if not sent:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.idle)
-                except TimeoutError:
-                    pass
 
 
 def take_all(sessions: SessionFactory, channel: str, now: datetime) -> list[OutboxMessage]:

@@ -7,6 +7,7 @@ per `min_interval` per group buy, inside the group's own rate budget.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -97,7 +98,5 @@ async def run(deps: Deps, channel: str, post: Post, stop: asyncio.Event,
             await publish(deps, channel, post, min_interval, may_send)
         except Exception:
             log.exception("roster round failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
