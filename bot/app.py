@@ -43,7 +43,7 @@ def bootstrap(
         clock=clock,
         media_dir=settings.media_dir,
         default_community=settings.default_community,
-        bot_names={"telegram": settings.telegram_bot_name},
+        bot_names={"telegram": settings.telegram_bot_name, "line": settings.line_bot_id},
     )
     if settings.seed_demo:
         with UnitOfWork(deps.sessions) as uow:

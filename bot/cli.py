@@ -38,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "console":
         return _console(settings, args.script, args.sender)
     if args.command in (None, "run"):
-        if settings.telegram_token:
-            from bot.runner import run_telegram
+        from bot.settings import platforms
 
-            return run_telegram(settings)
+        if platforms(settings):
+            from bot.runner import run
+
+            return run(settings)
         print("No platform token set: opening the console on the demo community.", file=sys.stderr)
         print("Type lines like `alice@demo: /me` (group) or `alice: /help` (private); Ctrl-D quits.",
               file=sys.stderr)

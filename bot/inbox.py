@@ -44,7 +44,11 @@ def accept(deps: Deps, msg: Incoming) -> bool:
 async def process(deps: Deps, msg: Incoming, deliver: Deliver) -> None:
     """Handle a stored event (the handler claims it) and deliver what it answers."""
     try:
-        for reply in handle(msg, deps):
+        replies = handle(msg, deps)
+        with UnitOfWork(deps.sessions) as uow:  # ignored events (chatter) count as processed too
+            events.first_delivery(uow.session, msg.channel, msg.event_key, deps.clock())
+            uow.commit()
+        for reply in replies:
             await deliver(msg, reply)
     except Exception:
         log.exception("processing %s event %s failed", msg.channel, msg.event_key)

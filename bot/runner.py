@@ -1,4 +1,10 @@
-"""Running the bot for real: Telegram (polling or webhook), the delivery worker, the scheduler."""
+"""Running the bot for real: every configured platform in one process.
+
+Telegram (long polling, or a webhook), LINE and WeChat (webhooks) share one ASGI app on
+uvicorn; each platform has a delivery worker draining its outbox; Telegram and LINE have a
+roster publisher; one APScheduler runs the jobs. Events accepted before a crash are
+processed at start-up.
+"""
 
 from __future__ import annotations
 
@@ -7,59 +13,120 @@ import contextlib
 import logging
 import secrets
 import signal
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
 import uvicorn
 
-from bot.app import bootstrap
-from bot.settings import Settings
-from bot.telegram import CHANNEL, TelegramChannel
+from bot import inbox
+from bot.app import App, bootstrap
+from bot.settings import Settings, platforms
 from bot.web import web_app
 from scheduler import roster
 from scheduler.delivery import DeliveryWorker
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
+# LINE cannot edit a message: a changed roster is pushed anew, so not more than once a minute.
+LINE_ROSTER_INTERVAL = timedelta(minutes=1)
 
 
-def run_telegram(settings: Settings) -> int:
-    asyncio.run(serve_telegram(settings))
+def run(settings: Settings) -> int:
+    asyncio.run(serve(settings))
     return 0
 
 
-async def serve_telegram(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app = bootstrap(settings)
-    channel = TelegramChannel(app.deps, settings)
-    worker = DeliveryWorker(app.deps.sessions, CHANNEL, channel.send, app.deps.clock)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler = build_scheduler(app.deps)
-    async with channel.app:
-        app.deps.bot_names[CHANNEL] = channel.app.bot.username or settings.telegram_bot_name
-        await channel.app.start()
+    tasks: list[asyncio.Task[None]] = []
+    web: dict[str, Any] = {}
+    deliverers: dict[str, Callable[..., Awaitable[None]]] = {}
+    async with contextlib.AsyncExitStack() as stack:
+        configured = platforms(settings)
+        if "telegram" in configured:
+            await _telegram(app, stack, stop, tasks, web, deliverers)
+        if "line" in configured:
+            await _line(app, stack, stop, tasks, web, deliverers)
+        if "wechat" in configured:
+            await _wechat(app, stack, stop, tasks, web, deliverers)
         scheduler.start()
-        worker_task = asyncio.create_task(worker.run(stop))
-        roster_task = asyncio.create_task(roster.run(app.deps, CHANNEL, channel.post_roster, stop))
-        if settings.telegram_webhook_url:
-            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
-            await channel.app.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
+        stack.callback(scheduler.shutdown, False)
+        recovered = await inbox.recover(app.deps, deliverers)
+        if recovered:
+            log.info("processed %d events accepted before the last stop", recovered)
+        server = None
+        if web:
             server = uvicorn.Server(uvicorn.Config(
-                web_app(channel, secret),
-                host=settings.listen_host, port=settings.listen_port, log_level="warning",
-            ))
-            server_task = asyncio.create_task(server.serve())
-            await stop.wait()
+                web_app(**web), host=settings.listen_host, port=settings.listen_port,
+                log_level="warning"))
+            tasks.append(asyncio.create_task(server.serve()))
+        log.info("running: %s", ", ".join(configured))
+        await stop.wait()
+        if server is not None:
             server.should_exit = True
-            await server_task
-        else:
-            assert channel.app.updater is not None
-            await channel.app.updater.start_polling(drop_pending_updates=False)
-            log.info("telegram: long polling")
-            await stop.wait()
-            await channel.app.updater.stop()
-        await worker_task
-        await roster_task
-        scheduler.shutdown(wait=False)
-        await channel.app.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _worker(app: App, channel: str, send: Any, stop: asyncio.Event) -> asyncio.Task[None]:
+    worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock)
+    return asyncio.create_task(worker.run(stop))
+
+
+async def _telegram(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
+                    tasks: list[asyncio.Task[None]], web: dict[str, Any],
+                    deliverers: dict[str, Any]) -> None:
+    from bot.telegram import CHANNEL, TelegramChannel
+
+    settings = app.settings
+    channel = TelegramChannel(app.deps, settings)
+    await stack.enter_async_context(channel.app)
+    app.deps.bot_names[CHANNEL] = channel.app.bot.username or settings.telegram_bot_name
+    await channel.app.start()
+    stack.push_async_callback(channel.app.stop)
+    tasks.append(_worker(app, CHANNEL, channel.send, stop))
+    tasks.append(asyncio.create_task(roster.run(app.deps, CHANNEL, channel.post_roster, stop)))
+    deliverers[CHANNEL] = channel.deliver_reply
+    if settings.telegram_webhook_url:
+        secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        await channel.app.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
+        web.update(telegram=channel, telegram_secret=secret)
+    else:
+        assert channel.app.updater is not None
+        await channel.app.updater.start_polling(drop_pending_updates=False)
+        stack.push_async_callback(channel.app.updater.stop)
+
+
+async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
+                tasks: list[asyncio.Task[None]], web: dict[str, Any],
+                deliverers: dict[str, Any]) -> None:
+    from bot.line import CHANNEL, LineChannel, media_route
+
+    channel = LineChannel(app.deps, app.settings, public_url=app.settings.public_url)
+    stack.push_async_callback(channel.close)
+    tasks.append(_worker(app, CHANNEL, channel.send, stop))
+    tasks.append(asyncio.create_task(roster.run(
+        app.deps, CHANNEL, channel.post_roster, stop, min_interval=LINE_ROSTER_INTERVAL)))
+    deliverers[CHANNEL] = channel.deliver
+    web["line"] = channel
+    web["media"] = media_route(app.settings)
+
+
+async def _wechat(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
+                  tasks: list[asyncio.Task[None]], web: dict[str, Any],
+                  deliverers: dict[str, Any]) -> None:
+    from bot.wechat import CHANNEL, WechatChannel
+
+    channel = WechatChannel(app.deps, app.settings)
+    stack.push_async_callback(channel.close)
+    tasks.append(_worker(app, CHANNEL, channel.send, stop))
+    deliverers[CHANNEL] = channel.deliver_reply
+    web["wechat"] = channel
+
+

@@ -30,6 +30,7 @@ class Settings:
     wechat_app_secret: str | None = None
     wechat_aes_key: str | None = None
     wechat_api_base_url: str = "https://api.weixin.qq.com"
+    public_url: str | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     log_level: str = "INFO"
@@ -65,7 +66,20 @@ class Settings:
             wechat_app_secret=env.get("WECHAT_APP_SECRET") or None,
             wechat_aes_key=env.get("WECHAT_ENCODING_AES_KEY") or None,
             wechat_api_base_url=env.get("WECHAT_API_BASE_URL", cls.wechat_api_base_url),
+            public_url=env.get("TUANBOT_PUBLIC_URL") or None,
             listen_host=env.get("TUANBOT_HOST", "127.0.0.1"),
             listen_port=int(env.get("TUANBOT_PORT", "8080")),
             log_level=env.get("LOG_LEVEL", "INFO"),
         )
+
+
+def platforms(settings: Settings) -> list[str]:
+    """The chat platforms this deployment is configured for (none: the console)."""
+    found = []
+    if settings.telegram_token:
+        found.append("telegram")
+    if settings.line_channel_secret and settings.line_access_token:
+        found.append("line")
+    if settings.wechat_token and settings.wechat_app_id and settings.wechat_app_secret:
+        found.append("wechat")
+    return found

@@ -100,12 +100,12 @@ class TelegramChannel:
         msg = to_incoming(update)
         if update.callback_query is not None:
             await update.callback_query.answer()
-        if msg is None or self._for_another_bot(msg.text):
+        if msg is None or self.for_another_bot(msg.text):
             return
         for reply in handle(msg, self.deps):
             await self.deliver_reply(msg, reply)
 
-    def _for_another_bot(self, text: str) -> bool:
+    def for_another_bot(self, text: str) -> bool:
         """'/me@otherbot' in a group with several bots is not for us."""
         head = text.split(maxsplit=1)[0] if text.startswith("/") else ""
         if "@" not in head:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -12,7 +14,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 
-from bot.telegram import TelegramChannel
+from bot import inbox
+from bot.telegram import TelegramChannel, to_incoming
 
 MAX_BODY = 1024 * 1024
 log = logging.getLogger(__name__)
@@ -32,15 +35,19 @@ async def _body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None = None) -> Starlette:
+def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None = None, *,
+            line: Any = None, wechat: Any = None, media: Route | None = None) -> Starlette:
+    """One ASGI app: /healthz, and /telegram, /line, /wechat for the configured platforms."""
+    tasks: set[asyncio.Task[None]] = set()
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
     async def telegram_webhook(request: Request) -> Response:
-        if telegram is None:
+        if telegram is None or not telegram_secret:
             return PlainTextResponse("not configured", status_code=404)
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
-        if telegram_secret and not hmac.compare_digest(given.encode(), telegram_secret.encode()):
+        if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
         body = await _body(request)
         if body is None:
@@ -50,12 +57,22 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
             if not isinstance(data, dict):
                 raise ValueError("an update is a JSON object")
             update = Update.de_json(data, telegram.app.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return PlainTextResponse("bad request", status_code=400)
-        await telegram.app.update_queue.put(update)
+        msg = to_incoming(update) if update.message is not None else None
+        if msg is None:  # buttons, documents: PTB's own handlers
+            await telegram.app.update_queue.put(update)
+        elif telegram.for_another_bot(msg.text):
+            pass
+        elif inbox.accept(telegram.deps, msg):  # durable before the 200, processed after it
+            inbox.spawn(telegram.deps, msg, telegram.deliver_reply, tasks)
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[
-        Route("/healthz", healthz),
-        Route("/telegram", telegram_webhook, methods=["POST"]),
-    ])
+    routes = [Route("/healthz", healthz), Route("/telegram", telegram_webhook, methods=["POST"])]
+    if line is not None:
+        routes.append(Route("/line", line.webhook, methods=["POST"]))
+    if media is not None:
+        routes.append(media)
+    if wechat is not None:
+        routes.append(Route("/wechat", wechat.webhook, methods=["GET", "POST"]))
+    return Starlette(routes=routes)

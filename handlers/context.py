@@ -21,7 +21,7 @@ from models.tables import Community, Member
 REFERRAL_LINKS = {
     "console": "tuanbot://start?ref={code}",
     "telegram": "https://t.me/{bot}?start=ref_{code}",
-    "line": "https://line.me/R/oaMessage/{bot}/?ref_{code}",
+    "line": "https://line.me/R/oaMessage/{bot}/?%2Fstart%20ref_{code}",
     "wechat": "weixin://tuanbot/{bot}?ref_{code}",
 }
 

@@ -1,0 +1,553 @@
+"""The LINE channel (line-bot-sdk v3): two translators and a thin send.
+
+Webhook event → Incoming (`to_incomings`), Reply → LINE messages (`bot.line_flex`). A
+signed webhook is stored in the inbox before the 200 and handled after it. An answer uses
+the event's reply token while it is fresh (once, up to five messages) and is pushed
+otherwise; what cannot leave now (group budget spent, 429) waits in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+from uuid import uuid4
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    Message,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot import inbox
+from bot.line_flex import MAX_MESSAGES, to_messages
+from bot.settings import Settings
+from handlers.context import Deps
+from messages.types import Button, Incoming, Reply, to_body
+from models import events, members
+from models.db import UnitOfWork
+from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
+
+CHANNEL = "line"
+MAX_BODY = 1024 * 1024
+REPLY_TOKEN_TTL = timedelta(seconds=50)  # LINE: about a minute; keep a margin
+MULTICAST_LIMIT = 500
+PROFILE_TIMEOUT = 3
+NAME_CACHE = 10_000
+RETRY_LATER = 5.0  # seconds before the delivery worker retries a reply that failed oddly
+QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a second
+UNDELIVERABLE = frozenset({400, 403, 404, 410})
+GROUP_SOURCES = {"group": "groupId", "room": "roomId"}
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+# ---- inbound: webhook event → Incoming ---------------------------------------------------
+
+def to_incomings(event: Mapping[str, Any]) -> list[Incoming]:
+    """The messages a webhook event stands for; [] for what the bot does not answer.
+
+    A text message or a postback (its data is the text) → one; follow → "/start" in
+    private; join (the bot added to a group) → "/help" in the group (answered by "type
+    /bind" while the group is unbound); memberJoined → "/start" from each new member in
+    the group. Standby-mode events, unfollow, leave and every other type → [].
+    """
+    if event.get("mode") == "standby":
+        return []
+    source = event.get("source") or {}
+    chat, is_group = _chat_of(source)
+    key = str(event.get("webhookEventId") or "")
+    if chat is None or not key:
+        return []
+    user = str(source.get("userId") or "")
+    kind = event.get("type")
+    if kind == "message" and user:
+        message = event.get("message") or {}
+        if message.get("type") != "text":
+            return []
+        text, target = strip_mentions(message)
+        return [Incoming(
+            channel=CHANNEL, chat=chat, sender=user, text=text, is_group=is_group,
+            message_id=str(message.get("id") or key), event_key=key,
+            reply_to_sender=target[0] if target else None,
+            reply_to_name=target[1] if target else "",
+        )]
+    if kind == "postback" and user:
+        data = str((event.get("postback") or {}).get("data") or "")
+        return [_said(chat, is_group, user, data, key)] if data else []
+    if kind == "follow" and user and not is_group:
+        return [_said(chat, False, user, "/start", key)]
+    if kind == "join" and is_group:
+        return [_said(chat, True, "", "/help", key)]
+    if kind == "memberJoined" and is_group:
+        joined = (event.get("joined") or {}).get("members") or []
+        users = [str(m["userId"]) for m in joined if isinstance(m, dict) and m.get("userId")]
+        return [_said(chat, True, u, "/start", f"{key}:{u}") for u in dict.fromkeys(users)]
+    return []
+
+
+def to_incoming(event: Mapping[str, Any]) -> Incoming | None:
+    """The first message of `to_incomings` (only memberJoined can stand for more than one)."""
+    found = to_incomings(event)
+    return found[0] if found else None
+
+
+def _said(chat: str, is_group: bool, sender: str, text: str, key: str) -> Incoming:
+    return Incoming(channel=CHANNEL, chat=chat, sender=sender, text=text, message_id=key,
+                    is_group=is_group, event_key=key)
+
+
+def _chat_of(source: Mapping[str, Any]) -> tuple[str | None, bool]:
+    kind = source.get("type")
+    if kind == "user":
+        return (str(source["userId"]) if source.get("userId") else None), False
+    field = GROUP_SOURCES.get(str(kind))
+    if field is None or not source.get(field):
+        return None, False
+    return str(source[field]), True
+
+
+def strip_mentions(message: Mapping[str, Any]) -> tuple[str, tuple[str, str] | None]:
+    """The text without "@bot" and without the first "@member"; that member (id, name).
+
+    "@tuanbot /me" → "/me"; "/grant @Amy Chen 50 thanks" → "/grant 50 thanks" with Amy as
+    the member meant, the way a Telegram leader replies to a member's message. LINE counts
+    mention positions in UTF-16 code units; a span that does not start with "@" is left.
+    """
+    text = str(message.get("text") or "")
+    mentionees = (message.get("mention") or {}).get("mentionees") or []
+    units = text.encode("utf-16-le")
+    cuts: list[tuple[int, int]] = []
+    target: tuple[str, str] | None = None
+    users = [m for m in mentionees if isinstance(m, dict) and m.get("type", "user") == "user"]
+    for m in sorted(users, key=lambda m: m.get("index", 0)):
+        index, length = m.get("index"), m.get("length")
+        if not isinstance(index, int) or not isinstance(length, int):
+            continue
+        try:
+            span = units[2 * index: 2 * (index + length)].decode("utf-16-le")
+        except UnicodeDecodeError:
+            continue
+        if not span.startswith("@"):
+            continue
+        if m.get("isSelf"):
+            cuts.append((index, length))
+        elif target is None and m.get("userId"):
+            target = (str(m["userId"]), span[1:].strip())
+            cuts.append((index, length))
+    for index, length in sorted(cuts, reverse=True):
+        units = units[: 2 * index] + units[2 * (index + length):]
+    return units.decode("utf-16-le").strip(), target
+
+
+# ---- the webhook's edges -----------------------------------------------------------------
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The raw body, or None when it is over the limit (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def signature_of(secret: bytes, body: bytes) -> str:
+    """X-Line-Signature: base64(HMAC-SHA256(channel secret, raw body))."""
+    return base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+
+
+def parse_events(body: bytes) -> list[dict[str, Any]] | None:
+    """The webhook's events, or None when the body is not a webhook object."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        return None
+    return [event for event in data["events"] if isinstance(event, dict)]
+
+
+# ---- media: LINE fetches images by https URL ---------------------------------------------
+
+def media_key(channel_secret: str | None) -> bytes | None:
+    if not channel_secret:
+        return None
+    return hmac.new(channel_secret.encode(), b"tuanbot media links", hashlib.sha256).digest()
+
+
+def media_signature(key: bytes, name: str) -> str:
+    digest = hmac.new(key, name.encode(), hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def media_route(settings: Settings) -> Route:
+    """GET /media/{name}: a file of the media folder, only through a link this module signed."""
+    root = settings.media_dir.resolve()
+    key = media_key(settings.line_channel_secret)
+
+    async def media(request: Request) -> Response:
+        name = str(request.path_params["name"])
+        given = request.query_params.get("s", "")
+        if key is None or not hmac.compare_digest(given, media_signature(key, name)):
+            return PlainTextResponse("not found", status_code=404)
+        path = (root / name).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return PlainTextResponse("not found", status_code=404)
+        return FileResponse(path)
+
+    return Route("/media/{name:path}", media, methods=["GET", "HEAD"])
+
+
+# ---- the channel -------------------------------------------------------------------------
+
+@dataclass
+class _Token:
+    """A reply token: one use, within about a minute of the event."""
+
+    value: str
+    at: datetime
+    used: bool = False
+
+
+class LineChannel:
+    """LINE behind tuanbot's channel-neutral messages; has an SDK client, never is one."""
+
+    def __init__(self, deps: Deps, settings: Settings, *, public_url: str | None = None) -> None:
+        assert settings.line_channel_secret and settings.line_access_token, \
+            "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are required for the LINE channel"
+        self.deps = deps
+        self.secret = settings.line_channel_secret.encode()
+        self.configuration = Configuration(host=settings.line_api_base_url.rstrip("/"),
+                                           access_token=settings.line_access_token)
+        public = (public_url or getattr(settings, "public_url", None) or "").rstrip("/")
+        if public and not public.startswith("https://"):
+            log.warning("LINE fetches images only over https; ignoring public URL %s", public)
+            public = ""
+        self.public_url = public or None
+        self.media_key = media_key(settings.line_channel_secret)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._names: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        self._client: AsyncApiClient | None = None
+        self._api: AsyncMessagingApi | None = None
+
+    @property
+    def api(self) -> AsyncMessagingApi:
+        """The SDK client, made on first use (its aiohttp session needs the running loop)."""
+        if self._api is None:
+            self._client = AsyncApiClient(self.configuration)
+            self._api = AsyncMessagingApi(self._client)
+        return self._api
+
+    async def close(self) -> None:
+        """Wait for the work in hand, then close the HTTP session."""
+        await self.settle()
+        if self._client is not None:
+            await self._client.close()
+            self._client = self._api = None
+
+    # ---- inbound -------------------------------------------------------------------------
+    async def webhook(self, request: Request) -> Response:
+        """POST /line: verify, store every event (durable), answer 200, handle after."""
+        signature = request.headers.get("x-line-signature")
+        if not signature:
+            return PlainTextResponse("missing signature", status_code=401)
+        body = await read_body(request)
+        if body is None:
+            return PlainTextResponse("too large", status_code=413)
+        if not hmac.compare_digest(signature.encode(), signature_of(self.secret, body).encode()):
+            return PlainTextResponse("forbidden", status_code=403)
+        found = parse_events(body)
+        if found is None:
+            return PlainTextResponse("bad request", status_code=400)
+        self.process(self.accept(found))
+        return PlainTextResponse("ok")
+
+    def accept(self, webhook_events: Sequence[Mapping[str, Any]]) -> list[Incoming]:
+        """Store each event's messages in the inbox and keep its reply token; the new ones."""
+        fresh: list[Incoming] = []
+        for event in webhook_events:
+            if event.get("type") == "unfollow":
+                self._unfollowed(event)
+                continue
+            token = self._token_of(event)
+            for msg in self._wanted(event, to_incomings(event)):
+                if inbox.accept(self.deps, msg):
+                    fresh.append(msg)
+                    if token is not None:
+                        self._tokens[msg.event_key] = token
+        return fresh
+
+    def process(self, accepted: list[Incoming]) -> None:
+        """After the response: look the senders' names up, then let the inbox handle each."""
+        if accepted:
+            self._track(self._named_then_spawned(accepted))
+
+    async def _named_then_spawned(self, accepted: list[Incoming]) -> None:
+        named = await asyncio.gather(*(self.named(msg) for msg in accepted))
+        for msg in named:
+            inbox.spawn(self.deps, msg, self.deliver, self.tasks)
+
+    async def settle(self) -> None:
+        """Wait until every message accepted so far is handled and answered."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    def _wanted(self, event: Mapping[str, Any], found: list[Incoming]) -> list[Incoming]:
+        """Greet new members only in a bound group; ask for /bind only in an unbound one."""
+        kind = event.get("type")
+        if kind not in ("join", "memberJoined") or not found:
+            return found
+        bound = self._bound(found[0].chat)
+        return found if bound == (kind == "memberJoined") else []
+
+    def _token_of(self, event: Mapping[str, Any]) -> _Token | None:
+        value = event.get("replyToken")
+        if not value or event.get("mode") == "standby":
+            return None
+        now = self.deps.clock()
+        while self._tokens:  # forget the stale ones (oldest first)
+            oldest = next(iter(self._tokens.values()))
+            if now - oldest.at <= REPLY_TOKEN_TTL:
+                break
+            self._tokens.popitem(last=False)
+        return _Token(str(value), now)
+
+    def _take_token(self, event_key: str) -> str | None:
+        token = self._tokens.pop(event_key, None)
+        if token is None or token.used or self.deps.clock() - token.at > REPLY_TOKEN_TTL:
+            return None
+        token.used = True  # shared by every member greeted from one memberJoined event
+        return token.value
+
+    async def named(self, msg: Incoming) -> Incoming:
+        """The message with its sender's LINE display name (and language, when shared)."""
+        if msg.sender_name or not msg.sender:
+            return msg
+        name, language = await self.profile(msg.sender, msg.chat if msg.is_group else None)
+        return replace(msg, sender_name=name, language_code=msg.language_code or language)
+
+    async def profile(self, user_id: str, chat: str | None = None) -> tuple[str, str | None]:
+        """(display name, language) of a user, asked in the group they wrote in; cached."""
+        cached = self._names.get(user_id)
+        if cached is not None:
+            self._names.move_to_end(user_id)
+            return cached
+        try:
+            if chat is None:
+                found = await self.api.get_profile(user_id, _request_timeout=PROFILE_TIMEOUT)
+                result = (str(found.display_name), found.language)
+            else:
+                ask = (self.api.get_room_member_profile if chat.startswith("R")
+                       else self.api.get_group_member_profile)
+                member = await ask(chat, user_id, _request_timeout=PROFILE_TIMEOUT)
+                result = (str(member.display_name), None)
+        except (ApiException, aiohttp.ClientError, TimeoutError, ValueError) as error:
+            log.info("no LINE profile for %s: %s", user_id, error)
+            return f"LINE-{user_id[-4:]}", None  # not cached: asked again next time
+        self._names[user_id] = result
+        if len(self._names) > NAME_CACHE:
+            self._names.popitem(last=False)
+        return result
+
+    # ---- outbound ------------------------------------------------------------------------
+    async def deliver(self, msg: Incoming, reply: Reply) -> None:
+        """Answer a message: by reply token while fresh, else push; what cannot leave waits.
+
+        Private answers go to the member; group answers within the group's budget. A member
+        who blocked the account is answered in the group instead.
+        """
+        private = reply.private or not msg.is_group
+        target = msg.sender if private else msg.chat
+        now = self.deps.clock()
+        if not private and not reserve_direct(self.deps.sessions, CHANNEL, target, True, now):
+            self._queue(target, True, reply)
+            return
+        token = self._take_token(msg.event_key) if target == msg.chat else None
+        try:
+            await self._answer(target, reply, token)
+        except RateLimited as limited:
+            self._queue(target, not private, reply, wait=limited.retry_after)
+        except Undeliverable as refused:
+            if private and msg.is_group:
+                self._forget_private_chat(msg.sender)
+                await self.deliver(msg, replace(reply, private=False))
+            else:
+                log.info("reply to %s dropped: %s", target, refused)
+        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
+            log.warning("reply to %s failed (%s); left to the delivery worker", target, error)
+            self._queue(target, not private, reply, wait=RETRY_LATER)
+
+    async def _answer(self, target: str, reply: Reply, token: str | None) -> None:
+        messages = self.messages(reply)
+        if token is not None and messages:
+            first, rest = messages[:MAX_MESSAGES], messages[MAX_MESSAGES:]
+            if await self._reply(token, first):
+                messages = rest
+        if messages:
+            await self._push(target, messages)
+
+    async def _reply(self, token: str, messages: list[Message]) -> bool:
+        """Send with the reply token; False when LINE no longer takes it (push instead)."""
+        try:
+            await _call(self.api.reply_message(ReplyMessageRequest(replyToken=token,
+                                                                   messages=messages)))
+        except Undeliverable as refused:
+            if "reply token" not in str(refused).lower():
+                raise
+            log.info("reply token refused (%s); pushing instead", refused)
+            return False
+        return True
+
+    async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """Push one reply (the delivery worker's send); errors → RateLimited / Undeliverable."""
+        await self._push(chat_id, self.messages(reply))
+
+    async def post_roster(self, chat_id: str, message_id: str | None, text: str,
+                          buttons: tuple[Button, ...]) -> str | None:
+        """LINE cannot edit a sent message: push the roster anew; the new message's id.
+
+        A group the bot has left gives None (the roster counts as published); a 429 raises
+        RateLimited, so the roster is tried again on the next round.
+        """
+        try:
+            sent = await self._push(chat_id, self.messages(Reply(text, buttons=buttons)))
+        except Undeliverable as refused:
+            log.info("roster for %s not posted: %s", chat_id, refused)
+            return None
+        return sent[-1] if sent else f"line-roster-{uuid4().hex[:16]}"
+
+    async def multicast(self, user_ids: Sequence[str], reply: Reply) -> int:
+        """The same reply to many users, 500 a call; how many were sent to.
+
+        At most five messages (a longer text is cut). An error raises after the chunks sent
+        so far; the count of those is lost with it, so a caller resumes by its own records.
+        """
+        messages = self.messages(reply)[:MAX_MESSAGES]
+        unique = list(dict.fromkeys(u for u in user_ids if u))
+        if not messages:
+            return 0
+        done = 0
+        for start in range(0, len(unique), MULTICAST_LIMIT):
+            chunk = unique[start: start + MULTICAST_LIMIT]
+            await _call(self.api.multicast(MulticastRequest(to=chunk, messages=messages)))
+            done += len(chunk)
+        return done
+
+    async def _push(self, to: str, messages: list[Message]) -> list[str]:
+        """Push in calls of at most five messages; the ids LINE gave them."""
+        ids: list[str] = []
+        for start in range(0, len(messages), MAX_MESSAGES):
+            batch = messages[start: start + MAX_MESSAGES]
+            sent = await _call(self.api.push_message(PushMessageRequest(to=to, messages=batch)))
+            ids += [m.id for m in (getattr(sent, "sent_messages", None) or [])]
+        return ids
+
+    def messages(self, reply: Reply) -> list[Message]:
+        return to_messages(reply, self.media_url(reply.image), self.media_url(reply.file))
+
+    def media_url(self, path: str | None) -> str | None:
+        """A signed public link to a file of the media folder (None without a public URL)."""
+        if not path or self.public_url is None or self.media_key is None:
+            return None
+        root, file = self.deps.media_dir.resolve(), Path(path).resolve()
+        if not file.is_relative_to(root) or not file.is_file():
+            return None
+        name = file.relative_to(root).as_posix()
+        return f"{self.public_url}/media/{quote(name)}?s={media_signature(self.media_key, name)}"
+
+    # ---- state ---------------------------------------------------------------------------
+    def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
+        """Leave the reply to the delivery worker, not before `wait` seconds."""
+        now = self.deps.clock()
+        with UnitOfWork(self.deps.sessions) as uow:
+            events.enqueue(uow.session, CHANNEL, chat_id, to_body(reply), now,
+                           is_group=is_group, not_before=now + timedelta(seconds=wait))
+            uow.commit()
+
+    def _forget_private_chat(self, user_id: str) -> None:
+        with UnitOfWork(self.deps.sessions) as uow:
+            members.mark_private_unreachable(uow.session, CHANNEL, user_id)
+            uow.commit()
+
+    def _unfollowed(self, event: Mapping[str, Any]) -> None:
+        """Blocked (unfollowed): no more pushes to this user until they add the account again."""
+        user = (event.get("source") or {}).get("userId")
+        if user:
+            self._forget_private_chat(str(user))
+
+    def _bound(self, chat: str) -> bool:
+        with UnitOfWork(self.deps.sessions) as uow:
+            return members.group_community(uow.session, CHANNEL, chat) is not None
+
+
+async def _call(request: Awaitable[T]) -> T:
+    """One Messaging API call; a 429 → RateLimited, a refusal (400/403/404/410) → Undeliverable."""
+    try:
+        return await request
+    except ApiException as error:
+        detail = _describe(error)
+        if error.status == 429:
+            wait = QUOTA_WAIT if "monthly limit" in detail.lower() else _retry_after(error.headers)
+            raise RateLimited(wait) from error
+        if error.status in UNDELIVERABLE:
+            raise Undeliverable(f"{error.status} {detail}") from error
+        raise
+
+
+def _describe(error: ApiException) -> str:
+    try:
+        body = json.loads(error.body or b"{}")
+    except ValueError:
+        return str(error.reason or "")
+    if not isinstance(body, dict):
+        return str(error.reason or "")
+    details = "; ".join(f"{d.get('property', '')}: {d.get('message', '')}"
+                        for d in body.get("details") or [] if isinstance(d, dict))
+    message = str(body.get("message") or error.reason or "")
+    return f"{message} ({details})" if details else message
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float:
+    """Retry-After in seconds (a number or an HTTP date); 1 when LINE gives none."""
+    value = (headers or {}).get("Retry-After")
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return 1.0

@@ -1,0 +1,307 @@
+"""A local fake of the LINE Messaging API for tests.
+
+The real line-bot-sdk talks real HTTP to it::
+
+    with FakeLineAPI(token="T") as fake:
+        config = Configuration(host=fake.base_url, access_token="T")
+
+It records reply / push / multicast calls and serves profiles. It checks what LINE checks
+and a test would otherwise miss: the bearer token, one to five messages per call, text of
+at most 5,000 characters, quick replies (at most 13; labels of at most 20 characters; data
+of at most 300), https image URLs, at most 500 multicast recipients, and reply tokens that
+work once. Failures can be injected: 429 with Retry-After, 400 "Invalid reply token", 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import count
+from typing import Any
+
+ENDPOINTS: dict[tuple[str, tuple[str, ...]], str] = {
+    ("POST", ("v2", "bot", "message", "reply")): "reply",
+    ("POST", ("v2", "bot", "message", "push")): "push",
+    ("POST", ("v2", "bot", "message", "multicast")): "multicast",
+}
+
+
+Answer = tuple[int, dict[str, Any], dict[str, str]]
+
+
+@dataclass
+class Call:
+    """One recorded request; ``failed`` when it was answered with an error."""
+
+    endpoint: str
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def failed(self) -> bool:
+        return self.status != 200
+
+
+@dataclass
+class Failure:
+    status: int
+    message: str
+    retry_after: int | None = None
+
+
+class FakeLineAPI:
+    def __init__(self, token: str = "test-access-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.group_members: dict[tuple[str, str], str] = {}
+        self.used_tokens: set[str] = set()
+        self._failures: dict[str, list[Failure]] = {}
+        self._ids = count(100_000_000)
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # ---- lifecycle ------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeLineAPI:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        server.daemon_threads = True
+        self._server, self.port = server, server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                        name="fake-line", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeLineAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- test helpers ---------------------------------------------------------------
+    def add_user(self, user_id: str, name: str, language: str | None = None,
+                 groups: tuple[str, ...] = ()) -> None:
+        """A LINE user with a profile (seen by /profile) and, optionally, in groups."""
+        with self._lock:
+            profile: dict[str, Any] = {"userId": user_id, "displayName": name,
+                                       "pictureUrl": f"https://profile.line-scdn.net/{user_id}"}
+            if language:
+                profile["language"] = language
+            self.profiles[user_id] = profile
+            for group in groups:
+                self.group_members[(group, user_id)] = name
+
+    def fail_next(self, endpoint: str, status: int = 429, *, retry_after: int | None = None,
+                  message: str | None = None, times: int = 1) -> None:
+        """The next calls to ``endpoint`` (reply, push, multicast, profile, group_member) fail."""
+        default = {429: "Too many requests", 400: "Invalid reply token",
+                   403: "Not authorized to send to this user", 500: "Internal error"}
+        failure = Failure(status, message or default.get(status, "Error"), retry_after)
+        with self._lock:
+            self._failures.setdefault(endpoint, []).extend([failure] * times)
+
+    def sent(self, endpoint: str = "push", to: str | None = None) -> list[dict[str, Any]]:
+        """Bodies of successful calls to ``endpoint`` (push/multicast: only those to ``to``)."""
+        with self._lock:
+            return [c.body for c in self.calls
+                    if c.endpoint == endpoint and not c.failed
+                    and (to is None or c.body.get("to") == to)]
+
+    def failed(self, endpoint: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.failed and endpoint in (None, c.endpoint)]
+
+    def messages(self, endpoint: str = "push", to: str | None = None) -> list[dict[str, Any]]:
+        """Every message object sent through ``endpoint`` (to ``to``), in order."""
+        return [m for body in self.sent(endpoint, to) for m in body["messages"]]
+
+    def texts(self, endpoint: str = "push", to: str | None = None) -> list[str]:
+        return [m["text"] for m in self.messages(endpoint, to) if m["type"] == "text"]
+
+    def replied_texts(self) -> list[str]:
+        return self.texts("reply")
+
+    def message_calls(self) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.endpoint in ("reply", "push", "multicast")]
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self._failures.clear()
+
+    async def wait_for_async(self, predicate: Callable[[FakeLineAPI], bool],
+                             timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s: {self.calls[-5:]}")
+            await asyncio.sleep(0.01)
+
+    # ---- request handling -----------------------------------------------------------
+    def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Answer:
+        """(status, JSON body, extra headers) for one request."""
+        parts = tuple(p for p in urllib.parse.urlsplit(path).path.split("/") if p)
+        endpoint = self._endpoint(method, parts)
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {"_raw": raw.decode("latin-1")}
+        call = Call(endpoint or "unknown", path, body, headers)
+        with self._lock:
+            self.calls.append(call)
+            if headers.get("authorization") != f"Bearer {self.token}":
+                return self._error(call, 401, "Authentication failed. Confirm that the access "
+                                   "token in the authorization header is valid.")
+            if endpoint is None:
+                return self._error(call, 404, "Not found")
+            pending = self._failures.get(endpoint)
+            if pending:
+                failure = pending.pop(0)
+                extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+                return self._error(call, failure.status, failure.message, extra)
+            return self._route(call, parts)
+
+    @staticmethod
+    def _endpoint(method: str, parts: tuple[str, ...]) -> str | None:
+        known = ENDPOINTS.get((method, parts))
+        if known:
+            return known
+        if method == "GET" and parts[:3] == ("v2", "bot", "profile") and len(parts) == 4:
+            return "profile"
+        if (method == "GET" and len(parts) == 6 and parts[:2] == ("v2", "bot")
+                and parts[2] in ("group", "room") and parts[4] == "member"):
+            return "group_member"
+        return None
+
+    def _route(self, call: Call, parts: tuple[str, ...]) -> Answer:
+        if call.endpoint == "profile":
+            profile = self.profiles.get(parts[3])
+            return (200, profile, {}) if profile else self._error(call, 404, "Not found")
+        if call.endpoint == "group_member":
+            name = self.group_members.get((parts[3], parts[5]))
+            if name is None:
+                return self._error(call, 404, "Not found")
+            return 200, {"userId": parts[5], "displayName": name}, {}
+        problems = self._problems(call.endpoint, call.body)
+        if problems:
+            return self._error(call, 400, "The request body has "
+                               f"{len(problems)} error(s)", details=problems)
+        if call.endpoint == "reply":
+            token = call.body["replyToken"]
+            if token in self.used_tokens:
+                return self._error(call, 400, "Invalid reply token")
+            self.used_tokens.add(token)
+        if call.endpoint == "multicast":
+            return 200, {}, {}
+        sent = [{"id": str(next(self._ids)), "quoteToken": f"q{next(self._ids)}"}
+                for _ in call.body["messages"]]
+        return 200, {"sentMessages": sent}, {}
+
+    def _error(self, call: Call, status: int, message: str, headers: dict[str, str] | None = None,
+               details: list[dict[str, str]] | None = None) -> Answer:
+        call.status = status
+        body: dict[str, Any] = {"message": message}
+        if details:
+            body["details"] = details
+        return status, body, headers or {}
+
+    @staticmethod
+    def _problems(endpoint: str | None, body: dict[str, Any]) -> list[dict[str, str]]:
+        problems: list[dict[str, str]] = []
+
+        def bad(prop: str, message: str) -> None:
+            problems.append({"message": message, "property": prop})
+
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not 1 <= len(messages) <= 5:
+            bad("messages", "Size must be between 1 and 5")
+            return problems
+        if endpoint == "reply" and not body.get("replyToken"):
+            bad("replyToken", "Must not be empty")
+        if endpoint == "push" and not body.get("to"):
+            bad("to", "Must not be empty")
+        if endpoint == "multicast":
+            to = body.get("to")
+            if not isinstance(to, list) or not 1 <= len(to) <= 500:
+                bad("to", "Size must be between 1 and 500")
+        for i, message in enumerate(messages):
+            _check_message(f"messages[{i}]", message, bad)
+        return problems
+
+
+def _check_message(prop: str, message: dict[str, Any], bad: Callable[[str, str], None]) -> None:
+    kind = message.get("type")
+    if kind == "text":
+        text = message.get("text") or ""
+        if not text or len(text) > 5000:
+            bad(f"{prop}.text", "Length must be between 1 and 5000")
+    elif kind == "image":
+        for key in ("originalContentUrl", "previewImageUrl"):
+            if not str(message.get(key, "")).startswith("https://"):
+                bad(f"{prop}.{key}", "Must be a valid HTTPS URL")
+    elif kind == "flex":
+        if not message.get("altText") or len(message["altText"]) > 1500:
+            bad(f"{prop}.altText", "Length must be between 1 and 1500")
+        if (message.get("contents") or {}).get("type") not in ("bubble", "carousel"):
+            bad(f"{prop}.contents", "Must be a bubble or a carousel")
+    else:
+        bad(f"{prop}.type", f"Unsupported message type {kind!r}")
+    items = (message.get("quickReply") or {}).get("items")
+    if items is None:
+        return
+    if not 1 <= len(items) <= 13:
+        bad(f"{prop}.quickReply.items", "Size must be between 1 and 13")
+    for j, item in enumerate(items):
+        action = item.get("action") or {}
+        if not 1 <= len(action.get("label") or "") <= 20:
+            bad(f"{prop}.quickReply.items[{j}].action.label", "Length must be between 1 and 20")
+        if action.get("type") == "postback" and not 1 <= len(action.get("data") or "") <= 300:
+            bad(f"{prop}.quickReply.items[{j}].action.data", "Length must be between 1 and 300")
+
+
+def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            status, payload, extra = api.handle(self.command, self.path, headers, raw)
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("x-line-request-id", f"req-{time.monotonic_ns()}")
+                for key, value in extra.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            pass
+
+    return Handler
