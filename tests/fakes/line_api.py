@@ -282,6 +282,9 @@ def _check_message(prop: str, message: dict[str, Any], bad: Callable[[str, str],
 
 def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+        disable_nagle_algorithm = True
+
         def _serve(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
