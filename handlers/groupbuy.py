@@ -33,11 +33,18 @@ def _number(args: str) -> tuple[int | None, str]:
     return int(match.group(1)), (args[: match.start()] + args[match.end():]).strip()
 
 
-def find_buy(ctx: Ctx, args: str) -> tuple[GroupBuy, str]:
+def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, str]:
+    """The group buy '#N' names, else the chat's open one (in private: the one joined last).
+
+    `closed_too`: without '#N', fall back to the chat's latest group buy even when it is
+    closed, so '/delivered all' works after '/close' and a late '+1' hears it is closed.
+    """
     number, rest = _number(args)
     if number is None and not ctx.msg.is_group:
         number = groupbuys.latest_number_of(ctx.session, ctx.member.id)  # type: ignore[arg-type]
     buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, number, ctx.community.id)
+    if buy is None and number is None and closed_too and ctx.msg.is_group:
+        buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, any_status=True)
     if buy is None or buy.community_id != ctx.community.id:
         raise DomainError("no_open_buy")
     return buy, rest
@@ -59,7 +66,7 @@ def _quantity(ctx: Ctx, rest: str) -> int:
 
 
 def join(ctx: Ctx) -> list[Reply]:
-    buy, rest = find_buy(ctx, ctx.args)
+    buy, rest = find_buy(ctx, ctx.args, closed_too=True)
     quantity = _quantity(ctx, rest)
     if buy.status != "open" or ctx.now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
@@ -85,7 +92,7 @@ def join(ctx: Ctx) -> list[Reply]:
 
 
 def cancel(ctx: Ctx) -> list[Reply]:
-    buy, _ = find_buy(ctx, ctx.args)
+    buy, _ = find_buy(ctx, ctx.args, closed_too=True)
     if ctx.now >= buy.deadline or buy.status != "open":
         raise DomainError("buy_closed", buy=brief(buy))
     lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated", "waitlisted"))  # type: ignore[arg-type]
@@ -93,19 +100,27 @@ def cancel(ctx: Ctx) -> list[Reply]:
         raise DomainError("nothing_to_cancel", buy=brief(buy))
     promoted = []
     for order in lines:
-        release_coupon(ctx.session, order)
-        if order.points_used:
-            ledger.post(ctx.session, ctx.member, order.points_used, "refund",
-                        f"order:{order.id}:points:back", ctx.today,
-                        expiry_months=ctx.programme.points_expiry_months)
-        promoted += groupbuys.release(ctx.session, buy, order, ctx.now)
+        promoted += release_line(ctx, buy, order, ctx.member)
     _tell_promoted(ctx, buy, promoted)
     units = sum(o.quantity for o in lines)
     return [ctx.card("cancelled", buy=buy, units=units)]
 
 
+def release_line(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order]:
+    """Cancel an undelivered line: its coupon and points go back, its stock to the waitlist."""
+    release_coupon(ctx.session, order)
+    if order.points_used:
+        ledger.post(ctx.session, member, order.points_used, "refund",
+                    f"order:{order.id}:points:back", ctx.today,
+                    expiry_months=ctx.programme.points_expiry_months)
+    return groupbuys.release(ctx.session, buy, order, ctx.now)
+
+
 def _tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[Order]) -> None:
+    """Tell each member whose waiting line now holds stock (not one cancelled meanwhile)."""
     for order in promoted:
+        if order.status != "allocated":
+            continue
         member = ctx.session.get(Member, order.member_id)
         if member is not None:
             ctx.push(member, "promoted", f"promoted:{order.id}", buy=buy, order=order)
@@ -135,7 +150,12 @@ def use_coupon(ctx: Ctx) -> list[Reply]:
     after_tier = order.list_price - order.tier_discount
     if after_tier < tmpl.min_spend or not coupons.redeem(ctx.session, coupon.id, ctx.now):  # type: ignore[arg-type]
         raise DomainError("bad_coupon", code=code)
-    _reprice(ctx, order, tmpl.kind, tmpl.value, order.points_used, coupon.id)
+    spent = order.points_used  # already taken from the balance by /usepoints
+    cost = _reprice(ctx, order, tmpl.kind, tmpl.value, spent, coupon.id, available=spent)
+    if cost.points_used < spent:  # the coupon left less to pay: the unused points go back
+        ledger.post(ctx.session, ctx.member, spent - cost.points_used, "refund",
+                    f"order:{order.id}:points:coupon", ctx.today, reason=f"#{buy.number}",
+                    expiry_months=ctx.programme.points_expiry_months)
     return [ctx.card("order_priced", buy=buy, order=order)]
 
 
@@ -145,7 +165,8 @@ def use_points(ctx: Ctx) -> list[Reply]:
     if not wanted.isdigit() or not 0 < int(wanted) <= 10_000_000 or order.points_used:
         raise Usage("usepoints")
     kind, value = coupons.terms(ctx.session, order.coupon_id)
-    cost = _reprice(ctx, order, kind, value, int(wanted), order.coupon_id)
+    cost = _reprice(ctx, order, kind, value, int(wanted), order.coupon_id,
+                    available=ctx.member.points_balance)
     if cost.points_used:
         ledger.post(ctx.session, ctx.member, -cost.points_used, "redeem", f"order:{order.id}:points",
                     ctx.today, reason=f"#{buy.number}")
@@ -153,11 +174,15 @@ def use_points(ctx: Ctx) -> list[Reply]:
 
 
 def _reprice(ctx: Ctx, order: Order, kind: str | None, value: int, points: int,
-             coupon_id: int | None) -> Breakdown:
-    """Price the line again with a coupon and/or points; the breakdown is kept on the order."""
+             coupon_id: int | None, available: int) -> Breakdown:
+    """Price the line again with a coupon and/or points; the breakdown is kept on the order.
+
+    `available`: how many of the points the member can put in (their balance, or what the
+    order already holds).
+    """
     tier = tier_rules.find(ctx.member.tier, ctx.programme.tiers)
     cost = price_order(order.unit_price, order.quantity, tier.discount_pct, kind, value,
-                       min(points, ctx.member.points_balance), POINT_VALUE)
+                       min(points, available), POINT_VALUE)
     order.list_price, order.tier_discount = cost.list_price, cost.tier_discount
     order.coupon_discount, order.coupon_id = cost.coupon_discount, coupon_id
     order.points_used, order.points_value, order.net = cost.points_used, cost.points_value, cost.net

@@ -71,12 +71,9 @@ def _member(ctx: Ctx, name: str) -> Member:
 
 def _add(ctx: Ctx, buy: GroupBuy, member: Member, row: ImportRow, key: str,
          programme: Programme) -> None:
-    order = groupbuys.imported_line(ctx.session, buy, member, row.quantity, key, ctx.now)
     status = STATUS[row.status]
-    if status == "paid":
-        order.status, order.paid_at = "paid", ctx.now
-    elif status == "cancelled":
-        order.status, order.cancelled_at = "cancelled", ctx.now
-    elif status == "delivered":
+    order = groupbuys.imported_line(ctx.session, buy, member, row.quantity, key, ctx.now,
+                                    "allocated" if status == "delivered" else status)
+    if status == "delivered":
         deliver(ctx.session, order, buy, programme, ctx.today, ctx.now)
     ctx.session.add(order)

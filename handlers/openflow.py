@@ -131,8 +131,13 @@ def answer(ctx: Ctx, flow: Conversation) -> list[Reply]:
         return [ctx.reply(problem.key, **problem.params), again]
     data = {**flow.data, name: value}
     if flow.step + 1 == len(FIELDS):
+        try:
+            opened = create(ctx, data)
+        except DomainError as problem:  # e.g. an early window that reaches the deadline
+            again = ctx.reply("open_ask", field=name, step=flow.step + 1, steps=len(FIELDS))
+            return [ctx.reply(problem.key, **problem.params), again]
         _clear(ctx)
-        return create(ctx, data)
+        return opened
     flow.data, flow.step, flow.updated_at = data, flow.step + 1, ctx.now
     ctx.session.add(flow)
     return [ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))]

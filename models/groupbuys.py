@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlmodel import Session
 
 from models.rules import groupbuy as rules
@@ -217,12 +217,23 @@ def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[s
     return [(name, int(units)) for name, units, _ in rows[:limit]], len(rows), int(waiting)
 
 
-def due_rosters(session: Session, channel: str, before: datetime, limit: int = 20) -> list[GroupBuy]:
-    """Group buys whose roster changed and was last published before `before`."""
+def due_rosters(session: Session, channel: str, before: datetime, limit: int = 20,
+                now: datetime | None = None) -> list[GroupBuy]:
+    """Group buys whose roster changed and was last published before `before`.
+
+    With `now`, also an open group buy whose deadline passed since its roster was last
+    published: once, so the group stops being asked to '+1' into a closed buy.
+    """
+    changed = GroupBuy.roster_rev > GroupBuy.roster_published_rev
+    if now is not None:
+        changed = or_(changed, and_(
+            GroupBuy.status == "open", GroupBuy.deadline <= now,
+            GroupBuy.roster_published_at.is_not(None),  # type: ignore[union-attr]
+            GroupBuy.roster_published_at < GroupBuy.deadline,  # type: ignore[operator]
+        ))
     return list(session.execute(
         select(GroupBuy).where(
-            GroupBuy.channel == channel,
-            GroupBuy.roster_rev > GroupBuy.roster_published_rev,
+            GroupBuy.channel == channel, changed,
             or_(GroupBuy.roster_published_at.is_(None), GroupBuy.roster_published_at <= before),  # type: ignore[union-attr]
         ).order_by(GroupBuy.id).limit(limit)
     ).scalars())

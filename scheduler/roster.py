@@ -58,7 +58,7 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
 def due(deps: Deps, channel: str, min_interval: timedelta) -> list[Roster]:
     now = deps.clock()
     with UnitOfWork(deps.sessions) as uow:
-        buys = groupbuys.due_rosters(uow.session, channel, now - min_interval)
+        buys = groupbuys.due_rosters(uow.session, channel, now - min_interval, now=now)
         return [render(uow.session, deps.renderer, buy, now) for buy in buys]
 
 
