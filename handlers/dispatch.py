@@ -162,7 +162,8 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
         if ctx is None:
             locale = _fallback_locale(msg)
             return [Reply(deps.renderer.render(locale, refusal.key, **refusal.params))]
-        return [ctx.reply(refusal.key, **refusal.params)]
+        # keep a noisy group quiet: a member who started the bot hears refusals in private
+        return [ctx.card(refusal.key, **refusal.params)]
 
 
 def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:

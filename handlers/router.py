@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from models.rules.groupbuy import BadQuantity, join_quantity
@@ -46,6 +47,9 @@ _BARE = {a for name in ("me", "points", "checkin", "invite", "coupons", "help", 
          for a in ALIASES[name] if not a.isascii()}
 
 
+_BUY_NUMBER = re.compile(r"\s*#\d{1,6}\s*$")
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str | None  # None: a slash command we do not know
@@ -73,8 +77,8 @@ def parse(raw: str) -> Command | None:
 
 
 def is_join(text: str) -> bool:
-    """'+1', '＋１', '加一', and the bad ones that look like a join ('+0', '+-1')."""
+    """'+1', '＋１', '加一', '+1 #2', and the bad ones that look like a join ('+0', '+-1')."""
     try:
-        return join_quantity(text) is not None
+        return join_quantity(_BUY_NUMBER.sub("", text)) is not None
     except BadQuantity:
         return True

@@ -1,0 +1,22 @@
+"""Smaller group-buy behaviours: picking a buy by number, refusals kept out of the group."""
+
+from __future__ import annotations
+
+from tests.conftest import say
+
+
+def test_plus_one_with_a_number_joins_that_group_buy(console):
+    say(console, "amy: /start", "leader@demo: /open 蘋果 | 100 | 5 | 2h",
+        "leader@demo: /open 香蕉 | 50 | 5 | 2h")
+    say(console, "amy@demo: +1 #1")
+    out = say(console, "amy: /orders")
+    assert "#1 蘋果 × 1" in out[0] and "香蕉" not in out[0]
+
+
+def test_a_refusal_goes_to_private_once_the_member_started_the_bot(console):
+    say(console, "leader@demo: /open 蘋果 | 100 | 5 | 2h | - | - | 1")
+    in_group = say(console, "bob@demo: +5")
+    assert in_group[0].startswith("bot -> bob@demo: ")  # bob cannot be reached privately yet
+    say(console, "amy: /start", "amy@demo: +1")
+    refused = say(console, "amy@demo: +1")
+    assert refused[0].startswith("bot -> amy: ") and "限購 1 份" in refused[0]
