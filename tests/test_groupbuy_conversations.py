@@ -373,8 +373,8 @@ def test_a_higher_tier_joins_in_the_early_window_and_the_others_wait_for_it(cons
     assert roster_only(say(console, "amy@demo: +1", "cat@demo: +1"))
     assert units(console, "allocated") == {"amy": 1, "cat": 1}
     refused = say(console, "bob@demo: +1")
-    assert refused == [
-        "bot -> bob@demo: #1 X opens for you at 13:00 (members of higher tiers go first)."]
+    assert refused == [  # bob started the bot (/lang in private): told privately
+        "bot -> bob: #1 X opens for you at 13:00 (members of higher tiers go first)."]
     clock.advance(minutes=59)
     assert "13:00" in say(console, "bob@demo: +1")[0]
     assert "13:00" in say(console, "dan@demo: +1")[0]  # silver is below gold
