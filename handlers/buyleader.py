@@ -6,16 +6,15 @@ import csv
 import io
 from pathlib import Path
 
+from handlers import openflow
+from handlers.context import Ctx
+from handlers.groupbuy import _tell_promoted, find_buy, release_line
+from handlers.leader import _staff
 from messages.types import Reply
 from models import groupbuys
 from models.errors import DomainError, Usage
 from models.fulfilment import deliver, refund
 from models.tables import GroupBuy, Member, Order
-
-from handlers import openflow
-from handlers.context import Ctx
-from handlers.groupbuy import _tell_promoted, find_buy, release_line
-from handlers.leader import _staff
 
 MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
          "cancelorder": ("allocated", "waitlisted", "paid", "delivered")}

@@ -12,17 +12,15 @@ from collections.abc import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from handlers import buyleader, groupbuy, leader, member, openflow
+from handlers.context import Ctx, Deps
+from handlers.router import Command, parse
 from messages.types import Incoming, Reply
 from models import events, members
 from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed
-from models.members import Membership
 from models.programme import programme_for
 from models.tables import Community
-
-from handlers import buyleader, groupbuy, leader, member, openflow
-from handlers.context import Ctx, Deps
-from handlers.router import Command, parse
 
 log = logging.getLogger(__name__)
 

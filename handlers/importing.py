@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers.context import Ctx
 from messages.types import Reply
 from models import groupbuys, members
 from models.fulfilment import deliver
 from models.programme import Programme
 from models.rules.orders_csv import ImportRow, MissingColumns, decode, parse_orders
 from models.tables import GroupBuy, Member, Order
-
-from handlers.context import Ctx
 
 STATUS = {"pending": "allocated", "paid": "paid", "delivered": "delivered",
           "cancelled": "cancelled"}

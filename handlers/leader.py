@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from handlers.context import Ctx
 from messages.types import Incoming, Reply
 from models import communities, ledger, members
 from models import tiers as tier_ops
 from models.errors import DomainError, NotAllowed, UnknownMember, Usage
 from models.rules.text import parse_amount
 from models.tables import Member
-
-from handlers.context import Ctx
 
 MAX_POINTS = 1_000_000
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
@@ -12,8 +13,6 @@ from models.rules import birthday as birthday_rules
 from models.rules import points as points_rules
 from models.rules import tiers as tier_rules
 from models.rules.coupons import AMOUNT_OFF
-
-from handlers.context import Ctx
 
 
 def start(ctx: Ctx) -> list[Reply]:

@@ -11,14 +11,13 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from handlers.context import Ctx
 from messages.types import Reply
 from models import groupbuys
 from models.errors import DomainError, Usage
 from models.rules import groupbuy as rules
 from models.rules.text import parse_amount
 from models.tables import Conversation
-
-from handlers.context import Ctx
 
 FIELDS = ("title", "price", "stock", "deadline", "category", "cycle", "limit", "early")
 OPTIONAL = {"stock", "category", "cycle", "limit", "early"}

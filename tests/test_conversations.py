@@ -9,7 +9,6 @@ from sqlmodel import Session
 
 from bot.console import ConsoleChannel
 from models.tables import AuditLog, Coupon, InboundEvent, Member, PointsEntry
-
 from tests.conftest import Clock, say
 
 

@@ -7,7 +7,6 @@ from sqlmodel import Session
 from models import ledger
 from models.tables import Member
 from scheduler.expiry import expire_points
-
 from tests.conftest import say
 
 

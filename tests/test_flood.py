@@ -21,7 +21,6 @@ from bot.telegram import TelegramChannel
 from models.db import make_engine
 from scheduler import roster
 from scheduler.delivery import reserve_direct
-
 from tests.conftest import DATABASE_URL
 from tests.flood_helpers import GROUP, outcome, real_clock, run_workers, seed, updates
 

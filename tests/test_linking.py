@@ -9,7 +9,6 @@ from handlers.dispatch import handle
 from messages.types import Incoming
 from models import ledger
 from models.tables import ChannelAccount, Member
-
 from tests.conftest import say
 
 

@@ -8,7 +8,6 @@ Create Date: 2026-11-24 21:45:20.083699
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import models.types
