@@ -51,10 +51,11 @@ from bot.line_events import (
     to_incomings,
 )
 from bot.line_flex import MAX_MESSAGES, to_messages
+from bot.outbound import forget_private_chat, queue_reply
 from bot.settings import Settings
 from handlers.context import Deps
-from messages.types import Button, Incoming, Reply, to_body
-from models import events, members
+from messages.types import Button, Incoming, Reply
+from models import members
 from models.db import UnitOfWork
 from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
 
@@ -337,17 +338,10 @@ class LineChannel:
 
     # ---- state ---------------------------------------------------------------------------
     def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
-        """Leave the reply to the delivery worker, not before `wait` seconds."""
-        now = self.deps.clock()
-        with UnitOfWork(self.deps.sessions) as uow:
-            events.enqueue(uow.session, CHANNEL, chat_id, to_body(reply), now,
-                           is_group=is_group, not_before=now + timedelta(seconds=wait))
-            uow.commit()
+        queue_reply(self.deps, CHANNEL, chat_id, is_group, reply, wait)
 
     def _forget_private_chat(self, user_id: str) -> None:
-        with UnitOfWork(self.deps.sessions) as uow:
-            members.mark_private_unreachable(uow.session, CHANNEL, user_id)
-            uow.commit()
+        forget_private_chat(self.deps, CHANNEL, user_id)
 
     def _unfollowed(self, event: Mapping[str, Any]) -> None:
         """Blocked (unfollowed): no more pushes to this user until they add the account again."""

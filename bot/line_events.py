@@ -16,11 +16,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.outbound import MAX_BODY, read_body  # noqa: F401  (part of this module's API)
 from bot.settings import Settings
 from messages.types import Incoming
 
 CHANNEL = "line"
-MAX_BODY = 1024 * 1024
+
 GROUP_SOURCES = {"group": "groupId", "room": "roomId"}
 
 
@@ -123,20 +124,6 @@ def strip_mentions(message: Mapping[str, Any]) -> tuple[str, tuple[str, str] | N
 
 
 # ---- the webhook's edges -----------------------------------------------------------------
-
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
-    """The raw body, or None when it is over the limit (declared or streamed)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
 
 def signature_of(secret: bytes, body: bytes) -> str:
     """X-Line-Signature: base64(HMAC-SHA256(channel secret, raw body))."""

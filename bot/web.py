@@ -15,24 +15,10 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot import inbox
+from bot.outbound import read_body
 from bot.telegram import TelegramChannel, to_incoming
 
-MAX_BODY = 1024 * 1024
 log = logging.getLogger(__name__)
-
-
-async def _body(request: Request) -> bytes | None:
-    """The raw body, or None when it is over the limit."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None = None, *,
@@ -49,7 +35,7 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             return PlainTextResponse("forbidden", status_code=403)
-        body = await _body(request)
+        body = await read_body(request)
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         try:

@@ -32,6 +32,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from bot import inbox
+from bot.outbound import read_body
 from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
 from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
@@ -46,7 +47,7 @@ from scheduler.delivery import RateLimited, Undeliverable
 CHANNEL = "wechat"
 PASSIVE_TIMEOUT = 4.0  # seconds of handling we wait for before answering "success"
 FRESHNESS = 300  # seconds a request's timestamp may be off our clock
-MAX_BODY = 1024 * 1024
+
 WINDOW = timedelta(hours=48)
 PER_INBOUND = 5
 TEXT_BYTES = 2048  # WeChat's limit for one text message's content
@@ -113,20 +114,6 @@ def reply_xml(fields: Mapping[str, str], text: str, now: int) -> bytes:
         f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType>"
         f"<Content>{cdata(text)}</Content></xml>"
     ).encode()
-
-
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
-    """The raw body, or None when it is over the limit (stops reading there)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @dataclass

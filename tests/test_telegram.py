@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 
 from bot.app import App
+from bot.outbound import MAX_BODY
 from bot.telegram import TelegramChannel
-from bot.web import MAX_BODY
 from models.tables import AuditLog, ChannelAccount, InboundEvent, Member, OutboxMessage, PointsEntry
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI

@@ -30,6 +30,7 @@ import bot.wechat as wechat
 from bot import inbox
 from bot.app import App
 from bot.console import ConsoleChannel
+from bot.outbound import MAX_BODY
 from bot.wechat import (
     CHANNEL,
     WechatChannel,
@@ -230,7 +231,7 @@ async def test_malformed_xml_is_a_bad_request(app, client, clock, body):
 
 @pytest.mark.asyncio
 async def test_a_body_over_one_megabyte_is_refused(app, client, clock):
-    body = text_msg(AMY, "x" * (wechat.MAX_BODY + 1), clock)
+    body = text_msg(AMY, "x" * (MAX_BODY + 1), clock)
     assert (await post(client, body, clock)).status_code == 413
     assert rows(app, InboundEvent) == 0
 

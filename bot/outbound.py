@@ -1,0 +1,46 @@
+"""What every channel adapter does the same way: bounded request bodies, replies left to
+the outbox, and forgetting a private chat whose owner blocked the bot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from starlette.requests import Request
+
+from handlers.context import Deps
+from messages.types import Reply, to_body
+from models import events, members
+from models.db import UnitOfWork
+
+MAX_BODY = 1024 * 1024
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
+    """The raw body, or None when it is over the limit (declared or streamed)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def queue_reply(deps: Deps, channel: str, chat_id: str, is_group: bool, reply: Reply,
+                wait: float = 0.0) -> None:
+    """Leave a reply to the delivery worker, not before `wait` seconds (a 429's retry_after)."""
+    now = deps.clock()
+    with UnitOfWork(deps.sessions) as uow:
+        events.enqueue(uow.session, channel, chat_id, to_body(reply), now,
+                       is_group=is_group, not_before=now + timedelta(seconds=wait))
+        uow.commit()
+
+
+def forget_private_chat(deps: Deps, channel: str, user_id: str) -> None:
+    """The member blocked the bot: answer in the group again until they start it anew."""
+    with UnitOfWork(deps.sessions) as uow:
+        members.mark_private_unreachable(uow.session, channel, user_id)
+        uow.commit()
