@@ -87,7 +87,7 @@ def unprocessed(session: Session, before: datetime, limit: int = 100) -> list[In
 def enqueue(
     session: Session, channel: str, chat_id: str, body: dict[str, Any], now: datetime, *,
     is_group: bool = False, community_id: int | None = None, dedupe_key: str | None = None,
-    not_before: datetime | None = None,
+    not_before: datetime | None = None, member_id: int | None = None, kind: str = "reply",
 ) -> OutboxMessage | None:
     """Queue one push; a dedupe key already queued changes nothing."""
     if dedupe_key is not None:
@@ -99,6 +99,7 @@ def enqueue(
     message = OutboxMessage(
         community_id=community_id, channel=channel, chat_id=chat_id, is_group=is_group,
         body=body, dedupe_key=dedupe_key, created_at=now, not_before=not_before or now,
+        member_id=member_id, kind=kind,
     )
     session.add(message)
     session.flush()

@@ -182,6 +182,8 @@ class OutboxMessage(SQLModel, table=True):
     is_group: bool = False
     body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dedupe_key: str | None = Field(default=None, max_length=128, unique=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    kind: str = Field(default="reply", max_length=16)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
