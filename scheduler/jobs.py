@@ -11,6 +11,7 @@ from models import events
 from models.db import UnitOfWork
 from scheduler.expiry import expire_points
 from scheduler.reminders import send_reminders
+from scheduler.tiers import evaluate_tiers
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ def build_scheduler(deps: Deps) -> AsyncIOScheduler:
     scheduler.add_job(prune_send_log, "interval", minutes=10, args=[deps], id="prune_send_log",
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(expire_points, "interval", hours=1, args=[deps], id="expire_points",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(evaluate_tiers, "interval", hours=6, args=[deps], id="evaluate_tiers",
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(send_reminders, "interval", minutes=30, args=[deps], id="send_reminders",
                       replace_existing=True, coalesce=True, max_instances=1)
