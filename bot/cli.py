@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "db":
         settings.home.mkdir(parents=True, exist_ok=True)
         upgrade(make_engine(settings.database_url))
@@ -60,7 +62,14 @@ def _console(settings: Settings, script: Path | None, sender: str) -> int:
             for printed in channel.run_lines(lines):
                 print(printed, flush=True)
         return 0
-    interactive(channel)
+    from scheduler.jobs import build_scheduler
+
+    scheduler = build_scheduler(app.deps, background=True)  # its pushes print after each line
+    scheduler.start()
+    try:
+        interactive(channel)
+    finally:
+        scheduler.shutdown(wait=False)
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from handlers.context import Deps
 from models import events
@@ -23,8 +25,10 @@ def prune_send_log(deps: Deps) -> None:
         uow.commit()
 
 
-def build_scheduler(deps: Deps) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone="UTC")
+def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
+    """The one scheduler: on the asyncio loop, or in a thread (the console's blocking loop)."""
+    scheduler: BaseScheduler = (
+        BackgroundScheduler(timezone="UTC") if background else AsyncIOScheduler(timezone="UTC"))
     scheduler.add_job(prune_send_log, "interval", minutes=10, args=[deps], id="prune_send_log",
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(expire_points, "interval", hours=1, args=[deps], id="expire_points",
