@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from handlers.context import Deps
 from messages.types import Reply, to_body
 from models import coupons, events, reminders
-from models.db import UnitOfWork
 from models.programme import Programme, programme_for
 from models.rules import birthday as birthday_rules
 from models.rules.coupons import AMOUNT_OFF
 from models.rules.pushes import in_quiet_hours, parse_clock, under_cap
 from models.tables import Community, Member
+from scheduler.each import each_community
 
 log = logging.getLogger(__name__)
 STALE = timedelta(days=30)  # a reminder more than a month late is no longer useful
@@ -31,22 +29,17 @@ STALE = timedelta(days=30)  # a reminder more than a month late is no longer use
 
 def send_reminders(deps: Deps) -> int:
     """One pass over every community; returns how many pushes were queued."""
-    queued = 0
-    with UnitOfWork(deps.sessions) as uow:
-        ids = list(uow.session.execute(select(Community.id)).scalars())
-    for community_id in ids:
-        with UnitOfWork(deps.sessions) as uow:
-            community = uow.session.get(Community, community_id)
-            assert community is not None
-            programme = programme_for(community)
-            local = deps.clock().astimezone(ZoneInfo(community.timezone))
-            quiet = programme.raw.get("quiet_hours") or {}
-            if quiet and in_quiet_hours(local.time(), parse_clock(quiet["start"]),
-                                        parse_clock(quiet["end"])):
-                continue
-            queued += _birthdays(uow.session, deps, community, programme, local)
-            queued += _replenishments(uow.session, deps, community, programme, local)
-            uow.commit()
+
+    def remind(session: Session, community: Community, local: datetime) -> int:
+        programme = programme_for(community)
+        quiet = programme.raw.get("quiet_hours") or {}
+        if quiet and in_quiet_hours(local.time(), parse_clock(quiet["start"]),
+                                    parse_clock(quiet["end"])):
+            return 0
+        return (_birthdays(session, deps, community, programme, local)
+                + _replenishments(session, deps, community, programme, local))
+
+    queued = each_community(deps, remind)
     if queued:
         log.info("queued %d reminders", queued)
     return queued
