@@ -16,6 +16,7 @@ seen in the last 48 hours, at most PER_INBOUND per inbound message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import mimetypes
@@ -38,6 +39,7 @@ from bot.wechat_api import WechatApi, WechatError
 from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
 from handlers.context import Deps
 from handlers.dispatch import MAX_INBOUND, handle
+from messages.qr import qr_png
 from messages.types import Incoming, Reply, to_body
 from models import events, members
 from models.db import UnitOfWork
@@ -135,6 +137,7 @@ class WechatChannel:
         self.api = WechatApi(settings.wechat_api_base_url, settings.wechat_app_id or "",
                              settings.wechat_app_secret or "", deps.clock, http)
         self._windows: dict[str, _Window] = {}
+        self._scene_urls: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.dropped_outside_window = 0
         self.dropped_over_quota = 0
@@ -201,6 +204,7 @@ class WechatChannel:
         replies = await self._handle_within(msg)
         if replies is None:
             return _success()
+        replies = [await self.with_scene_qr(reply) for reply in replies]
         text, later = passive_and_later(replies)
         if later:
             self._track(self._deliver_all(msg, later))
@@ -223,7 +227,28 @@ class WechatChannel:
             return None
 
     async def _answer_late(self, msg: Incoming, work: asyncio.Future[list[Reply]]) -> None:
-        await self._deliver_all(msg, await work)
+        await self._deliver_all(msg, [await self.with_scene_qr(r) for r in await work])
+
+    async def with_scene_qr(self, reply: Reply) -> Reply:
+        """A referral on WeChat is a permanent QR code with the scene `ref_CODE`: scanning it
+        follows the account and the subscribe event carries the referral. Replace the
+        channel-neutral link and picture with WeChat's own (cached per code)."""
+        code = reply.hints.get("referral", "")
+        if not code:
+            return reply
+        url = self._scene_urls.get(code)
+        if url is None:
+            try:
+                data = await self.api.call("/cgi-bin/qrcode/create", body=json.dumps({
+                    "action_name": "QR_LIMIT_STR_SCENE",
+                    "action_info": {"scene": {"scene_str": f"ref_{code}"}}}).encode())
+            except (WechatError, httpx.HTTPError) as failed:
+                log.warning("wechat: no referral QR code for %s: %s", code, failed)
+                return reply
+            url = self._scene_urls[code] = str(data["url"])
+        image = qr_png(url, self.deps.media_dir / "qr")
+        text = reply.text.replace(reply.hints.get("link", ""), url)
+        return dataclasses.replace(reply, text=text, image=str(image))
 
     async def _deliver_all(self, msg: Incoming, replies: list[Reply]) -> None:
         for reply in replies:

@@ -101,7 +101,8 @@ def invite(ctx: Ctx) -> list[Reply]:
     bought = sum(1 for p in people if p.first_purchase_at is not None)
     text = ctx.text("invite", link=link, code=ctx.member.referral_code, people=people,
                     bought=bought)
-    return [Reply(text, image=str(image), private=ctx.can_reply_privately)]
+    return [Reply(text, image=str(image), private=ctx.can_reply_privately,
+                  hints={"referral": ctx.member.referral_code, "link": link})]
 
 
 def checkin(ctx: Ctx) -> list[Reply]:

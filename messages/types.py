@@ -48,6 +48,7 @@ class Reply:
     file: str | None = None
     private: bool = False
     card: dict[str, object] = field(default_factory=dict)
+    hints: dict[str, str] = field(default_factory=dict)  # facts a channel may use to do better
 
     def as_text(self) -> str:
         """The message for a channel with no buttons: choices become numbered lines."""

@@ -544,7 +544,7 @@ async def test_invite_answers_the_link_now_and_sends_the_qr_code_as_an_image(
 ):
     text = await talk(client, AMY, "/invite", clock)
     code = member_of(app, AMY).referral_code
-    assert code in text and "weixin://" in text
+    assert code in text and f"http://weixin.qq.com/q/ref_{code}" in text
     await channel.settle()
     [upload] = fake.uploads()
     assert upload["content_type"] == "image/png" and upload["content"].startswith(b"\x89PNG")
@@ -602,3 +602,31 @@ def queue(app: App, openid: str, text: str) -> None:
 def outbox(app: App) -> list[OutboxMessage]:
     with app.deps.sessions() as session:
         return list(session.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars())
+
+
+@pytest.mark.asyncio
+async def test_invite_on_wechat_gives_a_scene_qr_code_that_refers_when_scanned(
+        app, client, channel, fake, clock):
+    await talk(client, AMY, "/start", clock)
+    clock.advance(seconds=1)
+    code = member_of(app, AMY).referral_code
+    text = await talk(client, AMY, "/invite", clock)
+    assert f"http://weixin.qq.com/q/ref_{code}" in text and "weixin://" not in text
+    await channel.settle()
+    created = [c for c in fake.calls if c.api == "create"]
+    assert created and created[0].data["action_info"]["scene"]["scene_str"] == f"ref_{code}"
+    assert fake.uploads()  # the QR picture follows as a customer-service image
+    clock.advance(seconds=1)
+    welcome = passive(await post(client, event("subscribe_qrscene", BOB, clock,
+                                               EventKey=f"qrscene_ref_{code}"), clock), BOB)
+    assert "邀請" in welcome
+    assert member_of(app, BOB).referred_by_id == member_of(app, AMY).id
+
+
+@pytest.mark.asyncio
+async def test_invite_keeps_the_plain_link_when_the_qr_api_fails(app, client, channel, fake, clock):
+    await talk(client, AMY, "/start", clock)
+    clock.advance(seconds=1)
+    fake.fail_next("create", 45009)
+    text = await talk(client, AMY, "/invite", clock)
+    assert "ref_" in text and "weixin.qq.com/q/" not in text

@@ -141,6 +141,7 @@ class FakeWechatAPI:
             ("GET", "/cgi-bin/token"): self._token,
             ("POST", "/cgi-bin/message/custom/send"): self._send,
             ("POST", "/cgi-bin/media/upload"): self._upload,
+            ("POST", "/cgi-bin/qrcode/create"): self._qrcode,
         }
         route = routes.get((method, path))
         if route is None:
@@ -190,6 +191,14 @@ class FakeWechatAPI:
         call.data = data
         return {"errcode": 0, "errmsg": "ok"}
 
+    def _qrcode(self, call: Call, content_type: str) -> dict[str, Any]:
+        try:
+            data = json.loads(call.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return _error(47001)
+        call.data = data
+        return _qrcode_answer(data)
+
     def _upload(self, call: Call, content_type: str) -> dict[str, Any]:
         kind = call.query.get("type", "")
         parts = _multipart(content_type, call.body)
@@ -199,6 +208,13 @@ class FakeWechatAPI:
         media_id = f"FAKE_MEDIA_{next(self._ids)}"
         call.data = {**media, "type": kind, "media_id": media_id}
         return {"type": kind, "media_id": media_id, "created_at": int(time.time())}
+
+
+def _qrcode_answer(data: dict[str, Any]) -> dict[str, Any]:
+    scene = ((data.get("action_info") or {}).get("scene") or {}).get("scene_str")
+    if data.get("action_name") != "QR_LIMIT_STR_SCENE" or not scene or len(scene) > 64:
+        return _error(40001 if not scene else 40003)
+    return {"ticket": f"TICKET-{scene}", "url": f"http://weixin.qq.com/q/{scene}"}
 
 
 def _multipart(content_type: str, body: bytes) -> dict[str, dict[str, Any]]:
