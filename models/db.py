@@ -18,7 +18,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        # Every unit of work ends in commit or rollback, so the pool need not roll back again.
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30},
+                                   "pool_reset_on_return": None}
         if in_memory:
             options["poolclass"] = StaticPool
         engine = create_engine(url, **options, **kwargs)
@@ -51,8 +53,7 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.session.rollback()
-        self.session.close()
+        self.session.close()  # rolls back whatever was not committed
 
     def commit(self) -> None:
         self.session.commit()
