@@ -84,7 +84,9 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
             log.exception("failed to answer refusal %s", refusal.key)
             return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
     except IntegrityError:
-        log.info("concurrent duplicate of %s ignored", msg.event_key)
+        # Two workers raced on the same event (or the same order line): the other one won.
+        log.warning("%s event %s hit a unique constraint; nothing written", msg.channel,
+                    msg.event_key, exc_info=True)
         return []
     except Exception:
         log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
