@@ -52,7 +52,7 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
 
 def _quantity(ctx: Ctx, rest: str) -> int:
     try:
-        quantity = rules.join_quantity(rest) if ctx.args.startswith(("+", "加")) else None
+        quantity = rules.join_quantity(rest) if rest.lstrip().startswith(("+", "加")) else None
     except rules.BadQuantity:
         raise Usage("join") from None
     if quantity is None:

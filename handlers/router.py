@@ -47,7 +47,7 @@ _BARE = {a for name in ("me", "points", "checkin", "invite", "coupons", "help", 
          for a in ALIASES[name] if not a.isascii()}
 
 
-_BUY_NUMBER = re.compile(r"\s*#\d{1,6}\s*$")
+_BUY_NUMBER = re.compile(r"^\s*#\d{1,6}\s*|\s*#\d{1,6}\s*$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,8 @@ _TAKE = (
 _TOUCH = update(GroupBuy).where(GroupBuy.id == bindparam("buy")).values(
     roster_rev=GroupBuy.roster_rev + 1)
 _STOCK = select(GroupBuy.allocated, GroupBuy.stock).where(GroupBuy.id == bindparam("buy"))
+_WAITING = select(Order.id).where(Order.group_buy_id == bindparam("buy"),
+                                  Order.status == "waitlisted").limit(1)
 
 
 @dataclass
@@ -119,9 +121,12 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
          discount_pct: int, now: datetime) -> Joined:
     """Allocate what stock allows and waitlist the rest, as one or two order lines.
 
-    The inbox already stops a redelivered message; the unique source key is the backstop.
+    Nobody jumps the queue: while anyone waits, a new request waits behind them and the
+    queue is served in order. The inbox already stops a redelivered message; the unique
+    source key is the backstop.
     """
-    taken = _take_stock(session, buy, quantity)
+    queue = session.connection().execute(_WAITING, {"buy": buy.id}).first() is not None
+    taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
         result.orders.append(_line(buy, member.id, taken, "allocated", source_key, discount_pct, now))  # type: ignore[arg-type]
@@ -134,6 +139,8 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     if not taken:
         touch_roster(session, buy.id)  # type: ignore[arg-type]
     session.flush()
+    if queue and any(promote(session, buy) == [line] for line in result.orders[-1:]):
+        result.allocated, result.waitlisted = quantity, 0
     return result
 
 
@@ -157,18 +164,24 @@ def release(session: Session, buy: GroupBuy, order: Order, now: datetime,
 
 
 def promote(session: Session, buy: GroupBuy) -> list[Order]:
-    """Waiting lines, oldest first, get freed stock; the first that does not fit stops the line."""
-    promoted = []
+    """Waiting lines, oldest first, get freed stock; a line too big for what is free keeps
+    its place while smaller ones behind it are served."""
+    promoted: list[Order] = []
+    allocated, stock = session.connection().execute(_STOCK, {"buy": buy.id}).one()
+    if stock is not None and allocated >= stock:
+        return promoted
     waiting = session.execute(
         select(Order).where(Order.group_buy_id == buy.id, Order.status == "waitlisted")
         .order_by(Order.id)
     ).scalars().all()
     for order in waiting:
         allocated, stock = session.connection().execute(_STOCK, {"buy": buy.id}).one()
+        if stock is not None and allocated >= stock:
+            break
         if stock is not None and allocated + order.quantity > stock:
-            break
+            continue
         if _take_stock(session, buy, order.quantity) != order.quantity:
-            break
+            continue
         order.status = "allocated"
         session.add(order)
         promoted.append(order)

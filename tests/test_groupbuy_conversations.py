@@ -307,13 +307,17 @@ def test_plus_two_with_one_left_takes_one_and_waitlists_one(console):
     assert the_buy(console).allocated == 3
 
 
-def test_a_waiting_line_that_does_not_fit_keeps_its_place(console):
+def test_a_waiting_line_that_does_not_fit_keeps_its_place_and_smaller_ones_are_served(console):
     say(console, "leader@demo: /open 有機蘋果 | 350 | 3 | 2h", "amy@demo: +1", "bob@demo: +2",
         "cat@demo: +2", "dan@demo: +1")
-    say(console, "amy@demo: /cancel")  # one unit free: cat's 2 do not fit, dan stays behind cat
-    assert units(console, "waitlisted") == {"cat": 2, "dan": 1}
-    say(console, "bob@demo: /cancel")
+    say(console, "amy@demo: /cancel")  # one unit free: cat's 2 do not fit, dan's 1 does
+    assert units(console, "waitlisted") == {"cat": 2}
+    assert units(console, "allocated") == {"bob": 2, "dan": 1}
+    say(console, "eve@demo: +1")  # a newcomer never jumps the queue
+    assert units(console, "waitlisted") == {"cat": 2, "eve": 1}
+    say(console, "bob@demo: /cancel")  # two free: cat, who waited longest, gets them
     assert units(console, "allocated") == {"cat": 2, "dan": 1}
+    assert units(console, "waitlisted") == {"eve": 1}
     stock_consistent(console)
 
 

@@ -9,7 +9,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 _CHINESE_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5,
                    "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_PLUS = re.compile(r"^(?:\+|加)\s*(?P<n>-?\d+|[一二兩两三四五六七八九十])$")
+_PLUS = re.compile(
+    r"^(?P<sign>\+|加)\s*(?P<n>-?\d+|[一二兩两三四五六七八九十])\s*"
+    r"(?:份|個|个|組|组|盒|包|箱|斤|袋|瓶|件)?(?P<tail>.*)$", re.S)
 _DEADLINE = re.compile(
     r"^(?:(?P<month>\d{1,2})[-/](?P<day>\d{1,2})\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})$"
 )
@@ -22,14 +24,26 @@ class BadQuantity(ValueError):
     """A quantity that is not a whole number of at least one."""
 
 
-def join_quantity(text: str) -> int | None:
-    """'+1', '+ 2', '＋１', '加1', '加一' → the quantity; other text → None.
+def _only_marks(text: str) -> bool:
+    """Punctuation, symbols (emoji) and spaces only: '！', '。', ' 🙏'."""
+    return all(unicodedata.category(ch)[0] in "PSZ" for ch in text)
 
-    '+0' and '+-1' look like joins but ask for nothing: they raise BadQuantity.
+
+def join_quantity(text: str) -> int | None:
+    """'+1', '+ 2', '＋１', '+1！', '+1 謝謝', '+2份', '加1', '加一' → the quantity; else None.
+
+    After '+N' anything may follow ('+1 thanks!'); after '加N' only punctuation or emoji, so
+    '加一點鹽' stays chatter. '+0' and '+-1' look like joins but ask for nothing: BadQuantity.
     """
     folded = unicodedata.normalize("NFKC", text).strip()
     match = _PLUS.match(folded)
     if match is None:
+        return None
+    tail = match["tail"]
+    head = tail[:1]
+    if head.isdigit() or head in _CHINESE_DIGITS or head in ("+", "-") \
+            or (head in (".", ",", "/") and tail[1:2].isdigit()) \
+            or (match["sign"] == "加" and not _only_marks(tail)):
         return None
     raw = match["n"]
     quantity = _CHINESE_DIGITS[raw] if raw in _CHINESE_DIGITS else int(raw)

@@ -41,7 +41,7 @@ def test_a_join_for_nothing_or_less_is_a_bad_quantity(text):
 
 
 @pytest.mark.parametrize("text", [
-    "1", "+", "加", "+1.5", "+1 please", "me +1", "++1", "+1+1", "加油", "+abc", "1+1", "+十一", "",
+    "1", "+", "加", "+1.5", "me +1", "++1", "+1+1", "加油", "+abc", "1+1", "+十一", "",
 ])
 def test_other_text_is_not_a_join(text):
     assert join_quantity(text) is None
@@ -150,3 +150,16 @@ def test_replenishment_is_delivered_plus_cycle_times_quantity_less_two_days(cycl
 
 def test_the_lead_days_can_be_configured():
     assert replenish_on(date(2026, 3, 10), 10, 1, lead_days=5) == date(2026, 3, 15)
+
+
+@pytest.mark.parametrize("text, quantity", [
+    ("+1！", 1), ("+1。", 1), ("+1 謝謝", 1), ("+1謝謝", 1), ("+1 🙏", 1), ("+1 please", 1),
+    ("+1份", 1), ("+ 2 份", 2), ("加一！", 1), ("加2份", 2),
+])
+def test_a_join_may_carry_a_unit_and_a_thank_you(text, quantity):
+    assert join_quantity(text) == quantity
+
+
+@pytest.mark.parametrize("text", ["加一點鹽", "加油", "加1個蛋在湯裡", "+1.5", "+1,000"])
+def test_chatter_that_starts_like_a_join_is_not_one(text):
+    assert join_quantity(text) is None
