@@ -153,6 +153,8 @@ def link(ctx: Ctx) -> list[Reply]:
     """`/link` gives a one-time code; `/link CODE` on another platform joins the accounts."""
     from models import linking
 
+    if ctx.msg.is_group:  # a code shown in a group could be typed by anyone
+        raise DomainError("link_in_private")
     code = ctx.args.strip()
     if not code:
         issued = linking.new_code(ctx.session, ctx.member, ctx.now)

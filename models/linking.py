@@ -61,6 +61,10 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
         raise DomainError("link_bad_code")
     owner = session.get(Member, used[0])
     assert owner is not None
+    owned = session.execute(select(ChannelAccount.channel).where(
+        ChannelAccount.member_id == owner.id)).scalars().all()
+    if channel in owned:  # linking joins platforms; it never hands an account to another person
+        raise DomainError("link_other_platform")
     account = session.execute(select(ChannelAccount).where(
         ChannelAccount.channel == channel, ChannelAccount.external_id == external_id,
         ChannelAccount.community_id == owner.community_id)).scalar_one_or_none()

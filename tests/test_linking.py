@@ -79,3 +79,21 @@ def test_a_new_platform_account_is_attached_without_a_second_member(console):
     with session_of(console) as session:
         after = session.execute(select(func.count()).select_from(Member)).scalar_one()
     assert after == before + 1  # the throwaway member the first contact created, merged away
+
+
+def test_link_codes_are_never_shown_or_used_in_a_group(console):
+    say(console, "carl@demo: hi", "leader@demo: >carl /grant 500 vip")
+    out = say(console, "carl@demo: /link")
+    assert "私訊" in out[0] and "連結碼：" not in out[0]
+    code = code_from(handle(incoming("console", "carl", "/link", 9), console.deps))
+    refused = say(console, f"dan@demo: /link {code}")
+    assert "私訊" in refused[0]
+    assert member_of(console, "console", "carl").points_balance == 500
+
+
+def test_a_code_cannot_join_two_accounts_of_the_same_platform(console):
+    say(console, "amy: /start", "bob: /start")
+    code = code_from(handle(incoming("console", "amy", "/link", 1), console.deps))
+    refused = handle(incoming("console", "bob", f"/link {code}", 1), console.deps)
+    assert "另一個 App" in refused[0].text
+    assert member_of(console, "console", "bob").id != member_of(console, "console", "amy").id
