@@ -8,7 +8,7 @@ from pathlib import Path
 
 from handlers import openflow
 from handlers.context import Ctx
-from handlers.groupbuy import _tell_promoted, find_buy, release_line
+from handlers.groupbuy import _tell_promoted, brief, find_buy, release_line
 from handlers.leader import _staff
 from messages.types import Reply
 from models import groupbuys
@@ -27,6 +27,27 @@ def open_buy(ctx: Ctx) -> list[Reply]:
     if ctx.args.strip():
         return openflow.open_one_line(ctx)
     return openflow.start(ctx)
+
+
+def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
+                statuses: tuple[str, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
+    """'#N'; else the buy the given order numbers belong to; else the chat's one unsettled
+    buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
+    if "#" in args:
+        return find_buy(ctx, args, closed_too=True)
+    words = args.replace(",", " ").replace("，", " ").split()
+    if order_words and words and all(w.isdigit() and w.isascii() for w in words):
+        owners = groupbuys.buys_of_orders(ctx.session, ctx.community.id, {int(w) for w in words})  # type: ignore[arg-type]
+        if len(owners) == 1:
+            return owners[0], args
+    if ctx.msg.is_group:
+        candidates = groupbuys.unsettled_in_chat(ctx.session, ctx.msg.channel, ctx.msg.chat,
+                                                 statuses)
+        if len(candidates) == 1:
+            return candidates[0], args
+        if len(candidates) > 1:
+            raise DomainError("which_buy", buys=[brief(b) for b in candidates])
+    return find_buy(ctx, args, closed_too=True)
 
 
 def close(ctx: Ctx) -> list[Reply]:
@@ -57,7 +78,7 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> 
 
 def mark(ctx: Ctx, action: str) -> list[Reply]:
     _staff(ctx, action)
-    buy, rest = find_buy(ctx, ctx.args, closed_too=True)
+    buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
     chosen = _selected(ctx, buy, rest, MARKS[action])
     promoted: list[Order] = []
     for order, member in chosen:
@@ -80,7 +101,7 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
 
 def export(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "export")
-    buy, _ = find_buy(ctx, ctx.args, closed_too=True)
+    buy, _ = leaders_buy(ctx, ctx.args)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",

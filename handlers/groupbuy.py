@@ -50,6 +50,18 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     return buy, rest
 
 
+def members_buy(ctx: Ctx, statuses: tuple[str, ...]) -> tuple[GroupBuy, str]:
+    """For '/cancel', '/usepoints'…: '#N', else the buy in which the member has such a line
+    most recently, else the chat's current one."""
+    number, rest = _number(ctx.args)
+    if number is None and ctx.msg.is_group:
+        found = groupbuys.member_latest_in_chat(ctx.session, ctx.msg.channel, ctx.msg.chat,
+                                                ctx.member.id, statuses)  # type: ignore[arg-type]
+        if found is not None:
+            return found, rest
+    return find_buy(ctx, ctx.args, closed_too=True)
+
+
 def _quantity(ctx: Ctx, rest: str) -> int:
     try:
         quantity = rules.join_quantity(rest) if rest.lstrip().startswith(("+", "加")) else None
@@ -92,7 +104,7 @@ def join(ctx: Ctx) -> list[Reply]:
 
 
 def cancel(ctx: Ctx) -> list[Reply]:
-    buy, _ = find_buy(ctx, ctx.args, closed_too=True)
+    buy, _ = members_buy(ctx, ("allocated", "waitlisted"))
     if ctx.now >= buy.deadline or buy.status != "open":
         raise DomainError("buy_closed", buy=brief(buy))
     lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated", "waitlisted"))  # type: ignore[arg-type]
@@ -132,10 +144,10 @@ def orders(ctx: Ctx) -> list[Reply]:
 
 
 def _my_line(ctx: Ctx) -> tuple[GroupBuy, Order]:
-    buy, rest = find_buy(ctx, ctx.args)
+    buy, rest = members_buy(ctx, ("allocated",))
     lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated",))  # type: ignore[arg-type]
     if not lines:
-        raise DomainError("nothing_to_cancel", buy=brief(buy))
+        raise DomainError("nothing_to_price", buy=brief(buy))
     ctx.args = rest
     return buy, lines[0]
 

@@ -280,3 +280,35 @@ def latest_number_of(session: Session, member_id: int) -> int | None:
                Order.status.in_(OPEN_LINES))  # type: ignore[attr-defined]
         .order_by(Order.id.desc()).limit(1)  # type: ignore[union-attr]
     ).scalar()
+
+
+def unsettled_in_chat(session: Session, channel: str, chat_id: str,
+                      statuses: tuple[str, ...] = OPEN_LINES) -> list[GroupBuy]:
+    """This chat's group buys with lines in `statuses` (by default: not yet settled)."""
+    unsettled = select(Order.group_buy_id).where(
+        Order.status.in_(statuses))  # type: ignore[attr-defined]
+    return list(session.execute(
+        select(GroupBuy).where(
+            GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
+            GroupBuy.id.in_(unsettled))  # type: ignore[union-attr]
+        .order_by(GroupBuy.number.desc())
+    ).scalars())
+
+
+def member_latest_in_chat(session: Session, channel: str, chat_id: str, member_id: int,
+                          statuses: tuple[str, ...]) -> GroupBuy | None:
+    """The group buy of this chat in which the member's newest line has one of `statuses`."""
+    return session.execute(
+        select(GroupBuy).join(Order, Order.group_buy_id == GroupBuy.id)
+        .where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
+               Order.member_id == member_id, Order.status.in_(statuses))  # type: ignore[attr-defined]
+        .order_by(Order.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).scalars().first()
+
+
+def buys_of_orders(session: Session, community_id: int, order_ids: set[int]) -> list[GroupBuy]:
+    return list(session.execute(
+        select(GroupBuy).join(Order, Order.group_buy_id == GroupBuy.id)
+        .where(GroupBuy.community_id == community_id, Order.id.in_(order_ids))  # type: ignore[union-attr]
+        .distinct()
+    ).scalars())

@@ -20,3 +20,19 @@ def test_a_refusal_goes_to_private_once_the_member_started_the_bot(console):
     say(console, "amy: /start", "amy@demo: +1")
     refused = say(console, "amy@demo: +1")
     assert refused[0].startswith("bot -> amy: ") and "限購 1 份" in refused[0]
+
+
+def test_with_two_group_buys_the_leader_is_asked_which_one(console):
+    say(console, "leader@demo: /open 白菜 | 50 | 100 | 2h", "leader@demo: /open 牛肉 | 800 | 100 | 2h",
+        "amy@demo: +1 #1", "bob@demo: +1")
+    out = say(console, "leader@demo: /delivered all")
+    assert "#2（牛肉）" in out[0] and "#1（白菜）" in out[0]
+    assert "1 筆訂單標記為已到貨" in say(console, "leader@demo: /delivered all #2")[0]
+    # order numbers are enough to know the group buy
+    assert "#1 白菜：1 筆訂單標記為已付款" in say(console, "leader@demo: /paid 1")[0]
+
+
+def test_a_member_cancels_in_the_group_buy_they_joined(console):
+    say(console, "leader@demo: /open 白菜 | 50 | 100 | 2h", "leader@demo: /open 牛肉 | 800 | 100 | 2h",
+        "amy@demo: +1 #1")
+    assert "#1 白菜 的 1 份" in say(console, "amy@demo: /cancel")[0]
