@@ -10,6 +10,7 @@ from messages.types import Reply
 from models import coupons, groupbuys, ledger
 from models.errors import DomainError, Usage
 from models.fulfilment import release_coupon
+from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
 from models.rules.pricing import Breakdown, price_order
@@ -92,7 +93,8 @@ def join(ctx: Ctx) -> list[Reply]:
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=buy.per_member_limit)
     discount = tier_rules.find(ctx.member.tier, tiers).discount_pct
     joined = groupbuys.join(ctx.session, buy, ctx.member, quantity,
-                            f"{ctx.msg.channel}:{ctx.msg.event_key}", discount, ctx.now)
+                            f"{ctx.msg.channel}:{ctx.msg.event_key}", discount, ctx.now,
+                            price_unit(ctx.community))
     if joined.duplicate:
         return []
     net = sum(order.net for order in joined.orders)

@@ -108,8 +108,8 @@ def touch_roster(session: Session, buy_id: int) -> None:
 
 
 def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
-          discount_pct: int, now: datetime) -> Order:
-    cost = price_order(buy.price, quantity, discount_pct)
+          discount_pct: int, now: datetime, price_unit: int = 1) -> Order:
+    cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
     return Order(
         group_buy_id=buy.id, member_id=member_id, quantity=quantity, status=status,  # type: ignore[arg-type]
         source_key=key[:160], unit_price=buy.price, list_price=cost.list_price,
@@ -118,7 +118,7 @@ def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
 
 
 def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
-         discount_pct: int, now: datetime) -> Joined:
+         discount_pct: int, now: datetime, price_unit: int = 1) -> Joined:
     """Allocate what stock allows and waitlist the rest, as one or two order lines.
 
     Nobody jumps the queue: while anyone waits, a new request waits behind them and the
@@ -129,11 +129,13 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
-        result.orders.append(_line(buy, member.id, taken, "allocated", source_key, discount_pct, now))  # type: ignore[arg-type]
+        result.orders.append(_line(buy, member.id, taken, "allocated", source_key,  # type: ignore[arg-type]
+                                   discount_pct, now, price_unit))
     if quantity - taken:
         key = source_key if not taken else f"{source_key}:w"
         result.orders.append(
-            _line(buy, member.id, quantity - taken, "waitlisted", key, discount_pct, now)  # type: ignore[arg-type]
+            _line(buy, member.id, quantity - taken, "waitlisted", key,  # type: ignore[arg-type]
+                  discount_pct, now, price_unit)
         )
     session.add_all(result.orders)
     if not taken:

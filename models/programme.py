@@ -107,3 +107,14 @@ def programme_for(community: object) -> Programme:
 
 
 _DEFAULT = programme_from({})
+
+
+WHOLE_UNITS = {"TWD": 100}  # prices are quoted in whole dollars: no NT$31.35
+
+
+def price_unit(community: object) -> int:
+    """The smallest amount a price may end in, in minor units (config "price_unit" wins)."""
+    config = getattr(community, "programme", None) or {}
+    if "price_unit" in config:
+        return max(1, int(config["price_unit"]))
+    return WHOLE_UNITS.get(str(getattr(community, "currency", "")), 1)

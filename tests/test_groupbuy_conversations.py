@@ -710,7 +710,7 @@ def test_export_writes_a_csv_whose_rows_match_the_orders(console):
                                for o, name in orders]
     assert [(r["member"], r["list_price"], r["tier_discount"], r["net"], r["status"])
             for r in rows] == [("amy", "700", "0", "700", "allocated"),
-                               ("bob", "350", "17.50", "332.50", "allocated"),
+                               ("bob", "350", "18", "332", "allocated"),
                                ("cat", "350", "0", "350", "waitlisted")]
     assert rows[0]["product"] == "有機蘋果"
     assert rows[0]["ordered_at"] == "2026-03-10T12:00:00+08:00"

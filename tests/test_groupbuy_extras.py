@@ -36,3 +36,10 @@ def test_a_member_cancels_in_the_group_buy_they_joined(console):
     say(console, "leader@demo: /open 白菜 | 50 | 100 | 2h", "leader@demo: /open 牛肉 | 800 | 100 | 2h",
         "amy@demo: +1 #1")
     assert "#1 白菜 的 1 份" in say(console, "amy@demo: /cancel")[0]
+
+
+def test_tier_prices_in_taiwan_dollars_are_whole_dollars(console):
+    say(console, "amy: /start", "leader@demo: /settier @amy silver loyal",
+        "leader@demo: /open 小菜 | 33 | 10 | 2h", "amy@demo: +1")
+    out = say(console, "amy: /orders")
+    assert "NT$31 ·" in out[0] and "NT$31.35" not in out[0]

@@ -78,14 +78,22 @@ def parse_deadline(text: str, now_local: datetime) -> datetime | None:
 
 
 def _next_date(month: int, dom: int, today: date) -> date | None:
+    """The date without a year: this year's, unless that was long ago (then next year's).
+
+    A date a few days or months back stays in the past, so it is refused as past rather
+    than silently becoming next year's.
+    """
     for year in (today.year, today.year + 1):
         try:
             candidate = date(year, month, dom)
         except ValueError:
             continue
-        if candidate >= today:
+        if candidate >= today - timedelta(days=PAST_WINDOW_DAYS):
             return candidate
     return None
+
+
+PAST_WINDOW_DAYS = 31  # "11-24" on 11-25 is yesterday, not next year
 
 
 def opens_for(tier_rank: int, early_rank: int | None, opens_at: datetime,

@@ -25,13 +25,15 @@ def price_order(
     coupon_value: int = 0,
     points: int = 0,
     point_value: int = 100,
+    price_unit: int = 1,
 ) -> Breakdown:
-    """Tier price first (rounded down in the member's favour), then the coupon, then points.
-
-    Points never pay more than what is left: the unused points are not taken.
+    """Tier price first (rounded down to `price_unit`, in the member's favour: NT$31.35 is
+    NT$31), then the coupon, then points. Points never pay more than what is left.
     """
     list_price = unit_price * quantity
     after_tier = list_price * max(0, min(tier_discount_pct, 100)) // 100
+    if price_unit > 1 and after_tier != list_price:
+        after_tier -= after_tier % price_unit
     tier_off = list_price - after_tier
     coupon_off = coupon_discount(coupon_kind, coupon_value, after_tier) if coupon_kind else 0
     remaining = after_tier - coupon_off

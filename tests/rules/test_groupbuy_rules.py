@@ -163,3 +163,12 @@ def test_a_join_may_carry_a_unit_and_a_thank_you(text, quantity):
 @pytest.mark.parametrize("text", ["加一點鹽", "加油", "加1個蛋在湯裡", "+1.5", "+1,000"])
 def test_chatter_that_starts_like_a_join_is_not_one(text):
     assert join_quantity(text) is None
+
+
+def test_a_date_just_gone_is_past_not_next_year():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime(2026, 11, 25, 6, 31, tzinfo=ZoneInfo("Asia/Taipei"))
+    deadline = parse_deadline("11-24 06:00", now)
+    assert deadline is not None and deadline < now
