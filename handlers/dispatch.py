@@ -79,7 +79,8 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
         return _run(msg, command, deps)
     except DomainError as refusal:
         try:
-            return _refuse(msg, refusal, deps)
+            replies = _refuse(msg, refusal, deps)
+            return [] if refusal.key == "no_open_buy" and _bare_join(command) else replies
         except Exception:
             log.exception("failed to answer refusal %s", refusal.key)
             return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
@@ -106,7 +107,7 @@ def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
         ctx = _context(uow.session, msg, command, deps)
         if ctx is None:
             uow.commit()
-            return _not_joined(msg, deps)
+            return [] if _bare_join(command) else _not_joined(msg, deps)
         replies = _answer(ctx, command)
         uow.commit()
         return replies
@@ -118,7 +119,7 @@ def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
         return openflow.abort(ctx) if command is not None else openflow.answer(ctx, flow)
     handler = COMMANDS.get(command.name) if command and command.name else None
     if handler is None:
-        return [ctx.reply("unknown", word=command.word if command else "")]
+        return [ctx.card("unknown", word=command.word if command else "")]
     return handler(ctx)
 
 
@@ -141,6 +142,12 @@ def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: De
     community: Community = context["community"]  # type: ignore[assignment]
     text = deps.renderer.render(community.default_locale, name, **context)
     return [Reply(text)]
+
+
+def _bare_join(command: Command | None) -> bool:
+    """'+1' typed as text: in a group it may just mean "me too", so it never gets a reply
+    when there is nothing to join."""
+    return command is not None and command.name == "join" and command.word == "+"
 
 
 def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:

@@ -19,11 +19,17 @@ def actor(msg: Incoming) -> str:
     return f"{msg.channel}:{msg.sender}"
 
 
-def _staff(ctx: Ctx, action: str, owner_only: bool = False) -> None:
-    communities.require_staff(
+def _staff(ctx: Ctx, action: str, owner_only: bool = False) -> str:
+    return communities.require_staff(
         ctx.session, ctx.community.id, ctx.member, actor(ctx.msg), action,  # type: ignore[arg-type]
         owner_only=owner_only, detail=ctx.msg.text[:200],
     )
+
+
+def _not_oneself(ctx: Ctx, role: str, target: Member, action: str) -> None:
+    """An admin may not reward themselves; only the owner may touch their own account."""
+    if target.id == ctx.member.id and role != communities.OWNER:
+        raise NotAllowed(action=action)
 
 
 def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]:
@@ -45,8 +51,9 @@ def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]
 
 
 def _adjust(ctx: Ctx, command: str, sign: int) -> list[Reply]:
-    _staff(ctx, command)
+    role = _staff(ctx, command)
     target, rest = _target(ctx, command, max=MAX_POINTS)
+    _not_oneself(ctx, role, target, command)
     amount = parse_amount(rest[0]) if rest else None
     reason = " ".join(rest[1:]).strip()
     if amount is None or not 0 < amount <= MAX_POINTS or not reason:
@@ -80,9 +87,10 @@ def tier_key(ctx: Ctx, word: str) -> str | None:
 
 
 def settier(ctx: Ctx) -> list[Reply]:
-    _staff(ctx, "settier")
+    role = _staff(ctx, "settier")
     names = [ctx.tier_name(t.key) for t in ctx.programme.tiers]
     target, rest = _target(ctx, "settier", tiers=names)
+    _not_oneself(ctx, role, target, "settier")
     key = tier_key(ctx, rest[0]) if rest else None
     reason = " ".join(rest[1:]).strip()
     if key is None or not reason:

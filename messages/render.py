@@ -18,6 +18,8 @@ _LOCALE_ALIASES = {
     "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "cn": "zh-Hans", "zh": "zh-Hans",
     "简体": "zh-Hans", "簡體": "zh-Hans", "简": "zh-Hans", "簡": "zh-Hans",
     "en": "en", "en-us": "en", "en-gb": "en", "english": "en", "英文": "en", "英語": "en",
+    "繁體中文": "zh-Hant", "繁体中文": "zh-Hant", "正體中文": "zh-Hant",
+    "简体中文": "zh-Hans", "簡體中文": "zh-Hans", "英语": "en",
 }
 
 

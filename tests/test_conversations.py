@@ -158,13 +158,16 @@ def test_a_member_cannot_use_leader_commands_and_the_refusal_is_audited(console)
     assert member(console, "amy").points_balance == 0
 
 
-def test_the_owner_makes_an_admin_who_can_then_grant(console):
-    say(console, "amy: /start")
+def test_the_owner_makes_an_admin_who_can_then_grant_but_not_to_themselves(console):
+    say(console, "amy: /start", "bob: /start")
     assert "amy 已成為管理員" in say(console, "leader: /admin add @amy")[0]
-    assert "已贈送" in say(console, "amy@demo: /grant @amy 5 test")[0]
+    assert "已贈送" in say(console, "amy@demo: /grant @bob 5 test")[0]
+    assert "只有團主" in say(console, "amy@demo: /grant @amy 1000 self")[0]
+    assert "只有團主" in say(console, "amy@demo: /settier @amy 鑽石 self")[0]
     assert "只有團主" in say(console, "amy@demo: /admin add @bob")[0]
     say(console, "leader: /admin remove @amy")
-    assert "只有團主" in say(console, "amy@demo: /grant @amy 5 test")[0]
+    assert "只有團主" in say(console, "amy@demo: /grant @bob 5 test")[0]
+    assert member(console, "amy").points_balance == 0 and member(console, "amy").tier == "bronze"
 
 
 def test_unknown_commands_get_a_short_help_and_chatter_gets_nothing(console):

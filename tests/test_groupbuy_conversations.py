@@ -66,7 +66,7 @@ def test_a_leader_opens_a_group_buy_in_one_line(console: ConsoleChannel):
     out = say(console, f"leader@demo: {APPLES}")
     assert out[0] == ("bot -> leader@demo: "
                       "團購 #1 開團：有機蘋果，每份 NT$350，限量 3 份，每人限購 2 份。\n"
-                      "截止 03-10 14:00。輸入 +1 跟團（+2 訂兩份）。")
+                      "截止 03-10 14:00。\n輸入 +1 跟團（+2 訂兩份）。")
     assert out[1].startswith("bot -> @demo: 🛒 #1 有機蘋果 · NT$350")
     assert "剩餘 3 / 3" in out[1]
     buy = the_buy(console)
@@ -238,8 +238,9 @@ def test_the_roster_says_closed_once_the_deadline_passes(console, clock: Clock):
     assert say(console, "bob@demo: +1") == ["bot -> bob@demo: #1 有機蘋果 已結單。"]  # once
 
 
-def test_without_a_group_buy_a_plus_one_is_told_so(console):
-    assert say(console, "amy@demo: +1") == ["bot -> amy@demo: 這裡目前沒有進行中的團購。"]
+def test_without_a_group_buy_a_plus_one_is_just_chatter_but_join_is_told(console):
+    assert say(console, "amy@demo: +1") == []  # "+1" also means "me too" in a group
+    assert say(console, "amy@demo: /join 1") == ["bot -> amy@demo: 這裡目前沒有進行中的團購。"]
     assert count(console, Order) == 0
 
 
