@@ -51,10 +51,14 @@ def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
 
 
 def close(ctx: Ctx) -> list[Reply]:
+    """Close the buy; whoever is still on the waitlist is told it did not reach them."""
     _staff(ctx, "close")
     buy, _ = find_buy(ctx, ctx.args)
     buy.status = "closed"
     ctx.session.add(buy)
+    for order, member in groupbuys.buy_orders(ctx.session, buy.id, ("waitlisted",)):  # type: ignore[arg-type]
+        groupbuys.release(ctx.session, buy, order, ctx.now)
+        ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
     groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
     return [ctx.reply("closed", buy=buy)]
 
@@ -90,13 +94,26 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
             ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
                      effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
                                                                    or ctx.community.default_locale))
-        elif order.status == "delivered":
-            promoted += refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+            if effects.referral_rewarded:
+                _tell_referrer(ctx, member)
         else:
-            promoted += release_line(ctx, buy, order, member)
+            refunded = order.status == "delivered"
+            if refunded:
+                promoted += refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+            else:
+                promoted += release_line(ctx, buy, order, member)
+            ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
+                     refunded=refunded)
     groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
     _tell_promoted(ctx, buy, promoted)
     return [ctx.reply("marked", buy=buy, action=action, count=len(chosen))]
+
+
+def _tell_referrer(ctx: Ctx, friend: Member) -> None:
+    referrer = ctx.session.get(Member, friend.referred_by_id) if friend.referred_by_id else None
+    if referrer is not None:
+        ctx.push(referrer, "referral_rewarded", f"referral:{friend.id}", friend=friend,
+                 points=ctx.programme.referrer_points)
 
 
 def export(ctx: Ctx) -> list[Reply]:

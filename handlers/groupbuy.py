@@ -14,6 +14,7 @@ from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
 from models.rules.pricing import Breakdown, price_order
+from models.rules.text import parse_amount
 from models.tables import GroupBuy, Member, Order
 
 MAX_UNITS = 9999
@@ -155,6 +156,8 @@ def _my_line(ctx: Ctx) -> tuple[GroupBuy, Order]:
 
 
 def use_coupon(ctx: Ctx) -> list[Reply]:
+    if not ctx.args.strip():
+        raise Usage("usecoupon")
     buy, order = _my_line(ctx)
     code = ctx.args.strip().upper()[:16]
     found = coupons.by_code(ctx.session, ctx.member.id, code) if code else None  # type: ignore[arg-type]
@@ -174,12 +177,14 @@ def use_coupon(ctx: Ctx) -> list[Reply]:
 
 
 def use_points(ctx: Ctx) -> list[Reply]:
+    if not ctx.args.strip():
+        raise Usage("usepoints")
     buy, order = _my_line(ctx)
-    wanted = ctx.args.strip()
-    if not wanted.isdigit() or not 0 < int(wanted) <= 10_000_000 or order.points_used:
+    wanted = parse_amount(ctx.args) or 0
+    if not 0 < wanted <= 10_000_000 or order.points_used:
         raise Usage("usepoints")
     kind, value = coupons.terms(ctx.session, order.coupon_id)
-    cost = _reprice(ctx, order, kind, value, int(wanted), order.coupon_id,
+    cost = _reprice(ctx, order, kind, value, wanted, order.coupon_id,
                     available=ctx.member.points_balance)
     if cost.points_used:
         ledger.post(ctx.session, ctx.member, -cost.points_used, "redeem", f"order:{order.id}:points",

@@ -51,7 +51,8 @@ def points(ctx: Ctx) -> list[Reply]:
 
 def coupon_wallet(ctx: Ctx) -> list[Reply]:
     held = coupons.wallet(ctx.session, ctx.member.id, ctx.now)  # type: ignore[arg-type]
-    return [ctx.card("coupons", coupons=held)]
+    names = {t.key: ctx.tier_name(t.key) for t in ctx.programme.tiers}
+    return [ctx.card("coupons", coupons=held, tier_names=names)]
 
 
 def birthday(ctx: Ctx) -> list[Reply]:

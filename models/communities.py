@@ -42,7 +42,7 @@ def require_staff(
     allowed = role == OWNER or (role == ADMIN and not owner_only)
     if not allowed:
         audit(session, community_id, actor, action, False, detail, member.id)
-        raise NotAllowed(action=action)
+        raise NotAllowed(action=action, owner_only=owner_only and role == ADMIN)
     return role  # type: ignore[return-value]
 
 

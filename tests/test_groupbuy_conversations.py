@@ -322,13 +322,14 @@ def test_a_waiting_line_that_does_not_fit_keeps_its_place_and_smaller_ones_are_s
     stock_consistent(console)
 
 
-def test_a_waiter_promoted_and_cancelled_by_the_same_command_hears_nothing(console):
+def test_a_waiter_promoted_and_cancelled_by_the_same_command_hears_only_the_cancellation(console):
     say(console, "leader@demo: /open 有機蘋果 | 350 | 1 | 2h", "amy@demo: +1")
     started(console, "dan")
     say(console, "dan@demo: +1")
     out = say(console, "leader@demo: /cancelorder all")
     assert out[0] == "bot -> leader@demo: #1 有機蘋果：2 筆訂單標記為已取消。"
-    assert not any(line.startswith("bot -> dan:") for line in out)
+    to_dan = [line for line in out if line.startswith("bot -> dan:")]
+    assert len(to_dan) == 1 and "已由團主取消" in to_dan[0]
     assert units(console, "cancelled") == {"amy": 1, "dan": 1}
     stock_consistent(console)
 
@@ -562,8 +563,9 @@ def test_a_refund_through_the_console_puts_everything_back(console):
     assert orders_of(console, "bob")[0].status == "refunded"
     assert member(console, "bob").points_balance == 0
     assert member(console, "amy").points_balance == 0
-    assert units(console, "allocated") == {"dan": 1}  # bob's units went to the waitlist
-    assert "1. cat ×1\n2. dan ×1\n剩餘 1 / 3" in out[-1] and "bob" not in out[-1]
+    assert units(console, "allocated") == {}  # the waitlist ended when the buy closed
+    assert units(console, "cancelled") == {"dan": 1}
+    assert "1. cat ×1\n剩餘 2 / 3" in out[-1] and "bob" not in out[-1]
     stock_consistent(console)
     ledgers_balance(console)
 
@@ -712,7 +714,7 @@ def test_export_writes_a_csv_whose_rows_match_the_orders(console):
     assert [(r["member"], r["list_price"], r["tier_discount"], r["net"], r["status"])
             for r in rows] == [("amy", "700", "0", "700", "allocated"),
                                ("bob", "350", "18", "332", "allocated"),
-                               ("cat", "350", "0", "350", "waitlisted")]
+                               ("cat", "350", "0", "350", "cancelled")]  # closed: no more waiting
     assert rows[0]["product"] == "有機蘋果"
     assert rows[0]["ordered_at"] == "2026-03-10T12:00:00+08:00"
 

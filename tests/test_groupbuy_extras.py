@@ -43,3 +43,24 @@ def test_tier_prices_in_taiwan_dollars_are_whole_dollars(console):
         "leader@demo: /open 小菜 | 33 | 10 | 2h", "amy@demo: +1")
     out = say(console, "amy: /orders")
     assert "NT$31 ·" in out[0] and "NT$31.35" not in out[0]
+
+
+def test_members_hear_about_cancellations_referral_rewards_and_closed_waitlists(console):
+    say(console, "amy: /start")
+    from tests.test_conversations import member
+
+    code = member(console, "amy").referral_code
+    say(console, f"bob: /start ref_{code}", "cat: /start",
+        "leader@demo: /open 蘋果 | 100 | 1 | 2h", "bob@demo: +1", "cat@demo: +1")
+    closed = say(console, "leader@demo: /close")
+    assert any(line.startswith("bot -> cat: #1 蘋果 已結單，很抱歉") for line in closed)
+    delivered = say(console, "leader@demo: /delivered all")
+    assert any(line.startswith("bot -> amy: 你邀請的 bob 第一筆訂單已送達") for line in delivered)
+    order = [line for line in say(console, "bob: /orders")][0].split("編號 ")[1].split(" ")[0]
+    refunded = say(console, f"leader@demo: /cancelorder {order}")
+    assert any(line.startswith("bot -> bob: 你的訂單編號") and "退款" in line for line in refunded)
+
+
+def test_coupon_names_follow_the_members_language(console):
+    say(console, "amy: /start", "amy: /lang en", "amy: /birthday 03-20", "amy: /claim")
+    assert "Bronze birthday coupon" in say(console, "amy: /coupons")[0]
