@@ -74,7 +74,8 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
         return []  # nothing a member could mean: no reply, no write
     command = parse(msg.text)
     if command is None and msg.is_group and not _in_flow(msg, deps):
-        return []  # group chatter: no reply, no write
+        _remember(msg, deps)
+        return []  # group chatter: no reply
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
@@ -133,6 +134,21 @@ def _in_flow(msg: Incoming, deps: Deps) -> bool:
         return uow.session.execute(select(Conversation.id).where(
             Conversation.channel == msg.channel, Conversation.chat_id == msg.chat,
             Conversation.sender == msg.sender)).first() is not None
+
+
+def _remember(msg: Incoming, deps: Deps) -> None:
+    """Whoever talks in a bound group is a member, so a leader can name them with @name."""
+    try:
+        with UnitOfWork(deps.sessions) as uow:
+            community, membership = members.locate(uow.session, msg.channel, msg.sender, msg.chat)
+            if community is None or membership is not None:
+                return
+            members.join(uow.session, community, msg.channel, msg.sender,
+                         msg.handle or msg.sender_name, msg.sender_name, deps.clock(),
+                         known_new=True)
+            uow.commit()
+    except IntegrityError:
+        pass  # the same person's message handled by another worker at the same moment
 
 
 def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: Deps) -> list[Reply] | None:

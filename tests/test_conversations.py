@@ -218,3 +218,8 @@ def test_an_unbound_group_is_bound_by_its_leader_only(console):
     assert "只有團主" in say(console, "amy@market: /bind")[0]
     assert "已綁定到 Demo" in say(console, "leader@market: /bind")[0]
     assert "「銅」會員" in say(console, "amy@market: /me")[0]
+
+
+def test_someone_who_only_chatted_can_be_named_by_the_leader(console):
+    assert say(console, "bob@demo: 大家好") == []
+    assert "已贈送 10 點給 bob" in say(console, "leader@demo: /grant @bob 10 hi")[0]

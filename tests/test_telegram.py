@@ -149,8 +149,9 @@ async def test_unknown_command_gets_short_help_and_chatter_gets_nothing(
     ]
     await bound_group(app, channel, fake, clock)
     await say(channel, "anyone going to the market?", BOB, GROUP, username="bob")
-    assert fake.calls == []
-    assert count(app, ChannelAccount, ChannelAccount.external_id == str(BOB)) == 0
+    assert fake.calls == []  # no answer to chatter…
+    # …but bob is now a member a leader can name with @bob
+    assert count(app, ChannelAccount, ChannelAccount.external_id == str(BOB)) == 1
 
 
 @pytest.mark.asyncio
