@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from messages.types import Reply
 from models import groupbuys, members
 from models.fulfilment import deliver
 from models.programme import Programme
-from models.rules.orders_csv import ImportRow, MissingColumns, decode, parse_orders
+from models.rules.orders_csv import ImportRow, MissingColumns, decode, order_date, parse_orders
 from models.tables import GroupBuy, Member, Order
 
 STATUS = {"pending": "allocated", "paid": "paid", "delivered": "delivered",
@@ -70,9 +70,15 @@ def _member(ctx: Ctx, name: str) -> Member:
 
 def _add(ctx: Ctx, buy: GroupBuy, member: Member, row: ImportRow, key: str,
          programme: Programme) -> None:
+    """The order keeps the other tool's date: spend, points and their expiry count from it."""
     status = STATUS[row.status]
-    order = groupbuys.imported_line(ctx.session, buy, member, row.quantity, key, ctx.now,
+    day = order_date(row.ordered_at) if row.ordered_at else None
+    if day is None or day > ctx.today:
+        day = ctx.today
+    when = ctx.now if day == ctx.today else datetime.combine(
+        day, time(12), tzinfo=ctx.local_now.tzinfo).astimezone(UTC)
+    order = groupbuys.imported_line(ctx.session, buy, member, row.quantity, key, when,
                                     "allocated" if status == "delivered" else status)
     if status == "delivered":
-        deliver(ctx.session, order, buy, programme, ctx.today, ctx.now)
+        deliver(ctx.session, order, buy, programme, day, when)
     ctx.session.add(order)

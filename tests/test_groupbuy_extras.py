@@ -64,3 +64,14 @@ def test_members_hear_about_cancellations_referral_rewards_and_closed_waitlists(
 def test_coupon_names_follow_the_members_language(console):
     say(console, "amy: /start", "amy: /lang en", "amy: /birthday 03-20", "amy: /claim")
     assert "Bronze birthday coupon" in say(console, "amy: /coupons")[0]
+
+
+def test_imported_orders_keep_their_own_dates(console, tmp_path):
+    csv_file = tmp_path / "old.csv"
+    csv_file.write_text("order_id,member,product,quantity,unit_price,status,ordered_at\n"
+                        "A1,amy,茶,1,1000,已到貨,2025-06-01\n"
+                        "A2,amy,茶,1,5000,已到貨,2024-01-01\n", encoding="utf-8")
+    say(console, "amy: /start")
+    assert "已匯入 2 筆訂單" in say(console, f"leader@demo: /import {csv_file}")[0]
+    card = say(console, "amy: /me")[0]
+    assert "近 12 個月消費：NT$1,000" in card  # the 2024 order is older than 12 months

@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 REQUIRED = ("external_id", "member", "product", "quantity", "unit_price")
 COLUMNS = (*REQUIRED, "status", "ordered_at")
@@ -32,11 +33,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "ordered_at": ("ordered_at", "下單時間", "下单时间", "date", "time", "日期"),
 }
 _STATUS_ALIASES: dict[str, tuple[str, ...]] = {
-    "pending": ("", "pending", "未付款", "待付款", "新訂單", "新订单"),
+    "pending": ("", "pending", "allocated", "未付款", "待付款", "新訂單", "新订单", "已保留"),
     "paid": ("paid", "已付款", "已付"),
     "delivered": ("delivered", "已到貨", "已到货", "已取貨", "已取货", "已出貨", "已出货",
                   "已發貨", "已发货", "完成"),
-    "cancelled": ("cancelled", "canceled", "已取消", "取消"),
+    "cancelled": ("cancelled", "canceled", "refunded", "已取消", "取消", "已退款"),
 }
 _MONEY = re.compile(
     r"(?:NT\$|NTD|TWD|US\$|HK\$|RMB|CNY|\$|¥)?\s*"
@@ -200,10 +201,26 @@ def _check(
     status = _STATUS_KEYS.get(_key(values["status"]))
     if status is None:
         fail("bad_status", "status", values["status"])
+    if values["ordered_at"] and order_date(values["ordered_at"]) is None:
+        fail("bad_date", "ordered_at", values["ordered_at"])
     if problems or quantity is None or price is None or status is None:
         return problems
     return ImportRow(line, external_id, values["member"], values["product"], quantity, price,
                      status, values["ordered_at"])
+
+
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
+
+
+def order_date(text: str) -> date | None:
+    """'2026-11-05', '2026/11/05 14:30', '2026-11-05T14:30:00+08:00' → the date; else None."""
+    match = _DATE.match(unicodedata.normalize("NFKC", text).strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
 
 
 def parse_orders(

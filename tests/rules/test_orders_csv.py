@@ -172,9 +172,9 @@ def test_an_empty_file_is_missing_every_required_column(text):
 
 def test_headers_match_regardless_of_case_width_and_spacing():
     header = " Order ID ,ＮＡＭＥ,Item,ＱＴＹ,Unit_Price,STATUS,Date\n"
-    rows, errors = orders("A1,Amy,Tea,1,100,Paid,today", header=header)
+    rows, errors = orders("A1,Amy,Tea,1,100,Paid,2026-11-05", header=header)
     assert errors == []
-    assert rows[0].member == "Amy" and rows[0].status == "paid" and rows[0].ordered_at == "today"
+    assert rows[0].member == "Amy" and rows[0].status == "paid" and rows[0].ordered_at == "2026-11-05"
 
 
 def test_the_more_specific_header_wins_when_two_columns_match():
@@ -302,3 +302,17 @@ def test_any_body_text_gives_rows_and_errors_without_raising(body):
     assert all(row.line >= 2 and row.unit_price >= 0 for row in rows)
     assert all(1 <= row.quantity <= 9999 for row in rows)
     assert all(len(error.value) <= 40 for error in errors)
+
+
+def test_an_order_date_must_be_a_real_date():
+    header = "order_id,member,product,quantity,unit_price,status,ordered_at\n"
+    rows, errors = orders("A1,Amy,Tea,1,100,paid,2026-13-45\nA2,Bob,Tea,1,100,paid,2026/11/05 14:30",
+                          header=header)
+    assert [(e.line, e.reason) for e in errors] == [(2, "bad_date")]
+    assert [r.external_id for r in rows] == ["A2"]
+
+
+def test_our_own_export_statuses_read_back():
+    header = "order_id,member,product,quantity,unit_price,status\n"
+    rows, errors = orders("1,Amy,Tea,1,100,allocated\n2,Bob,Tea,1,100,refunded", header=header)
+    assert errors == [] and [r.status for r in rows] == ["pending", "cancelled"]
