@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 _PATTERNS = (
-    re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})$"),
+    re.compile(r"^(?:\d{4}\s*[-/.年]\s*)?(\d{1,2})\s*[-/.]\s*(\d{1,2})$"),
     re.compile(r"^(\d{1,2})\s*月\s*(\d{1,2})\s*[日號号]?$"),
     re.compile(r"^(\d{2})(\d{2})$"),
 )
@@ -18,7 +18,10 @@ class InvalidBirthday(ValueError):
 
 
 def parse_birthday(text: str) -> tuple[int, int]:
-    """'03-15', '3/15', '3月15日' or '0315' → (3, 15). 02-29 is a real birthday; 02-30 is not."""
+    """'03-15', '3/15', '3月15日', '0315' or '1990-03-15' (the year is not kept) → (3, 15).
+
+    02-29 is a real birthday; 02-30 is not.
+    """
     cleaned = text.strip()
     for pattern in _PATTERNS:
         match = pattern.match(cleaned)
