@@ -45,9 +45,10 @@ async def process(deps: Deps, msg: Incoming, deliver: Deliver) -> None:
     """Handle a stored event (the handler claims it) and deliver what it answers."""
     try:
         replies = handle(msg, deps)
-        with UnitOfWork(deps.sessions) as uow:  # ignored events (chatter) count as processed too
-            events.first_delivery(uow.session, msg.channel, msg.event_key, deps.clock())
-            uow.commit()
+        if not replies:  # ignored (chatter) or already handled: either way it is processed
+            with UnitOfWork(deps.sessions) as uow:
+                events.first_delivery(uow.session, msg.channel, msg.event_key, deps.clock())
+                uow.commit()
         for reply in replies:
             await deliver(msg, reply)
     except Exception:
