@@ -89,6 +89,7 @@ def join(ctx: Ctx) -> list[Reply]:
     if ctx.now < buy.opens_at and (early is None or tier_rules.rank(ctx.member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
                           at=buy.opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"))
+    groupbuys.lock_member(ctx.session, ctx.member.id)  # type: ignore[arg-type]  # two '+N' at once
     held = groupbuys.units_of(ctx.session, buy.id, ctx.member.id)  # type: ignore[arg-type]
     if not rules.within_member_limit(held, quantity, buy.per_member_limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=buy.per_member_limit)

@@ -314,3 +314,10 @@ def buys_of_orders(session: Session, community_id: int, order_ids: set[int]) -> 
         .where(GroupBuy.community_id == community_id, Order.id.in_(order_ids))  # type: ignore[union-attr]
         .distinct()
     ).scalars())
+
+
+def lock_member(session: Session, member_id: int) -> None:
+    """Serialise one member's joins (PostgreSQL row lock; SQLite has one writer anyway), so
+    two '+N' sent at the same instant cannot both pass the per-member limit."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Member.id).where(Member.id == member_id).with_for_update())

@@ -75,3 +75,31 @@ def test_imported_orders_keep_their_own_dates(console, tmp_path):
     assert "已匯入 2 筆訂單" in say(console, f"leader@demo: /import {csv_file}")[0]
     card = say(console, "amy: /me")[0]
     assert "近 12 個月消費：NT$1,000" in card  # the 2024 order is older than 12 months
+
+
+def test_one_member_sending_two_joins_at_once_stays_within_the_limit(console):
+    import threading
+
+    import pytest
+
+    from handlers.dispatch import handle
+    from messages.types import Incoming
+    from tests.conftest import DATABASE_URL
+
+    if not DATABASE_URL.startswith("postgresql"):
+        pytest.skip("in-memory SQLite has one shared connection: no real concurrency")
+    say(console, "leader@demo: /open 蘋果 | 100 | 50 | 2h | - | - | 2", "amy@demo: /me")
+    gate = threading.Barrier(4)
+
+    def plus_two(n: int) -> None:
+        gate.wait()
+        handle(Incoming("console", "demo", "amy", "+2", f"burst-{n}", is_group=True,
+                        handle="amy", sender_name="amy"), console.deps)
+
+    threads = [threading.Thread(target=plus_two, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out = say(console, "amy: /orders")[0]
+    assert out.count("× 2") == 1
