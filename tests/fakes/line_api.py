@@ -14,16 +14,17 @@ work once. Failures can be injected: 429 with Retry-After, 400 "Invalid reply to
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
+
+from tests.fakes.server import LocalServer
 
 ENDPOINTS: dict[tuple[str, tuple[str, ...]], str] = {
     ("POST", ("v2", "bot", "message", "reply")): "reply",
@@ -58,7 +59,7 @@ class Failure:
     retry_after: int | None = None
 
 
-class FakeLineAPI:
+class FakeLineAPI(LocalServer):
     def __init__(self, token: str = "test-access-token") -> None:
         self.token = token
         self.calls: list[Call] = []
@@ -68,35 +69,19 @@ class FakeLineAPI:
         self._failures: dict[str, list[Failure]] = {}
         self._ids = count(100_000_000)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
 
     # ---- lifecycle ------------------------------------------------------------------
+    name = "fake-line"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
+
+    def recent(self) -> str:
+        return f"calls: {self.calls[-5:]}"
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeLineAPI:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
-                                        name="fake-line", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeLineAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ---- test helpers ---------------------------------------------------------------
     def add_user(self, user_id: str, name: str, language: str | None = None,
@@ -149,14 +134,6 @@ class FakeLineAPI:
         with self._lock:
             self.calls.clear()
             self._failures.clear()
-
-    async def wait_for_async(self, predicate: Callable[[FakeLineAPI], bool],
-                             timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s: {self.calls[-5:]}")
-            await asyncio.sleep(0.01)
 
     # ---- request handling -----------------------------------------------------------
     def handle(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Answer:

@@ -9,7 +9,6 @@ A real python-telegram-bot ``Application`` talks real HTTP to it::
 
 from __future__ import annotations
 
-import asyncio
 import email
 import json
 import threading
@@ -18,8 +17,10 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message as MimePart
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.server import LocalServer
 
 BOT_USER: dict[str, Any] = {
     "id": 999,
@@ -128,7 +129,7 @@ def callback_update(update_id: int, data: str, user_id: int, chat_id: int, messa
     }
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(LocalServer):
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._lock = threading.RLock()
@@ -138,9 +139,6 @@ class FakeTelegramAPI:
         self._next_msg_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._commands: list[Any] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
 
     # ---- lifecycle ------------------------------------------------------------------
     @property
@@ -151,28 +149,15 @@ class FakeTelegramAPI:
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
-    def start(self) -> FakeTelegramAPI:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
-                                        name="fake-telegram", daemon=True)
-        self._thread.start()
-        return self
+    name = "fake-telegram"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        with self._cond:
+        super().stop()
+        with self._cond:  # wake a long poll waiting for updates
             self._cond.notify_all()
-
-    def __enter__(self) -> FakeTelegramAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ---- test helpers ---------------------------------------------------------------
     def push_update(self, update: dict[str, Any]) -> None:
@@ -204,17 +189,8 @@ class FakeTelegramAPI:
         deadline = time.monotonic() + timeout
         while not predicate(self):
             if time.monotonic() > deadline:
-                raise AssertionError(self._timeout_message(timeout))
+                raise AssertionError(f"condition not met within {timeout}s; {self.recent()}")
             time.sleep(0.01)
-
-    async def wait_for_async(self, predicate: Callable[[FakeTelegramAPI], bool],
-                             timeout: float = 5.0) -> None:
-        """Like wait_for, but yields to the event loop (use this in async tests)."""
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(self._timeout_message(timeout))
-            await asyncio.sleep(0.01)
 
     def clear(self) -> None:
         with self._lock:
@@ -222,12 +198,12 @@ class FakeTelegramAPI:
             self._updates.clear()
             self._failures.clear()
 
-    def _timeout_message(self, timeout: float) -> str:
+    def recent(self) -> str:
         with self._lock:
             recent = [f"{c.method}{' (failed)' if c.failed else ''} {str(c.params)[:300]}"
                       for c in self.calls if c.method != "getUpdates"][-10:]
         listing = "\n  ".join(recent or ["<none>"])
-        return f"condition not met within {timeout}s; recent non-getUpdates calls:\n  {listing}"
+        return f"recent non-getUpdates calls:\n  {listing}"
 
     # ---- request handling -----------------------------------------------------------
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:

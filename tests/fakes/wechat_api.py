@@ -12,7 +12,6 @@ Answers like WeChat: HTTP 200 with `{"errcode": N, "errmsg": "..."}` for every e
 
 from __future__ import annotations
 
-import asyncio
 import email
 import itertools
 import json
@@ -22,8 +21,10 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message as MimePart
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.server import LocalServer
 
 ERRORS = {
     40001: "invalid credential, access_token is invalid or not latest",
@@ -59,7 +60,7 @@ def _error(code: int) -> dict[str, Any]:
     return {"errcode": code, "errmsg": f"{ERRORS.get(code, 'error')} rid: fake"}
 
 
-class FakeWechatAPI:
+class FakeWechatAPI(LocalServer):
     def __init__(self, app_id: str = "wx0000fake0000app", secret: str = "fake-app-secret") -> None:
         self.app_id, self.secret = app_id, secret
         self.calls: list[Call] = []
@@ -67,33 +68,20 @@ class FakeWechatAPI:
         self._failures: dict[str, list[int]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._server: ThreadingHTTPServer | None = None
-        self.port = 0
 
     # ---- lifecycle ------------------------------------------------------------------
+    name = "fake-wechat"
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _make_handler(self)
+
+    def recent(self) -> str:
+        with self._lock:
+            return f"calls: {[f'{c.api} {c.errcode} {c.data}'[:200] for c in self.calls[-10:]]}"
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> FakeWechatAPI:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
-        server.daemon_threads = True
-        self._server, self.port = server, server.server_address[1]
-        threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-wechat",
-                         daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWechatAPI:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ---- test helpers ---------------------------------------------------------------
     def fail_next(self, api: str, errcode: int, times: int = 1) -> None:
@@ -123,16 +111,6 @@ class FakeWechatAPI:
     def uploads(self) -> list[dict[str, Any]]:
         with self._lock:
             return [c.data for c in self.calls if c.api == "upload" and not c.failed]
-
-    async def wait_for_async(self, predicate: Callable[[FakeWechatAPI], bool],
-                             timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                with self._lock:
-                    recent = [f"{c.api} {c.errcode} {c.data}"[:200] for c in self.calls[-10:]]
-                raise AssertionError(f"condition not met within {timeout}s; calls: {recent}")
-            await asyncio.sleep(0.01)
 
     # ---- the API ----------------------------------------------------------------------
     def handle(self, method: str, path: str, query: dict[str, str], content_type: str,

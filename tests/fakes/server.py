@@ -1,0 +1,52 @@
+"""What every local fake platform server shares: a threaded HTTP server on 127.0.0.1:0,
+start/stop/with, and an async wait for a condition on what it received."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+
+class LocalServer:
+    name = "fake"
+    port = 0
+    _server: ThreadingHTTPServer | None = None
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def recent(self) -> str:
+        """What to show when a wait times out."""
+        return ""
+
+    def start(self) -> Self:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
+        server.daemon_threads = True
+        self._server, self.port = server, server.server_address[1]
+        threading.Thread(target=server.serve_forever, args=(0.05,), name=self.name,
+                         daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def wait_for_async(self, predicate: Callable[[Any], bool], timeout: float = 5.0) -> None:
+        """Poll `predicate(self)` while yielding to the event loop (for async tests)."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s; {self.recent()}")
+            await asyncio.sleep(0.01)
