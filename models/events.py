@@ -12,22 +12,21 @@ from sqlmodel import Session
 
 from models.tables import InboundEvent, OutboxMessage, SendLog
 
-_INBOX = {
-    dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
-    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
-            processed_at=bindparam("at"))
-    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-    .returning(InboundEvent.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
-_ACCEPT = {
-    dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
-    .values(channel=bindparam("channel"), event_key=bindparam("key"), received_at=bindparam("at"),
-            payload=bindparam("payload"))
-    .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-    .returning(InboundEvent.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
+
+def _store_once(**values: Any) -> dict[str, Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, per dialect: the key is taken once."""
+    return {
+        dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+        .values(channel=bindparam("channel"), event_key=bindparam("key"),
+                received_at=bindparam("at"), **values)
+        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+        .returning(InboundEvent.id)
+        for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+    }
+
+
+_INBOX = _store_once(processed_at=bindparam("at"))  # handled now, in this transaction
+_ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
 _CLAIM = (
     update(InboundEvent)
     .where(InboundEvent.channel == bindparam("b_channel"),
@@ -44,23 +43,11 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     """
     connection = session.connection()
     params = {"channel": channel, "key": event_key[:128], "at": now}
-    statement = _INBOX.get(connection.dialect.name)
-    if statement is not None:
-        if connection.execute(statement, params).first() is not None:
-            return True
-        # Stored by a webhook before its 200 and not processed yet: claim it now.
-        claim = {"b_channel": channel, "b_key": event_key[:128], "b_at": now}
-        return connection.execute(_CLAIM, claim).rowcount == 1  # type: ignore[attr-defined]
-    seen = session.execute(
-        select(InboundEvent.id).where(
-            InboundEvent.channel == channel, InboundEvent.event_key == event_key
-        )
-    ).first()
-    if seen:
-        return False
-    session.add(InboundEvent(channel=channel, event_key=event_key[:128], received_at=now))
-    session.flush()
-    return True
+    if connection.execute(_INBOX[connection.dialect.name], params).first() is not None:
+        return True
+    # Stored by a webhook before its 200 and not processed yet: claim it now.
+    claim = {"b_channel": channel, "b_key": event_key[:128], "b_at": now}
+    return connection.execute(_CLAIM, claim).rowcount == 1  # type: ignore[attr-defined]
 
 
 def accept(session: Session, channel: str, event_key: str, payload: dict[str, Any],
@@ -177,15 +164,6 @@ def recent_sends(
 
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:
     session.execute(delete(SendLog).where(SendLog.sent_at < now - keep))
-
-
-def pending_count(session: Session, channel: str | None = None) -> int:
-    from sqlalchemy import func
-
-    query = select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "pending")
-    if channel is not None:
-        query = query.where(OutboxMessage.channel == channel)
-    return int(session.execute(query).scalar_one())
 
 
 def release(session: Session, message_ids: list[int]) -> None:

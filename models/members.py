@@ -179,20 +179,6 @@ def by_handle(session: Session, community_id: int, handle: str) -> Member | None
     return rows[0][0] if len(rows) == 1 else None
 
 
-def by_account(
-    session: Session, community_id: int, channel: str, external_id: str
-) -> Member | None:
-    return session.execute(
-        select(Member)
-        .join(ChannelAccount, ChannelAccount.member_id == Member.id)
-        .where(
-            ChannelAccount.community_id == community_id,
-            ChannelAccount.channel == channel,
-            ChannelAccount.external_id == external_id,
-        )
-    ).scalar_one_or_none()
-
-
 def by_referral_code(session: Session, code: str) -> Member | None:
     return session.execute(
         select(Member).where(Member.referral_code == code.upper()[:16])
@@ -226,15 +212,6 @@ def attribute_referral(session: Session, referee: Membership, referrer: Member) 
     referee.member.referred_by_id = referrer.id
     session.add(referee.member)
     return True
-
-
-def spend_since(session: Session, member_id: int, since: datetime) -> int:
-    total = session.execute(
-        select(func.coalesce(func.sum(SpendEntry.amount), 0)).where(
-            SpendEntry.member_id == member_id, SpendEntry.occurred_at >= since
-        )
-    ).scalar_one()
-    return int(total)
 
 
 def qualified_invites(session: Session, member_id: int) -> int:
@@ -282,14 +259,22 @@ def mark_private_unreachable(session: Session, channel: str, external_id: str) -
     )
 
 
+def push_target(session: Session, member_id: int, prefer: str | None = None
+                ) -> tuple[str, str] | None:
+    """(channel, private chat) where the member can be pushed to, `prefer`'s channel first."""
+    rows = session.execute(
+        select(ChannelAccount.channel, ChannelAccount.private_chat).where(
+            ChannelAccount.member_id == member_id,
+            ChannelAccount.private_chat.is_not(None))  # type: ignore[union-attr]
+    ).all()
+    rows.sort(key=lambda row: row[0] != prefer)
+    return (rows[0][0], rows[0][1]) if rows else None
+
+
 def private_chat_of(session: Session, member_id: int, channel: str) -> str | None:
     """Where the bot may push to this member on this channel (None: never started the bot)."""
-    return session.execute(
-        select(ChannelAccount.private_chat).where(
-            ChannelAccount.member_id == member_id, ChannelAccount.channel == channel,
-            ChannelAccount.private_chat.is_not(None),  # type: ignore[union-attr]
-        ).limit(1)
-    ).scalar()
+    target = push_target(session, member_id, channel)
+    return target[1] if target is not None and target[0] == channel else None
 
 
 def offline_member(session: Session, community_id: int, name: str, now: datetime) -> Member:

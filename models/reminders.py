@@ -8,7 +8,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from models.tables import ChannelAccount, GroupBuy, Member, Order, OutboxMessage
+from models.tables import GroupBuy, Member, Order, OutboxMessage
 
 
 def due_replenishments(session: Session, community_id: int, today: date, oldest: date,
@@ -45,17 +45,6 @@ def birthday_members(session: Session, community_id: int, month: int) -> list[Me
                              Member.merged_into_id.is_(None))  # type: ignore[union-attr]
         .order_by(Member.id)
     ).scalars())
-
-
-def private_chat(session: Session, member_id: int, prefer: str | None = None) -> tuple[str, str] | None:
-    """(channel, chat) where the member can be pushed to, the preferred channel first."""
-    rows = session.execute(
-        select(ChannelAccount.channel, ChannelAccount.private_chat).where(
-            ChannelAccount.member_id == member_id,
-            ChannelAccount.private_chat.is_not(None))  # type: ignore[union-attr]
-    ).all()
-    rows.sort(key=lambda row: row[0] != prefer)
-    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def promos_since(session: Session, member_id: int, since: datetime) -> int:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from handlers.context import Deps
 from messages.types import Reply, to_body
-from models import coupons, events, reminders
+from models import coupons, events, members, reminders
 from models.programme import Programme, programme_for
 from models.rules import birthday as birthday_rules
 from models.rules.coupons import AMOUNT_OFF
@@ -47,7 +47,7 @@ def send_reminders(deps: Deps) -> int:
 
 def _push(session: Session, deps: Deps, community: Community, member: Member, template: str,
           key: str, kind: str, prefer: str | None = None, **context: object) -> bool:
-    where = reminders.private_chat(session, member.id, prefer)  # type: ignore[arg-type]
+    where = members.push_target(session, member.id, prefer)  # type: ignore[arg-type]
     if where is None:
         return False
     text = deps.renderer.render(member.locale or community.default_locale, template,

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from handlers.context import Deps
 from messages.types import Reply, to_body
-from models import events, reminders
+from models import events, members
 from models import tiers as tier_ops
 from models.programme import Programme, programme_for
 from models.rules import tiers as rules
@@ -62,7 +62,7 @@ def _set_by_hand(session: Session, member_id: int, now: datetime) -> bool:
 
 def _notify(session: Session, deps: Deps, community: Community, member: Member, before: str,
             after: str, programme: Programme, local: datetime) -> None:
-    where = reminders.private_chat(session, member.id)  # type: ignore[arg-type]
+    where = members.push_target(session, member.id)  # type: ignore[arg-type]
     if where is None:
         return
     locale = member.locale or community.default_locale
