@@ -15,8 +15,10 @@ from sqlmodel import Session
 from handlers import buyleader, groupbuy, leader, member, openflow
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
+from messages.render import locale_from
 from messages.types import Incoming, Reply
-from models import events, members
+from models import events, flows, members
+from models.communities import audit, role_of
 from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed
 from models.programme import programme_for
@@ -63,8 +65,6 @@ MAX_INBOUND = 4096
 
 
 def _is_staff(ctx: Ctx) -> bool:
-    from models.communities import role_of
-
     return role_of(ctx.session, ctx.community.id, ctx.member.id) is not None  # type: ignore[arg-type]
 
 
@@ -73,8 +73,7 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
     if len(msg.text) > MAX_INBOUND or not msg.text.strip():
         return []  # nothing a member could mean: no reply, no write
     command = parse(msg.text)
-    if command is None and msg.is_group and not _in_flow(msg, deps):
-        _remember(msg, deps)
+    if command is None and msg.is_group and not _chatter_or_flow(msg, deps):
         return []  # group chatter: no reply
     try:
         return _run(msg, command, deps)
@@ -124,31 +123,26 @@ def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
     return handler(ctx)
 
 
-def _in_flow(msg: Incoming, deps: Deps) -> bool:
-    """Is this sender in the middle of a guided flow in this chat? (a cheap indexed read)"""
-    from sqlalchemy import select
+def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:
+    """Plain text in a group: True when it answers the sender's guided flow in this chat.
 
-    from models.tables import Conversation
-
-    with UnitOfWork(deps.sessions) as uow:
-        return uow.session.execute(select(Conversation.id).where(
-            Conversation.channel == msg.channel, Conversation.chat_id == msg.chat,
-            Conversation.sender == msg.sender)).first() is not None
-
-
-def _remember(msg: Incoming, deps: Deps) -> None:
-    """Whoever talks in a bound group is a member, so a leader can name them with @name."""
+    Otherwise it is chatter, and whoever talks in a bound group becomes a member, so a leader
+    can name them with @name. One unit of work for both questions.
+    """
     try:
         with UnitOfWork(deps.sessions) as uow:
-            community, membership = members.locate(uow.session, msg.channel, msg.sender, msg.chat)
-            if community is None or membership is not None:
-                return
-            members.join(uow.session, community, msg.channel, msg.sender,
-                         msg.handle or msg.sender_name, msg.sender_name, deps.clock(),
-                         known_new=True)
-            uow.commit()
+            session = uow.session
+            if flows.pending(session, msg.channel, msg.chat, msg.sender) is not None:
+                return True
+            community, membership = members.locate(session, msg.channel, msg.sender, msg.chat)
+            if community is not None and membership is None:
+                members.join(session, community, msg.channel, msg.sender,
+                             msg.handle or msg.sender_name, msg.sender_name, deps.clock(),
+                             known_new=True)
+                uow.commit()
     except IntegrityError:
-        pass  # the same person's message handled by another worker at the same moment
+        pass  # the same person's first words handled by another worker at the same moment
+    return False
 
 
 def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: Deps) -> list[Reply] | None:
@@ -174,12 +168,9 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
             return []
         ctx = _context(uow.session, msg, None, deps)
         if isinstance(refusal, NotAllowed):
-            from handlers.leader import actor
-            from models.communities import audit
-
             community_id = ctx.community.id if ctx else None
             member_id = ctx.member.id if ctx else None
-            audit(uow.session, community_id, actor(msg), str(refusal.params.get("action", "")),
+            audit(uow.session, community_id, leader.actor(msg), str(refusal.params.get("action", "")),
                   False, msg.text[:200], member_id, now)
         uow.commit()
         if ctx is None:
@@ -233,6 +224,4 @@ def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:
 
 
 def _fallback_locale(msg: Incoming) -> str:
-    from messages.render import locale_from
-
     return locale_from(msg.language_code) or "zh-Hant"

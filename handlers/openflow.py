@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from handlers.context import Ctx
 from messages.types import Reply
-from models import groupbuys
+from models import flows, groupbuys
 from models.errors import DomainError, Usage
 from models.rules import groupbuy as rules
 from models.rules.text import parse_amount
@@ -98,23 +96,16 @@ def open_one_line(ctx: Ctx) -> list[Reply]:
 
 
 def start(ctx: Ctx) -> list[Reply]:
-    _clear(ctx)
-    ctx.session.add(Conversation(channel=ctx.msg.channel, chat_id=ctx.msg.chat,
-                                 sender=ctx.msg.sender, flow="open", step=0, data={},
-                                 updated_at=ctx.now))
+    flows.start(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender, "open", ctx.now)
     return [ctx.reply("open_ask", field=FIELDS[0], step=1, steps=len(FIELDS))]
 
 
 def pending(ctx: Ctx) -> Conversation | None:
-    return ctx.session.execute(select(Conversation).where(
-        Conversation.channel == ctx.msg.channel, Conversation.chat_id == ctx.msg.chat,
-        Conversation.sender == ctx.msg.sender)).scalar_one_or_none()
+    return flows.pending(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
 
 
 def _clear(ctx: Ctx) -> None:
-    ctx.session.execute(delete(Conversation).where(
-        Conversation.channel == ctx.msg.channel, Conversation.chat_id == ctx.msg.chat,
-        Conversation.sender == ctx.msg.sender))
+    flows.clear(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
 
 
 def answer(ctx: Ctx, flow: Conversation) -> list[Reply]:

@@ -1,0 +1,32 @@
+"""Guided flows in progress (opening a group buy step by step), one per person per chat."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session
+
+from models.tables import Conversation
+
+
+def _mine(channel: str, chat: str, sender: str) -> Any:
+    return ((Conversation.channel == channel) & (Conversation.chat_id == chat)
+            & (Conversation.sender == sender))
+
+
+def pending(session: Session, channel: str, chat: str, sender: str) -> Conversation | None:
+    return session.execute(
+        select(Conversation).where(_mine(channel, chat, sender))).scalar_one_or_none()
+
+
+def start(session: Session, channel: str, chat: str, sender: str, flow: str,
+          now: datetime) -> None:
+    clear(session, channel, chat, sender)
+    session.add(Conversation(channel=channel, chat_id=chat, sender=sender, flow=flow, step=0,
+                             data={}, updated_at=now))
+
+
+def clear(session: Session, channel: str, chat: str, sender: str) -> None:
+    session.execute(delete(Conversation).where(_mine(channel, chat, sender)))
