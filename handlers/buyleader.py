@@ -9,6 +9,7 @@ from pathlib import Path
 from handlers import openflow
 from handlers.context import Ctx
 from handlers.groupbuy import _tell_promoted, brief, find_buy, release_line
+from handlers.importing import import_file
 from handlers.leader import _staff
 from messages.types import Reply
 from models import groupbuys
@@ -143,8 +144,6 @@ def _major(minor: int) -> str:
 
 def import_orders(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "import")
-    from handlers.importing import import_file
-
     path = Path(ctx.args.strip()).resolve() if ctx.args.strip() else None
     uploads = (ctx.deps.media_dir / "imports").resolve()
     if ctx.msg.channel != "console" and path is not None and uploads not in path.parents:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from messages.render import Renderer
-from messages.types import Button, Incoming, Reply
+from messages.types import Button, Incoming, Reply, to_body
+from models import events, members
 from models.db import SessionFactory
 from models.members import Membership
 from models.programme import Programme
@@ -96,9 +97,6 @@ class Ctx:
 
     def push(self, to: Member, template: str, dedupe_key: str, **context: Any) -> bool:
         """Queue a private message to a member (in their language); False if unreachable."""
-        from messages.types import to_body
-        from models import events, members
-
         if to.id == self.member.id:
             chat = self.membership.account.private_chat
         else:

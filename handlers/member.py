@@ -6,7 +6,7 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, members
+from models import coupons, ledger, linking, members
 from models import tiers as tier_ops
 from models.errors import AlreadyClaimed, DomainError, NoBirthday, NotBirthdayMonth, Usage
 from models.rules import birthday as birthday_rules
@@ -152,8 +152,6 @@ def optin(ctx: Ctx) -> list[Reply]:
 
 def link(ctx: Ctx) -> list[Reply]:
     """`/link` gives a one-time code; `/link CODE` on another platform joins the accounts."""
-    from models import linking
-
     if ctx.msg.is_group:  # a code shown in a group could be typed by anyone
         raise DomainError("link_in_private")
     code = ctx.args.strip()

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.context import Ctx
+from handlers.leader import tier_key
 from messages.types import Reply
 from models import flows, groupbuys
 from models.errors import DomainError, Usage
@@ -57,8 +58,6 @@ def _value(ctx: Ctx, name: str, raw: str) -> Any:
 
 def _early(ctx: Ctx, text: str) -> list[Any]:
     """'金 30m' / 'gold 2h' → [tier key, minutes]."""
-    from handlers.leader import tier_key
-
     parts = text.split()
     minutes = rules.parse_deadline(parts[1], ctx.local_now) if len(parts) == 2 else None
     key = tier_key(ctx, parts[0]) if parts else None
@@ -68,8 +67,6 @@ def _early(ctx: Ctx, text: str) -> list[Any]:
 
 
 def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
-    from datetime import datetime
-
     deadline = datetime.fromisoformat(data["deadline"])
     early = data.get("early")
     opens_at = ctx.now + timedelta(minutes=early[1]) if early else ctx.now

@@ -21,7 +21,15 @@ from models.rules import groupbuy as buy_rules
 from models.rules import tiers as tier_rules
 from models.rules.coupons import AMOUNT_OFF
 from models.rules.points import purchase_points
-from models.tables import CommissionEvent, Coupon, GroupBuy, Member, Order, SpendEntry
+from models.tables import (
+    CommissionEvent,
+    Coupon,
+    GroupBuy,
+    Member,
+    Order,
+    PointsEntry,
+    SpendEntry,
+)
 
 MAX_LEVELS = 2  # three or more levels of commission is pyramid selling
 
@@ -131,8 +139,6 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
 
 
 def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:
-    from models.tables import PointsEntry
-
     delta = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
     if delta:
         ledger.post(session, member, -int(delta), "reversal", f"{key}:rev", today,

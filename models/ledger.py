@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from models.errors import InsufficientPoints
-from models.rules.points import Entry, Lot, expiry_date, open_lots
+from models.rules.points import Entry, Lot, expired_by, expiry_date, open_lots
 from models.tables import Member, PointsEntry
 
 EARN_KINDS = ("purchase", "checkin", "referral", "grant", "refund")
@@ -86,8 +86,6 @@ def lots(session: Session, member_id: int) -> list[Lot]:
 
 
 def ledger_sum(session: Session, member_id: int) -> int:
-    from sqlalchemy import func
-
     return int(
         session.execute(
             select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
@@ -110,8 +108,6 @@ def members_with_expiring(session: Session, since: date, before: date) -> list[i
 
 def expire(session: Session, member: Member, today: date) -> int:
     """Write off (FIFO) what expired before today; once per member per day. Returns points."""
-    from models.rules.points import expired_by
-
     due = min(expired_by(lots(session, member.id), today), member.points_balance)  # type: ignore[arg-type]
     if due <= 0:
         return 0
