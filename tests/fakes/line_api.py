@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
 
-from tests.fakes.server import LocalServer
+from tests.fakes.server import LocalServer, QuietHandler, send_json
 
 ENDPOINTS: dict[tuple[str, tuple[str, ...]], str] = {
     ("POST", ("v2", "bot", "message", "reply")): "reply",
@@ -258,7 +258,7 @@ def _check_message(prop: str, message: dict[str, Any], bad: Callable[[str, str],
 
 
 def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the real API
         disable_nagle_algorithm = True
 
@@ -267,21 +267,9 @@ def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, payload, extra = api.handle(self.command, self.path, headers, raw)
             data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("x-line-request-id", f"req-{time.monotonic_ns()}")
-                for key, value in extra.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            send_json(self, status, data,
+                      extra={"x-line-request-id": f"req-{time.monotonic_ns()}", **extra})
 
         do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
 
     return Handler

@@ -50,3 +50,24 @@ class LocalServer:
             if time.monotonic() > deadline:
                 raise AssertionError(f"condition not met within {timeout}s; {self.recent()}")
             await asyncio.sleep(0.01)
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, data: bytes,
+              content_type: str = "application/json",
+              extra: dict[str, str] | None = None) -> None:
+    """Answer with a JSON body; a client that gave up (a cancelled long poll) is fine."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        for key, value in (extra or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass

@@ -20,7 +20,7 @@ from email.message import Message as MimePart
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.server import LocalServer
+from tests.fakes.server import LocalServer, QuietHandler, send_json
 
 BOT_USER: dict[str, Any] = {
     "id": 999,
@@ -336,7 +336,7 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
 
 
 def _make_handler(api: FakeTelegramAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             url = urllib.parse.urlsplit(self.path)
             parts = url.path.strip("/").split("/")
@@ -347,18 +347,8 @@ def _make_handler(api: FakeTelegramAPI) -> type[BaseHTTPRequestHandler]:
             else:
                 status, payload = 404, _NOT_FOUND
             data = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # client gave up (e.g. a long poll cancelled at shutdown)
+            send_json(self, status, data)
 
         do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
 
     return Handler

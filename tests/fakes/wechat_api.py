@@ -24,7 +24,7 @@ from email.message import Message as MimePart
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.fakes.server import LocalServer
+from tests.fakes.server import LocalServer, QuietHandler, send_json
 
 ERRORS = {
     40001: "invalid credential, access_token is invalid or not latest",
@@ -210,7 +210,7 @@ def _multipart(content_type: str, body: bytes) -> dict[str, dict[str, Any]]:
 
 
 def _make_handler(api: FakeWechatAPI) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def _serve(self) -> None:
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query))
@@ -218,18 +218,8 @@ def _make_handler(api: FakeWechatAPI) -> type[BaseHTTPRequestHandler]:
             status, payload = api.handle(self.command, url.path, query,
                                          self.headers.get("Content-Type", ""), body)
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; encoding=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            send_json(self, status, data, "application/json; encoding=utf-8")
 
         do_GET = do_POST = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass
 
     return Handler
