@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from models.errors import InsufficientPoints
@@ -43,10 +44,12 @@ def post(
         update(Member)
         .where(Member.id == member.id, guard)
         .values(points_balance=Member.points_balance + delta)
+        .returning(Member.points_balance)
         .execution_options(synchronize_session=False)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    ).first()
+    if moved is None:
         raise InsufficientPoints(balance=member.points_balance, needed=-delta)
+    set_committed_value(member, "points_balance", moved[0])  # the new balance, no re-read
     expires_on = None
     if delta > 0 and expiry_months is not None:
         expires_on = expiry_date(today, expiry_months)
@@ -61,7 +64,6 @@ def post(
     )
     session.add(entry)
     session.flush()
-    session.refresh(member, ["points_balance"])
     return entry
 
 
