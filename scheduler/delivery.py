@@ -12,6 +12,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from messages.types import Reply, from_body
 from models import events, members
 from models.db import SessionFactory, UnitOfWork
@@ -36,13 +38,14 @@ class Undeliverable(Exception):
     """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
-def slot_for(session: object, channel: str, chat_id: str, is_group: bool, now: datetime,
+def slot_for(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
              limits: Limits) -> datetime:
+    """When the next message to this chat may leave, from the shared send log."""
     window = limits.per_group_window if is_group else limits.per_chat_window
     return next_slot(
         now,
-        events.recent_sends(session, channel, now, window=limits.per_bot_window),  # type: ignore[arg-type]
-        events.recent_sends(session, channel, now, chat_id, window=window),  # type: ignore[arg-type]
+        events.recent_sends(session, channel, now, window=limits.per_bot_window),
+        events.recent_sends(session, channel, now, chat_id, window=window),
         is_group,
         limits,
     )
