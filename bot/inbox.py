@@ -1,26 +1,53 @@
-"""Webhook inbox: store the event, answer 200, process it after; recover what a crash left.
+"""The inbox: every inbound event is stored before it is acknowledged, processed once, answered.
 
-    accepted = await inbox.accept(deps, msg)        # durable before the HTTP 200
-    background: await inbox.process(deps, msg, send) # claims it (exactly once) and replies
-    at start-up: await inbox.recover(deps, {"line": send_line, ...})
+    inbox.accept(deps, msg)                      # durable before the HTTP 200 (or, polling,
+                                                 # before it is processed)
+    inbox.spawn(deps, msg, outlet, tasks)        # after the 200: claim, handle, deliver
+    await inbox.sweeper(deps, outlets, stop)     # at start-up, then every few seconds
+
+A worker claims an event with a lease (one conditional UPDATE: of two workers, one wins).
+The handler keeps its answer on the event in its own transaction; once the adapter has
+delivered it the event is answered. A worker that dies leaves its lease to run out: the
+sweeper then processes the event, or, when it was processed, sends the kept answer again
+(logged as "in doubt": it may have left before the crash). Replies an adapter leaves to the
+outbox carry a dedupe key made from the event, so a second delivery does not queue them twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from handlers.context import Deps
-from handlers.dispatch import handle
+from handlers.dispatch import MAX_INBOUND, handle
+from messages.records import reply_from_record, reply_record
 from messages.types import Incoming, Reply
 from models import events
 from models.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
+Prepare = Callable[[Incoming], Awaitable[Incoming | None]]
+Handler = Callable[[Incoming, Deps], list[Reply]]
+LEASE = timedelta(seconds=30)
+SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
+MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
+DEDUPE = "dedupe"  # the hint naming a reply's outbox dedupe key
+
+
+@dataclasses.dataclass(frozen=True)
+class Outlet:
+    """How one channel answers: deliver a reply; prepare an event first (look up a name,
+    fetch a file), None to drop it; the lease its workers hold an event for."""
+
+    deliver: Deliver
+    prepare: Prepare | None = None
+    lease: timedelta = LEASE
 
 
 def to_payload(msg: Incoming) -> dict[str, object]:
@@ -32,6 +59,11 @@ def from_payload(payload: Mapping[str, object]) -> Incoming:
     return Incoming(**{k: v for k, v in payload.items() if k in names})  # type: ignore[arg-type]
 
 
+def answerable(msg: Incoming) -> bool:
+    """Text a handler may act on; nothing else is stored (empty, or longer than any command)."""
+    return bool(msg.text.strip()) and len(msg.text) <= MAX_INBOUND
+
+
 def accept(deps: Deps, msg: Incoming) -> bool:
     """Record the event durably; False for a redelivery of an event already stored."""
     with UnitOfWork(deps.sessions) as uow:
@@ -41,37 +73,125 @@ def accept(deps: Deps, msg: Incoming) -> bool:
         return fresh
 
 
-async def process(deps: Deps, msg: Incoming, deliver: Deliver) -> None:
-    """Handle a stored event (the handler claims it) and deliver what it answers."""
+def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
+    with UnitOfWork(deps.sessions) as uow:
+        taken = events.claim(uow.session, channel, event_key, deps.clock(), lease)
+        uow.commit()
+        return taken
+
+
+def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle) -> list[Reply]:
+    """Handle a claimed event; an event the handler did not write is settled with its answer."""
+    replies = handler(msg, deps)
+    with UnitOfWork(deps.sessions) as uow:
+        events.settle(uow.session, msg.channel, msg.event_key,
+                      [reply_record(r) for r in replies], deps.clock())
+        uow.commit()
+    return replies
+
+
+def answered(deps: Deps, msg: Incoming) -> None:
+    with UnitOfWork(deps.sessions) as uow:
+        events.mark_answered(uow.session, msg.channel, msg.event_key, deps.clock())
+        uow.commit()
+
+
+def keyed(msg: Incoming, part: int | str, reply: Reply) -> Reply:
+    """The reply with an outbox dedupe key made from its event (and its place in the answer)."""
+    digest = hashlib.sha256(f"{msg.channel}\0{msg.event_key}".encode()).hexdigest()[:40]
+    return dataclasses.replace(reply, hints={**reply.hints, DEDUPE: f"in:{digest}:{part}"})
+
+
+async def deliver_all(msg: Incoming, replies: list[Reply], deliver: Deliver) -> None:
+    for index, reply in enumerate(replies):
+        await deliver(msg, keyed(msg, index, reply))
+
+
+async def process(deps: Deps, msg: Incoming, outlet: Outlet | Deliver) -> bool:
+    """Claim a stored event, handle it (or send its kept answer), mark it answered.
+
+    False when another worker holds it. Never raises: a failure is logged and the event
+    waits for its lease to run out.
+    """
+    outlet = outlet if isinstance(outlet, Outlet) else Outlet(outlet)
     try:
-        replies = handle(msg, deps)
-        if not replies:  # ignored (chatter) or already handled: either way it is processed
-            with UnitOfWork(deps.sessions) as uow:
-                events.first_delivery(uow.session, msg.channel, msg.event_key, deps.clock())
-                uow.commit()
-        for reply in replies:
-            await deliver(msg, reply)
+        taken = claim(deps, msg.channel, msg.event_key, outlet.lease)
+        if taken is None:
+            return False
+        await _work(deps, msg, taken, outlet)
+        return True
     except Exception:
-        log.exception("processing %s event %s failed", msg.channel, msg.event_key)
+        log.exception("processing %s event %s failed; retried when its lease runs out",
+                      msg.channel, msg.event_key)
+        return True
 
 
-def spawn(deps: Deps, msg: Incoming, deliver: Deliver, tasks: set[asyncio.Task[None]]) -> None:
+async def _work(deps: Deps, msg: Incoming, taken: events.Claim, outlet: Outlet) -> None:
+    if taken.attempts > MAX_ATTEMPTS:
+        log.error("%s event %s failed %d times; given up", msg.channel, msg.event_key,
+                  taken.attempts - 1)
+    elif taken.processed:
+        log.warning("%s event %s: its answer is sent again (in doubt: it may have left "
+                    "before the last stop)", msg.channel, msg.event_key)
+        await deliver_all(msg, [reply_from_record(r) for r in taken.replies], outlet.deliver)
+    else:
+        ready = await outlet.prepare(msg) if outlet.prepare is not None else msg
+        replies = handle_claimed(deps, ready) if ready is not None else []
+        await deliver_all(ready or msg, replies, outlet.deliver)
+    answered(deps, msg)
+
+
+def spawn(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,
+          tasks: set[asyncio.Task[bool]]) -> None:
     """Process after the response has gone; keep a reference so the task is not collected."""
-    task = asyncio.get_running_loop().create_task(process(deps, msg, deliver))
+    task = asyncio.get_running_loop().create_task(process(deps, msg, outlet))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 
 
-async def recover(deps: Deps, deliverers: Mapping[str, Deliver],
-                  older_than: timedelta = timedelta(seconds=30)) -> int:
-    """Process events accepted before a crash and never processed. Returns how many."""
-    with UnitOfWork(deps.sessions) as uow:
-        stale = events.unprocessed(uow.session, deps.clock() - older_than)
-        pending = [(row.channel, from_payload(row.payload or {})) for row in stale]
+async def recover(deps: Deps, outlets: Mapping[str, Outlet | Deliver],
+                  unclaimed_for: timedelta = timedelta(0)) -> int:
+    """Process (or answer again) the stored events nobody holds: those whose lease ran out,
+    and those never claimed for `unclaimed_for` (at start-up: all of them). How many."""
     done = 0
-    for channel, msg in pending:
-        deliver = deliverers.get(channel)
-        if deliver is not None:
-            await process(deps, msg, deliver)
-            done += 1
-    return done
+    while True:
+        with UnitOfWork(deps.sessions) as uow:
+            now = deps.clock()
+            due = events.unanswered(uow.session, now, now - unclaimed_for)
+        found = [(channel, key) for channel, key in due if channel in outlets]
+        taken = [await _recover_one(deps, channel, key, outlets[channel])
+                 for channel, key in found]
+        done += sum(taken)
+        if len(due) < 100 or not any(taken):
+            return done
+
+
+async def _recover_one(deps: Deps, channel: str, key: str, outlet: Outlet | Deliver) -> bool:
+    outlet = outlet if isinstance(outlet, Outlet) else Outlet(outlet)
+    try:
+        taken = claim(deps, channel, key, outlet.lease)
+        if taken is None:
+            return False  # another worker was quicker
+        await _work(deps, from_payload(taken.payload or {}), taken, outlet)
+    except Exception:
+        log.exception("recovering %s event %s failed; retried when its lease runs out",
+                      channel, key)
+    return True
+
+
+async def sweeper(deps: Deps, outlets: Mapping[str, Outlet], stop: asyncio.Event) -> None:
+    """At start-up every stored event nobody holds; then, every few seconds, those whose
+    worker died (lease ran out) or that nobody claimed within a lease."""
+    lease = min((o.lease for o in outlets.values()), default=LEASE)
+    every = min(SWEEP_EVERY, lease.total_seconds() / 3)
+    recovered = await recover(deps, outlets)
+    if recovered:
+        log.info("processed %d events accepted before the last stop", recovered)
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every)
+        if not stop.is_set():
+            try:
+                await recover(deps, outlets, unclaimed_for=lease)
+            except Exception:  # the database away for a moment: sweep again next time
+                log.exception("inbox sweep failed")

@@ -13,7 +13,7 @@ import hmac
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -39,6 +39,7 @@ from starlette.responses import PlainTextResponse, Response
 from bot import inbox
 from bot.line_events import (
     CHANNEL,
+    MALFORMED,
     MAX_BODY,
     media_key,
     media_route,
@@ -100,7 +101,8 @@ class LineChannel:
             public = ""
         self.public_url = public or None
         self.media_key = media_key(settings.line_channel_secret)
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[bool]] = set()
+        self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease))
         self._tokens: OrderedDict[str, _Token] = OrderedDict()
         self._names: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._client: AsyncApiClient | None = None
@@ -145,8 +147,14 @@ class LineChannel:
             if event.get("type") == "unfollow":
                 self._unfollowed(event)
                 continue
+            try:
+                found = to_incomings(event)
+            except MALFORMED as problem:  # authentic, but not an event as LINE documents it
+                log.info("line: malformed event %r ignored (%s)",
+                         str(event.get("webhookEventId"))[:64], type(problem).__name__)
+                continue
             token = self._token_of(event)
-            for msg in self._wanted(event, to_incomings(event)):
+            for msg in self._wanted(event, [m for m in found if inbox.answerable(m)]):
                 if inbox.accept(self.deps, msg):
                     fresh.append(msg)
                     if token is not None:
@@ -154,24 +162,14 @@ class LineChannel:
         return fresh
 
     def process(self, accepted: list[Incoming]) -> None:
-        """After the response: look the senders' names up, then let the inbox handle each."""
-        if accepted:
-            self._track(self._named_then_spawned(accepted))
-
-    async def _named_then_spawned(self, accepted: list[Incoming]) -> None:
-        named = await asyncio.gather(*(self.named(msg) for msg in accepted))
-        for msg in named:
-            inbox.spawn(self.deps, msg, self.deliver, self.tasks)
+        """After the response: let the inbox handle each (the sender's name looked up first)."""
+        for msg in accepted:
+            inbox.spawn(self.deps, msg, self.outlet, self.tasks)
 
     async def settle(self) -> None:
         """Wait until every message accepted so far is handled and answered."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
-
-    def _track(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
 
     def _wanted(self, event: Mapping[str, Any], found: list[Incoming]) -> list[Incoming]:
         """Greet new members only in a bound group; ask for /bind only in an unbound one."""
@@ -345,7 +343,8 @@ class LineChannel:
 
     def _unfollowed(self, event: Mapping[str, Any]) -> None:
         """Blocked (unfollowed): no more pushes to this user until they add the account again."""
-        user = (event.get("source") or {}).get("userId")
+        source = event.get("source")
+        user = source.get("userId") if isinstance(source, dict) else None
         if user:
             self._forget_private_chat(str(user))
 

@@ -21,6 +21,8 @@ from bot.settings import Settings
 from messages.types import Incoming
 
 CHANNEL = "line"
+# What translating an authentic event of an odd shape raises (a field of the wrong type).
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 
 GROUP_SOURCES = {"group": "groupId", "room": "roomId"}
 
@@ -134,7 +136,7 @@ def parse_events(body: bytes) -> list[dict[str, Any]] | None:
     """The webhook's events, or None when the body is not a webhook object."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         return None

@@ -31,11 +31,16 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes | None:
 
 def queue_reply(deps: Deps, channel: str, chat_id: str, is_group: bool, reply: Reply,
                 wait: float = 0.0) -> None:
-    """Leave a reply to the delivery worker, not before `wait` seconds (a 429's retry_after)."""
+    """Leave a reply to the delivery worker, not before `wait` seconds (a 429's retry_after).
+
+    An answer to an inbound event carries a dedupe key (the inbox's hint): queued once, even
+    when the answer is delivered again after a restart.
+    """
     now = deps.clock()
     with UnitOfWork(deps.sessions) as uow:
         events.enqueue(uow.session, channel, chat_id, to_body(reply), now,
-                       is_group=is_group, not_before=now + timedelta(seconds=wait))
+                       is_group=is_group, not_before=now + timedelta(seconds=wait),
+                       dedupe_key=reply.hints.get("dedupe"))
         uow.commit()
 
 

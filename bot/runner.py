@@ -2,8 +2,9 @@
 
 Telegram (long polling, or a webhook), LINE and WeChat (webhooks) share one ASGI app on
 uvicorn; each platform has a delivery worker draining its outbox; Telegram and LINE have a
-roster publisher; one APScheduler runs the jobs. Events accepted before a crash are
-processed at start-up.
+roster publisher; one APScheduler runs the jobs. The inbox sweeper processes at start-up
+what was accepted and never claimed, then every few seconds takes over events whose worker
+died (their lease ran out), answering again what was processed but never answered.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import logging
 import secrets
 import signal
 import socket
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     scheduler = build_scheduler(app.deps)
     tasks: list[asyncio.Task[None]] = []
     web: dict[str, Any] = {}
-    deliverers: dict[str, Callable[..., Awaitable[None]]] = {}
+    deliverers: dict[str, inbox.Outlet] = {}
     async with contextlib.AsyncExitStack() as stack:
         configured = platforms(settings)
         if "telegram" in configured:
@@ -59,9 +59,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await _wechat(app, stack, stop, tasks, web, deliverers)
         scheduler.start()
         stack.callback(scheduler.shutdown, False)
-        recovered = await inbox.recover(app.deps, deliverers)
-        if recovered:
-            log.info("processed %d events accepted before the last stop", recovered)
+        tasks.append(asyncio.create_task(inbox.sweeper(app.deps, deliverers, stop)))
         server = None
         if web:
             server = uvicorn.Server(uvicorn.Config(web_app(**web), log_level="warning"))
@@ -93,7 +91,7 @@ async def _telegram(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Ev
     stack.push_async_callback(channel.app.stop)
     tasks.append(_worker(app, CHANNEL, channel.send, stop))
     tasks.append(asyncio.create_task(roster.run(app.deps, CHANNEL, channel.post_roster, stop)))
-    deliverers[CHANNEL] = channel.deliver_reply
+    deliverers[CHANNEL] = channel.outlet
     if settings.telegram_webhook_url:
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         await channel.app.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
@@ -114,7 +112,7 @@ async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
     tasks.append(_worker(app, CHANNEL, channel.send, stop))
     tasks.append(asyncio.create_task(roster.run(
         app.deps, CHANNEL, channel.post_roster, stop, min_interval=LINE_ROSTER_INTERVAL)))
-    deliverers[CHANNEL] = channel.deliver
+    deliverers[CHANNEL] = channel.outlet
     web["line"] = channel
     web["media"] = media_route(app.settings)
 
@@ -127,7 +125,7 @@ async def _wechat(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Even
     channel = WechatChannel(app.deps, app.settings)
     stack.push_async_callback(channel.close)
     tasks.append(_worker(app, CHANNEL, channel.send, stop))
-    deliverers[CHANNEL] = channel.deliver_reply
+    deliverers[CHANNEL] = channel.outlet
     web["wechat"] = channel
 
 

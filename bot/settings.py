@@ -34,6 +34,8 @@ class Settings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     log_level: str = "INFO"
+    inbox_lease: float = 30.0  # seconds a worker holds an inbound event before another may
+    wechat_passive_timeout: float = 4.0  # seconds of handling waited for a passive reply
 
     @property
     def media_dir(self) -> Path:
@@ -70,6 +72,9 @@ class Settings:
             listen_host=env.get("TUANBOT_HOST", "127.0.0.1"),
             listen_port=int(env.get("TUANBOT_PORT", "8080")),
             log_level=env.get("LOG_LEVEL", "INFO"),
+            inbox_lease=float(env.get("TUANBOT_INBOX_LEASE", cls.inbox_lease)),
+            wechat_passive_timeout=float(env.get("WECHAT_PASSIVE_TIMEOUT",
+                                                 cls.wechat_passive_timeout)),
         )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,10 +24,10 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import inbox
 from bot.outbound import forget_private_chat, queue_reply
 from bot.settings import Settings
 from handlers.context import Deps
-from handlers.dispatch import handle
 from messages.types import Button, Incoming, Reply
 from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
 
@@ -42,7 +42,7 @@ def to_incoming(update: Update) -> Incoming | None:
     if update.callback_query is not None:
         query = update.callback_query
         chat = query.message.chat if query.message else None
-        if chat is None or not query.data:
+        if chat is None or not isinstance(query.data, str) or not query.data:
             return None
         return Incoming(
             channel=CHANNEL, chat=str(chat.id), sender=str(query.from_user.id),
@@ -51,7 +51,8 @@ def to_incoming(update: Update) -> Incoming | None:
             language_code=query.from_user.language_code, event_key=f"cb:{query.id}",
         )
     message = update.message
-    if message is None or message.text is None or message.from_user is None:
+    if message is None or not isinstance(message.text, str) or message.from_user is None \
+            or message.chat is None:
         return None
     user, replied = message.from_user, message.reply_to_message
     replied_user = replied.from_user if replied is not None else None
@@ -64,6 +65,27 @@ def to_incoming(update: Update) -> Incoming | None:
         reply_to_sender=str(replied_user.id) if replied_user else None,
         reply_to_name=replied_user.full_name if replied_user else "",
         reply_to_handle=replied_user.username if replied_user else None,
+    )
+
+
+def document_incoming(update: Update, folder: Path) -> Incoming | None:
+    """A CSV file sent by someone: an order import of the file (fetched when it is processed:
+    `payload` is its file id) into `folder`. Other documents: None."""
+    message = update.message
+    document = message.document if message is not None else None
+    if message is None or document is None or message.from_user is None or message.chat is None:
+        return None
+    name = document.file_name if isinstance(document.file_name, str) else ""
+    size = document.file_size if isinstance(document.file_size, int) else 0
+    if size > MAX_IMPORT or not name.lower().endswith(".csv") or not document.file_id:
+        return None
+    user = message.from_user
+    path = folder / f"{int(message.chat.id)}-{int(message.message_id)}.csv"
+    return Incoming(
+        channel=CHANNEL, chat=str(message.chat.id), sender=str(user.id),
+        text=f"/import {path}", message_id=str(message.message_id),
+        is_group=message.chat.type in GROUP_TYPES, sender_name=user.full_name,
+        handle=user.username, language_code=user.language_code, payload=str(document.file_id),
     )
 
 
@@ -92,17 +114,45 @@ class TelegramChannel:
         self.app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_update))
         self.app.add_handler(CallbackQueryHandler(self.on_update))
         self.app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE,
-                                            self.on_document))
+                                            self.on_update))
         self.app.add_error_handler(self.on_error)
+        self.outlet = inbox.Outlet(self.deliver_reply, self.prepare,
+                                   timedelta(seconds=settings.inbox_lease))
+
+    def incoming(self, update: Update) -> Incoming | None:
+        """The update as a message the handlers answer (text, button, CSV file), or None."""
+        msg = to_incoming(update) or document_incoming(update, self.deps.media_dir / "imports")
+        if msg is None or not inbox.answerable(msg) or self.for_another_bot(msg.text):
+            return None
+        return msg
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        msg = to_incoming(update)
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        if msg is None or self.for_another_bot(msg.text):
-            return
-        for reply in handle(msg, self.deps):
-            await self.deliver_reply(msg, reply)
+        """Long polling: into the inbox before it is processed, then processed."""
+        msg = self.incoming(update)
+        if msg is not None and inbox.accept(self.deps, msg):
+            await inbox.process(self.deps, msg, self.outlet)
+
+    async def prepare(self, msg: Incoming) -> Incoming | None:
+        """Before handling: stop a pressed button's spinner; fetch a CSV file sent to us."""
+        if msg.event_key.startswith("cb:"):
+            try:
+                await self.app.bot.answer_callback_query(msg.event_key[3:])
+            except TelegramError as late:  # too old after a restart: the answer still comes
+                log.info("callback %s not acknowledged: %s", msg.event_key, late)
+        if msg.payload is None:
+            return msg
+        path = Path(msg.text.removeprefix("/import "))
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                found = await self.app.bot.get_file(msg.payload)
+            except BadRequest as gone:
+                log.info("document %s cannot be fetched: %s", msg.event_key, gone)
+                return None
+            part = path.with_suffix(".part")  # a crash mid-download leaves no half file
+            await found.download_to_drive(part)
+            part.replace(path)
+        return msg
 
     def for_another_bot(self, text: str) -> bool:
         """'/me@otherbot' in a group with several bots is not for us."""
@@ -110,30 +160,6 @@ class TelegramChannel:
         if "@" not in head:
             return False
         return head.split("@", 1)[1].lower() != (self.app.bot.username or "").lower()
-
-    async def on_document(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A CSV sent by a leader is an order import (the handler checks who sent it)."""
-        message = update.message
-        if message is None or message.document is None or message.from_user is None:
-            return
-        document = message.document
-        if (document.file_size or 0) > MAX_IMPORT or not (document.file_name or "").lower().endswith(".csv"):
-            return
-        folder = self.deps.media_dir / "imports"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{message.chat.id}-{message.message_id}.csv"
-        if not path.exists():
-            telegram_file = await document.get_file()
-            await telegram_file.download_to_drive(path)
-        user = message.from_user
-        msg = Incoming(
-            channel=CHANNEL, chat=str(message.chat.id), sender=str(user.id),
-            text=f"/import {path}", message_id=str(message.message_id),
-            is_group=message.chat.type in GROUP_TYPES, sender_name=user.full_name,
-            handle=user.username, language_code=user.language_code,
-        )
-        for reply in handle(msg, self.deps):
-            await self.deliver_reply(msg, reply)
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
                           buttons: tuple[Button, ...]) -> str | None:

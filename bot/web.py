@@ -16,15 +16,19 @@ from telegram import Update
 
 from bot import inbox
 from bot.outbound import read_body
-from bot.telegram import TelegramChannel, to_incoming
+from bot.telegram import TelegramChannel
+from messages.types import Incoming
 
 log = logging.getLogger(__name__)
+# What PTB and json raise on an authentic body that is not a well-formed update.
+MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError,
+             OSError, RecursionError)
 
 
 def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None = None, *,
             line: Any = None, wechat: Any = None, media: Route | None = None) -> Starlette:
     """One ASGI app: /healthz, and /telegram, /line, /wechat for the configured platforms."""
-    tasks: set[asyncio.Task[None]] = set()
+    tasks: set[asyncio.Task[bool]] = set()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
@@ -39,19 +43,12 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
         if body is None:
             return PlainTextResponse("too large", status_code=413)
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict):
-                raise ValueError("an update is a JSON object")
-            update = Update.de_json(data, telegram.app.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+            msg = _telegram_incoming(telegram, body)
+        except MALFORMED as problem:
+            log.info("telegram: malformed update refused (%s)", type(problem).__name__)
             return PlainTextResponse("bad request", status_code=400)
-        msg = to_incoming(update) if update.message is not None else None
-        if msg is None:  # buttons, documents: PTB's own handlers
-            await telegram.app.update_queue.put(update)
-        elif telegram.for_another_bot(msg.text):
-            pass
-        elif inbox.accept(telegram.deps, msg):  # durable before the 200, processed after it
-            inbox.spawn(telegram.deps, msg, telegram.deliver_reply, tasks)
+        if msg is not None and inbox.accept(telegram.deps, msg):  # durable before the 200
+            inbox.spawn(telegram.deps, msg, telegram.outlet, tasks)
         return PlainTextResponse("ok")
 
     routes = [Route("/healthz", healthz), Route("/telegram", telegram_webhook, methods=["POST"])]
@@ -62,3 +59,12 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
     if wechat is not None:
         routes.append(Route("/wechat", wechat.webhook, methods=["GET", "POST"]))
     return Starlette(routes=routes)
+
+
+def _telegram_incoming(telegram: TelegramChannel, body: bytes) -> Incoming | None:
+    """The update's message for the handlers; None for updates we do not answer. Raises one
+    of MALFORMED for a body that is not an update (deep nesting, missing or odd fields)."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("an update is a JSON object")
+    return telegram.incoming(Update.de_json(data, telegram.app.bot))

@@ -139,6 +139,8 @@ class WechatChannel:
         self._windows: dict[str, _Window] = {}
         self._scene_urls: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.passive_timeout = settings.wechat_passive_timeout
+        self.outlet = inbox.Outlet(self.deliver_reply, lease=timedelta(seconds=settings.inbox_lease))
         self.dropped_outside_window = 0
         self.dropped_over_quota = 0
 
@@ -201,13 +203,18 @@ class WechatChannel:
         if not inbox.accept(self.deps, msg):
             return _success()  # a retry of an event we have (being) answered
         self._seen(openid)
+        if inbox.claim(self.deps, CHANNEL, msg.event_key, self.outlet.lease) is None:
+            return _success()  # the sweeper (or another worker) has it
         replies = await self._handle_within(msg)
         if replies is None:
             return _success()
         replies = [await self.with_scene_qr(reply) for reply in replies]
         text, later = passive_and_later(replies)
-        if later:
-            self._track(self._deliver_all(msg, later))
+        if later:  # answered once the rest has left too
+            self._track(self._deliver_then_answered(
+                msg, [inbox.keyed(msg, f"later{i}", r) for i, r in enumerate(later)]))
+        else:  # the passive reply is the answer: a crash now loses it, one later repeats it
+            inbox.answered(self.deps, msg)
         if not text:
             return _success()
         now = int(self.deps.clock().timestamp())
@@ -218,16 +225,26 @@ class WechatChannel:
 
     async def _handle_within(self, msg: Incoming) -> list[Reply] | None:
         """The replies if handling ends in time; else None, and they follow when it ends."""
-        work = asyncio.ensure_future(asyncio.to_thread(handle, msg, self.deps))
+        work = asyncio.ensure_future(asyncio.to_thread(inbox.handle_claimed, self.deps, msg, handle))
+        timeout = min(PASSIVE_TIMEOUT, self.passive_timeout)
         try:
-            return await asyncio.wait_for(asyncio.shield(work), timeout=PASSIVE_TIMEOUT)
+            return await asyncio.wait_for(asyncio.shield(work), timeout=timeout)
         except TimeoutError:
-            log.info("wechat: %s took over %.1fs; answering later", msg.event_key, PASSIVE_TIMEOUT)
+            log.info("wechat: %s took over %.1fs; answering later", msg.event_key, timeout)
             self._track(self._answer_late(msg, work))
             return None
 
     async def _answer_late(self, msg: Incoming, work: asyncio.Future[list[Reply]]) -> None:
-        await self._deliver_all(msg, [await self.with_scene_qr(r) for r in await work])
+        await self._deliver_then_answered(msg, await work, keyed=True)
+
+    async def _deliver_then_answered(self, msg: Incoming, replies: list[Reply],
+                                     keyed: bool = False) -> None:
+        if keyed:
+            await inbox.deliver_all(msg, replies, self.deliver_reply)
+        else:
+            for reply in replies:
+                await self.deliver_reply(msg, reply)
+        inbox.answered(self.deps, msg)
 
     async def with_scene_qr(self, reply: Reply) -> Reply:
         """A referral on WeChat is a permanent QR code with the scene `ref_CODE`: scanning it
@@ -249,10 +266,6 @@ class WechatChannel:
         image = qr_png(url, self.deps.media_dir / "qr")
         text = reply.text.replace(reply.hints.get("link", ""), url)
         return dataclasses.replace(reply, text=text, image=str(image))
-
-    async def _deliver_all(self, msg: Incoming, replies: list[Reply]) -> None:
-        for reply in replies:
-            await self.deliver_reply(msg, reply)
 
     def _track(self, job: Coroutine[Any, Any, None]) -> None:
         """Run after the response; keep a reference; log what fails (never lost silently)."""
@@ -356,7 +369,10 @@ class WechatChannel:
             raise
 
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
-        """A late answer now; what cannot leave now (rate limit, network) waits in the outbox."""
+        """A late answer now (a customer-service message; also what a passive reply could not
+        carry, and an answer sent again after a restart); what cannot leave now (rate limit,
+        network) waits in the outbox."""
+        reply = await self.with_scene_qr(reply)
         try:
             await self.send(msg.sender, False, reply)
         except RateLimited as limited:
@@ -371,7 +387,8 @@ class WechatChannel:
         now = self.deps.clock()
         with UnitOfWork(self.deps.sessions) as uow:
             events.enqueue(uow.session, CHANNEL, openid, to_body(reply), now,
-                           not_before=now + timedelta(seconds=wait))
+                           not_before=now + timedelta(seconds=wait),
+                           dedupe_key=reply.hints.get(inbox.DEDUPE))
             uow.commit()
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from handlers import buyleader, groupbuy, leader, member, openflow
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
+from messages.records import reply_record
 from messages.render import locale_from
 from messages.types import Incoming, Reply
 from models import events, flows, members
@@ -102,15 +103,18 @@ def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
         if command is not None and command.name == "bind" and msg.is_group:
             bound = _bind_if_unbound(uow.session, msg, command, deps)
             if bound is not None:
-                uow.commit()
-                return bound
+                return _commit_with_answer(uow, msg, bound)
         ctx = _context(uow.session, msg, command, deps)
         if ctx is None:
-            uow.commit()
-            return [] if _bare_join(command) else _not_joined(msg, deps)
-        replies = _answer(ctx, command)
-        uow.commit()
-        return replies
+            return _commit_with_answer(uow, msg, [] if _bare_join(command) else _not_joined(msg, deps))
+        return _commit_with_answer(uow, msg, _answer(ctx, command))
+
+
+def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) -> list[Reply]:
+    """Commit, keeping the answer on the inbox row: sent after a restart if it never left."""
+    events.keep_answer(uow.session, msg.channel, msg.event_key, [reply_record(r) for r in replies])
+    uow.commit()
+    return replies
 
 
 def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
@@ -172,12 +176,12 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
             member_id = ctx.member.id if ctx else None
             audit(uow.session, community_id, leader.actor(msg), str(refusal.params.get("action", "")),
                   False, msg.text[:200], member_id, now)
-        uow.commit()
         if ctx is None:
             locale = _fallback_locale(msg)
-            return [Reply(deps.renderer.render(locale, refusal.key, **refusal.params))]
+            return _commit_with_answer(
+                uow, msg, [Reply(deps.renderer.render(locale, refusal.key, **refusal.params))])
         # keep a noisy group quiet: a member who started the bot hears refusals in private
-        return [ctx.card(refusal.key, **refusal.params)]
+        return _commit_with_answer(uow, msg, [ctx.card(refusal.key, **refusal.params)])
 
 
 def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:

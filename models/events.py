@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,7 +25,7 @@ def _store_once(**values: Any) -> dict[str, Any]:
     }
 
 
-_INBOX = _store_once(processed_at=bindparam("at"))  # handled now, in this transaction
+_INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at"))  # handled now
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
 _CLAIM = (
     update(InboundEvent)
@@ -34,6 +34,17 @@ _CLAIM = (
            InboundEvent.processed_at.is_(None))  # type: ignore[union-attr]
     .values(processed_at=bindparam("b_at"))
 )
+_EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+_UNANSWERED = _EVENTS.c.answered_at.is_(None)
+
+
+class Claim(NamedTuple):
+    """An inbound event taken for a lease: processed already (with its kept answer) or not."""
+
+    payload: dict[str, Any] | None
+    processed: bool
+    replies: list[dict[str, Any]]
+    attempts: int
 
 
 def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
@@ -61,14 +72,58 @@ def accept(session: Session, channel: str, event_key: str, payload: dict[str, An
     return done.first() is not None
 
 
-def unprocessed(session: Session, before: datetime, limit: int = 100) -> list[InboundEvent]:
-    """Events accepted but never processed (a crash between the 200 and the work)."""
-    return list(session.execute(
-        select(InboundEvent).where(InboundEvent.processed_at.is_(None),  # type: ignore[union-attr]
-                                   InboundEvent.payload.is_not(None),  # type: ignore[union-attr]
-                                   InboundEvent.received_at < before)
-        .order_by(InboundEvent.id).limit(limit)
-    ).scalars())
+def _one(channel: str, event_key: str) -> Any:
+    return (_EVENTS.c.channel == channel) & (_EVENTS.c.event_key == event_key[:128])
+
+
+def claim(session: Session, channel: str, event_key: str, now: datetime,
+          lease: timedelta) -> Claim | None:
+    """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
+    free = or_(_EVENTS.c.claimed_until.is_(None), _EVENTS.c.claimed_until < now)
+    row = session.connection().execute(
+        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED, free)
+        .values(claimed_until=now + lease, attempts=_EVENTS.c.attempts + 1)
+        .returning(_EVENTS.c.payload, _EVENTS.c.processed_at, _EVENTS.c.replies,
+                   _EVENTS.c.attempts)
+    ).first()
+    if row is None:
+        return None
+    return Claim(row.payload, row.processed_at is not None, list(row.replies or []), row.attempts)
+
+
+def keep_answer(session: Session, channel: str, event_key: str,
+                replies: list[dict[str, Any]]) -> None:
+    """In the handler's transaction: the answer, to be sent again if it never left."""
+    session.connection().execute(
+        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED).values(replies=replies))
+
+
+def settle(session: Session, channel: str, event_key: str, replies: list[dict[str, Any]],
+           now: datetime) -> None:
+    """An event the handler left unwritten (ignored, or failed and answered politely):
+    processed now, with that answer; nothing when the handler processed it."""
+    session.connection().execute(
+        update(_EVENTS).where(_one(channel, event_key), _EVENTS.c.processed_at.is_(None))
+        .values(processed_at=now, replies=replies))
+
+
+def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
+    session.connection().execute(
+        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED)
+        .values(answered_at=now, claimed_until=None))
+
+
+def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
+               limit: int = 100) -> list[tuple[str, str]]:
+    """(channel, key) of stored events not answered whose lease ran out, or that nobody
+    claimed since `unclaimed_before` (a crash between the 200 and the work), oldest first."""
+    expired = _EVENTS.c.claimed_until < now
+    never = _EVENTS.c.claimed_until.is_(None) & (_EVENTS.c.received_at <= unclaimed_before)
+    rows = session.connection().execute(
+        select(_EVENTS.c.channel, _EVENTS.c.event_key)
+        .where(_UNANSWERED, _EVENTS.c.payload.is_not(None), or_(expired, never))
+        .order_by(_EVENTS.c.id).limit(limit))
+    return [(row.channel, row.event_key) for row in rows]
 
 
 def enqueue(

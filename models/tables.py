@@ -156,19 +156,25 @@ class Coupon(SQLModel, table=True):
 class InboundEvent(SQLModel, table=True):
     """Every inbound event; a redelivery finds its key here and changes nothing.
 
-    A webhook stores the event (payload, processed_at NULL) before answering 200; whoever
-    processes it claims it by setting processed_at, so it is acted on exactly once, also
-    after a crash and restart.
+    A webhook stores the event (payload) before answering 200. A worker claims it with a
+    lease (claimed_until), the handler sets processed_at and keeps its answer (replies) in
+    its own transaction, and answered_at is set once the answer has left. A worker that dies
+    leaves its lease to run out; the next one processes the event, or sends the kept answer.
     """
 
     __table_args__ = (UniqueConstraint("channel", "event_key"),
-                      Index("ix_inbound_pending", "processed_at", "received_at"))
+                      Index("ix_inbound_open", "answered_at", "claimed_until"))
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     event_key: str = Field(max_length=128)
     received_at: datetime = _ts()
     payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     processed_at: datetime | None = _ts(nullable=True)
+    claimed_until: datetime | None = _ts(nullable=True)
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    replies: list[dict[str, Any]] | None = Field(default=None,
+                                                 sa_column=Column(JSON, nullable=True))
+    answered_at: datetime | None = _ts(nullable=True)
 
 
 class OutboxMessage(SQLModel, table=True):
