@@ -265,6 +265,11 @@ def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
+            endpoint = api._endpoint(self.command, tuple(
+                p for p in urllib.parse.urlsplit(self.path).path.split("/") if p))
+            if endpoint is not None and api.holds(endpoint, raw):
+                self.close_connection = True
+                return
             status, payload, extra = api.handle(self.command, self.path, headers, raw)
             data = json.dumps(payload).encode()
             send_json(self, status, data,

@@ -12,9 +12,35 @@ from typing import Any, Self
 
 
 class LocalServer:
+    """A fake platform API. `hold(...)` makes it keep requests to some endpoints unanswered
+    (and not counted as sent) until `release()`: a bot killed meanwhile never delivered them,
+    deterministically, with the handler's work committed and the answer on its way."""
+
     name = "fake"
     port = 0
     _server: ThreadingHTTPServer | None = None
+    _holding: frozenset[str] = frozenset()
+    _released: threading.Event | None = None
+    held: list[Any]
+
+    def hold(self, *endpoints: str) -> None:
+        self.held = []
+        self._released = threading.Event()
+        self._holding = frozenset(e.lower() for e in endpoints)
+
+    def release(self) -> None:
+        self._holding = frozenset()
+        if self._released is not None:
+            self._released.set()
+
+    def holds(self, endpoint: str, request: Any) -> bool:
+        """In a request's thread: True (after release) for a request that was held."""
+        released = self._released
+        if endpoint.lower() not in self._holding or released is None:
+            return False
+        self.held.append(request)
+        released.wait(timeout=120)
+        return True
 
     def handler_class(self) -> type[BaseHTTPRequestHandler]:
         raise NotImplementedError
@@ -32,6 +58,7 @@ class LocalServer:
         return self
 
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -139,6 +139,7 @@ class FakeTelegramAPI(LocalServer):
         self._next_msg_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._commands: list[Any] = []
+        self.files: dict[str, bytes] = {}  # file_path → content, for getFile and downloads
 
     # ---- lifecycle ------------------------------------------------------------------
     @property
@@ -246,6 +247,7 @@ class FakeTelegramAPI(LocalServer):
             "getchatmember": lambda p: {"status": "member", "user": _user(int(p["user_id"]), None)},
             "setmycommands": self._set_commands,
             "getmycommands": lambda p: self._commands,
+            "getfile": self._get_file,
         }
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -305,6 +307,17 @@ class FakeTelegramAPI(LocalServer):
         return _chat(int(p["chat_id"]), accent_color_id=0, max_reaction_count=11,
                      accepted_gift_types=gifts)
 
+    def add_file(self, file_id: str, content: bytes) -> None:
+        """A file a user sent (a document): getFile finds it, the file URL serves it."""
+        with self._lock:
+            self.files[f"documents/{file_id}"] = content
+
+    def _get_file(self, p: dict[str, Any]) -> dict[str, Any]:
+        path = f"documents/{p.get('file_id')}"
+        content = self.files.get(path, b"")
+        return {"file_id": p.get("file_id"), "file_unique_id": f"u-{p.get('file_id')}",
+                "file_size": len(content), "file_path": path}
+
     def _set_commands(self, p: dict[str, Any]) -> bool:
         self._commands = list(p.get("commands") or [])
         return True
@@ -343,7 +356,16 @@ def _make_handler(api: FakeTelegramAPI) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if len(parts) == 2 and parts[0].startswith("bot"):
                 params = _parse_params(self.headers.get("Content-Type", ""), body, url.query)
+                if api.holds(parts[1], params):
+                    self.close_connection = True
+                    return
                 status, payload = api.handle(parts[1], params)
+            elif len(parts) >= 3 and parts[0] == "file" and parts[1].startswith("bot"):
+                content = api.files.get("/".join(parts[2:]))
+                if content is not None:
+                    send_json(self, 200, content, "application/octet-stream")
+                    return
+                status, payload = 404, _NOT_FOUND
             else:
                 status, payload = 404, _NOT_FOUND
             data = json.dumps(payload).encode()

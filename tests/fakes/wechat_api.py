@@ -215,6 +215,9 @@ def _make_handler(api: FakeWechatAPI) -> type[BaseHTTPRequestHandler]:
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if api.holds(url.path.rsplit("/", 1)[-1], body):
+                self.close_connection = True
+                return
             status, payload = api.handle(self.command, url.path, query,
                                          self.headers.get("Content-Type", ""), body)
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,162 @@
+"""Nothing lost: the real `tuanbot run` killed with SIGKILL right after a burst of webhooks,
+with answers on their way (held by the fake platform), then started again. Every event gets
+exactly one answer; the ones whose answer was on its way are sent again once, logged in doubt.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+from bot import inbox
+from bot.app import bootstrap
+from bot.line_events import signature_of
+from bot.settings import Settings
+from bot.wechat_crypto import signature
+from messages.types import Incoming
+from tests.crash_helpers import (
+    BotProcess,
+    bot_process,
+    crash_and_restart,
+    database,
+    sweep_in_another_process,
+    wait_until,
+)
+from tests.fakes.line_api import FakeLineAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, text_update
+from tests.fakes.wechat_api import FakeWechatAPI
+
+SECRET = "crash-secret"
+CSV = "order_id,member,product,quantity,unit_price\n1,@amy,蘋果,1,350\n".encode()
+
+
+def document_update(update_id: int, user_id: int, file_id: str) -> dict[str, object]:
+    update = text_update(update_id, "", user_id)
+    message = update["message"]
+    del message["text"]
+    message["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}",
+                           "file_name": "orders.csv", "file_size": len(CSV)}
+    return update
+
+
+def test_telegram_webhook_events_are_each_answered_once_across_a_kill(tmp_path: Path):
+    users = list(range(5001, 5007))
+    pressers, sender = [6001, 6002], 7001
+    with FakeTelegramAPI() as fake, bot_process(
+        tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example/telegram", TELEGRAM_WEBHOOK_SECRET=SECRET,
+    ) as bot:
+        fake.add_file("csv-1", CSV)
+        updates = [text_update(n, "/help", user) for n, user in enumerate(users, 1)]
+        updates += [callback_update(100 + n, "/me", user, user, 1)
+                    for n, user in enumerate(pressers)]
+        updates.append(document_update(200, sender, "csv-1"))
+        bot.start()
+        fake.hold("sendMessage", "sendPhoto", "sendDocument")
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        for update in updates:
+            answer = httpx.post(f"{bot.url}/telegram", json=update, headers=headers, timeout=10)
+            assert answer.status_code == 200
+        crash_and_restart(bot, fake)
+        answers = Counter(str(p["chat_id"]) for p in fake.sent("sendMessage"))
+        assert answers == Counter(str(u) for u in users + pressers + [sender])
+        assert "in doubt" in bot.log(2)
+        assert len(fake.sent("answerCallbackQuery")) >= len(pressers)
+
+
+def line_event(user: str, n: int) -> dict[str, object]:
+    return {
+        "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+        "webhookEventId": f"01CRASH{n:019d}", "replyToken": f"token-{user}",
+        "deliveryContext": {"isRedelivery": False},
+        "source": {"type": "user", "userId": user},
+        "message": {"id": str(900 + n), "type": "text", "quoteToken": "q", "text": "/help"},
+    }
+
+
+def test_line_events_are_each_answered_once_across_a_kill(tmp_path: Path):
+    users = [f"U{n:032x}" for n in range(1, 9)]
+    with FakeLineAPI(token="crash-token") as fake, bot_process(
+        tmp_path, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN="crash-token",
+        LINE_API_BASE_URL=fake.base_url,
+    ) as bot:
+        for user in users:
+            fake.add_user(user, f"User {user[-2:]}")
+        bot.start()
+        fake.hold("reply", "push")
+        for n, user in enumerate(users):
+            body = json.dumps({"destination": "Ubot", "events": [line_event(user, n)]}).encode()
+            headers = {"X-Line-Signature": signature_of(SECRET.encode(), body),
+                       "Content-Type": "application/json"}
+            assert httpx.post(f"{bot.url}/line", content=body, headers=headers,
+                              timeout=10).status_code == 200
+        crash_and_restart(bot, fake)
+        replied = Counter(b["replyToken"].removeprefix("token-") for b in fake.sent("reply"))
+        pushed = Counter(b["to"] for b in fake.sent("push"))
+        assert replied + pushed == Counter(users)
+        assert "in doubt" in bot.log(2)
+
+
+def test_wechat_messages_are_each_answered_once_across_a_kill(tmp_path: Path):
+    openids = [f"oCrash{n:022d}" for n in range(1, 7)]
+    token = "crash-wechat-token"
+    with FakeWechatAPI() as fake, bot_process(
+        tmp_path, WECHAT_TOKEN=token, WECHAT_APP_ID=fake.app_id, WECHAT_APP_SECRET=fake.secret,
+        WECHAT_API_BASE_URL=fake.base_url, WECHAT_PASSIVE_TIMEOUT="0",
+    ) as bot:
+        bot.start()
+        fake.hold("send")
+        for n, openid in enumerate(openids):
+            now = str(int(time.time()))
+            query = {"timestamp": now, "nonce": str(n), "signature": signature(token, now, str(n))}
+            xml = (f"<xml><ToUserName><![CDATA[gh_crash]]></ToUserName><FromUserName><![CDATA["
+                   f"{openid}]]></FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA["
+                   f"text]]></MsgType><Content><![CDATA[/me]]></Content><MsgId>{7000 + n}"
+                   f"</MsgId></xml>").encode()
+            answer = httpx.post(f"{bot.url}/wechat", params=query, content=xml, timeout=10)
+            assert (answer.status_code, answer.text) == (200, "success")
+        crash_and_restart(bot, fake)
+        assert Counter(m["touser"] for m in fake.sent()) == Counter(openids)
+        assert "in doubt" in bot.log(2)
+
+
+def accepted_before_start(bot: BotProcess, tmp_path: Path, count: int) -> list[Incoming]:
+    """Events stored (as a webhook does before its 200) and never claimed, in bot's database."""
+    app = bootstrap(Settings(database_url=bot.database_url, home=tmp_path / "home"))
+    found = [Incoming("telegram", str(u), str(u), "/help", str(u), event_key=f"early:{u}")
+             for u in range(8001, 8001 + count)]
+    assert all(inbox.accept(app.deps, msg) for msg in found)
+    app.engine.dispose()
+    return found
+
+
+def test_events_accepted_and_never_claimed_are_processed_at_once_after_a_restart(tmp_path: Path):
+    with FakeTelegramAPI() as fake, bot_process(
+        tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example/telegram", TELEGRAM_WEBHOOK_SECRET=SECRET,
+        TUANBOT_INBOX_LEASE="3600",  # nothing waits for a lease to run out here
+    ) as bot:
+        found = accepted_before_start(bot, tmp_path, 5)
+        bot.start()
+        wait_until(lambda: bot.unanswered() == 0, "every stored event answered", log=bot.log)
+        answers = Counter(str(p["chat_id"]) for p in fake.sent("sendMessage"))
+        assert answers == Counter(m.chat for m in found)
+
+
+def test_two_processes_sweeping_never_both_process_one_event(tmp_path: Path):
+    with database(tmp_path) as url:
+        bot = BotProcess(tmp_path, url)
+        found = accepted_before_start(bot, tmp_path, 30)
+        with multiprocessing.get_context("spawn").Pool(3) as pool:
+            swept = pool.starmap(sweep_in_another_process,
+                                 [(url, str(tmp_path / "home"))] * 3)
+        delivered = Counter(key for keys in swept for key in keys)
+        assert delivered == Counter(m.event_key for m in found)
+        assert bot.unanswered() == 0
