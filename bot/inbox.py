@@ -37,6 +37,7 @@ Handler = Callable[[Incoming, Deps], list[Reply]]
 LEASE = timedelta(seconds=30)
 SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
 MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
+MAX_ID = 64  # the longest chat or user id we keep (LINE's are 33 characters)
 DEDUPE = "dedupe"  # the hint naming a reply's outbox dedupe key
 
 
@@ -60,8 +61,16 @@ def from_payload(payload: Mapping[str, object]) -> Incoming:
 
 
 def answerable(msg: Incoming) -> bool:
-    """Text a handler may act on; nothing else is stored (empty, or longer than any command)."""
-    return bool(msg.text.strip()) and len(msg.text) <= MAX_INBOUND
+    """Text a handler may act on; nothing else is stored (empty, or longer than any command,
+    or, with one log line, ids no platform gives or a NUL character: a malformed event)."""
+    if not msg.text.strip() or len(msg.text) > MAX_INBOUND:
+        return False
+    fields = [v for v in dataclasses.astuple(msg) if isinstance(v, str)]
+    if max(len(msg.chat), len(msg.sender)) > MAX_ID or len(msg.event_key) > 128 \
+            or any("\0" in v for v in fields):
+        log.info("%s event %r ignored: malformed ids or text", msg.channel, msg.event_key[:64])
+        return False
+    return True
 
 
 def accept(deps: Deps, msg: Incoming) -> bool:

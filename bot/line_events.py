@@ -44,7 +44,7 @@ def to_incomings(event: Mapping[str, Any]) -> list[Incoming]:
     key = str(event.get("webhookEventId") or "")
     if chat is None or not key:
         return []
-    user = str(source.get("userId") or "")
+    user = _id(source.get("userId")) or ""
     kind = event.get("type")
     if kind == "message" and user:
         message = event.get("message") or {}
@@ -66,7 +66,7 @@ def to_incomings(event: Mapping[str, Any]) -> list[Incoming]:
         return [_said(chat, True, "", "/help", key)]
     if kind == "memberJoined" and is_group:
         joined = (event.get("joined") or {}).get("members") or []
-        users = [str(m["userId"]) for m in joined if isinstance(m, dict) and m.get("userId")]
+        users = [m["userId"] for m in joined if isinstance(m, dict) and _id(m.get("userId"))]
         return [_said(chat, True, u, "/start", f"{key}:{u}") for u in dict.fromkeys(users)]
     return []
 
@@ -82,14 +82,18 @@ def _said(chat: str, is_group: bool, sender: str, text: str, key: str) -> Incomi
                     is_group=is_group, event_key=key)
 
 
+def _id(value: object) -> str | None:
+    """A LINE id is a non-empty string; anything else is no id."""
+    return value if isinstance(value, str) and value else None
+
+
 def _chat_of(source: Mapping[str, Any]) -> tuple[str | None, bool]:
     kind = source.get("type")
     if kind == "user":
-        return (str(source["userId"]) if source.get("userId") else None), False
+        return _id(source.get("userId")), False
     field = GROUP_SOURCES.get(str(kind))
-    if field is None or not source.get(field):
-        return None, False
-    return str(source[field]), True
+    chat = _id(source.get(field)) if field is not None else None
+    return chat, chat is not None
 
 
 def strip_mentions(message: Mapping[str, Any]) -> tuple[str, tuple[str, str] | None]:

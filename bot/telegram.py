@@ -51,8 +51,9 @@ def to_incoming(update: Update) -> Incoming | None:
             language_code=query.from_user.language_code, event_key=f"cb:{query.id}",
         )
     message = update.message
-    if message is None or not isinstance(message.text, str) or message.from_user is None \
-            or message.chat is None:
+    if message is not None and message.chat is None:
+        raise ValueError("a message without a chat")
+    if message is None or not isinstance(message.text, str) or message.from_user is None:
         return None
     user, replied = message.from_user, message.reply_to_message
     replied_user = replied.from_user if replied is not None else None

@@ -38,7 +38,7 @@ from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
 from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
 from handlers.context import Deps
-from handlers.dispatch import MAX_INBOUND, handle
+from handlers.dispatch import handle
 from messages.qr import qr_png
 from messages.types import Incoming, Reply, to_body
 from models import events, members
@@ -196,7 +196,7 @@ class WechatChannel:
             self._unfollowed(openid)
             return _success()
         msg = to_incoming(fields)
-        if msg is None or not msg.text.strip() or len(msg.text) > MAX_INBOUND:
+        if msg is None or not inbox.answerable(msg):
             if openid:
                 self._seen(openid)  # an image, a voice…: the user wrote, the window opens
             return _success()  # nothing the handlers act on: not stored
