@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -160,3 +161,21 @@ def test_two_processes_sweeping_never_both_process_one_event(tmp_path: Path):
         delivered = Counter(key for keys in swept for key in keys)
         assert delivered == Counter(m.event_key for m in found)
         assert bot.unanswered() == 0
+
+
+def test_a_live_process_takes_over_the_events_of_a_worker_that_died(tmp_path: Path):
+    with FakeTelegramAPI() as fake, bot_process(
+        tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        TELEGRAM_WEBHOOK_URL="https://bot.example/telegram", TELEGRAM_WEBHOOK_SECRET=SECRET,
+    ) as bot:
+        bot.start()
+        app = bootstrap(Settings(database_url=bot.database_url, home=tmp_path / "home"),
+                        migrate=False)
+        msg = Incoming("telegram", "8101", "8101", "/help", "1", event_key="dead:8101")
+        assert inbox.accept(app.deps, msg)
+        # a worker of another process claims it for two seconds, then dies
+        assert inbox.claim(app.deps, msg.channel, msg.event_key, timedelta(seconds=2))
+        app.engine.dispose()
+        wait_until(lambda: bot.unanswered() == 0, "the dead worker's event answered", log=bot.log)
+        assert [str(p["chat_id"]) for p in fake.sent("sendMessage")] == ["8101"]
