@@ -52,11 +52,8 @@ def live(session: Session, member: Member) -> Member:
     """The member itself, or the member it was merged into (never a tombstone)."""
     seen = {member.id}
     while member.merged_into_id is not None and member.merged_into_id not in seen:
-        found = session.get(Member, member.merged_into_id)
-        if found is None:
-            break
-        seen.add(found.id)
-        member = found
+        member = session.get_one(Member, member.merged_into_id)
+        seen.add(member.id)
     return member
 
 
