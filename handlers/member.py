@@ -36,7 +36,7 @@ def me(ctx: Ctx) -> list[Reply]:
     return [ctx.card(
         "me", tier=ctx.tier_name(), current=current, spend=spend, invites=invites, gap=gap,
         next=nxt, next_name=ctx.tier_name(gap.tier) if gap else None,
-        balance=ctx.member.points_balance,
+        balance=ctx.member.points_balance, debt=ctx.member.points_debt,
     )]
 
 
@@ -45,7 +45,8 @@ def points(ctx: Ctx) -> list[Reply]:
     lots = ledger.lots(ctx.session, ctx.member.id)  # type: ignore[arg-type]
     expiring = points_rules.expiring_within(lots, ctx.today, 30)
     return [ctx.card(
-        "points", balance=ctx.member.points_balance, entries=entries, expiring=expiring,
+        "points", balance=ctx.member.points_balance, debt=ctx.member.points_debt,
+        entries=entries, expiring=expiring,
     )]
 
 

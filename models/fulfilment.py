@@ -89,22 +89,48 @@ def _reward_referral(session: Session, member: Member, programme: Programme, tod
                               (member, programme.referee_points, "referee")):
         ledger.post(session, who, sign * points, "referral", f"referral:{member.id}:{side}{suffix}",
                     today, reason=member.display_name if side == "referrer" else "",
-                    expiry_months=programme.points_expiry_months, allow_negative=sign < 0)
+                    expiry_months=programme.points_expiry_months, clawback=sign < 0)
     if sign > 0:
         _upgrade(session, referrer, programme, now)
     return True
 
 
 def _commission(session: Session, order: Order, member: Member, sign: int) -> None:
-    """A commission event for the referrer (level 1) and their referrer (level 2), no further."""
+    """A commission event for the referrer (level 1) and their referrer (level 2), no further.
+
+    A reversal (sign < 0) undoes the events the order has, whoever the chain names today.
+    """
+    if sign < 0:
+        reverse_commission(session, order.id, "rev")  # type: ignore[arg-type]
+        return
     chain = members.referrer_chain(session, member, limit=MAX_LEVELS)
-    suffix = "" if sign > 0 else ":rev"
     for level, beneficiary in enumerate(chain[:MAX_LEVELS], start=1):
-        key = f"commission:{order.id}:{level}{suffix}"
+        key = f"commission:{order.id}:{level}"
         if session.execute(select(CommissionEvent.id).where(CommissionEvent.idem_key == key)).first():
             continue
         session.add(CommissionEvent(order_id=order.id, beneficiary_id=beneficiary, level=level,  # type: ignore[arg-type]
-                                    base_amount=sign * order.net, idem_key=key))
+                                    base_amount=order.net, idem_key=key))
+
+
+def reverse_commission(session: Session, order_id: int, why: str,
+                       beneficiary_id: int | None = None) -> None:
+    """Append the opposite of what is still standing on the order (for one beneficiary, or
+    all), per level: the events stay append-only and the sums come to zero."""
+    query = (select(CommissionEvent.beneficiary_id, CommissionEvent.level,
+                    func.sum(CommissionEvent.base_amount))
+             .where(CommissionEvent.order_id == order_id)
+             .group_by(CommissionEvent.beneficiary_id, CommissionEvent.level)
+             .order_by(CommissionEvent.level, CommissionEvent.beneficiary_id))
+    if beneficiary_id is not None:
+        query = query.where(CommissionEvent.beneficiary_id == beneficiary_id)
+    for beneficiary, level, standing in session.execute(query).all():
+        key = f"commission:{order_id}:{level}:{why}"
+        if standing == 0 or session.execute(
+                select(CommissionEvent.id).where(CommissionEvent.idem_key == key)).first():
+            continue
+        session.add(CommissionEvent(order_id=order_id, beneficiary_id=beneficiary, level=level,
+                                    base_amount=-int(standing), idem_key=key))
+    session.flush()
 
 
 def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
@@ -123,10 +149,10 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
         .where(SpendEntry.source_key == f"order:{order.id}:spend")
     ).scalar_one()
     members.record_spend(session, member, -int(earned), f"order:{order.id}:spend:rev", now)
-    _reverse_points(session, member, f"order:{order.id}:earn", today)
-    if order.points_used:
+    if order.points_used:  # given back first, so the reversal below can take from them
         ledger.post(session, member, order.points_used, "refund", f"order:{order.id}:points:back",
                     today, expiry_months=programme.points_expiry_months)
+    _reverse_points(session, member, f"order:{order.id}:earn", today)
     release_coupon(session, order)
     if _was_first_purchase(session, member, order):
         member.first_purchase_at = None
@@ -141,8 +167,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
 def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:
     delta = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
     if delta:
-        ledger.post(session, member, -int(delta), "reversal", f"{key}:rev", today,
-                    allow_negative=True)
+        ledger.post(session, member, -int(delta), "reversal", f"{key}:rev", today, clawback=True)
 
 
 def _was_first_purchase(session: Session, member: Member, order: Order) -> bool:

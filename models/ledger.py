@@ -1,4 +1,10 @@
-"""The points ledger: append-only entries; the cached balance moves in the same statement."""
+"""The points ledger: append-only entries; the cached balance moves in the same statement.
+
+Points never go below zero. A refund takes back what it gave only as far as the balance
+goes; the rest is a points debt (cached on the member, each change a ledger entry's
+`debt_delta`), paid first by later earnings, each repayment an entry of its own. So
+balance == sum(delta) and debt == sum(debt_delta), and debt > 0 only while the balance is 0.
+"""
 
 from __future__ import annotations
 
@@ -26,36 +32,56 @@ def post(
     reason: str = "",
     expiry_months: int | None = 12,
     actor_id: int | None = None,
-    allow_negative: bool = False,
+    clawback: bool = False,
 ) -> PointsEntry | None:
     """Append one entry. A key seen before changes nothing and returns None.
 
-    Earnings expire at the end of the 12th month after `today` (None: never). A debit
-    that would take the balance below zero raises InsufficientPoints and writes nothing,
-    unless `allow_negative` (a compensating entry that must land whatever was spent since).
+    Earnings expire at the end of the 12th month after `today` (None: never), and pay any
+    points debt first (a second entry, kind "repay"). A debit that would take the balance
+    below zero raises InsufficientPoints and writes nothing, unless `clawback` (a refund
+    taking back what it gave): then it takes what is left and the rest becomes points debt.
     """
     if delta == 0:
         return None
     seen = session.execute(select(PointsEntry.id).where(PointsEntry.idem_key == idem_key)).first()
     if seen:
         return None
-    guard = True if allow_negative else Member.points_balance + delta >= 0
+    if delta < 0 and clawback:
+        taken = _claw(session, member, -delta)
+        return _append(session, member, -taken, kind, idem_key, reason, None, actor_id,
+                       debt_delta=-delta - taken)
     moved = session.execute(
         update(Member)
-        .where(Member.id == member.id, guard)
+        .where(Member.id == member.id, Member.points_balance + delta >= 0)
         .values(points_balance=Member.points_balance + delta)
-        .returning(Member.points_balance)
+        .returning(Member.points_balance, Member.points_debt)
         .execution_options(synchronize_session=False)
     ).first()
     if moved is None:
         raise InsufficientPoints(balance=member.points_balance, needed=-delta)
-    set_committed_value(member, "points_balance", moved[0])  # the new balance, no re-read
+    _cache(member, moved[0], moved[1])
     expires_on = None
     if delta > 0 and expiry_months is not None:
         expires_on = expiry_date(today, expiry_months)
+    entry = _append(session, member, delta, kind, idem_key, reason, expires_on, actor_id)
+    if delta > 0 and moved[1] > 0:
+        _repay(session, member, min(moved[1], delta), f"{idem_key[:121]}:repay")
+    return entry
+
+
+def _cache(member: Member, balance: int, debt: int) -> None:
+    """The new cached values, as the UPDATE returned them (no re-read)."""
+    set_committed_value(member, "points_balance", balance)
+    set_committed_value(member, "points_debt", debt)
+
+
+def _append(session: Session, member: Member, delta: int, kind: str, idem_key: str,
+            reason: str, expires_on: date | None, actor_id: int | None,
+            debt_delta: int = 0) -> PointsEntry:
     entry = PointsEntry(
         member_id=member.id,  # type: ignore[arg-type]
         delta=delta,
+        debt_delta=debt_delta,
         kind=kind,
         reason=reason[:200],
         expires_on=expires_on,
@@ -65,6 +91,56 @@ def post(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _claw(session: Session, member: Member, amount: int) -> int:
+    """Take up to `amount` from the balance, owe the rest; returns what was taken.
+
+    Conditional on the balance read just before: a concurrent change makes the UPDATE
+    match nothing, and the loop reads again.
+    """
+    while True:
+        balance = session.execute(
+            select(Member.points_balance).where(Member.id == member.id)
+        ).scalar_one()
+        taken = max(0, min(balance, amount))
+        moved = session.execute(
+            update(Member)
+            .where(Member.id == member.id, Member.points_balance == balance)
+            .values(points_balance=Member.points_balance - taken,
+                    points_debt=Member.points_debt + (amount - taken))
+            .returning(Member.points_balance, Member.points_debt)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if moved is not None:
+            _cache(member, moved[0], moved[1])
+            return taken
+
+
+def _repay(session: Session, member: Member, points: int, idem_key: str) -> None:
+    """Pay `points` of the member's debt from their balance: one ledger entry."""
+    if points <= 0:
+        return
+    moved = session.execute(
+        update(Member)
+        .where(Member.id == member.id, Member.points_balance >= points,
+               Member.points_debt >= points)
+        .values(points_balance=Member.points_balance - points,
+                points_debt=Member.points_debt - points)
+        .returning(Member.points_balance, Member.points_debt)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if moved is None:
+        return  # someone else moved the balance or the debt first; nothing is lost
+    _cache(member, moved[0], moved[1])
+    _append(session, member, -points, "repay", idem_key, "", None, None, debt_delta=-points)
+
+
+def settle(session: Session, member: Member, idem_key: str) -> None:
+    """Pay what a balance can of a debt (after two members' ledgers came together)."""
+    row = session.execute(select(Member.points_balance, Member.points_debt)
+                          .where(Member.id == member.id)).one()
+    _repay(session, member, min(row[0], row[1]), idem_key)
 
 
 def recent(session: Session, member_id: int, limit: int = 10) -> list[PointsEntry]:
@@ -91,6 +167,16 @@ def ledger_sum(session: Session, member_id: int) -> int:
     return int(
         session.execute(
             select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+                PointsEntry.member_id == member_id
+            )
+        ).scalar_one()
+    )
+
+
+def debt_sum(session: Session, member_id: int) -> int:
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(PointsEntry.debt_delta), 0)).where(
                 PointsEntry.member_id == member_id
             )
         ).scalar_one()

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
-from models import communities
+from models import communities, ledger, members
 from models.errors import DomainError
+from models.fulfilment import reverse_commission
 from models.rules import coupons as code_rules
+from models.rules import referral as referral_rules
 from models.rules import tiers as tier_rules
 from models.rules.tiers import Tier
 from models.tables import (
     AuditLog,
     ChannelAccount,
     CommissionEvent,
+    Community,
     Coupon,
     LinkCode,
     Member,
@@ -34,7 +37,8 @@ from models.tables import (
 
 VALID_FOR = timedelta(minutes=10)
 _MOVED = (PointsEntry.member_id, SpendEntry.member_id, Coupon.member_id, Order.member_id,
-          TierChange.member_id, ChannelAccount.member_id, CommissionEvent.beneficiary_id)
+          TierChange.member_id, ChannelAccount.member_id, CommissionEvent.beneficiary_id,
+          LinkCode.member_id)
 
 
 def new_code(session: Session, member: Member, now: datetime) -> LinkCode:
@@ -50,7 +54,11 @@ def new_code(session: Session, member: Member, now: datetime) -> LinkCode:
 
 def redeem(session: Session, code: str, channel: str, external_id: str, handle: str | None,
            now: datetime, tiers: tuple[Tier, ...]) -> Member:
-    """Attach (channel, external_id) to the code's member; merge if it had its own member."""
+    """Attach (channel, external_id) to the code's member; merge if it had its own member.
+
+    The code's member may have been merged away since the code was given: the account then
+    goes to the member it became, never to the tombstone.
+    """
     used = session.execute(
         update(LinkCode)
         .where(LinkCode.code == code.upper()[:12], LinkCode.used_at.is_(None),  # type: ignore[union-attr]
@@ -59,8 +67,10 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
     ).first()
     if used is None:
         raise DomainError("link_bad_code")
-    owner = session.get(Member, used[0])
-    assert owner is not None
+    issuer = session.get(Member, used[0])
+    assert issuer is not None
+    _lock_merges(session, issuer.community_id)
+    owner = members.live(session, _fresh(session, issuer))
     owned = session.execute(select(ChannelAccount.channel).where(
         ChannelAccount.member_id == owner.id)).scalars().all()
     if channel in owned:  # linking joins platforms; it never hands an account to another person
@@ -74,29 +84,47 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
                                    handle=handle, last_seen_at=now))
         session.flush()
         return owner
-    if account.member_id == owner.id:
+    holder = session.get(Member, account.member_id)
+    assert holder is not None
+    other = members.live(session, _fresh(session, holder))
+    if other.id == owner.id:
         raise DomainError("link_same_member")
-    other = session.get(Member, account.member_id)
-    assert other is not None
     keep, gone = (owner, other) if owner.id < other.id else (other, owner)  # type: ignore[operator]
     merge(session, keep, gone, now, tiers)
     return keep
 
 
+def _lock_merges(session: Session, community_id: int) -> None:
+    """One merge at a time per community (PostgreSQL row lock; SQLite has one writer), so
+    two merges cannot each miss the referral the other one is adding, nor move the same
+    member twice."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Community.id).where(Community.id == community_id).with_for_update())
+
+
+def _fresh(session: Session, member: Member) -> Member:
+    """The member as committed now (after the lock), not as this session first saw it."""
+    session.refresh(member)
+    return member
+
+
 def merge(session: Session, keep: Member, gone: Member, now: datetime,
           tiers: tuple[Tier, ...]) -> None:
-    """Move everything of `gone` to `keep`; `gone` stays as a tombstone pointing at `keep`."""
+    """Move everything of `gone` to `keep`; `gone` stays as a tombstone pointing at `keep`.
+
+    The person keeps one referrer: the earliest attribution that is neither to themselves
+    nor closes a cycle; commission either of them earned on the other's orders is reversed.
+    """
+    assert keep.id != gone.id and keep.merged_into_id is None and gone.merged_into_id is None
     for column in _MOVED:
         session.execute(update(column.class_).where(column == gone.id).values({column.key: keep.id})  # type: ignore[attr-defined]
                         .execution_options(synchronize_session=False))
-    session.execute(update(Member).where(Member.referred_by_id == gone.id)
-                    .values(referred_by_id=keep.id).execution_options(synchronize_session=False))
-    session.execute(update(Member).where(Member.id == keep.id, Member.referred_by_id == keep.id)
-                    .values(referred_by_id=None).execution_options(synchronize_session=False))
+    for pointer in (Member.referred_by_id, Member.merged_into_id):
+        session.execute(update(Member).where(pointer == gone.id).values({pointer.key: keep.id})
+                        .execution_options(synchronize_session=False))
     _merge_roles(session, keep, gone)
     session.refresh(keep)
-    if keep.referred_by_id is None and gone.referred_by_id not in (None, keep.id):
-        keep.referred_by_id = gone.referred_by_id
+    self_referred = _one_referrer(session, keep, gone)
     if tier_rules.rank(gone.tier, tiers) > tier_rules.rank(keep.tier, tiers):
         keep.tier = gone.tier
     keep.birthday_month = keep.birthday_month or gone.birthday_month
@@ -104,13 +132,53 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
     keep.locale = keep.locale or gone.locale
     firsts = [d for d in (keep.first_purchase_at, gone.first_purchase_at) if d is not None]
     keep.first_purchase_at = min(firsts) if firsts else None
-    keep.points_balance = int(session.execute(select(func.coalesce(func.sum(PointsEntry.delta), 0))
-                                              .where(PointsEntry.member_id == keep.id)).scalar_one())
-    gone.points_balance, gone.merged_into_id, gone.referred_by_id = 0, keep.id, None
+    keep.points_balance = ledger.ledger_sum(session, keep.id)  # type: ignore[arg-type]
+    keep.points_debt = ledger.debt_sum(session, keep.id)  # type: ignore[arg-type]
+    gone.points_balance, gone.points_debt, gone.merged_into_id = 0, 0, keep.id
+    gone.referred_by_id, gone.referred_at = None, None
     session.add_all([keep, gone])
     session.add(AuditLog(community_id=keep.community_id, actor_member_id=keep.id, actor="link",
                          action="merge", allowed=True, detail=f"{gone.id}->{keep.id}", at=now))
     session.flush()
+    for referee_id in self_referred:  # one account referred the other: no reward for oneself
+        _take_back_referral_rewards(session, keep, referee_id, now)
+    ledger.settle(session, keep, f"merge:{gone.id}:repay")  # one person: the balance pays the debt
+    _no_self_commission(session, keep, gone)
+
+
+def _one_referrer(session: Session, keep: Member, gone: Member) -> list[int]:
+    """Re-check the person's attribution: first touch, never oneself, never a cycle.
+
+    Runs after the referees of `gone` were moved to `keep` (so keep's own referrer may now
+    read as keep itself). Returns which of the two had been referred by the other.
+    """
+    person = (keep.id, gone.id)
+    self_referred = [m.id for m in (keep, gone) if m.referred_by_id in person]  # type: ignore[misc]
+    candidates = [(keep.referred_at, keep.referred_by_id), (gone.referred_at, gone.referred_by_id)]
+    chains = {r: members.ancestors(session, r) for _, r in candidates if r is not None}
+    chosen = referral_rules.merged_referrer(person, candidates, chains)  # type: ignore[arg-type]
+    keep.referred_at, keep.referred_by_id = chosen if chosen is not None else (None, None)
+    return self_referred
+
+
+def _take_back_referral_rewards(session: Session, keep: Member, referee_id: int,
+                                now: datetime) -> None:
+    for side in ("referrer", "referee"):
+        key = f"referral:{referee_id}:{side}"
+        given = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
+        if given:
+            ledger.post(session, keep, -int(given), "reversal", f"{key}:rev", now.date(),
+                        clawback=True)
+
+
+def _no_self_commission(session: Session, keep: Member, gone: Member) -> None:
+    """Commission the person earned on their own orders (through the other account) goes."""
+    orders = session.execute(
+        select(CommissionEvent.order_id).join(Order, Order.id == CommissionEvent.order_id)
+        .where(CommissionEvent.beneficiary_id == keep.id, Order.member_id == keep.id).distinct()
+    ).scalars().all()
+    for order_id in orders:
+        reverse_commission(session, order_id, f"self{gone.id}", beneficiary_id=keep.id)
 
 
 def _merge_roles(session: Session, keep: Member, gone: Member) -> None:

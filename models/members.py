@@ -45,7 +45,26 @@ def account_rows(
         .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
         .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
     ).all()
-    return [(a, m, c) for a, m, c in rows]
+    return [(a, _holder(session, a, m), c) for a, m, c in rows]
+
+
+def live(session: Session, member: Member) -> Member:
+    """The member itself, or the member it was merged into (never a tombstone)."""
+    seen = {member.id}
+    while member.merged_into_id is not None and member.merged_into_id not in seen:
+        member = session.get_one(Member, member.merged_into_id)
+        seen.add(member.id)
+    return member
+
+
+def _holder(session: Session, account: ChannelAccount, member: Member) -> Member:
+    """The live member behind an account; an account left on a tombstone moves to it."""
+    if member.merged_into_id is None:
+        return member
+    member = live(session, member)
+    account.member_id = member.id  # type: ignore[assignment]
+    session.add(account)
+    return member
 
 
 _IN_GROUP = (
@@ -85,7 +104,7 @@ def locate(
     community, account, member = row
     if account is None:
         return community, None
-    return community, Membership(community, member, account, False)
+    return community, Membership(community, _holder(session, account, member), account, False)
 
 
 def find_membership(
@@ -102,7 +121,7 @@ def find_membership(
     ).first()
     if row is None:
         return None
-    return Membership(community, row[1], row[0], False)
+    return Membership(community, _holder(session, row[0], row[1]), row[0], False)
 
 
 def join(
@@ -170,26 +189,36 @@ def mark_private_reachable(session: Session, channel: str, external_id: str, cha
 
 
 def by_handle(session: Session, community_id: int, handle: str) -> Member | None:
-    rows = session.execute(
+    """The one person with this handle (one person's accounts on two platforms count once)."""
+    accounts = session.execute(
         select(Member)
         .join(ChannelAccount, ChannelAccount.member_id == Member.id)
         .where(ChannelAccount.community_id == community_id, ChannelAccount.handle == _handle(handle))
-        .limit(2)
-    ).all()
-    return rows[0][0] if len(rows) == 1 else None
+        .limit(10)
+    ).scalars()
+    people = {person.id: person for person in (live(session, m) for m in accounts)}
+    return next(iter(people.values())) if len(people) == 1 else None
 
 
 def by_referral_code(session: Session, code: str) -> Member | None:
-    return session.execute(
+    """The code's member; a merged-away member's code stands for the member it became."""
+    found = session.execute(
         select(Member).where(Member.referral_code == code.upper()[:16])
     ).scalar_one_or_none()
+    return live(session, found) if found is not None else None
 
 
 def referrer_chain(session: Session, member: Member, limit: int = 50) -> list[int]:
-    """The member's referrer, their referrer, and so on (bounded)."""
+    """The member's referrer, their referrer, and so on (bounded; never the member itself)."""
+    return ancestors(session, member.referred_by_id, limit, stop=member.id)
+
+
+def ancestors(session: Session, start: int | None, limit: int = 50,
+              stop: int | None = None) -> list[int]:
+    """`start`, its referrer, theirs… until nobody, a repeat, `stop`, or `limit` ids."""
     chain: list[int] = []
-    current = member.referred_by_id
-    while current is not None and current not in chain and len(chain) < limit:
+    current = start
+    while current is not None and current != stop and current not in chain and len(chain) < limit:
         chain.append(current)
         current = session.execute(
             select(Member.referred_by_id).where(Member.id == current)
@@ -210,6 +239,7 @@ def attribute_referral(session: Session, referee: Membership, referrer: Member) 
     ):
         return False
     referee.member.referred_by_id = referrer.id
+    referee.member.referred_at = referee.member.joined_at  # only a member new here is attributed
     session.add(referee.member)
     return True
 

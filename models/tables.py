@@ -48,8 +48,10 @@ class Member(SQLModel, table=True):
     birthday_day: int | None = None
     tier: str = Field(default="bronze", max_length=16)
     points_balance: int = 0
+    points_debt: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     referral_code: str = Field(max_length=16, unique=True)
     referred_by_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    referred_at: datetime | None = _ts(nullable=True)
     opted_out: bool = False
     first_purchase_at: datetime | None = _ts(nullable=True)
     last_checkin_on: date | None = None
@@ -115,11 +117,14 @@ class SpendEntry(SQLModel, table=True):
 
 
 class PointsEntry(SQLModel, table=True):
-    """Append-only points ledger; the member's cached balance is always the sum of these."""
+    """Append-only points ledger; the member's cached balance is always the sum of `delta`
+    and the cached points debt (owed by a refund, paid by later earnings) the sum of
+    `debt_delta`."""
 
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     delta: int
+    debt_delta: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     kind: str = Field(max_length=16)
     reason: str = Field(default="", max_length=200)
     expires_on: date | None = None

@@ -195,6 +195,8 @@ def assert_ledgers_balance(app: App) -> None:
     with app.deps.sessions() as session:
         for who in session.execute(select(Member)).scalars():
             assert who.points_balance == ledger.ledger_sum(session, who.id), who.display_name  # type: ignore[arg-type]
+            assert who.points_debt == ledger.debt_sum(session, who.id), who.display_name  # type: ignore[arg-type]
+            assert who.points_balance >= 0 and who.points_debt >= 0, who.display_name
 
 
 def assert_stock_consistent(app: App) -> None:
@@ -409,14 +411,22 @@ def test_a_refund_gives_the_stock_to_the_waitlist(app):
     assert_stock_consistent(app)
 
 
-def test_a_refund_after_the_points_were_spent_still_reverses_them(app):
+def test_a_refund_after_the_points_were_spent_leaves_a_debt_that_later_earnings_pay(app):
     amy = person(app, "amy")
     order_id, effects = bought(app, amy, 100_000)
     with step(app) as session:
         who = session.get(Member, amy)
-        ledger.post(session, who, -effects.points, "redeem", "spent:all", today_of(app))  # type: ignore[arg-type]
+        ledger.post(session, who, -effects.points + 20, "redeem", "spent:most", today_of(app))  # type: ignore[arg-type]
     refund(app, order_id)
-    assert balance(app, amy) == -100  # a compensating entry lands whatever was spent since
+    assert (balance(app, amy), get(app, Member, amy).points_debt) == (0, 80)
+    grant(app, amy, 30)
+    assert (balance(app, amy), get(app, Member, amy).points_debt) == (0, 50)
+    grant(app, amy, 70)
+    assert (balance(app, amy), get(app, Member, amy).points_debt) == (20, 0)
+    assert rows(app, select(PointsEntry.kind, PointsEntry.delta, PointsEntry.debt_delta)
+                .where(PointsEntry.kind.in_(("reversal", "repay")))  # type: ignore[attr-defined]
+                .order_by(PointsEntry.id)) == [("reversal", -20, 80), ("repay", -30, -30),
+                                               ("repay", -50, -50)]
     assert_ledgers_balance(app)
 
 
