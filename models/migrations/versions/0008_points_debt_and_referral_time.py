@@ -1,7 +1,7 @@
 """points debt and referral time; no account or referral left on a merged-away member
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-25 10:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import models.types
 
 revision: str = '0008'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
