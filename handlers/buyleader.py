@@ -91,7 +91,7 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
         if done is not None:
             promoted += done
             count += 1
-    groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
+    orderlines.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
     _tell_promoted(ctx, buy, promoted)
     return [ctx.reply("marked", buy=buy, action=action, count=count)]
 

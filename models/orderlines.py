@@ -27,18 +27,19 @@ CANCELLABLE = ("allocated", "waitlisted", "paid")
 
 _TOUCH = update(GroupBuy).where(col(GroupBuy.id) == bindparam("buy")).values(
     roster_rev=GroupBuy.roster_rev + 1)
-_HOLD = select(GroupBuy.id).where(col(GroupBuy.id) == bindparam("buy")).with_for_update()
-_STOCK = select(GroupBuy.allocated, GroupBuy.stock).where(col(GroupBuy.id) == bindparam("buy"))
+_HOLD = select(col(GroupBuy.id)).where(col(GroupBuy.id) == bindparam("buy")).with_for_update()
+_STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
 _TAKE = update(GroupBuy).where(
     col(GroupBuy.id) == bindparam("buy"),
-    or_(col(GroupBuy.stock).is_(None), GroupBuy.allocated + bindparam("units") <= GroupBuy.stock),
+    or_(col(GroupBuy.stock).is_(None),
+        col(GroupBuy.allocated) + bindparam("units") <= col(GroupBuy.stock)),
 ).values(allocated=GroupBuy.allocated + bindparam("units"))
 _GIVE_BACK = update(GroupBuy).where(
     col(GroupBuy.id) == bindparam("buy"), GroupBuy.allocated >= bindparam("units"),
 ).values(allocated=GroupBuy.allocated - bindparam("units"))
 _FITS = select(literal(1)).where(
     col(GroupBuy.id) == bindparam("buy"),
-    or_(col(GroupBuy.stock).is_(None), GroupBuy.allocated + Order.quantity <= GroupBuy.stock),
+    or_(col(GroupBuy.stock).is_(None), col(GroupBuy.allocated) + col(Order.quantity) <= col(GroupBuy.stock)),
 ).correlate(Order).exists()  # the line's own quantity still fits the free stock
 
 
@@ -70,7 +71,7 @@ def _move(session: Session, order_id: int, expected: tuple[str, ...], status: st
     """The one conditional UPDATE: the line's quantity, or None when it was not in `expected`."""
     row = session.execute(
         update(Order).where(col(Order.id) == order_id, col(Order.status).in_(expected))
-        .values(status=status, **values).returning(Order.quantity)
+        .values(status=status, **values).returning(col(Order.quantity))
         .execution_options(synchronize_session="fetch")
     ).first()
     return None if row is None else int(row[0])
@@ -82,7 +83,7 @@ def _counter(session: Session, statement: Any, buy_id: int, units: int) -> None:
 
 
 def _status(session: Session, order_id: int) -> str | None:
-    return session.execute(select(Order.status).where(col(Order.id) == order_id)).scalar()
+    return session.execute(select(col(Order.status)).where(col(Order.id) == order_id)).scalar()
 
 
 def promote_line(session: Session, buy_id: int, order_id: int) -> Order | None:
@@ -92,7 +93,7 @@ def promote_line(session: Session, buy_id: int, order_id: int) -> Order | None:
     """
     row = session.execute(
         update(Order).where(col(Order.id) == order_id, col(Order.status) == "waitlisted", _FITS)
-        .values(status="allocated").returning(Order.quantity)
+        .values(status="allocated").returning(col(Order.quantity))
         .execution_options(synchronize_session="fetch"),
         {"buy": buy_id},
     ).first()
@@ -109,7 +110,7 @@ def serve_waitlist(session: Session, buy_id: int) -> list[Order]:
     allocated, stock = session.connection().execute(_STOCK, {"buy": buy_id}).one()
     free = None if stock is None else stock - allocated
     waiting = session.execute(
-        select(Order.id, Order.quantity).where(col(Order.group_buy_id) == buy_id,
+        select(col(Order.id), col(Order.quantity)).where(col(Order.group_buy_id) == buy_id,
                                                col(Order.status) == "waitlisted")
         .order_by(col(Order.id))
     ).all()
@@ -179,7 +180,7 @@ def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
                     .values(status="closed", roster_rev=GroupBuy.roster_rev + 1)
                     .execution_options(synchronize_session="fetch"))
     waiting = session.execute(
-        select(Order.id).where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")
+        select(col(Order.id)).where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")
         .order_by(col(Order.id))
     ).scalars().all()
     ended = [order_id for order_id in waiting

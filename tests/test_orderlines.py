@@ -182,5 +182,6 @@ class OneBuy(RuleBasedStateMachine):
 
 
 def test_any_sequence_of_line_operations_keeps_stock_waitlist_and_ledgers_right(app: App):
+    examples = 30 if app.engine.dialect.name == "sqlite" else 8  # the same rules, cheaper
     run_state_machine_as_test(lambda: OneBuy(app), settings=settings(
-        max_examples=30, stateful_step_count=20, deadline=None))
+        max_examples=examples, stateful_step_count=20, deadline=None))

@@ -27,7 +27,7 @@ from tests.groupbuy_helpers import session_of
 from tests.race_helpers import play
 
 WORKERS = 4
-ROUNDS = 12  # per script
+ROUNDS = 8  # per script
 
 
 @dataclass(frozen=True)
