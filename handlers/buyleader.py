@@ -8,13 +8,13 @@ from pathlib import Path
 
 from handlers import openflow
 from handlers.context import Ctx
-from handlers.groupbuy import _tell_promoted, brief, find_buy, release_line
+from handlers.groupbuy import _tell_promoted, brief, find_buy
 from handlers.importing import import_file
 from handlers.leader import _staff
 from messages.types import Reply
-from models import groupbuys
+from models import groupbuys, orderlines
 from models.errors import DomainError, Usage
-from models.fulfilment import deliver, refund
+from models.fulfilment import cancel, deliver, refund
 from models.tables import GroupBuy, Member, Order
 
 MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
@@ -55,12 +55,10 @@ def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
     _staff(ctx, "close")
     buy, _ = find_buy(ctx, ctx.args)
-    buy.status = "closed"
-    ctx.session.add(buy)
-    for order, member in groupbuys.buy_orders(ctx.session, buy.id, ("waitlisted",)):  # type: ignore[arg-type]
-        groupbuys.release(ctx.session, buy, order, ctx.now)
-        ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
-    groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
+    for order in orderlines.close_buy(ctx.session, buy.id, now=ctx.now):  # type: ignore[arg-type]
+        member = ctx.session.get(Member, order.member_id)
+        if member is not None:
+            ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
     return [ctx.reply("closed", buy=buy)]
 
 
@@ -82,32 +80,51 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> 
 
 
 def mark(ctx: Ctx, action: str) -> list[Reply]:
+    """Each chosen line moves only from the status it is expected in; a line someone else
+    moved a moment ago is left alone and not counted."""
     _staff(ctx, action)
     buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
-    chosen = _selected(ctx, buy, rest, MARKS[action])
     promoted: list[Order] = []
-    for order, member in chosen:
-        if action == "paid":
-            order.status, order.paid_at = "paid", ctx.now
-            ctx.session.add(order)
-        elif action == "delivered":
-            effects = deliver(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
-            ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
-                     effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
-                                                                   or ctx.community.default_locale))
-            if effects.referral_rewarded:
-                _tell_referrer(ctx, member)
-        else:
-            refunded = order.status == "delivered"
-            if refunded:
-                promoted += refund(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
-            else:
-                promoted += release_line(ctx, buy, order, member)
-            ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
-                     refunded=refunded)
-    groupbuys.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
+    count = 0
+    for order, member in _selected(ctx, buy, rest, MARKS[action]):
+        done = _MARKERS[action](ctx, buy, order, member)
+        if done is not None:
+            promoted += done
+            count += 1
+    orderlines.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
     _tell_promoted(ctx, buy, promoted)
-    return [ctx.reply("marked", buy=buy, action=action, count=len(chosen))]
+    return [ctx.reply("marked", buy=buy, action=action, count=count)]
+
+
+def _pay(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
+    paid = orderlines.mark_paid(ctx.session, buy.id, order.id, now=ctx.now)  # type: ignore[arg-type]
+    return [] if paid else None
+
+
+def _deliver(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
+    effects = deliver(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+    if effects is None:
+        return None
+    ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
+             effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
+                                                           or ctx.community.default_locale))
+    if effects.referral_rewarded:
+        _tell_referrer(ctx, member)
+    return []
+
+
+def _cancel_order(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
+    """Cancel an undelivered line; a delivered one is refunded instead."""
+    released = cancel(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
+    promoted = released.promoted if released else refund(ctx.session, order, buy, ctx.programme,
+                                                         ctx.today, ctx.now)
+    if promoted is not None:
+        ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
+                 refunded=released is None)
+    return promoted
+
+
+_MARKERS = {"paid": _pay, "delivered": _deliver, "cancelorder": _cancel_order}
 
 
 def _tell_referrer(ctx: Ctx, friend: Member) -> None:

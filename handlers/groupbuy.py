@@ -7,9 +7,8 @@ from types import SimpleNamespace
 
 from handlers.context import Ctx
 from messages.types import Reply
-from models import coupons, groupbuys, ledger
+from models import coupons, fulfilment, groupbuys, ledger
 from models.errors import DomainError, Usage
-from models.fulfilment import release_coupon
 from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
@@ -89,7 +88,7 @@ def join(ctx: Ctx) -> list[Reply]:
     if ctx.now < buy.opens_at and (early is None or tier_rules.rank(ctx.member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
                           at=buy.opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"))
-    groupbuys.lock_member(ctx.session, ctx.member.id)  # type: ignore[arg-type]  # two '+N' at once
+    groupbuys.hold_for_join(ctx.session, buy.id)  # type: ignore[arg-type]  # before the limit check
     held = groupbuys.units_of(ctx.session, buy.id, ctx.member.id)  # type: ignore[arg-type]
     if not rules.within_member_limit(held, quantity, buy.per_member_limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=buy.per_member_limit)
@@ -112,24 +111,14 @@ def cancel(ctx: Ctx) -> list[Reply]:
     if ctx.now >= buy.deadline or buy.status != "open":
         raise DomainError("buy_closed", buy=brief(buy))
     lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated", "waitlisted"))  # type: ignore[arg-type]
-    if not lines:
+    released = [done for order in lines
+                if (done := fulfilment.cancel(ctx.session, order, buy, ctx.programme, ctx.today,
+                                              ctx.now, expected=("allocated", "waitlisted")))]
+    if not released:  # nothing open, or the leader cancelled (or marked) it a moment ago
         raise DomainError("nothing_to_cancel", buy=brief(buy))
-    promoted = []
-    for order in lines:
-        promoted += release_line(ctx, buy, order, ctx.member)
-    _tell_promoted(ctx, buy, promoted)
-    units = sum(o.quantity for o in lines)
+    _tell_promoted(ctx, buy, [line for done in released for line in done.promoted])
+    units = sum(done.quantity for done in released)
     return [ctx.card("cancelled", buy=buy, units=units)]
-
-
-def release_line(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order]:
-    """Cancel an undelivered line: its coupon and points go back, its stock to the waitlist."""
-    release_coupon(ctx.session, order)
-    if order.points_used:
-        ledger.post(ctx.session, member, order.points_used, "refund",
-                    f"order:{order.id}:points:back", ctx.today,
-                    expiry_months=ctx.programme.points_expiry_months)
-    return groupbuys.release(ctx.session, buy, order, ctx.now)
 
 
 def _tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[Order]) -> None:

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session
 
-from models import coupons, groupbuys, ledger, members
+from models import coupons, ledger, members, orderlines
 from models import tiers as tier_ops
+from models.orderlines import Released
 from models.programme import Programme
 from models.rules import groupbuy as buy_rules
 from models.rules import tiers as tier_rules
@@ -43,13 +44,18 @@ class Effects:
 
 
 def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
-            today: date, now: datetime, campaign_pct: int = 100) -> Effects:
-    """Mark one allocated or paid line delivered and credit everything it earns."""
+            today: date, now: datetime, campaign_pct: int = 100) -> Effects | None:
+    """Mark one allocated or paid line delivered and credit everything it earns.
+
+    None, and nothing credited, when the line is neither any more (delivered or cancelled
+    by someone else first).
+    """
+    replenish_on = buy_rules.replenish_on(today, buy.cycle_days, order.quantity)
+    if not orderlines.mark_delivered(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
+                                     replenish_on=replenish_on):
+        return None
     member = session.get(Member, order.member_id)
     assert member is not None
-    order.status, order.delivered_at = "delivered", now
-    order.replenish_on = buy_rules.replenish_on(today, buy.cycle_days, order.quantity)
-    session.add(order)
     effects = Effects()
     first = member.first_purchase_at is None
     members.record_spend(session, member, order.net, f"order:{order.id}:spend", now)
@@ -134,16 +140,19 @@ def reverse_commission(session: Session, order_id: int, why: str,
 
 
 def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
-           today: date, now: datetime) -> list[Order]:
+           today: date, now: datetime) -> list[Order] | None:
     """Undo a delivered line with compensating entries; every total comes back exactly.
 
     Its units go back to the group buy's stock (so `allocated` stays the sum of the active
-    lines) and, as with a cancel, to the waitlist in order. Returns the promoted lines.
+    lines) and, as with a cancel, to the waitlist in order. Returns the promoted lines, or
+    None, undoing nothing, when the line is no longer delivered (refunded meanwhile).
     """
+    released = orderlines.refund_line(session, buy.id, order.id, now=now)  # type: ignore[arg-type]
+    if released is None:
+        return None
+    promoted = released.promoted
     member = session.get(Member, order.member_id)
     assert member is not None
-    order.replenish_on = None
-    promoted = groupbuys.release(session, buy, order, now, status="refunded")
     earned = session.execute(
         select(func.coalesce(func.sum(SpendEntry.amount), 0))
         .where(SpendEntry.source_key == f"order:{order.id}:spend")
@@ -162,6 +171,23 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     _commission(session, order, member, -1)
     session.flush()
     return promoted
+
+
+def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, today: date,
+           now: datetime, expected: tuple[str, ...] = orderlines.CANCELLABLE) -> Released | None:
+    """Cancel an undelivered line still in one of `expected`: its coupon and points go back,
+    its units to the waitlist in order. None, giving nothing back, when it was moved first."""
+    released = orderlines.cancel_line(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
+                                      expected=expected)
+    if released is None:
+        return None
+    release_coupon(session, order)
+    if order.points_used:
+        member = session.get(Member, order.member_id)
+        assert member is not None
+        ledger.post(session, member, order.points_used, "refund", f"order:{order.id}:points:back",
+                    today, expiry_months=programme.points_expiry_months)
+    return released
 
 
 def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:

@@ -1,8 +1,9 @@
-"""Group buys: opening, joining without ever overselling, cancelling with waitlist promotion.
+"""Group buys: opening, joining without ever overselling, finding buys, lines and rosters.
 
 Stock moves only through one conditional UPDATE (`allocated + n <= stock`), so concurrent
 joins on SQLite (one writer) and on PostgreSQL (row lock, re-checked condition) never
 oversell. Every order line carries the source message's key: a redelivery adds nothing.
+A line's later status changes (promote, cancel, pay, deliver, refund) are in `orderlines`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlmodel import Session
 
+from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
 from models.tables import GroupBuy, Member, Order
 
-ACTIVE = ("allocated", "paid", "delivered")
+ACTIVE = HOLDS_STOCK
 OPEN_LINES = ("allocated", "waitlisted", "paid")
 
 
@@ -38,8 +40,6 @@ _TAKE = (
                GroupBuy.allocated + bindparam("take") <= GroupBuy.stock))  # type: ignore[operator]
     .values(allocated=GroupBuy.allocated + bindparam("take"), roster_rev=GroupBuy.roster_rev + 1)
 )
-_TOUCH = update(GroupBuy).where(GroupBuy.id == bindparam("buy")).values(
-    roster_rev=GroupBuy.roster_rev + 1)
 _STOCK = select(GroupBuy.allocated, GroupBuy.stock).where(GroupBuy.id == bindparam("buy"))
 _WAITING = select(Order.id).where(Order.group_buy_id == bindparam("buy"),
                                   Order.status == "waitlisted").limit(1)
@@ -103,10 +103,6 @@ def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
     return 0
 
 
-def touch_roster(session: Session, buy_id: int) -> None:
-    session.connection().execute(_TOUCH, {"buy": buy_id})
-
-
 def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
           discount_pct: int, now: datetime, price_unit: int = 1) -> Order:
     cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
@@ -125,6 +121,7 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     queue is served in order. The inbox already stops a redelivered message; the unique
     source key is the backstop.
     """
+    hold_buy(session, buy.id)  # type: ignore[arg-type]
     queue = session.connection().execute(_WAITING, {"buy": buy.id}).first() is not None
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
@@ -141,54 +138,9 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     if not taken:
         touch_roster(session, buy.id)  # type: ignore[arg-type]
     session.flush()
-    if queue and any(promote(session, buy) == [line] for line in result.orders[-1:]):
+    if queue and result.orders[-1] in serve_waitlist(session, buy.id):  # type: ignore[arg-type]
         result.allocated, result.waitlisted = quantity, 0
     return result
-
-
-def release(session: Session, buy: GroupBuy, order: Order, now: datetime,
-            status: str = "cancelled") -> list[Order]:
-    """Cancel (or refund) one line; freed stock goes to the waitlist in order. Returns promotions."""
-    was = order.status
-    order.status, order.cancelled_at = status, now
-    session.add(order)
-    touch_roster(session, buy.id)  # type: ignore[arg-type]
-    if was in ACTIVE:
-        session.execute(
-            update(GroupBuy).where(GroupBuy.id == buy.id)
-            .values(allocated=GroupBuy.allocated - order.quantity)
-            .execution_options(synchronize_session=False)
-        )
-        session.flush()
-        return promote(session, buy)
-    session.flush()
-    return []
-
-
-def promote(session: Session, buy: GroupBuy) -> list[Order]:
-    """Waiting lines, oldest first, get freed stock; a line too big for what is free keeps
-    its place while smaller ones behind it are served."""
-    promoted: list[Order] = []
-    allocated, stock = session.connection().execute(_STOCK, {"buy": buy.id}).one()
-    if stock is not None and allocated >= stock:
-        return promoted
-    waiting = session.execute(
-        select(Order).where(Order.group_buy_id == buy.id, Order.status == "waitlisted")
-        .order_by(Order.id)
-    ).scalars().all()
-    for order in waiting:
-        allocated, stock = session.connection().execute(_STOCK, {"buy": buy.id}).one()
-        if stock is not None and allocated >= stock:
-            break
-        if stock is not None and allocated + order.quantity > stock:
-            continue
-        if _take_stock(session, buy, order.quantity) != order.quantity:
-            continue
-        order.status = "allocated"
-        session.add(order)
-        promoted.append(order)
-    session.flush()
-    return promoted
 
 
 def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[str, ...]) -> list[Order]:
@@ -316,8 +268,9 @@ def buys_of_orders(session: Session, community_id: int, order_ids: set[int]) -> 
     ).scalars())
 
 
-def lock_member(session: Session, member_id: int) -> None:
-    """Serialise one member's joins (PostgreSQL row lock; SQLite has one writer anyway), so
-    two '+N' sent at the same instant cannot both pass the per-member limit."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+def hold_for_join(session: Session, buy_id: int) -> None:
+    """Hold the buy (PostgreSQL row lock; SQLite has one writer anyway) before reading what a
+    join decides on: the member's units (two '+N' sent at the same instant cannot both pass
+    the per-member limit), the queue and the free stock (a cancel freeing a unit finishes
+    first, so the join sees it)."""
+    hold_buy(session, buy_id)

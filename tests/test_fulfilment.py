@@ -13,13 +13,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.app import App
-from bot.demo import seed_demo
 from models import coupons, fulfilment, groupbuys, ledger, members
 from models import tiers as tier_ops
 from models.db import UnitOfWork
@@ -39,7 +36,6 @@ from models.tables import (
     SpendEntry,
     TierChange,
 )
-from tests.conftest import empty_tables
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -456,72 +452,3 @@ def test_refunding_twice_changes_nothing_more(app):
         fulfilment.refund(session, order, buy, programme(session), today_of(app), now_of(app))  # type: ignore[arg-type]
     assert balance(app, amy) == 0 and spend(app, amy) == 0
     assert_ledgers_balance(app)
-
-
-# 7. Property: any sequence of join / cancel / pay / deliver / refund on one group buy --------
-
-ACTIONS = st.lists(
-    st.tuples(st.sampled_from(["join", "join", "cancel", "pay", "deliver", "refund"]),
-              st.integers(0, 3), st.integers(1, 3)),
-    min_size=1, max_size=14,
-)
-
-
-def wipe(app: App) -> None:
-    """A fresh demo community for each example (the fixture empties tables once per test)."""
-    empty_tables(app.engine)
-    with step(app) as session:
-        seed_demo(session, now_of(app))
-
-
-def act(app: App, buy_id: int, who: int, action: str, quantity: int) -> None:
-    with step(app) as session:
-        buy = session.get(GroupBuy, buy_id)
-        member = session.get(Member, who)
-        assert buy is not None and member is not None
-        prog, today, now = programme(session), today_of(app), now_of(app)
-        if action == "join":
-            pct = tier_rules.find(member.tier, prog.tiers).discount_pct
-            groupbuys.join(session, buy, member, quantity, f"p:{next(_keys)}", pct, now)
-        elif action == "cancel":
-            for line in groupbuys.lines_of(session, buy_id, who, ("allocated", "waitlisted")):
-                groupbuys.release(session, buy, line, now)
-        elif action == "pay":
-            for line in groupbuys.lines_of(session, buy_id, who, ("allocated",)):
-                line.status, line.paid_at = "paid", now
-                session.add(line)
-        elif action == "deliver":
-            for line in groupbuys.lines_of(session, buy_id, who, ("allocated", "paid")):
-                fulfilment.deliver(session, line, buy, prog, today, now)
-        else:
-            for line in groupbuys.lines_of(session, buy_id, who, ("delivered",)):
-                fulfilment.refund(session, line, buy, prog, today, now)
-
-
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(stock=st.integers(1, 5), actions=ACTIONS)
-def test_any_sequence_keeps_stock_and_ledgers_consistent(app, stock, actions):
-    wipe(app)
-    ann = person(app, "ann")
-    ben = person(app, "ben", referrer="ann")
-    cal = person(app, "cal", referrer="ben")
-    dee = person(app, "dee", referrer="cal")
-    people = [ann, ben, cal, dee]
-    buy_id = open_buy(app, price=120_000, stock=stock, cycle=7)
-    for action, who, quantity in actions:
-        act(app, buy_id, people[who], action, quantity)
-        buy = get(app, GroupBuy, buy_id)
-        assert buy.allocated <= stock
-        assert_stock_consistent(app)
-        assert_ledgers_balance(app)
-        for member_id in people:
-            assert spend(app, member_id) >= 0
-    with app.deps.sessions() as session:  # every commission reversal matches a sale
-        totals = session.execute(select(CommissionEvent.order_id, CommissionEvent.level,
-                                        func.sum(CommissionEvent.base_amount))
-                                 .group_by(CommissionEvent.order_id, CommissionEvent.level)).all()
-        for order_id, level, total in totals:
-            status = session.get(Order, order_id).status  # type: ignore[union-attr]
-            assert level in (1, 2)
-            assert total == (0 if status == "refunded" else session.get(Order, order_id).net)  # type: ignore[union-attr]

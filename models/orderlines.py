@@ -1,0 +1,188 @@
+"""An order line changes status only here, and each change is one conditional UPDATE.
+
+Every operation names the status it expects in the statement that writes the new one
+(`UPDATE order SET status='allocated' WHERE id=:id AND status='waitlisted'`); the stock
+counter moves only when that statement changed a row, in the same transaction. The loser of
+a race changes nothing and hears so: None or False, never a second decrement.
+
+Lock order: each operation first holds the buy's row (bumping its roster revision where the
+roster changes, else SELECT … FOR UPDATE) on PostgreSQL; then lines, then members (the
+ledger). Changes in one buy therefore queue up in one order and cannot deadlock; SQLite has
+one writer, and no FOR UPDATE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, literal, or_, select, update
+from sqlmodel import Session, col
+
+from models.tables import GroupBuy, Order
+
+HOLDS_STOCK = ("allocated", "paid", "delivered")
+CANCELLABLE = ("allocated", "waitlisted", "paid")
+
+_TOUCH = update(GroupBuy).where(col(GroupBuy.id) == bindparam("buy")).values(
+    roster_rev=GroupBuy.roster_rev + 1)
+_HOLD = select(col(GroupBuy.id)).where(col(GroupBuy.id) == bindparam("buy")).with_for_update()
+_STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
+_TAKE = update(GroupBuy).where(
+    col(GroupBuy.id) == bindparam("buy"),
+    or_(col(GroupBuy.stock).is_(None),
+        col(GroupBuy.allocated) + bindparam("units") <= col(GroupBuy.stock)),
+).values(allocated=GroupBuy.allocated + bindparam("units"))
+_GIVE_BACK = update(GroupBuy).where(
+    col(GroupBuy.id) == bindparam("buy"), GroupBuy.allocated >= bindparam("units"),
+).values(allocated=GroupBuy.allocated - bindparam("units"))
+_FITS = select(literal(1)).where(
+    col(GroupBuy.id) == bindparam("buy"),
+    or_(col(GroupBuy.stock).is_(None), col(GroupBuy.allocated) + col(Order.quantity) <= col(GroupBuy.stock)),
+).correlate(Order).exists()  # the line's own quantity still fits the free stock
+
+
+class StockMismatch(RuntimeError):
+    """The counter refused a move its line already made: the transaction must not commit."""
+
+
+@dataclass
+class Released:
+    """A line that left the stock (or the waitlist), and the waiting lines it let in."""
+
+    was: str
+    quantity: int
+    promoted: list[Order] = field(default_factory=list)
+
+
+def touch_roster(session: Session, buy_id: int) -> None:
+    """Bump the roster revision; as the first write of a change it holds the buy for it."""
+    session.connection().execute(_TOUCH, {"buy": buy_id})
+
+
+def hold_buy(session: Session, buy_id: int) -> None:
+    """Take the buy's row lock (PostgreSQL) for a change that leaves the roster as it is."""
+    session.connection().execute(_HOLD, {"buy": buy_id})
+
+
+def _move(session: Session, order_id: int, expected: tuple[str, ...], status: str,
+          **values: Any) -> int | None:
+    """The one conditional UPDATE: the line's quantity, or None when it was not in `expected`."""
+    row = session.execute(
+        update(Order).where(col(Order.id) == order_id, col(Order.status).in_(expected))
+        .values(status=status, **values).returning(col(Order.quantity))
+        .execution_options(synchronize_session="fetch")
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def _counter(session: Session, statement: Any, buy_id: int, units: int) -> None:
+    if session.connection().execute(statement, {"buy": buy_id, "units": units}).rowcount != 1:
+        raise StockMismatch(f"group buy {buy_id}: the stock counter cannot move by {units}")
+
+
+def _status(session: Session, order_id: int) -> str | None:
+    return session.execute(select(col(Order.status)).where(col(Order.id) == order_id)).scalar()
+
+
+def promote_line(session: Session, buy_id: int, order_id: int) -> Order | None:
+    """A waiting line takes stock, if it is still waiting and still fits; else None.
+
+    The caller holds the buy (`touch_roster` first), as `serve_waitlist` does.
+    """
+    row = session.execute(
+        update(Order).where(col(Order.id) == order_id, col(Order.status) == "waitlisted", _FITS)
+        .values(status="allocated").returning(col(Order.quantity))
+        .execution_options(synchronize_session="fetch"),
+        {"buy": buy_id},
+    ).first()
+    if row is None:
+        return None
+    _counter(session, _TAKE, buy_id, int(row[0]))
+    return session.get(Order, order_id)
+
+
+def serve_waitlist(session: Session, buy_id: int) -> list[Order]:
+    """Waiting lines, oldest first, get free stock; a line too big for what is free keeps its
+    place while smaller ones behind it are served. Returns the promoted lines."""
+    touch_roster(session, buy_id)
+    allocated, stock = session.connection().execute(_STOCK, {"buy": buy_id}).one()
+    free = None if stock is None else stock - allocated
+    waiting = session.execute(
+        select(col(Order.id), col(Order.quantity)).where(col(Order.group_buy_id) == buy_id,
+                                               col(Order.status) == "waitlisted")
+        .order_by(col(Order.id))
+    ).all()
+    promoted: list[Order] = []
+    for order_id, quantity in waiting:
+        if free is not None and quantity > free:
+            continue
+        line = promote_line(session, buy_id, order_id)
+        if line is not None:
+            promoted.append(line)
+            free = None if free is None else free - quantity
+    return promoted
+
+
+def _release(session: Session, buy_id: int, order_id: int, expected: tuple[str, ...],
+             status: str, **values: Any) -> Released | None:
+    """Move a line out of `expected`; if it held stock, the units go to the waitlist in order.
+
+    The status is read, then written on the condition that it is still what was read; a line
+    moved meanwhile is read again (bounded), a line no longer in `expected` changes nothing.
+    """
+    touch_roster(session, buy_id)
+    for _ in range(3):
+        was = _status(session, order_id)
+        if was not in expected:
+            return None
+        quantity = _move(session, order_id, (was,), status, **values)
+        if quantity is None:
+            continue
+        released = Released(was=was, quantity=quantity)
+        if was in HOLDS_STOCK:
+            _counter(session, _GIVE_BACK, buy_id, quantity)
+            released.promoted = serve_waitlist(session, buy_id)
+        return released
+    return None
+
+
+def cancel_line(session: Session, buy_id: int, order_id: int, *, now: datetime,
+                expected: tuple[str, ...] = CANCELLABLE) -> Released | None:
+    """Cancel a line that is still in one of `expected`; None when it no longer is."""
+    return _release(session, buy_id, order_id, expected, "cancelled", cancelled_at=now)
+
+
+def refund_line(session: Session, buy_id: int, order_id: int, *, now: datetime) -> Released | None:
+    """A delivered line becomes refunded (its units go back); None when it is not delivered."""
+    return _release(session, buy_id, order_id, ("delivered",), "refunded", cancelled_at=now,
+                    replenish_on=None)
+
+
+def mark_paid(session: Session, buy_id: int, order_id: int, *, now: datetime) -> bool:
+    """An allocated line is paid; False when it no longer is allocated."""
+    hold_buy(session, buy_id)
+    return _move(session, order_id, ("allocated",), "paid", paid_at=now) is not None
+
+
+def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetime,
+                   replenish_on: date | None) -> bool:
+    """An allocated or paid line is delivered; False when it is neither any more."""
+    hold_buy(session, buy_id)
+    return _move(session, order_id, ("allocated", "paid"), "delivered", delivered_at=now,
+                 replenish_on=replenish_on) is not None
+
+
+def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
+    """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
+    session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == "open")
+                    .values(status="closed", roster_rev=GroupBuy.roster_rev + 1)
+                    .execution_options(synchronize_session="fetch"))
+    waiting = session.execute(
+        select(col(Order.id)).where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")
+        .order_by(col(Order.id))
+    ).scalars().all()
+    ended = [order_id for order_id in waiting
+             if cancel_line(session, buy_id, order_id, now=now, expected=("waitlisted",))]
+    return [line for line in (session.get(Order, order_id) for order_id in ended) if line]

@@ -1,0 +1,168 @@
+"""Cancels, promotions, joins and the leader's marks racing each other on PostgreSQL.
+
+Four spawned processes (each with its own engine, as four webhook workers would be) play one
+console line each, released together by a barrier, round after round. After every round the
+stock counter is exactly the units of the lines holding stock, never above the stock, no
+waiting line could be served from free stock, nobody got an error, and a later '+1' gets the
+free unit. SQLite has one writer and cannot race, so this runs on PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.app import App
+from bot.console import ConsoleChannel
+from models.tables import ChannelAccount, GroupBuy, Order
+from tests.conftest import say
+from tests.groupbuy_helpers import session_of
+from tests.race_helpers import play
+
+WORKERS = 4
+ROUNDS = 8  # per script
+
+
+@dataclass(frozen=True)
+class Script:
+    """One kind of round: the stock, who joins before the race, and each worker's line.
+
+    In the lines, `{a}`… are the round's members and `{line_a}` the id of a's first line.
+    """
+
+    stock: int
+    before: tuple[str, ...]
+    race: tuple[str, str, str, str]
+
+
+SCRIPTS = [
+    # stock 1: a holds it, b waits; b cancels while a's cancel (and the leader's) promote b
+    Script(1, ("{a}@demo: +1", "{b}@demo: +1"),
+           ("{b}@demo: /cancel", "{a}@demo: /cancel", "leader@demo: /cancelorder {line_a}",
+            "{c}@demo: +1")),
+    # stock 1: the leader cancels the waiting line that a's cancel promotes
+    Script(1, ("{a}@demo: +1", "{b}@demo: +1"),
+           ("{b}@demo: /cancel", "{a}@demo: /cancel", "leader@demo: /cancelorder {line_b}",
+            "{c}@demo: +1")),
+    # stock 1: the leader delivers the line its member is cancelling
+    Script(1, ("{a}@demo: +1", "{b}@demo: +1"),
+           ("{a}@demo: /cancel", "leader@demo: /delivered {line_a}", "{b}@demo: /cancel",
+            "{c}@demo: +1")),
+    # stock 2: one line of 2 held; two lines of 1 waiting
+    Script(2, ("{a}@demo: +2", "{b}@demo: +1", "{c}@demo: +1"),
+           ("{b}@demo: /cancel", "leader@demo: /cancelorder {line_a}", "{c}@demo: /cancel",
+            "{d}@demo: +1")),
+    # stock 2: a line of 2 waits in front of a line of 1; a unit freed serves the smaller one
+    Script(2, ("{a}@demo: +1", "{e}@demo: +1", "{b}@demo: +2", "{c}@demo: +1"),
+           ("{a}@demo: /cancel", "{b}@demo: /cancel", "leader@demo: /cancelorder {line_e}",
+            "{c}@demo: /cancel")),
+    # stock 2: the leader marks paid the line its member cancels, a third member waits
+    Script(2, ("{a}@demo: +1", "{e}@demo: +1", "{b}@demo: +1"),
+           ("{a}@demo: /cancel", "leader@demo: /paid {line_a}", "{b}@demo: /cancel",
+            "{d}@demo: +1")),
+]
+
+
+class Workers:
+    """Four spawned processes, each playing its line of a round when the barrier opens."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.barrier = context.Barrier(WORKERS, timeout=120)  # kept: the children unpickle it
+        self.jobs = [context.Queue() for _ in range(WORKERS)]
+        self.results: Any = context.Queue()
+        self.processes = [
+            context.Process(target=play, args=(url, str(home), self.barrier, jobs, self.results),
+                            daemon=True)
+            for jobs in self.jobs
+        ]
+        for process in self.processes:
+            process.start()
+
+    def round(self, lines: tuple[str, ...]) -> list[str]:
+        for jobs, line in zip(self.jobs, lines, strict=True):
+            jobs.put([line])
+        return [reply for _ in lines for reply in self.results.get(timeout=120)]
+
+    def stop(self) -> None:
+        for jobs in self.jobs:
+            jobs.put(None)
+        for process in self.processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+
+
+@pytest.fixture
+def workers(app: App, db: Engine, tmp_path: Path) -> Iterator[Workers]:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: nothing can race")
+    pool = Workers(db.url.render_as_string(hide_password=False), tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def lines_of_buy(app: App, buy_id: int) -> list[tuple[str, int, str, int]]:
+    """(handle, order id, status, quantity) of every line of the buy, oldest first."""
+    with session_of(app) as session:
+        rows = session.execute(
+            select(ChannelAccount.handle, Order.id, Order.status, Order.quantity)
+            .join(ChannelAccount, ChannelAccount.member_id == Order.member_id)
+            .where(Order.group_buy_id == buy_id).order_by(Order.id)
+        ).all()
+    return [(handle, int(order_id), status, int(quantity)) for handle, order_id, status, quantity in rows]
+
+
+def latest_buy(app: App) -> GroupBuy:
+    with session_of(app) as session:
+        return session.execute(select(GroupBuy).order_by(GroupBuy.id.desc()).limit(1)).scalar_one()  # type: ignore[union-attr]
+
+
+def free_stock_after_checks(app: App, buy_id: int, context: str) -> int:
+    """The round's invariants; returns the free units."""
+    buy = latest_buy(app)
+    assert buy.id == buy_id
+    lines = lines_of_buy(app, buy_id)
+    holding = sum(q for _, _, status, q in lines if status in ("allocated", "paid", "delivered"))
+    assert buy.allocated == holding, (context, lines)
+    assert buy.stock is not None and 0 <= buy.allocated <= buy.stock, (context, lines)
+    free = buy.stock - buy.allocated
+    waiting = [q for _, _, status, q in lines if status == "waitlisted"]
+    assert all(q > free for q in waiting), ("a waiting line fits the free stock", context, lines)
+    return free
+
+
+def test_a_cancel_racing_a_promotion_never_leaks_stock(app: App, console: ConsoleChannel,
+                                                       workers: Workers):
+    errors = {app.deps.renderer.render(locale, "error") for locale in ("en", "zh-Hant", "zh-Hans")}
+    for number, script in enumerate(SCRIPTS * ROUNDS):
+        names = {who: f"{who}{number}" for who in "abcdez"}
+        if number:
+            say(console, "leader@demo: /close")
+        say(console, f"leader@demo: /open Race {number} | 100 | {script.stock} | 12-01 20:00")
+        buy_id = latest_buy(app).id
+        assert buy_id is not None
+        say(console, *(line.format(**names) for line in script.before))
+        first_line = {}
+        for handle, order_id, _, _ in reversed(lines_of_buy(app, buy_id)):
+            first_line[f"line_{next(k for k, v in names.items() if v == handle)}"] = order_id
+        race = tuple(line.format(**names, **first_line) for line in script.race)
+
+        replies = workers.round(race)
+
+        context = f"round {number}: {race}"
+        assert not errors & set(replies), (context, replies)
+        free = free_stock_after_checks(app, buy_id, context)
+        say(console, f"{names['z']}@demo: +1")
+        [(_, _, status, _)] = [line for line in lines_of_buy(app, buy_id) if line[0] == names["z"]]
+        assert status == ("allocated" if free else "waitlisted"), (context, lines_of_buy(app, buy_id))
+        free_stock_after_checks(app, buy_id, context + " then +1")
