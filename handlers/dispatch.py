@@ -61,7 +61,7 @@ COMMANDS: dict[str, Handler] = {
     "export": buyleader.export,
     "import": buyleader.import_orders,
 }
-MAX_INBOUND = 8192  # LINE allows 5,000 characters, Telegram 4,096
+MAX_INBOUND = 4096  # longer is no command: nothing is stored, a private sender is told
 ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
 
 

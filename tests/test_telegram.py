@@ -162,8 +162,9 @@ async def test_a_five_thousand_character_message_changes_nothing(
     before = count(app, InboundEvent), count(app, Member)
     await say(channel, "/checkin " + "x" * 5000, BOB, GROUP, username="bob")
     await say(channel, "x" * 5000, BOB, GROUP, username="bob")
-    await say(channel, "x" * 5000, BOB, username="bob")  # in private too
     assert fake.calls == []
+    await say(channel, "x" * 5000, BOB, username="bob")  # in private: told, nothing stored
+    assert [len(fake.calls), "4096" in texts(fake, BOB)[0]] == [1, True]
     assert (count(app, InboundEvent), count(app, Member)) == before
     assert count(app, PointsEntry) == 0
 

@@ -20,7 +20,7 @@ _UNITS = {"m": 1, "min": 1, "分鐘": 1, "分钟": 1, "h": 60, "小時": 60, "�
           "d": 1440, "天": 1440}
 
 
-MAX_DIGITS = 6  # '+1000000' and longer is a typo (or an attack), never an order
+MAX_DIGITS = 12  # more digits is a typo (or an attack), never an order
 MAX_LINE_AMOUNT = 2**31 - 1  # a line's price (minor units) must fit an integer column
 
 
