@@ -62,6 +62,7 @@ COMMANDS: dict[str, Handler] = {
     "import": buyleader.import_orders,
 }
 MAX_INBOUND = 4096  # longer is no command: nothing is stored, a private sender is told
+FALLBACK_ERROR = "抱歉，系統暫時出了點問題。Sorry, something went wrong."
 ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
 
 
@@ -80,7 +81,15 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
         return _with_retries(msg, parse(msg.text), deps)
     except Exception:
         log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
-        return [_plain(msg, deps, "error")]
+        return [_error(msg, deps)]
+
+
+def _error(msg: Incoming, deps: Deps) -> Reply:
+    try:
+        return _plain(msg, deps, "error")
+    except Exception:  # the templates themselves are broken: still an answer, never a raise
+        log.exception("cannot render the error template")
+        return Reply(FALLBACK_ERROR)
 
 
 def _with_retries(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:

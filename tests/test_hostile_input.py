@@ -6,13 +6,15 @@ leader could type; the text is cleaned once, where every channel builds its `Inc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.console import ConsoleChannel
-from handlers.dispatch import MAX_INBOUND, handle
+from handlers.dispatch import FALLBACK_ERROR, MAX_INBOUND, handle
+from messages.render import Renderer
 from messages.types import Incoming
 from models.rules.orders_csv import RowError, parse_orders
 from models.tables import Order, PointsEntry
@@ -141,3 +143,10 @@ def test_a_message_too_long_is_answered_in_private_and_ignored_in_a_group(consol
     assert say(console, "amy@demo: /me " + "x" * MAX_INBOUND) == []
     assert say(console, "amy: /me")[0].startswith("bot -> amy: amy ·")
     assert member(console, "amy").display_name == "amy"
+
+
+def test_handle_answers_even_when_its_templates_are_missing(console: ConsoleChannel, tmp_path: Path):
+    broken = replace(console.deps, renderer=Renderer(tmp_path))  # no template at all
+    replies = handle(Incoming(channel="console", chat="amy", sender="amy", text="/me",
+                              message_id="t1"), broken)
+    assert [r.text for r in replies] == [FALLBACK_ERROR]
