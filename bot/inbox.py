@@ -52,7 +52,11 @@ class Outlet:
 
 
 def to_payload(msg: Incoming) -> dict[str, object]:
-    return dataclasses.asdict(msg)
+    """The event as stored; a text longer than any command is kept only as long as it takes
+    to know that (the handler answers "too long")."""
+    payload = dataclasses.asdict(msg)
+    payload["text"] = msg.text[:MAX_INBOUND + 1]
+    return payload
 
 
 def from_payload(payload: Mapping[str, object]) -> Incoming:
@@ -61,14 +65,14 @@ def from_payload(payload: Mapping[str, object]) -> Incoming:
 
 
 def answerable(msg: Incoming) -> bool:
-    """Text a handler may act on; nothing else is stored (empty, or longer than any command,
-    or, with one log line, ids no platform gives or a NUL character: a malformed event)."""
-    if not msg.text.strip() or len(msg.text) > MAX_INBOUND:
+    """Text a handler may act on; nothing else is stored (empty, longer than any command in a
+    group, where it is chatter, or, with one log line, ids no platform gives: a malformed
+    event). In private an overlong text is answered "too long". NUL and broken unicode never
+    get here: `Incoming` cleans them at the edge."""
+    if not msg.text.strip() or (msg.is_group and len(msg.text) > MAX_INBOUND):
         return False
-    fields = [v for v in dataclasses.astuple(msg) if isinstance(v, str)]
-    if max(len(msg.chat), len(msg.sender)) > MAX_ID or len(msg.event_key) > 128 \
-            or any("\0" in v for v in fields):
-        log.info("%s event %r ignored: malformed ids or text", msg.channel, msg.event_key[:64])
+    if max(len(msg.chat), len(msg.sender)) > MAX_ID or len(msg.event_key) > 128:
+        log.info("%s event %r ignored: malformed ids", msg.channel, msg.event_key[:64])
         return False
     return True
 

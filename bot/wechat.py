@@ -58,12 +58,15 @@ GONE = {45015, 43004}  # outside the 48-hour window; unsubscribed
 log = logging.getLogger(__name__)
 
 
+MAX_EVENT_KEY = 128  # a menu key is at most 128 bytes, a QR scene string at most 64
+
+
 def to_incoming(fields: Mapping[str, str]) -> Incoming | None:
     """A text message, a follow, a QR scan or a menu click as a channel-neutral message."""
     openid, created = fields.get("FromUserName", ""), fields.get("CreateTime", "")
     kind, key = fields.get("MsgType", ""), fields.get("EventKey", "").strip()
     event = fields.get("Event", "").lower() if kind == "event" else ""
-    if not openid:
+    if not openid or len(key) > MAX_EVENT_KEY:  # WeChat's keys are short: this one is forged
         return None
     if kind == "text":
         text, message_id = fields.get("Content", ""), fields.get("MsgId") or f"text-{created}"

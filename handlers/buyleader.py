@@ -15,6 +15,7 @@ from messages.types import Reply
 from models import groupbuys, orderlines
 from models.errors import DomainError, Usage
 from models.fulfilment import cancel, deliver, refund
+from models.rules.text import DB_INT_MAX, whole_numbers
 from models.tables import GroupBuy, Member, Order
 
 MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
@@ -36,9 +37,10 @@ def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
     buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
     if "#" in args:
         return find_buy(ctx, args, closed_too=True)
-    words = args.replace(",", " ").replace("，", " ").split()
-    if order_words and words and all(w.isdigit() and w.isascii() for w in words):
-        owners = groupbuys.buys_of_orders(ctx.session, ctx.community.id, {int(w) for w in words})  # type: ignore[arg-type]
+    numbers = whole_numbers(args.replace(",", " ").replace("，", " ").split())
+    if order_words and numbers:
+        owners = groupbuys.buys_of_orders(ctx.session, ctx.community.id,  # type: ignore[arg-type]
+                                          {n for n in numbers if n <= DB_INT_MAX})
         if len(owners) == 1:
             return owners[0], args
     if ctx.msg.is_group:
@@ -70,12 +72,14 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> 
     lines = groupbuys.buy_orders(ctx.session, buy.id, statuses)  # type: ignore[arg-type]
     if words == ["all"] or words == ["全部"]:
         return lines
-    if not all(w.isdigit() and w.isascii() for w in words):
+    numbers = whole_numbers(words)
+    if numbers is None:
         raise Usage("mark")
-    wanted = {int(w) for w in words}
+    wanted = dict(zip(numbers, words, strict=True))  # number → as typed, for the refusal
     chosen = [(o, m) for o, m in lines if o.id in wanted]
     if len(chosen) != len(wanted):
-        raise DomainError("no_such_orders", ids=sorted(wanted - {o.id for o, _ in chosen}))
+        missing = sorted(set(wanted) - {o.id for o, _ in chosen})
+        raise DomainError("no_such_orders", ids=[_shown(wanted[n], 12) for n in missing])
     return chosen
 
 
@@ -161,10 +165,30 @@ def _major(minor: int) -> str:
 
 def import_orders(ctx: Ctx) -> list[Reply]:
     _staff(ctx, "import")
-    path = Path(ctx.args.strip()).resolve() if ctx.args.strip() else None
-    uploads = (ctx.deps.media_dir / "imports").resolve()
-    if ctx.msg.channel != "console" and path is not None and uploads not in path.parents:
-        path = None  # on a chat platform only a file the leader uploaded may be read
-    if path is None or not path.is_file():
+    given = ctx.args.strip()
+    if not given:
         raise Usage("import")
-    return import_file(ctx, path.read_bytes())
+    raw = _read_upload(ctx, given)
+    if raw is None:
+        raise DomainError("import_not_found", path=_shown(given, 80))
+    return import_file(ctx, raw)
+
+
+def _shown(typed: str, width: int) -> str:
+    """What the leader typed, cut to fit a chat line."""
+    return typed if len(typed) <= width else typed[:width - 1] + "…"
+
+
+def _read_upload(ctx: Ctx, given: str) -> bytes | None:
+    """The file's bytes; None when there is no such readable file (or the name cannot be one).
+
+    On a chat platform only a file the leader uploaded may be read.
+    """
+    try:
+        path = Path(given).resolve()
+        uploads = (ctx.deps.media_dir / "imports").resolve()
+        if ctx.msg.channel != "console" and uploads not in path.parents:
+            return None
+        return path.read_bytes() if path.is_file() else None
+    except (OSError, ValueError):  # too long a name, a NUL, a directory, no permission
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from handlers import buyleader, groupbuy, leader, member, openflow
@@ -62,7 +62,9 @@ COMMANDS: dict[str, Handler] = {
     "export": buyleader.export,
     "import": buyleader.import_orders,
 }
-MAX_INBOUND = 4096
+MAX_INBOUND = 4096  # longer is no command: nothing is stored, a private sender is told
+FALLBACK_ERROR = "抱歉，系統暫時出了點問題。Sorry, something went wrong."
+ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
 
 
 def _is_staff(ctx: Ctx) -> bool:
@@ -71,28 +73,55 @@ def _is_staff(ctx: Ctx) -> bool:
 
 def handle(msg: Incoming, deps: Deps) -> list[Reply]:
     """Answer one inbound message. Never raises: errors are logged and answered politely."""
-    if len(msg.text) > MAX_INBOUND or not msg.text.strip():
-        return []  # nothing a member could mean: no reply, no write
-    command = parse(msg.text)
+    try:
+        if not msg.text.strip():
+            return []  # nothing a member could mean: no reply, no write
+        if len(msg.text) > MAX_INBOUND:
+            log.info("%s message %s too long (%d)", msg.channel, msg.event_key, len(msg.text))
+            return [] if msg.is_group else [_plain(msg, deps, "too_long", limit=MAX_INBOUND)]
+        return _with_retries(msg, parse(msg.text), deps)
+    except Exception:
+        log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
+        return [_error(msg, deps)]
+
+
+def _error(msg: Incoming, deps: Deps) -> Reply:
+    try:
+        return _plain(msg, deps, "error")
+    except Exception:  # the templates themselves are broken: still an answer, never a raise
+        log.exception("cannot render the error template")
+        return Reply(FALLBACK_ERROR)
+
+
+def _with_retries(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
+    """The unit of work again when another worker created the same row first (a new
+    member's two first messages at once): the next attempt finds it. A redelivery of this
+    very event is not an error: the inbox answers it with nothing."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _once(msg, command, deps)
+        except (IntegrityError, OperationalError) as error:
+            if attempt == ATTEMPTS or not _retryable(error):
+                raise
+            log.info("%s message %s lost a race (attempt %d); again", msg.channel,
+                     msg.event_key, attempt)
+    raise AssertionError("unreachable")
+
+
+def _retryable(error: DBAPIError) -> bool:
+    """A unique constraint, or PostgreSQL's serialization failure or deadlock (40xxx)."""
+    code = getattr(error.orig, "sqlstate", None) or ""
+    return isinstance(error, IntegrityError) or code.startswith("40")
+
+
+def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
     if command is None and msg.is_group and not _chatter_or_flow(msg, deps):
         return []  # group chatter: no reply
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
-        try:
-            replies = _refuse(msg, refusal, deps)
-            return [] if refusal.key == "no_open_buy" and _bare_join(command) else replies
-        except Exception:
-            log.exception("failed to answer refusal %s", refusal.key)
-            return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
-    except IntegrityError:
-        # Two workers raced on the same event (or the same order line): the other one won.
-        log.warning("%s event %s hit a unique constraint; nothing written", msg.channel,
-                    msg.event_key, exc_info=True)
-        return []
-    except Exception:
-        log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
-        return [Reply(deps.renderer.render(_fallback_locale(msg), "error"))]
+        replies = _refuse(msg, refusal, deps)
+        return [] if refusal.key == "no_open_buy" and _bare_join(command) else replies
 
 
 def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
@@ -133,19 +162,16 @@ def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:
     Otherwise it is chatter, and whoever talks in a bound group becomes a member, so a leader
     can name them with @name. One unit of work for both questions.
     """
-    try:
-        with UnitOfWork(deps.sessions) as uow:
-            session = uow.session
-            if flows.pending(session, msg.channel, msg.chat, msg.sender) is not None:
-                return True
-            community, membership = members.locate(session, msg.channel, msg.sender, msg.chat)
-            if community is not None and membership is None:
-                members.join(session, community, msg.channel, msg.sender,
-                             msg.handle or msg.sender_name, msg.sender_name, deps.clock(),
-                             known_new=True)
-                uow.commit()
-    except IntegrityError:
-        pass  # the same person's first words handled by another worker at the same moment
+    with UnitOfWork(deps.sessions) as uow:
+        session = uow.session
+        if flows.pending(session, msg.channel, msg.chat, msg.sender) is not None:
+            return True
+        community, membership = members.locate(session, msg.channel, msg.sender, msg.chat)
+        if community is not None and membership is None:
+            members.join(session, community, msg.channel, msg.sender,
+                         msg.handle or msg.sender_name, msg.sender_name, deps.clock(),
+                         known_new=True)
+            uow.commit()
     return False
 
 
@@ -177,9 +203,7 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
             audit(uow.session, community_id, leader.actor(msg), str(refusal.params.get("action", "")),
                   False, msg.text[:200], member_id, now)
         if ctx is None:
-            locale = _fallback_locale(msg)
-            return _commit_with_answer(
-                uow, msg, [Reply(deps.renderer.render(locale, refusal.key, **refusal.params))])
+            return _commit_with_answer(uow, msg, [_plain(msg, deps, refusal.key, **refusal.params)])
         # keep a noisy group quiet: a member who started the bot hears refusals in private
         return _commit_with_answer(uow, msg, [ctx.card(refusal.key, **refusal.params)])
 
@@ -223,8 +247,12 @@ def _referral_community(session: Session, command: Command | None) -> Community 
 
 
 def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:
-    name = "group_not_bound" if msg.is_group else "not_joined"
-    return [Reply(deps.renderer.render(_fallback_locale(msg), name))]
+    return [_plain(msg, deps, "group_not_bound" if msg.is_group else "not_joined")]
+
+
+def _plain(msg: Incoming, deps: Deps, template: str, **context: object) -> Reply:
+    """An answer for someone we do not (or cannot) look up: in their app's language."""
+    return Reply(deps.renderer.render(_fallback_locale(msg), template, **context))
 
 
 def _fallback_locale(msg: Incoming) -> str:

@@ -70,7 +70,7 @@ def _quantity(ctx: Ctx, rest: str) -> int:
         raise Usage("join") from None
     if quantity is None:
         digits = rest.strip() or "1"
-        if not digits.isdigit() or not digits.isascii():
+        if not digits.isdigit() or not digits.isascii() or len(digits) > len(str(MAX_UNITS)):
             raise Usage("join")
         quantity = int(digits)
     if not 1 <= quantity <= MAX_UNITS:
@@ -90,8 +90,9 @@ def join(ctx: Ctx) -> list[Reply]:
                           at=buy.opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"))
     groupbuys.hold_for_join(ctx.session, buy.id)  # type: ignore[arg-type]  # before the limit check
     held = groupbuys.units_of(ctx.session, buy.id, ctx.member.id)  # type: ignore[arg-type]
-    if not rules.within_member_limit(held, quantity, buy.per_member_limit):
-        raise DomainError("over_limit", buy=brief(buy), held=held, limit=buy.per_member_limit)
+    limit = rules.member_cap(buy.per_member_limit, buy.price)
+    if not rules.within_member_limit(held, quantity, limit):
+        raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
     discount = tier_rules.find(ctx.member.tier, tiers).discount_pct
     joined = groupbuys.join(ctx.session, buy, ctx.member, quantity,
                             f"{ctx.msg.channel}:{ctx.msg.event_key}", discount, ctx.now,

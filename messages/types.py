@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
+
+# C0 controls but tab and newline, and UTF-16 surrogates (a name cut in the middle of an emoji)
+_UNCLEAN = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+_CONTROLS = dict.fromkeys(c for c in range(32) if c not in (9, 10))
+
+
+def clean(text: str) -> str:
+    """Text the database can store: a lone surrogate becomes U+FFFD (a well-formed pair
+    becomes its character), NUL and other C0 controls but tab and newline are dropped."""
+    if not _UNCLEAN.search(text):
+        return text
+    whole = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return whole.translate(_CONTROLS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +39,11 @@ class Incoming:
     event_key: str = ""
 
     def __post_init__(self) -> None:
+        """Every text from outside is cleaned here, once, for every channel."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, str):
+                object.__setattr__(self, item.name, clean(value))
         if not self.event_key:
             object.__setattr__(self, "event_key", f"{self.chat}:{self.message_id}")
 

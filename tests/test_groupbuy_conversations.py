@@ -687,8 +687,9 @@ def test_missing_columns_are_named_and_nothing_is_imported(console, tmp_path):
 def test_import_needs_a_file_and_staff(console, tmp_path):
     path = write(tmp_path, "big5.csv", BIG5_EXPORT.encode("cp950"))
     assert say(console, f"amy@demo: /import {path}") == [f"bot -> amy@demo: {STAFF_ONLY}"]
-    assert say(console, "leader@demo: /import /no/such/file.csv")[0].startswith(
-        "bot -> leader@demo: 用法：傳送 CSV 檔")
+    assert say(console, "leader@demo: /import /no/such/file.csv") == [
+        "bot -> leader@demo: 找不到檔案：/no/such/file.csv。未匯入任何資料。"]
+    assert say(console, "leader@demo: /import")[0].startswith("bot -> leader@demo: 用法：傳送 CSV 檔")
     assert count(console, Order) == 0
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy import select
 
 from bot.app import App
 from bot.line import LineChannel
@@ -139,10 +140,9 @@ def odd(name: str, **changes: Any) -> dict[str, Any]:
     odd("postback", postback="data"),
     odd("unfollow", source=[1]),
     odd("message_text_user", source={"type": "user", "userId": "U" * 200}),
-    odd("message_text_user", message={"type": "text", "id": "1", "text": "/me\x00"}),
 ], ids=["source-a-string", "user-id-a-list", "message-a-string", "mention-a-string",
         "mention-index-a-string", "postback-a-string", "unfollow-source-a-list",
-        "user-id-200-long", "text-with-nul"])
+        "user-id-200-long"])
 async def test_an_odd_line_event_is_ignored_with_one_log_line(
     app: App, client: httpx.AsyncClient, found: dict[str, Any],
     caplog: pytest.LogCaptureFixture
@@ -152,6 +152,19 @@ async def test_an_odd_line_event_is_ignored_with_one_log_line(
                                                                 text="/help"))) == 200
     assert tracebacks(caplog) == []
     assert count(app, InboundEvent) <= 1  # the well-formed neighbour only
+
+
+@pytest.mark.asyncio
+async def test_a_line_text_holding_a_nul_is_cleaned_at_the_edge_and_answered(
+    app: App, client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+):
+    found = odd("message_text_user", message={"type": "text", "id": "1", "text": "/me\x00"})
+    with caplog.at_level(logging.INFO):
+        assert await to_line(client, webhook_body(found)) == 200
+    assert tracebacks(caplog) == []
+    with app.deps.sessions() as session:
+        stored = session.execute(select(InboundEvent.payload)).scalars().all()
+    assert [payload["text"] for payload in stored] == ["/me"]
 
 
 @pytest_asyncio.fixture

@@ -162,9 +162,10 @@ async def test_a_five_thousand_character_message_changes_nothing(
     before = count(app, InboundEvent), count(app, Member)
     await say(channel, "/checkin " + "x" * 5000, BOB, GROUP, username="bob")
     await say(channel, "x" * 5000, BOB, GROUP, username="bob")
-    await say(channel, "x" * 5000, BOB, username="bob")  # in private too
     assert fake.calls == []
-    assert (count(app, InboundEvent), count(app, Member)) == before
+    await say(channel, "x" * 5000, BOB, username="bob")  # in private: told; the event only
+    assert [len(fake.calls), "4096" in texts(fake, BOB)[0]] == [1, True]
+    assert (count(app, InboundEvent), count(app, Member)) == (before[0] + 1, before[1])
     assert count(app, PointsEntry) == 0
 
 

@@ -20,8 +20,12 @@ _UNITS = {"m": 1, "min": 1, "分鐘": 1, "分钟": 1, "h": 60, "小時": 60, "�
           "d": 1440, "天": 1440}
 
 
+MAX_DIGITS = 12  # more digits is a typo (or an attack), never an order
+MAX_LINE_AMOUNT = 2**31 - 1  # a line's price (minor units) must fit an integer column
+
+
 class BadQuantity(ValueError):
-    """A quantity that is not a whole number of at least one."""
+    """A quantity that is not a whole number of at least one, or has absurdly many digits."""
 
 
 def _only_marks(text: str) -> bool:
@@ -46,6 +50,8 @@ def join_quantity(text: str) -> int | None:
             or (match["sign"] == "加" and not _only_marks(tail)):
         return None
     raw = match["n"]
+    if len(raw.lstrip("-")) > MAX_DIGITS:
+        raise BadQuantity(raw[:MAX_DIGITS + 1])
     quantity = _CHINESE_DIGITS[raw] if raw in _CHINESE_DIGITS else int(raw)
     if quantity < 1:
         raise BadQuantity(raw)
@@ -120,6 +126,15 @@ def split(requested: int, stock_left: int | None) -> Split:
 
 def within_member_limit(already: int, requested: int, limit: int | None) -> bool:
     return limit is None or already + requested <= limit
+
+
+def member_cap(limit: int | None, unit_price: int) -> int | None:
+    """The per-member limit, lowered where needed so a member's units never cost more
+    than an amount column holds (a NT$1,000,000 item cannot be ordered 9,999 times)."""
+    if unit_price <= 0:
+        return limit
+    money_cap = MAX_LINE_AMOUNT // unit_price
+    return money_cap if limit is None else min(limit, money_cap)
 
 
 def replenish_on(delivered: date, cycle_days: int | None, quantity: int,

@@ -20,6 +20,7 @@ REQUIRED = ("external_id", "member", "product", "quantity", "unit_price")
 COLUMNS = (*REQUIRED, "status", "ordered_at")
 STATUSES = ("pending", "paid", "delivered", "cancelled")
 MAX_VALUE = 40
+MAX_LINE_AMOUNT = 2**31 - 1  # quantity × unit price (minor units) must fit an integer column
 
 # Within a column, earlier aliases are more specific and win when two headers match.
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -196,8 +197,10 @@ def _check(
     if values["quantity"] and quantity is None:
         fail("bad_quantity", "quantity", values["quantity"])
     price = parse_money(values["unit_price"], exponent)
-    if values["unit_price"] and price is None:
+    if values["unit_price"] and (price is None or price > MAX_LINE_AMOUNT):
         fail("bad_price", "unit_price", values["unit_price"])
+    elif quantity is not None and price is not None and quantity * price > MAX_LINE_AMOUNT:
+        fail("bad_quantity", "quantity", values["quantity"])
     status = _STATUS_KEYS.get(_key(values["status"]))
     if status is None:
         fail("bad_status", "status", values["status"])
