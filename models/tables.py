@@ -172,7 +172,11 @@ class InboundEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message waiting to be pushed; the delivery worker sends it at the platform's pace."""
+    """A message waiting to be pushed; the delivery worker sends it at the platform's pace.
+
+    status: pending -> sending (its send is logged, the platform call may be under way) ->
+    sent | failed. A row still 'sending' when its lease runs out may have left before a crash.
+    """
 
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -202,6 +206,13 @@ class SendLog(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     is_group: bool = False
     sent_at: datetime = _ts(index=True)
+
+
+class PacingState(SQLModel, table=True):
+    """One row per channel (bot): locked around every send reservation; holds a 429 pause."""
+
+    channel: str = Field(max_length=16, primary_key=True)
+    paused_until: datetime | None = _ts(nullable=True)
 
 
 class GroupBuy(SQLModel, table=True):
