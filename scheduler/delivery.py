@@ -113,17 +113,22 @@ class DeliveryWorker:
         return await self._attempt(message)
 
     def _reserve(self, message: OutboxMessage) -> str:
-        """Take the pacing lock, check the windows, log the send, mark the message 'sending'."""
+        """Check the windows, then again under the pacing lock; log the send, mark 'sending'.
+
+        A window found full without the lock stays full (sends are only ever added, a pause
+        only ever extended), so only a send that may leave waits for the lock.
+        """
         with UnitOfWork(self.sessions) as uow:
-            paused = events.lock_pacing(uow.session, self.channel)
-            now, slot = take_slot(uow.session, self.channel, message.chat_id, message.is_group,
-                                  self.clock(), self.limits)  # the clock read under the lock
-            if paused is not None and paused > now:
-                return "paused"
-            if slot > now:
-                events.postpone(uow.session, message, slot)
-                uow.commit()
-                return "later"
+            for lock in (events.paused_until, events.lock_pacing):
+                paused = lock(uow.session, self.channel)
+                now, slot = take_slot(uow.session, self.channel, message.chat_id,
+                                      message.is_group, self.clock(), self.limits)
+                if paused is not None and paused > now:
+                    return "paused"
+                if slot > now:
+                    events.postpone(uow.session, message, slot)
+                    uow.commit()
+                    return "later"
             if not events.start_sending(uow.session, message, now, self.lease):
                 return "lost"  # the lease ran out and another worker has it
             events.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)

@@ -17,14 +17,15 @@ from sqlalchemy import func, select
 
 from messages.types import Reply
 from models.db import make_engine, session_factory
+from models.migrate import upgrade
 from models.rules.pacing import Limits
 from models.tables import OutboxMessage
 from scheduler.delivery import DeliveryWorker
 
 CHANNEL = "telegram"
 # Scaled down so a run takes seconds; the property checked is the same as Telegram's.
-LIMITS = Limits(per_bot=40, per_chat=1, per_group=2, per_group_window=timedelta(seconds=3))
-NETWORK = 0.03  # seconds a platform call takes
+LIMITS = Limits(per_bot=25, per_chat=1, per_group=2, per_group_window=timedelta(seconds=3))
+NETWORK = 0.01  # seconds a platform call takes
 Sent = tuple[float, str, bool]  # wall time, chat, is_group
 
 
@@ -32,9 +33,20 @@ def real_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def drain_in_process(url: str, sends: str, seconds: float) -> None:
+def reachable(db: Any, folder: Path) -> Any:
+    """The test database, reachable from other processes (a migrated file when on SQLite)."""
+    if db.dialect.name != "sqlite":
+        return db
+    engine = make_engine(f"sqlite:///{folder / 'shared.sqlite3'}")
+    upgrade(engine)
+    return engine
+
+
+def drain_in_process(url: str, sends: str, seconds: float, start: Any) -> None:
     """The child's main: one worker drains until nothing is left to send (or time is up)."""
     engine = make_engine(url)
+    left(engine)  # connected and warm before the race starts
+    start.wait()
     with Path(sends).open("a") as record:
 
         async def send(chat_id: str, is_group: bool, reply: Reply) -> None:
@@ -69,7 +81,8 @@ def run_processes(url: str, folder: Path, workers: int, seconds: float = 90) -> 
     """`workers` spawned processes draining one outbox; every send they made."""
     spawn = multiprocessing.get_context("spawn")
     files = [folder / f"sends-{n}.txt" for n in range(workers)]
-    processes = [spawn.Process(target=drain_in_process, args=(url, str(f), seconds))
+    start = spawn.Barrier(workers)  # all start draining together
+    processes = [spawn.Process(target=drain_in_process, args=(url, str(f), seconds, start))
                  for f in files]
     for process in processes:
         process.start()
@@ -97,3 +110,28 @@ def most_within(times: list[float], window: float) -> int:
             first += 1
         most = max(most, last - first + 1)
     return most
+
+
+def send_and_hang(url: str, started: str) -> None:
+    """The child's main: one worker whose platform call never returns (until kill -9)."""
+    engine = make_engine(url)
+
+    async def send(chat_id: str, is_group: bool, reply: Reply) -> None:
+        Path(started).write_text(chat_id)
+        await asyncio.sleep(3600)
+
+    worker = DeliveryWorker(session_factory(engine), CHANNEL, send, real_clock)
+    asyncio.run(worker.drain_once())
+
+
+def spawn(target: Any, *args: Any) -> Any:
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args)
+    process.start()
+    return process
+
+
+def wait_for(path: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert path.exists(), f"{path} never appeared"

@@ -15,7 +15,7 @@ from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
 from models import events
 from models.db import UnitOfWork
-from scheduler.delivery import DeliveryWorker
+from scheduler.delivery import DeliveryWorker, reserve_direct
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram_helpers import AMY, BOB, GROUP, make_channel, outbox, queue, say, texts
@@ -167,3 +167,36 @@ async def test_a_reply_refused_with_429_waits_in_the_outbox_for_retry_after(
     clock.advance(seconds=3)
     assert await worker.drain_once() == 1
     assert texts(fake, AMY)[0].startswith("指令：")
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # int retry_after
+async def test_a_429_seen_by_one_worker_pauses_every_worker_and_a_restarted_one(
+    app: App, channel: TelegramChannel, fake: FakeTelegramAPI, clock: Clock
+):
+    queue(app, AMY, "for amy")
+    queue(app, BOB, "for bob")
+    fake.fail_next("sendMessage", 429, retry_after=5)
+    first, second = worker_for(app, channel, clock), worker_for(app, channel, clock)
+    assert await first.drain_once() == 0
+    clock.advance(seconds=2)
+    assert await second.drain_once() == 0
+    restarted = worker_for(app, channel, clock)  # a new process knows only the database
+    assert await restarted.drain_once() == 0
+    assert len([c for c in fake.calls if c.method == "sendMessage"]) == 1  # only the refused one
+    clock.advance(seconds=3)
+    assert await second.drain_once() == 2
+    assert texts(fake, AMY) == ["for amy"] and texts(fake, BOB) == ["for bob"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # int retry_after
+async def test_a_direct_group_reply_waits_while_the_bot_is_paused_by_a_429(
+    app: App, channel: TelegramChannel, fake: FakeTelegramAPI, clock: Clock
+):
+    queue(app, AMY, "for amy")
+    fake.fail_next("sendMessage", 429, retry_after=4)
+    assert await worker_for(app, channel, clock).drain_once() == 0
+    assert not reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
+    clock.advance(seconds=4)
+    assert reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
