@@ -172,11 +172,9 @@ class InboundEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message waiting to be pushed; the delivery worker sends it at the platform's pace.
+    """A push waiting to leave at the platform's pace: pending -> sending -> sent | failed.
 
-    status: pending -> sending (its send is logged, the platform call may be under way) ->
-    sent | failed. A row still 'sending' when its lease runs out may have left before a crash.
-    """
+    'sending': its send is logged and the platform call under way (in doubt after a crash)."""
 
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)

@@ -40,10 +40,11 @@ class Undeliverable(Exception):
 
 def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
               limits: Limits) -> tuple[datetime, datetime]:
-    """Under the channel's pacing lock: (now, the earliest moment this send may leave).
+    """(now, the earliest moment this send may leave), from the shared send log.
 
-    Call it with the lock held (events.lock_pacing in the same transaction) and log the send
-    in that transaction if it may leave now: then no other worker can take the same slot.
+    A "now" is binding only under the channel's pacing lock (events.lock_pacing earlier in the
+    same transaction), with the send logged in that transaction: then no other worker can
+    take the same slot. Without the lock a later slot is still a valid reason to wait.
     """
     by_bot = events.recent_sends(session, channel, now, window=limits.per_bot_window)
     now = max([now, *by_bot[-1:]])  # the log never goes back in time (the lock may have waited)
@@ -119,8 +120,8 @@ class DeliveryWorker:
         only ever extended), so only a send that may leave waits for the lock.
         """
         with UnitOfWork(self.sessions) as uow:
-            for lock in (events.paused_until, events.lock_pacing):
-                paused = lock(uow.session, self.channel)
+            for read_pause in (events.paused_until, events.lock_pacing):  # peek, then lock
+                paused = read_pause(uow.session, self.channel)
                 now, slot = take_slot(uow.session, self.channel, message.chat_id,
                                       message.is_group, self.clock(), self.limits)
                 if paused is not None and paused > now:
