@@ -72,16 +72,18 @@ class DeliveryWorker:
 
     The reservation happens under the channel's pacing lock, never across the platform call;
     the 429 pause lives in the same pacing row, so every worker (and a restarted one) obeys it.
+    A send leaves within `lag` of its reserved moment or not at all (it is reserved again).
     """
 
     def __init__(
         self, sessions: SessionFactory, channel: str, send: Send,
         clock: Callable[[], datetime], *, limits: Limits | None = None, batch: int = 30,
         lease: timedelta = timedelta(seconds=60), idle: float = 0.2,
+        lag: timedelta = timedelta(milliseconds=250),
     ) -> None:
         self.sessions, self.channel, self.send, self.clock = sessions, channel, send, clock
         self.limits = limits or LIMITS.get(channel, Limits())
-        self.batch, self.lease, self.idle = batch, lease, idle
+        self.batch, self.lease, self.idle, self.lag = batch, lease, idle, lag
 
     async def drain_once(self) -> int:
         """Send what is due now and fits the limits; return how many messages left."""
@@ -105,15 +107,20 @@ class DeliveryWorker:
 
     async def _deliver(self, message: OutboxMessage) -> str:
         in_doubt = message.status == "sending"
-        outcome = self._reserve(message)
+        outcome, reserved = self._reserve(message)
         if outcome != "go":
             return outcome
+        if self.clock() - reserved > self.lag:  # a slow commit, a busy machine: the slot is gone
+            with UnitOfWork(self.sessions) as uow:  # its logged send stays: that only slows others
+                events.postpone(uow.session, message, reserved, attempted=not in_doubt)
+                uow.commit()
+            return "late"
         if in_doubt:
             log.warning("outbox %s in doubt: its lease ran out while it was being sent (a crash?);"
                         " sending it again", message.id)
         return await self._attempt(message)
 
-    def _reserve(self, message: OutboxMessage) -> str:
+    def _reserve(self, message: OutboxMessage) -> tuple[str, datetime]:
         """Check the windows, then again under the pacing lock; log the send, mark 'sending'.
 
         A window found full without the lock stays full (sends are only ever added, a pause
@@ -125,16 +132,16 @@ class DeliveryWorker:
                 now, slot = take_slot(uow.session, self.channel, message.chat_id,
                                       message.is_group, self.clock(), self.limits)
                 if paused is not None and paused > now:
-                    return "paused"
+                    return "paused", now
                 if slot > now:
                     events.postpone(uow.session, message, slot)
                     uow.commit()
-                    return "later"
+                    return "later", now
             if not events.start_sending(uow.session, message, now, self.lease):
-                return "lost"  # the lease ran out and another worker has it
+                return "lost", now  # the lease ran out and another worker has it
             events.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)
             uow.commit()
-            return "go"
+            return "go", now
 
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""

@@ -26,6 +26,7 @@ CHANNEL = "telegram"
 # Scaled down so a run takes seconds; the property checked is the same as Telegram's.
 LIMITS = Limits(per_bot=25, per_chat=1, per_group=2, per_group_window=timedelta(seconds=3))
 NETWORK = 0.01  # seconds a platform call takes
+LAG = timedelta(milliseconds=100)  # a send leaves at most this long after its reservation
 Sent = tuple[float, str, bool]  # wall time, chat, is_group
 
 
@@ -55,7 +56,7 @@ def drain_in_process(url: str, sends: str, seconds: float, start: Any) -> None:
             await asyncio.sleep(NETWORK)
 
         worker = DeliveryWorker(session_factory(engine), CHANNEL, send, real_clock,
-                                limits=LIMITS, batch=3, idle=0.05)
+                                limits=LIMITS, batch=3, idle=0.05, lag=LAG)
         asyncio.run(_until_empty(worker, engine, time.monotonic() + seconds))
     engine.dispose()
 

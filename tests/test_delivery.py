@@ -6,13 +6,14 @@ The clock is moved by hand and every round is one `drain_once()`: no sleeping, n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
 
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
+from messages.types import Reply
 from models import events
 from models.db import UnitOfWork
 from scheduler.delivery import DeliveryWorker, reserve_direct
@@ -200,3 +201,28 @@ async def test_a_direct_group_reply_waits_while_the_bot_is_paused_by_a_429(
     assert not reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
     clock.advance(seconds=4)
     assert reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
+
+
+class SlowClock(Clock):
+    """Every reading of the clock takes 300 ms: a machine too busy to send on time."""
+
+    def __call__(self) -> datetime:
+        self.advance(milliseconds=300)
+        return self.now
+
+
+@pytest.mark.asyncio
+async def test_a_send_never_leaves_later_than_the_lag_after_its_reservation(app: App, clock: Clock):
+    queue(app, AMY, "flash sale")
+    sent: list[str] = []
+
+    async def send(chat_id: str, is_group: bool, reply: Reply) -> None:
+        sent.append(chat_id)
+
+    slow = SlowClock(clock.now)
+    late = DeliveryWorker(app.deps.sessions, CHANNEL, send, slow, lag=timedelta(milliseconds=250))
+    assert await late.drain_once() == 0
+    assert sent == [] and len(outbox(app)) == 1  # given back, due again
+    patient = DeliveryWorker(app.deps.sessions, CHANNEL, send, slow, lag=timedelta(seconds=1))
+    slow.advance(seconds=1)  # the per-chat window of the unused reservation has passed
+    assert await patient.drain_once() == 1 and sent == [str(AMY)]

@@ -17,6 +17,7 @@ from models import events
 from models.db import UnitOfWork, session_factory
 from tests.pacing_helpers import (
     CHANNEL,
+    LAG,
     LIMITS,
     most_within,
     reachable,
@@ -25,9 +26,9 @@ from tests.pacing_helpers import (
 )
 
 PRIVATE_CHATS, PER_PRIVATE, GROUPS, PER_GROUP = 44, 4, 6, 4
-# A send leaves a moment after its reservation commits; on a loaded machine a process can be
-# descheduled in between, so two sends may land a little closer than their reservations.
-SLACK = 0.1
+# Reservations keep the limits exactly; a send leaves up to LAG after its reservation (the
+# worker drops a reservation that old), so two sends may be up to LAG closer than theirs.
+SLACK = LAG.total_seconds()
 
 
 def fill_outbox(db: Engine) -> int:
