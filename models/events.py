@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
-from models.tables import InboundEvent, OutboxMessage, SendLog
+from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
 
 
 def _store_once(**values: Any) -> dict[str, Any]:
@@ -148,58 +150,122 @@ def enqueue(
     return message
 
 
+_OPEN = ("pending", "sending")  # not finished: a 'sending' row whose lease ran out is in doubt
+
+
 def claim_due(
     session: Session, channel: str, now: datetime, limit: int, lease: timedelta
 ) -> list[OutboxMessage]:
-    """Take due messages for a while; a crashed worker's lease runs out and they come back."""
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.status == "pending",
-            OutboxMessage.not_before <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),  # type: ignore[union-attr]
-        )
-        .order_by(OutboxMessage.not_before, OutboxMessage.id)
-        .limit(limit)
-    )
+    """Take due messages for a while; a crashed worker's lease runs out and they come back.
+
+    One conditional UPDATE: two workers (or processes) never take the same message.
+    """
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)  # type: ignore[union-attr]
+    due = (OutboxMessage.channel == channel, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
+           OutboxMessage.not_before <= now, free)
+    pick = select(OutboxMessage.id).where(*due).order_by(OutboxMessage.not_before, OutboxMessage.id)
+    pick = pick.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.execute(query).scalars())
-    for row in rows:
-        row.claimed_until = now + lease
-        session.add(row)
-    session.flush()
-    return rows
+        pick = pick.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()), *due)  # type: ignore[union-attr]
+        .values(claimed_until=now + lease).returning(OutboxMessage),
+        execution_options={"synchronize_session": False},
+    ).scalars().all()
+    return sorted(claimed, key=lambda row: (row.not_before, row.id))
 
 
-def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> None:
-    message.status = "sent"
-    message.sent_at = now
-    message.attempts += 1
-    message.claimed_until = None
-    session.add(message)
-    log_send(session, message.channel, message.chat_id, message.is_group, now)
+def _move(session: Session, message: OutboxMessage, **values: Any) -> bool:
+    """Change `message` only while it is unfinished and its lease is still the one we hold."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
+               OutboxMessage.claimed_until == message.claimed_until)
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for key, value in values.items():
+        set_committed_value(message, key, value)
+    return True
+
+
+def start_sending(session: Session, message: OutboxMessage, now: datetime,
+                  lease: timedelta) -> bool:
+    """Mark the message 'sending' (with a fresh lease) before the platform call.
+
+    A message already 'sending' was claimed after a lost lease: it may have left before a
+    crash, and keeps that mark in last_error once sent again.
+    """
+    extra = {"last_error": "in doubt: sent again after a lease ran out while sending"}
+    return _move(session, message, status="sending", claimed_until=now + lease,
+                 **(extra if message.status == "sending" else {}))
+
+
+def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> bool:
+    """False when the lease was lost meanwhile (another worker took the message over)."""
+    return _move(session, message, status="sent", sent_at=now,
+                 attempts=message.attempts + 1, claimed_until=None)
 
 
 def postpone(session: Session, message: OutboxMessage, until: datetime, error: str = "",
-             count_attempt: bool = False, max_attempts: int = 8) -> None:
-    message.not_before = until
-    message.claimed_until = None
-    message.last_error = error[:500]
+             count_attempt: bool = False, max_attempts: int = 8, *,
+             attempted: bool = False) -> bool:
+    """Try again at `until`. `attempted`: the platform answered, so it did not leave."""
+    values: dict[str, Any] = {"not_before": until, "claimed_until": None}
+    if error:
+        values["last_error"] = error[:500]
+    if attempted:
+        values["status"] = "pending"
     if count_attempt:
-        message.attempts += 1
-        if message.attempts >= max_attempts:
-            message.status = "failed"
-    session.add(message)
+        values["attempts"] = message.attempts + 1
+        if values["attempts"] >= max_attempts:
+            values["status"] = "failed"
+    return _move(session, message, **values)
 
 
-def fail(session: Session, message: OutboxMessage, error: str) -> None:
-    message.status = "failed"
-    message.attempts += 1
-    message.claimed_until = None
-    message.last_error = error[:500]
-    session.add(message)
+def fail(session: Session, message: OutboxMessage, error: str) -> bool:
+    return _move(session, message, status="failed", attempts=message.attempts + 1,
+                 claimed_until=None, last_error=error[:500])
+
+
+def _lock_pacing(insert: Any) -> Any:
+    table = PacingState.__table__  # type: ignore[attr-defined]
+    return (insert(table).values(channel=bindparam("channel"))
+            .on_conflict_do_update(index_elements=["channel"],
+                                   set_={"paused_until": table.c.paused_until})
+            .returning(table.c.paused_until))
+
+
+_PACING = {"sqlite": _lock_pacing(sqlite_insert), "postgresql": _lock_pacing(pg_insert)}
+
+
+def lock_pacing(session: Session, channel: str) -> datetime | None:
+    """Take the channel's pacing lock until commit; return its 429 pause (if any).
+
+    One write (an upsert of the channel's row) comes first: on PostgreSQL it locks the row,
+    on SQLite it takes the database's write lock before anything is read.
+    """
+    connection = session.connection()
+    paused: datetime | None = connection.execute(
+        _PACING[connection.dialect.name], {"channel": channel}).scalar_one()
+    return paused
+
+
+def pause(session: Session, channel: str, until: datetime) -> None:
+    """The platform asked the whole bot to wait: every worker respects it until `until`."""
+    lock_pacing(session, channel)
+    session.execute(update(PacingState).where(
+        PacingState.channel == channel,
+        or_(PacingState.paused_until.is_(None), PacingState.paused_until < until),  # type: ignore[union-attr]
+    ).values(paused_until=until))
+
+
+def paused_until(session: Session, channel: str) -> datetime | None:
+    return session.execute(
+        select(PacingState.paused_until).where(PacingState.channel == channel)
+    ).scalar_one_or_none()
 
 
 def log_send(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime) -> None:
@@ -221,9 +287,7 @@ def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(
     session.execute(delete(SendLog).where(SendLog.sent_at < now - keep))
 
 
-def release(session: Session, message_ids: list[int]) -> None:
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids))  # type: ignore[union-attr]
-        .values(claimed_until=None)
-    )
+def release(session: Session, messages: Sequence[OutboxMessage]) -> None:
+    """Give claimed messages back untouched (only those whose lease is still ours)."""
+    for message in messages:
+        _move(session, message, claimed_until=None)

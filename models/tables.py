@@ -183,7 +183,9 @@ class InboundEvent(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message waiting to be pushed; the delivery worker sends it at the platform's pace."""
+    """A push waiting to leave at the platform's pace: pending -> sending -> sent | failed.
+
+    'sending': its send is logged and the platform call under way (in doubt after a crash)."""
 
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -213,6 +215,13 @@ class SendLog(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     is_group: bool = False
     sent_at: datetime = _ts(index=True)
+
+
+class PacingState(SQLModel, table=True):
+    """One row per channel (bot): locked around every send reservation; holds a 429 pause."""
+
+    channel: str = Field(max_length=16, primary_key=True)
+    paused_until: datetime | None = _ts(nullable=True)
 
 
 class GroupBuy(SQLModel, table=True):

@@ -38,25 +38,29 @@ class Undeliverable(Exception):
     """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
-def slot_for(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
-             limits: Limits) -> datetime:
-    """When the next message to this chat may leave, from the shared send log."""
+def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
+              limits: Limits) -> tuple[datetime, datetime]:
+    """(now, the earliest moment this send may leave), from the shared send log.
+
+    A "now" is binding only under the channel's pacing lock (events.lock_pacing earlier in the
+    same transaction), with the send logged in that transaction: then no other worker can
+    take the same slot. Without the lock a later slot is still a valid reason to wait.
+    """
+    by_bot = events.recent_sends(session, channel, now, window=limits.per_bot_window)
+    now = max([now, *by_bot[-1:]])  # the log never goes back in time (the lock may have waited)
     window = limits.per_group_window if is_group else limits.per_chat_window
-    return next_slot(
-        now,
-        events.recent_sends(session, channel, now, window=limits.per_bot_window),
-        events.recent_sends(session, channel, now, chat_id, window=window),
-        is_group,
-        limits,
-    )
+    to_chat = events.recent_sends(session, channel, now, chat_id, window=window)
+    return now, next_slot(now, by_bot, to_chat, is_group, limits)
 
 
 def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_group: bool,
                    now: datetime, limits: Limits | None = None) -> bool:
-    """May a reply leave right now? If so the send is logged, so pushes count it too."""
+    """May a reply leave right now? If so the send is logged (committed), so pushes count it."""
     with UnitOfWork(sessions) as uow:
         limits = limits or LIMITS.get(channel, Limits())
-        if slot_for(uow.session, channel, chat_id, is_group, now, limits) > now:
+        paused = events.lock_pacing(uow.session, channel)
+        now, slot = take_slot(uow.session, channel, chat_id, is_group, now, limits)
+        if slot > now or (paused is not None and paused > now):
             return False
         events.log_send(uow.session, channel, chat_id, is_group, now)
         uow.commit()
@@ -64,22 +68,30 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
 
 
 class DeliveryWorker:
+    """Claims due messages, reserves a slot for each (logged and committed), then sends it.
+
+    The reservation happens under the channel's pacing lock, never across the platform call;
+    the 429 pause lives in the same pacing row, so every worker (and a restarted one) obeys it.
+    A send leaves within `lag` of its reserved moment or not at all (it is reserved again).
+    """
+
     def __init__(
         self, sessions: SessionFactory, channel: str, send: Send,
         clock: Callable[[], datetime], *, limits: Limits | None = None, batch: int = 30,
         lease: timedelta = timedelta(seconds=60), idle: float = 0.2,
+        lag: timedelta = timedelta(milliseconds=250),
     ) -> None:
         self.sessions, self.channel, self.send, self.clock = sessions, channel, send, clock
         self.limits = limits or LIMITS.get(channel, Limits())
-        self.batch, self.lease, self.idle = batch, lease, idle
-        self.paused_until: datetime | None = None
+        self.batch, self.lease, self.idle, self.lag = batch, lease, idle, lag
 
     async def drain_once(self) -> int:
         """Send what is due now and fits the limits; return how many messages left."""
         now = self.clock()
-        if self.paused_until and now < self.paused_until:
-            return 0
         with UnitOfWork(self.sessions) as uow:
+            paused = events.paused_until(uow.session, self.channel)
+            if paused is not None and now < paused:
+                return 0
             claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
             uow.commit()
         sent = 0
@@ -87,47 +99,82 @@ class DeliveryWorker:
             outcome = await self._deliver(message)
             if outcome == "paused":
                 with UnitOfWork(self.sessions) as uow:
-                    events.release(uow.session, [m.id for m in claimed[index + 1:]])  # type: ignore[misc]
+                    events.release(uow.session, claimed[index:])
                     uow.commit()
                 break
             sent += outcome == "sent"
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> str:
-        with UnitOfWork(self.sessions) as uow:
-            row = uow.session.get(OutboxMessage, message.id)
-            assert row is not None
-            now = self.clock()
-            slot = slot_for(uow.session, self.channel, row.chat_id, row.is_group, now, self.limits)
-            if slot > now:
-                events.postpone(uow.session, row, slot)
-                uow.commit()
-                return "later"
-            outcome = await self._attempt(uow, row)
-            uow.commit()
+        in_doubt = message.status == "sending"
+        outcome, reserved = self._reserve(message)
+        if outcome != "go":
             return outcome
+        if self.clock() - reserved > self.lag:  # a slow commit, a busy machine: the slot is gone
+            with UnitOfWork(self.sessions) as uow:  # its logged send stays: that only slows others
+                events.postpone(uow.session, message, reserved, attempted=not in_doubt)
+                uow.commit()
+            return "late"
+        if in_doubt:
+            log.warning("outbox %s in doubt: its lease ran out while it was being sent (a crash?);"
+                        " sending it again", message.id)
+        return await self._attempt(message)
 
-    async def _attempt(self, uow: UnitOfWork, row: OutboxMessage) -> str:
+    def _reserve(self, message: OutboxMessage) -> tuple[str, datetime]:
+        """Check the windows, then again under the pacing lock; log the send, mark 'sending'.
+
+        A window found full without the lock stays full (sends are only ever added, a pause
+        only ever extended), so only a send that may leave waits for the lock.
+        """
+        with UnitOfWork(self.sessions) as uow:
+            for read_pause in (events.paused_until, events.lock_pacing):  # peek, then lock
+                paused = read_pause(uow.session, self.channel)
+                now, slot = take_slot(uow.session, self.channel, message.chat_id,
+                                      message.is_group, self.clock(), self.limits)
+                if paused is not None and paused > now:
+                    return "paused", now
+                if slot > now:
+                    events.postpone(uow.session, message, slot)
+                    uow.commit()
+                    return "later", now
+            if not events.start_sending(uow.session, message, now, self.lease):
+                return "lost", now  # the lease ran out and another worker has it
+            events.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)
+            uow.commit()
+            return "go", now
+
+    async def _attempt(self, message: OutboxMessage) -> str:
+        """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(row.chat_id, row.is_group, from_body(row.body))
+            await self.send(message.chat_id, message.is_group, from_body(message.body))
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
-            self.paused_until = until
-            events.postpone(uow.session, row, until, str(limited))
+            with UnitOfWork(self.sessions) as uow:
+                events.pause(uow.session, self.channel, until)
+                events.postpone(uow.session, message, until, str(limited), attempted=True)
+                uow.commit()
             log.warning("%s asked to wait %.1fs", self.channel, limited.retry_after)
             return "paused"
         except Undeliverable as gone:
-            events.fail(uow.session, row, str(gone))
-            if not row.is_group:  # blocked the bot: stop pushing there until they start it again
-                members.mark_private_unreachable(uow.session, self.channel, row.chat_id)
-            log.info("outbox %s dropped: %s", row.id, gone)
+            with UnitOfWork(self.sessions) as uow:
+                events.fail(uow.session, message, str(gone))
+                if not message.is_group:  # blocked the bot: no pushes there until they start it
+                    members.mark_private_unreachable(uow.session, self.channel, message.chat_id)
+                uow.commit()
+            log.info("outbox %s dropped: %s", message.id, gone)
             return "failed"
         except Exception as error:  # network trouble: back off and try again later
-            backoff = timedelta(seconds=min(300, 2 ** (row.attempts + 1)))
-            events.postpone(uow.session, row, self.clock() + backoff, repr(error), count_attempt=True)
-            log.exception("outbox %s failed; retrying in %s", row.id, backoff)
+            backoff = timedelta(seconds=min(300, 2 ** (message.attempts + 1)))
+            with UnitOfWork(self.sessions) as uow:
+                events.postpone(uow.session, message, self.clock() + backoff, repr(error),
+                                count_attempt=True, attempted=True)
+                uow.commit()
+            log.exception("outbox %s failed; retrying in %s", message.id, backoff)
             return "retry"
-        events.mark_sent(uow.session, row, self.clock())
+        with UnitOfWork(self.sessions) as uow:
+            if not events.mark_sent(uow.session, message, self.clock()):
+                log.warning("outbox %s sent after its lease ran out", message.id)
+            uow.commit()
         return "sent"
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -149,5 +196,6 @@ def take_all(sessions: SessionFactory, channel: str, now: datetime) -> list[Outb
         rows = events.claim_due(uow.session, channel, now, 1000, timedelta(seconds=60))
         for row in rows:
             events.mark_sent(uow.session, row, now)
+            events.log_send(uow.session, channel, row.chat_id, row.is_group, now)
         uow.commit()
         return rows

@@ -6,16 +6,17 @@ The clock is moved by hand and every round is one `drain_once()`: no sleeping, n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
 
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
+from messages.types import Reply
 from models import events
 from models.db import UnitOfWork
-from scheduler.delivery import DeliveryWorker
+from scheduler.delivery import DeliveryWorker, reserve_direct
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.telegram_helpers import AMY, BOB, GROUP, make_channel, outbox, queue, say, texts
@@ -167,3 +168,61 @@ async def test_a_reply_refused_with_429_waits_in_the_outbox_for_retry_after(
     clock.advance(seconds=3)
     assert await worker.drain_once() == 1
     assert texts(fake, AMY)[0].startswith("指令：")
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # int retry_after
+async def test_a_429_seen_by_one_worker_pauses_every_worker_and_a_restarted_one(
+    app: App, channel: TelegramChannel, fake: FakeTelegramAPI, clock: Clock
+):
+    queue(app, AMY, "for amy")
+    queue(app, BOB, "for bob")
+    fake.fail_next("sendMessage", 429, retry_after=5)
+    first, second = worker_for(app, channel, clock), worker_for(app, channel, clock)
+    assert await first.drain_once() == 0
+    clock.advance(seconds=2)
+    assert await second.drain_once() == 0
+    restarted = worker_for(app, channel, clock)  # a new process knows only the database
+    assert await restarted.drain_once() == 0
+    assert len([c for c in fake.calls if c.method == "sendMessage"]) == 1  # only the refused one
+    clock.advance(seconds=3)
+    assert await second.drain_once() == 2
+    assert texts(fake, AMY) == ["for amy"] and texts(fake, BOB) == ["for bob"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # int retry_after
+async def test_a_direct_group_reply_waits_while_the_bot_is_paused_by_a_429(
+    app: App, channel: TelegramChannel, fake: FakeTelegramAPI, clock: Clock
+):
+    queue(app, AMY, "for amy")
+    fake.fail_next("sendMessage", 429, retry_after=4)
+    assert await worker_for(app, channel, clock).drain_once() == 0
+    assert not reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
+    clock.advance(seconds=4)
+    assert reserve_direct(app.deps.sessions, CHANNEL, str(GROUP), True, clock())
+
+
+class SlowClock(Clock):
+    """Every reading of the clock takes 300 ms: a machine too busy to send on time."""
+
+    def __call__(self) -> datetime:
+        self.advance(milliseconds=300)
+        return self.now
+
+
+@pytest.mark.asyncio
+async def test_a_send_never_leaves_later_than_the_lag_after_its_reservation(app: App, clock: Clock):
+    queue(app, AMY, "flash sale")
+    sent: list[str] = []
+
+    async def send(chat_id: str, is_group: bool, reply: Reply) -> None:
+        sent.append(chat_id)
+
+    slow = SlowClock(clock.now)
+    late = DeliveryWorker(app.deps.sessions, CHANNEL, send, slow, lag=timedelta(milliseconds=250))
+    assert await late.drain_once() == 0
+    assert sent == [] and len(outbox(app)) == 1  # given back, due again
+    patient = DeliveryWorker(app.deps.sessions, CHANNEL, send, slow, lag=timedelta(seconds=1))
+    slow.advance(seconds=1)  # the per-chat window of the unused reservation has passed
+    assert await patient.drain_once() == 1 and sent == [str(AMY)]
