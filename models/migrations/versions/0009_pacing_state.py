@@ -1,7 +1,7 @@
 """pacing state: one row per channel, locked around send reservations, with the 429 pause
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import models.types
 
 revision: str = '0009'
-down_revision: str | None = '0005'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
