@@ -6,11 +6,10 @@ import csv
 import io
 from pathlib import Path
 
-from handlers import openflow
+from handlers import guided, openflow
 from handlers.context import Ctx
 from handlers.groupbuy import _tell_promoted, brief, find_buy
 from handlers.importing import import_file
-from handlers.leader import _staff
 from messages.types import Reply
 from models import groupbuys, orderlines
 from models.errors import DomainError, Usage
@@ -23,12 +22,11 @@ MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
 
 
 def open_buy(ctx: Ctx) -> list[Reply]:
-    _staff(ctx, "open")
     if not ctx.msg.is_group:
         raise DomainError("open_in_group")
     if ctx.args.strip():
         return openflow.open_one_line(ctx)
-    return openflow.start(ctx)
+    return guided.start(ctx, "open")
 
 
 def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
@@ -55,7 +53,6 @@ def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
 
 def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
-    _staff(ctx, "close")
     buy, _ = find_buy(ctx, ctx.args)
     for order in orderlines.close_buy(ctx.session, buy.id, now=ctx.now):  # type: ignore[arg-type]
         member = ctx.session.get(Member, order.member_id)
@@ -86,7 +83,6 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> 
 def mark(ctx: Ctx, action: str) -> list[Reply]:
     """Each chosen line moves only from the status it is expected in; a line someone else
     moved a moment ago is left alone and not counted."""
-    _staff(ctx, action)
     buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
     promoted: list[Order] = []
     count = 0
@@ -139,7 +135,6 @@ def _tell_referrer(ctx: Ctx, friend: Member) -> None:
 
 
 def export(ctx: Ctx) -> list[Reply]:
-    _staff(ctx, "export")
     buy, _ = leaders_buy(ctx, ctx.args)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -164,7 +159,6 @@ def _major(minor: int) -> str:
 
 
 def import_orders(ctx: Ctx) -> list[Reply]:
-    _staff(ctx, "import")
     given = ctx.args.strip()
     if not given:
         raise Usage("import")

@@ -7,68 +7,28 @@ writes. A refusal rolls the command back and keeps only the inbox record and the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from handlers import buyleader, groupbuy, leader, member, openflow
+from handlers import commands, guided, leader
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
 from messages.records import reply_record
 from messages.render import locale_from
 from messages.types import Incoming, Reply
 from models import events, flows, members
-from models.communities import audit, role_of
+from models.communities import ADMIN, audit, role_of
 from models.db import UnitOfWork
-from models.errors import DomainError, NotAllowed
+from models.errors import DomainError, NotAllowed, Usage
 from models.programme import programme_for
 from models.tables import Community
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Ctx], list[Reply]]
-
-COMMANDS: dict[str, Handler] = {
-    "start": member.start,
-    "me": member.me,
-    "points": member.points,
-    "coupons": member.coupon_wallet,
-    "birthday": member.birthday,
-    "claim": member.claim,
-    "invite": member.invite,
-    "checkin": member.checkin,
-    "lang": member.lang,
-    "optout": member.optout,
-    "optin": member.optin,
-    "link": member.link,
-    "help": lambda ctx: [ctx.reply("help", staff=_is_staff(ctx))],
-    "grant": leader.grant,
-    "deduct": leader.deduct,
-    "settier": leader.settier,
-    "admin": leader.admin,
-    "config": leader.config,
-    "bind": leader.bind,
-    "join": groupbuy.join,
-    "cancel": groupbuy.cancel,
-    "orders": groupbuy.orders,
-    "usecoupon": groupbuy.use_coupon,
-    "usepoints": groupbuy.use_points,
-    "open": buyleader.open_buy,
-    "close": buyleader.close,
-    "paid": lambda ctx: buyleader.mark(ctx, "paid"),
-    "delivered": lambda ctx: buyleader.mark(ctx, "delivered"),
-    "cancelorder": lambda ctx: buyleader.mark(ctx, "cancelorder"),
-    "export": buyleader.export,
-    "import": buyleader.import_orders,
-}
 MAX_INBOUND = 4096  # longer is no command: nothing is stored, a private sender is told
 FALLBACK_ERROR = "抱歉，系統暫時出了點問題。Sorry, something went wrong."
 ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
-
-
-def _is_staff(ctx: Ctx) -> bool:
-    return role_of(ctx.session, ctx.community.id, ctx.member.id) is not None  # type: ignore[arg-type]
 
 
 def handle(msg: Incoming, deps: Deps) -> list[Reply]:
@@ -147,13 +107,27 @@ def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) ->
 
 
 def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
-    flow = openflow.pending(ctx) if command is None or command.name == "cancel" else None
+    flow = guided.pending(ctx) if command is None or command.name == "cancel" else None
     if flow is not None:
-        return openflow.abort(ctx) if command is not None else openflow.answer(ctx, flow)
-    handler = COMMANDS.get(command.name) if command and command.name else None
-    if handler is None:
+        return guided.abort(ctx, flow) if command is not None else guided.answer(ctx, flow)
+    entry = commands.BY_NAME.get(command.name) if command and command.name else None
+    if entry is None:
         return [ctx.card("unknown", word=command.word if command else "")]
-    return handler(ctx)
+    return _perform(ctx, entry)
+
+
+def _perform(ctx: Ctx, entry: commands.Entry) -> list[Reply]:
+    """Who may use it is checked here (the refusal is audited by _refuse); wrong arguments are
+    answered with the command's usage line."""
+    role = role_of(ctx.session, ctx.community.id, ctx.member.id)  # type: ignore[arg-type]
+    if not commands.allowed(entry.who, role):
+        raise NotAllowed(action=entry.name, owner_only=entry.who == commands.OWNER and role == ADMIN)
+    try:
+        return entry.handler(ctx)
+    except Usage as wrong:
+        if entry.usage is None:
+            raise
+        raise Usage(entry.usage, **{**entry.usage_args(ctx), **wrong.params}) from None
 
 
 def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:

@@ -92,24 +92,13 @@ def open_one_line(ctx: Ctx) -> list[Reply]:
     return create(ctx, data)
 
 
-def start(ctx: Ctx) -> list[Reply]:
-    flows.start(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender, "open", ctx.now)
+def ask(ctx: Ctx) -> list[Reply]:
+    """The guided flow's first question (handlers/guided.py keeps its state)."""
     return [ctx.reply("open_ask", field=FIELDS[0], step=1, steps=len(FIELDS))]
 
 
-def pending(ctx: Ctx) -> Conversation | None:
-    return flows.pending(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
-
-
-def _clear(ctx: Ctx) -> None:
-    flows.clear(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
-
-
-def answer(ctx: Ctx, flow: Conversation) -> list[Reply]:
+def step(ctx: Ctx, flow: Conversation) -> list[Reply]:
     """The next answer in the guided flow; a bad one is asked again, nothing is lost."""
-    if ctx.now - flow.updated_at > timedelta(hours=1):
-        _clear(ctx)
-        return [ctx.reply("open_expired")]
     name = FIELDS[flow.step]
     try:
         value = _value(ctx, name, ctx.msg.text)
@@ -123,13 +112,8 @@ def answer(ctx: Ctx, flow: Conversation) -> list[Reply]:
         except DomainError as problem:  # e.g. an early window that reaches the deadline
             again = ctx.reply("open_ask", field=name, step=flow.step + 1, steps=len(FIELDS))
             return [ctx.reply(problem.key, **problem.params), again]
-        _clear(ctx)
+        flows.clear(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
         return opened
     flow.data, flow.step, flow.updated_at = data, flow.step + 1, ctx.now
     ctx.session.add(flow)
     return [ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))]
-
-
-def abort(ctx: Ctx) -> list[Reply]:
-    _clear(ctx)
-    return [ctx.reply("open_aborted")]

@@ -1,0 +1,119 @@
+"""Every command, declared once: its words in each language, who may use it, its usage line and
+its place in /help. The router reads the words, the dispatcher the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from handlers import buyleader, groupbuy, leader, member
+from handlers.context import Ctx
+from messages.types import Reply
+from models import communities
+
+Handler = Callable[[Ctx], list[Reply]]
+Words = dict[str, tuple[str, ...]]  # locale → the words that name the command
+
+MEMBER, STAFF, OWNER = "member", "staff", "owner"  # who may use it; staff = owner or admin
+ANY, GROUP, PRIVATE = "any", "group", "private"  # where /help lists it
+
+
+def _words(en: tuple[str, ...], hant: tuple[str, ...], hans: tuple[str, ...]) -> Words:
+    return {"en": en, "zh-Hant": hant, "zh-Hans": hans}
+
+
+def _none(ctx: Ctx) -> dict[str, object]:
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    name: str  # also the audit action and the line's key in help.j2
+    words: Words
+    handler: Handler
+    who: str = MEMBER
+    bare: bool = False  # its Chinese words count without a slash, as the message's first word
+    usage: str | None = None  # usage_<usage>.j2, answered when the handler raises Usage
+    usage_args: Callable[[Ctx], dict[str, object]] = _none  # what that template needs
+    help: str | None = ANY  # where /help lists it; None: not listed
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(w for words in self.words.values() for w in words))
+
+
+def allowed(who: str, role: str | None) -> bool:
+    return who == MEMBER or role == communities.OWNER or (who == STAFF and role == communities.ADMIN)
+
+
+def show_help(ctx: Ctx) -> list[Reply]:
+    """The commands this person may use here: member ones, and the leader ones for staff."""
+    role = communities.role_of(ctx.session, ctx.community.id, ctx.member.id)  # type: ignore[arg-type]
+    place = GROUP if ctx.msg.is_group else PRIVATE
+    shown = [e for e in TABLE if e.help in (ANY, place) and allowed(e.who, role)]
+    return [ctx.reply("help", commands=[e.name for e in shown if e.who == MEMBER],
+                      leader_commands=[e.name for e in shown if e.who != MEMBER])]
+
+
+def _points_usage(ctx: Ctx) -> dict[str, object]:
+    return {"max": leader.MAX_POINTS}
+
+
+def _tiers_usage(ctx: Ctx) -> dict[str, object]:
+    return {"tiers": [ctx.tier_name(t.key) for t in ctx.programme.tiers]}
+
+
+TABLE: tuple[Entry, ...] = (
+    # members, in the order /help lists them
+    Entry("me", _words(("me", "card"), ("我的", "會員", "會員卡"), ("我的", "会员", "会员卡")),
+          member.me, bare=True),
+    Entry("points", _words(("points",), ("積分", "點數"), ("积分", "点数")), member.points, bare=True),
+    Entry("coupons", _words(("coupons", "coupon"), ("優惠券", "折價券"), ("优惠券", "折价券")),
+          member.coupon_wallet, bare=True),
+    Entry("birthday", _words(("birthday",), ("生日",), ("生日",)), member.birthday, bare=True,
+          usage="birthday"),
+    Entry("claim", _words(("claim",), ("領取", "領生日禮"), ("领取", "领生日礼")), member.claim),
+    Entry("invite", _words(("invite", "referral"), ("邀請", "推薦"), ("邀请", "推荐")),
+          member.invite, bare=True),
+    Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
+          bare=True),
+    Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join"),
+    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel),
+    Entry("orders", _words(("orders",), ("訂單", "我的訂單"), ("订单", "我的订单")), groupbuy.orders,
+          bare=True),
+    Entry("usecoupon", _words(("usecoupon",), ("用券",), ("用券",)), groupbuy.use_coupon,
+          usage="usecoupon"),
+    Entry("usepoints", _words(("usepoints",), ("折抵",), ("抵扣",)), groupbuy.use_points,
+          usage="usepoints"),
+    Entry("link", _words(("link",), ("連結帳號",), ("关联账号",)), member.link),
+    Entry("lang", _words(("lang", "language"), ("語言",), ("语言",)), member.lang, usage="lang"),
+    Entry("optout", _words(("optout", "unsubscribe"), ("退訂",), ("退订",)), member.optout),
+    Entry("optin", _words(("optin", "subscribe"), ("訂閱",), ("订阅",)), member.optin),
+    Entry("start", _words(("start",), ("開始", "加入"), ("开始", "加入")), member.start, help=None),
+    Entry("help", _words(("help",), ("幫助", "說明", "指令"), ("帮助", "说明", "指令")), show_help,
+          bare=True, help=None),
+    # leaders
+    Entry("open", _words(("open",), ("開團",), ("开团",)), buyleader.open_buy, STAFF, usage="open"),
+    Entry("close", _words(("close",), ("結單", "截單"), ("结单", "截单")), buyleader.close, STAFF),
+    Entry("paid", _words(("paid",), ("已付款",), ("已付款",)), partial(buyleader.mark, action="paid"),
+          STAFF, usage="mark"),
+    Entry("delivered", _words(("delivered",), ("已到貨",), ("已到货",)),
+          partial(buyleader.mark, action="delivered"), STAFF, usage="mark"),
+    Entry("cancelorder", _words(("cancelorder",), ("取消訂單",), ("取消订单",)),
+          partial(buyleader.mark, action="cancelorder"), STAFF, usage="mark"),
+    Entry("export", _words(("export",), ("匯出",), ("导出",)), buyleader.export, STAFF),
+    Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
+          usage="import"),
+    Entry("grant", _words(("grant",), ("加點",), ("加点",)), leader.grant, STAFF, usage="grant",
+          usage_args=_points_usage),
+    Entry("deduct", _words(("deduct",), ("扣點",), ("扣点",)), leader.deduct, STAFF, usage="deduct",
+          usage_args=_points_usage),
+    Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
+          usage="settier", usage_args=_tiers_usage),
+    Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
+    Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
+    Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
+)
+BY_NAME: dict[str, Entry] = {entry.name: entry for entry in TABLE}
