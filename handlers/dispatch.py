@@ -138,7 +138,8 @@ def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:
     """
     with UnitOfWork(deps.sessions) as uow:
         session = uow.session
-        if flows.pending(session, msg.channel, msg.chat, msg.sender) is not None:
+        flow = flows.pending(session, msg.channel, msg.chat, msg.sender)
+        if flow is not None and flow.flow in guided.FLOWS:
             return True
         community, membership = members.locate(session, msg.channel, msg.sender, msg.chat)
         if community is not None and membership is None:

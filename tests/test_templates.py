@@ -1,0 +1,104 @@
+"""Every template renders in every locale with the context the code gives it (StrictUndefined:
+a variable or attribute the code does not give fails), and the locales have the same templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import meta
+
+from messages.render import LOCALES, Renderer
+from models.fulfilment import Effects
+from models.programme import programme_from
+from models.rules.orders_csv import RowError
+from models.rules.points import Lot
+from models.rules.tiers import Gap
+from models.tables import Community, Coupon, CouponTemplate, GroupBuy, Member, Order, PointsEntry
+
+RENDERER = Renderer()
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _full() -> dict[str, Any]:
+    """A value for every variable any template uses, shaped as the code passes it."""
+    programme = programme_from(None)
+    tier = programme.tiers[0]
+    community = Community(id=1, slug="demo", name="Demo", programme={})
+    member = Member(id=1, community_id=1, display_name="amy", referral_code="AMY1")
+    buy = GroupBuy(id=1, community_id=1, number=3, channel="console", chat_id="demo",
+                   title="Apples", price=35_000, stock=10, allocated=4, per_member_limit=2,
+                   opens_at=NOW, deadline=NOW)
+    order = Order(id=7, group_buy_id=1, member_id=1, quantity=2, status="allocated",
+                  source_key="k", unit_price=35_000, list_price=70_000, tier_discount=3_500,
+                  coupon_discount=10_000, points_used=50, points_value=5_000, net=51_500,
+                  created_at=NOW)
+    coupon = Coupon(id=1, template_id=1, member_id=1, code="BDAY1", valid_until=NOW)
+    effects = Effects()
+    effects.points, effects.upgraded_to, effects.gift_code = 515, "silver", "GIFT1"
+    joined = SimpleNamespace(allocated=1, waitlisted=1, orders=[order])
+    brief = SimpleNamespace(number=3, title="Apples")
+    return {
+        "member": member, "community": community, "currency": "TWD", "tz": ZoneInfo("Asia/Taipei"),
+        "buy": buy, "order": order, "buys": [brief, brief], "orders": [(order, buy)],
+        "target": member, "friend": member, "kept": member, "referrer": "bob",
+        "staff": [(member, "owner")], "p": programme, "tiers": [("Bronze", tier, 10_000)],
+        "current": tier, "next": programme.tiers[1], "next_name": "Silver",
+        "gap": Gap("silver", 300_000, 3), "spend": 100_000, "balance": 40, "debt": 5,
+        "entries": [PointsEntry(member_id=1, delta=40, debt_delta=5, kind="grant", reason="hi",
+                                idem_key="k", created_at=NOW)],
+        "expiring": [Lot(date(2026, 3, 31), 40)],
+        "coupons": [(coupon, CouponTemplate(community_id=1, key="birthday_bronze", name="B",
+                                            kind="amount", value=10_000))],
+        "tier_names": {"bronze": "Bronze"}, "coupon": coupon, "value": 10_000, "until": date(2026, 3, 31),
+        "tier": "Bronze", "before": "Bronze", "after": "Silver", "reason": "loyal", "delta": 10,
+        "effects": effects, "joined": joined, "net": 51_500, "held": 2, "limit": 2,
+        "units": 2, "refunded": True, "count": 3, "rows": [("amy", 2)], "waiting": 1,
+        "closed": False, "deadline": "03-11 20:00", "opens": "12:00", "early": "Gold",
+        "at": "12:30", "when": "03-01 20:00", "action": "paid", "added": 2, "skipped": 1,
+        "errors": [RowError(2, "bad_quantity", "quantity", "x")] * 21, "missing": ["quantity"],
+        "path": "/tmp/x.csv", "ids": ["9"], "code": "AMY1", "link": "tuanbot://start?ref=AMY1",
+        "people": [member], "bought": 1, "minutes": 10, "points": 5, "streak": 3, "bonus": 20,
+        "to_bonus": 4, "day": 15, "month": 3, "year": 2026, "is_new": True, "field": "price",
+        "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
+        "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
+        "commands": ["me", "points"], "leader_commands": ["grant"],
+    }
+
+
+def _empty() -> dict[str, Any]:
+    """The other branches: nothing yet, nothing missing, no optional values."""
+    full = _full()
+    full["effects"].upgraded_to = None
+    for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
+                "people", "missing", "ids", "choices", "commands", "leader_commands"):
+        full[key] = []
+    for key in ("gap", "next", "next_name", "referrer", "early"):
+        full[key] = None
+    full.update(debt=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
+                joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
+    del full["invalid"]  # usage_birthday without a typed date
+    return full
+
+
+def _variables(locale: str, name: str) -> set[str]:
+    env = RENDERER._envs[locale]
+    source = env.loader.get_source(env, f"{name}.j2")[0]  # type: ignore[union-attr]
+    return meta.find_undeclared_variables(env.parse(source))
+
+
+def test_every_locale_has_the_same_templates():
+    assert RENDERER.names("zh-Hant") == RENDERER.names("zh-Hans") == RENDERER.names("en")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("sample", [_full, _empty], ids=["full", "empty"])
+def test_every_template_renders_in_every_locale(locale, sample):
+    context = sample()
+    for name in RENDERER.names(locale):
+        unknown = _variables(locale, name) - set(_full())
+        assert not unknown, f"{locale}/{name}.j2 uses {unknown}: add a sample here"
+        assert RENDERER.render(locale, name, **context).strip(), f"{locale}/{name}.j2 is empty"
