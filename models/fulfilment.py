@@ -55,6 +55,7 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     if not orderlines.mark_delivered(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
                                      replenish_on=replenish_on):
         return None
+    session.refresh(order)  # as it was moved: a reprice just before counts
     member = session.get(Member, order.member_id)
     assert member is not None
     effects = Effects()
@@ -153,6 +154,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     released = orderlines.refund_line(session, buy.id, order.id, now=now)  # type: ignore[arg-type]
     if released is None:
         return None
+    session.refresh(order)
     promoted = released.promoted
     member = session.get(Member, order.member_id)
     assert member is not None
@@ -184,6 +186,7 @@ def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, 
                                       expected=expected)
     if released is None:
         return None
+    session.refresh(order)  # as it was moved: points or a coupon put on it just before go back
     release_coupon(session, order)
     if order.points_used:
         member = session.get(Member, order.member_id)
