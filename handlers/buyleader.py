@@ -8,11 +8,12 @@ from pathlib import Path
 
 from handlers import openflow
 from handlers.context import Ctx
-from handlers.groupbuy import brief, find_buy, tell_promoted
+from handlers.groupbuy import find_buy, tell_promoted
 from handlers.importing import import_file
 from handlers.leader import _staff
 from messages.types import Reply
 from models import buying, groupbuys, marking, orderlines
+from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
 from models.rules.text import DB_INT_MAX, whole_numbers

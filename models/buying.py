@@ -153,11 +153,11 @@ def _reprice(session: Session, order: Order, cost: Breakdown, coupon_id: int | N
         update(Order).where(col(Order.id) == order.id, col(Order.status).in_(REPRICEABLE),
                             coupon_now, col(Order.points_used) == points_were)
         .values(**values).execution_options(synchronize_session="fetch"))
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _refusal(session: Session, buy: GroupBuy, order: Order, otherwise: DomainError) -> DomainError:
     """Why a reprice found the line changed: no longer open, or priced by someone else."""
-    if orderlines.status_of(session, order.id) not in REPRICEABLE:  # type: ignore[arg-type]
+    if orderlines.status_of(session, order.id) not in REPRICEABLE:  # type: ignore[arg-type,operator]
         return DomainError("nothing_to_price", buy=brief(buy))
     return otherwise

@@ -57,7 +57,7 @@ def _buy_for(session: Session, into: Importer, row: ImportRow) -> GroupBuy:
         col(GroupBuy.community_id) == into.community_id, col(GroupBuy.chat_id) == into.chat,
         col(GroupBuy.title) == row.product[:100], col(GroupBuy.price) == row.unit_price,
         col(GroupBuy.category) == "imported")).scalars().first()
-    if found is not None:
+    if isinstance(found, GroupBuy):
         return found
     return groupbuys.open_buy(
         session, community_id=into.community_id, channel=into.channel, chat_id=into.chat,
