@@ -8,17 +8,15 @@ from pathlib import Path
 
 from handlers import guided, openflow
 from handlers.context import Ctx
-from handlers.groupbuy import _tell_promoted, brief, find_buy
+from handlers.groupbuy import find_buy, tell_promoted
 from handlers.importing import import_file
 from messages.types import Reply
-from models import groupbuys, orderlines
+from models import buying, groupbuys, marking, orderlines
+from models.buying import brief
 from models.errors import DomainError, Usage
-from models.fulfilment import cancel, deliver, refund
+from models.marking import MARKS
 from models.rules.text import DB_INT_MAX, whole_numbers
 from models.tables import GroupBuy, Member, Order
-
-MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
-         "cancelorder": ("allocated", "waitlisted", "paid", "delivered")}
 
 
 def open_buy(ctx: Ctx) -> list[Reply]:
@@ -54,10 +52,9 @@ def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
 def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
     buy, _ = find_buy(ctx, ctx.args)
-    for order in orderlines.close_buy(ctx.session, buy.id, now=ctx.now):  # type: ignore[arg-type]
-        member = ctx.session.get(Member, order.member_id)
-        if member is not None:
-            ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
+    ended = orderlines.close_buy(ctx.session, buy.id, now=ctx.now)  # type: ignore[arg-type]
+    for order, member in buying.owners(ctx.session, ended):
+        ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
     return [ctx.reply("closed", buy=buy)]
 
 
@@ -84,54 +81,29 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
     """Each chosen line moves only from the status it is expected in; a line someone else
     moved a moment ago is left alone and not counted."""
     buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
-    promoted: list[Order] = []
-    count = 0
-    for order, member in _selected(ctx, buy, rest, MARKS[action]):
-        done = _MARKERS[action](ctx, buy, order, member)
-        if done is not None:
-            promoted += done
-            count += 1
-    orderlines.touch_roster(ctx.session, buy.id)  # type: ignore[arg-type]
-    _tell_promoted(ctx, buy, promoted)
-    return [ctx.reply("marked", buy=buy, action=action, count=count)]
+    done = marking.mark_lines(ctx.session, buy=buy, action=action,
+                              lines=_selected(ctx, buy, rest, MARKS[action]),
+                              programme=ctx.programme, today=ctx.today, now=ctx.now)
+    for line in done.marked:
+        _tell(ctx, buy, action, line)
+    tell_promoted(ctx, buy, done.promoted)
+    return [ctx.reply("marked", buy=buy, action=action, count=len(done.marked))]
 
 
-def _pay(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
-    paid = orderlines.mark_paid(ctx.session, buy.id, order.id, now=ctx.now)  # type: ignore[arg-type]
-    return [] if paid else None
-
-
-def _deliver(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
-    effects = deliver(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
-    if effects is None:
-        return None
-    ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
-             effects=effects, tier=ctx.programme.tier_name(member.tier, member.locale
-                                                           or ctx.community.default_locale))
-    if effects.referral_rewarded:
-        _tell_referrer(ctx, member)
-    return []
-
-
-def _cancel_order(ctx: Ctx, buy: GroupBuy, order: Order, member: Member) -> list[Order] | None:
-    """Cancel an undelivered line; a delivered one is refunded instead."""
-    released = cancel(ctx.session, order, buy, ctx.programme, ctx.today, ctx.now)
-    promoted = released.promoted if released else refund(ctx.session, order, buy, ctx.programme,
-                                                         ctx.today, ctx.now)
-    if promoted is not None:
+def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
+    """The member hears of a delivery (and their referrer of the reward) or a cancel."""
+    order, member = line.order, line.member
+    if action == "cancelorder":
         ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
-                 refunded=released is None)
-    return promoted
-
-
-_MARKERS = {"paid": _pay, "delivered": _deliver, "cancelorder": _cancel_order}
-
-
-def _tell_referrer(ctx: Ctx, friend: Member) -> None:
-    referrer = ctx.session.get(Member, friend.referred_by_id) if friend.referred_by_id else None
-    if referrer is not None:
-        ctx.push(referrer, "referral_rewarded", f"referral:{friend.id}", friend=friend,
-                 points=ctx.programme.referrer_points)
+                 refunded=line.refunded)
+    elif action == "delivered" and line.effects is not None:
+        ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
+                 effects=line.effects,
+                 tier=ctx.programme.tier_name(line.tier, member.locale
+                                              or ctx.community.default_locale))
+        if line.effects.referrer is not None:
+            ctx.push(line.effects.referrer, "referral_rewarded", f"referral:{member.id}",
+                     friend=member, points=ctx.programme.referrer_points)
 
 
 def export(ctx: Ctx) -> list[Reply]:

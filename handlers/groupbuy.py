@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 from handlers.context import Ctx
 from messages.types import Reply
-from models import coupons, fulfilment, groupbuys, ledger
+from models import buying, groupbuys
+from models.buying import brief
 from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
-from models.rules import tiers as tier_rules
-from models.rules.pricing import Breakdown, price_order
 from models.rules.text import parse_amount
 from models.tables import GroupBuy, Member, Order
 
 MAX_UNITS = 9999
-POINT_VALUE = 100  # one point takes one currency unit (100 minor units) off
 _NUMBER = re.compile(r"#(\d{1,6})")
-
-
-def brief(buy: GroupBuy) -> SimpleNamespace:
-    """What a refusal may mention of a group buy, safe after the transaction rolled back."""
-    return SimpleNamespace(number=buy.number, title=buy.title)
 
 
 def _number(args: str) -> tuple[int | None, str]:
@@ -81,26 +73,14 @@ def _quantity(ctx: Ctx, rest: str) -> int:
 def join(ctx: Ctx) -> list[Reply]:
     buy, rest = find_buy(ctx, ctx.args, closed_too=True)
     quantity = _quantity(ctx, rest)
-    if buy.status != "open" or ctx.now >= buy.deadline:
-        raise DomainError("buy_closed", buy=brief(buy))
-    tiers = ctx.programme.tiers
-    early = tier_rules.rank(buy.early_tier, tiers) if buy.early_tier else None
-    if ctx.now < buy.opens_at and (early is None or tier_rules.rank(ctx.member.tier, tiers) < early):
-        raise DomainError("opens_later", buy=brief(buy),
-                          at=buy.opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"))
-    groupbuys.hold_for_join(ctx.session, buy.id)  # type: ignore[arg-type]  # before the limit check
-    held = groupbuys.units_of(ctx.session, buy.id, ctx.member.id)  # type: ignore[arg-type]
-    limit = rules.member_cap(buy.per_member_limit, buy.price)
-    if not rules.within_member_limit(held, quantity, limit):
-        raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
-    discount = tier_rules.find(ctx.member.tier, tiers).discount_pct
-    joined = groupbuys.join(ctx.session, buy, ctx.member, quantity,
-                            f"{ctx.msg.channel}:{ctx.msg.event_key}", discount, ctx.now,
-                            price_unit(ctx.community))
+    joined = buying.join_buy(ctx.session, buy=buy, member=ctx.member, quantity=quantity,
+                             source_key=f"{ctx.msg.channel}:{ctx.msg.event_key}",
+                             programme=ctx.programme, now=ctx.now, tz=ctx.local_now.tzinfo,  # type: ignore[arg-type]
+                             price_unit=price_unit(ctx.community))
     if joined.duplicate:
         return []
     net = sum(order.net for order in joined.orders)
-    context = dict(buy=buy, joined=joined, net=net, held=held + quantity)
+    context = dict(buy=buy, joined=joined, net=net, held=joined.held)
     if not ctx.msg.is_group:
         return [ctx.reply("joined", **context)]
     ctx.push(ctx.member, "joined", f"joined:{joined.orders[0].id}", **context)
@@ -108,28 +88,17 @@ def join(ctx: Ctx) -> list[Reply]:
 
 
 def cancel(ctx: Ctx) -> list[Reply]:
-    buy, _ = members_buy(ctx, ("allocated", "waitlisted"))
-    if ctx.now >= buy.deadline or buy.status != "open":
-        raise DomainError("buy_closed", buy=brief(buy))
-    lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated", "waitlisted"))  # type: ignore[arg-type]
-    released = [done for order in lines
-                if (done := fulfilment.cancel(ctx.session, order, buy, ctx.programme, ctx.today,
-                                              ctx.now, expected=("allocated", "waitlisted")))]
-    if not released:  # nothing open, or the leader cancelled (or marked) it a moment ago
-        raise DomainError("nothing_to_cancel", buy=brief(buy))
-    _tell_promoted(ctx, buy, [line for done in released for line in done.promoted])
-    units = sum(done.quantity for done in released)
-    return [ctx.card("cancelled", buy=buy, units=units)]
+    buy, _ = members_buy(ctx, buying.MEMBER_CANCELS)
+    done = buying.cancel_member_lines(ctx.session, buy=buy, member=ctx.member,
+                                      programme=ctx.programme, today=ctx.today, now=ctx.now)
+    tell_promoted(ctx, buy, done.promoted)
+    return [ctx.card("cancelled", buy=buy, units=done.units)]
 
 
-def _tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[Order]) -> None:
-    """Tell each member whose waiting line now holds stock (not one cancelled meanwhile)."""
-    for order in promoted:
-        if order.status != "allocated":
-            continue
-        member = ctx.session.get(Member, order.member_id)
-        if member is not None:
-            ctx.push(member, "promoted", f"promoted:{order.id}", buy=buy, order=order)
+def tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[tuple[Order, Member]]) -> None:
+    """Tell each member whose waiting line now holds stock."""
+    for order, member in promoted:
+        ctx.push(member, "promoted", f"promoted:{order.id}", buy=buy, order=order)
 
 
 def orders(ctx: Ctx) -> list[Reply]:
@@ -138,8 +107,8 @@ def orders(ctx: Ctx) -> list[Reply]:
 
 
 def _my_line(ctx: Ctx) -> tuple[GroupBuy, Order]:
-    buy, rest = members_buy(ctx, ("allocated",))
-    lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, ("allocated",))  # type: ignore[arg-type]
+    buy, rest = members_buy(ctx, buying.REPRICEABLE)
+    lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, buying.REPRICEABLE)  # type: ignore[arg-type]
     if not lines:
         raise DomainError("nothing_to_price", buy=brief(buy))
     ctx.args = rest
@@ -151,19 +120,8 @@ def use_coupon(ctx: Ctx) -> list[Reply]:
         raise Usage("usecoupon")
     buy, order = _my_line(ctx)
     code = ctx.args.strip().upper()[:16]
-    found = coupons.by_code(ctx.session, ctx.member.id, code) if code else None  # type: ignore[arg-type]
-    if found is None or order.coupon_id is not None:
-        raise DomainError("bad_coupon", code=code)
-    coupon, tmpl = found
-    after_tier = order.list_price - order.tier_discount
-    if after_tier < tmpl.min_spend or not coupons.redeem(ctx.session, coupon.id, ctx.now):  # type: ignore[arg-type]
-        raise DomainError("bad_coupon", code=code)
-    spent = order.points_used  # already taken from the balance by /usepoints
-    cost = _reprice(ctx, order, tmpl.kind, tmpl.value, spent, coupon.id, available=spent)
-    if cost.points_used < spent:  # the coupon left less to pay: the unused points go back
-        ledger.post(ctx.session, ctx.member, spent - cost.points_used, "refund",
-                    f"order:{order.id}:points:coupon", ctx.today, reason=f"#{buy.number}",
-                    expiry_months=ctx.programme.points_expiry_months)
+    buying.apply_coupon(ctx.session, buy=buy, order=order, member=ctx.member, code=code,
+                        programme=ctx.programme, today=ctx.today, now=ctx.now)
     return [ctx.card("order_priced", buy=buy, order=order)]
 
 
@@ -172,29 +130,8 @@ def use_points(ctx: Ctx) -> list[Reply]:
         raise Usage("usepoints")
     buy, order = _my_line(ctx)
     wanted = parse_amount(ctx.args) or 0
-    if not 0 < wanted <= 10_000_000 or order.points_used:
+    if not 0 < wanted <= 10_000_000:
         raise Usage("usepoints")
-    kind, value = coupons.terms(ctx.session, order.coupon_id)
-    cost = _reprice(ctx, order, kind, value, wanted, order.coupon_id,
-                    available=ctx.member.points_balance)
-    if cost.points_used:
-        ledger.post(ctx.session, ctx.member, -cost.points_used, "redeem", f"order:{order.id}:points",
-                    ctx.today, reason=f"#{buy.number}")
+    buying.apply_points(ctx.session, buy=buy, order=order, member=ctx.member, points=wanted,
+                        programme=ctx.programme, today=ctx.today)
     return [ctx.card("order_priced", buy=buy, order=order)]
-
-
-def _reprice(ctx: Ctx, order: Order, kind: str | None, value: int, points: int,
-             coupon_id: int | None, available: int) -> Breakdown:
-    """Price the line again with a coupon and/or points; the breakdown is kept on the order.
-
-    `available`: how many of the points the member can put in (their balance, or what the
-    order already holds).
-    """
-    tier = tier_rules.find(ctx.member.tier, ctx.programme.tiers)
-    cost = price_order(order.unit_price, order.quantity, tier.discount_pct, kind, value,
-                       min(points, available), POINT_VALUE)
-    order.list_price, order.tier_discount = cost.list_price, cost.tier_discount
-    order.coupon_discount, order.coupon_id = cost.coupon_discount, coupon_id
-    order.points_used, order.points_value, order.net = cost.points_used, cost.points_value, cost.net
-    ctx.session.add(order)
-    return cost

@@ -6,13 +6,12 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, linking, members
+from models import coupons, ledger, linking, members, profile
 from models import tiers as tier_ops
-from models.errors import AlreadyClaimed, DomainError, NoBirthday, NotBirthdayMonth, Usage
+from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
 from models.rules import points as points_rules
 from models.rules import tiers as tier_rules
-from models.rules.coupons import AMOUNT_OFF
 
 
 def start(ctx: Ctx) -> list[Reply]:
@@ -66,32 +65,14 @@ def birthday(ctx: Ctx) -> list[Reply]:
         month, day = birthday_rules.parse_birthday(ctx.args)
     except birthday_rules.InvalidBirthday:
         raise Usage("birthday", invalid=ctx.args[:20]) from None
-    if ctx.member.birthday_month is not None:
-        if (ctx.member.birthday_month, ctx.member.birthday_day) == (month, day):
-            return [ctx.card("birthday_set", month=month, day=day)]
-        raise DomainError("birthday_locked", month=ctx.member.birthday_month,
-                          day=ctx.member.birthday_day)
-    ctx.member.birthday_month, ctx.member.birthday_day = month, day
-    ctx.session.add(ctx.member)
+    profile.set_birthday(ctx.session, member=ctx.member, month=month, day=day)
     return [ctx.card("birthday_set", month=month, day=day)]
 
 
 def claim(ctx: Ctx) -> list[Reply]:
-    member = ctx.member
-    if member.birthday_month is None:
-        raise NoBirthday()
-    if not birthday_rules.can_claim(member.birthday_month, ctx.today):
-        raise NotBirthdayMonth(month=member.birthday_month)
-    value = ctx.programme.birthday_coupon.get(member.tier, 0)
-    tmpl = coupons.template(
-        ctx.session, ctx.community.id, f"birthday_{member.tier}",  # type: ignore[arg-type]
-        name=ctx.text("birthday_coupon_name", tier=ctx.tier_name()), kind=AMOUNT_OFF,
-        value=value, valid_days=ctx.programme.birthday_coupon_valid_days,
-    )
-    key = birthday_rules.coupon_key(member.id, ctx.today.year)  # type: ignore[arg-type]
-    coupon = coupons.issue(ctx.session, member, tmpl, ctx.now, issue_key=key)
-    if coupon is None:
-        raise AlreadyClaimed(year=ctx.today.year)
+    coupon, value = profile.claim_birthday(
+        ctx.session, member=ctx.member, programme=ctx.programme, today=ctx.today, now=ctx.now,
+        coupon_name=ctx.text("birthday_coupon_name", tier=ctx.tier_name()))
     until = coupon.valid_until.astimezone(ctx.local_now.tzinfo).date()
     return [ctx.card("claimed", coupon=coupon, value=value, until=until, tier=ctx.tier_name())]
 
@@ -109,46 +90,33 @@ def invite(ctx: Ctx) -> list[Reply]:
 
 def checkin(ctx: Ctx) -> list[Reply]:
     member, programme = ctx.member, ctx.programme
-    streak = points_rules.next_streak(member.last_checkin_on, member.checkin_streak, ctx.today)
-    if streak is None:
+    done = profile.check_in(ctx.session, member=member, programme=programme, today=ctx.today)
+    if done is None:
         return [ctx.reply("checkin_already", streak=member.checkin_streak,
                           balance=member.points_balance)]
-    earned = points_rules.checkin_points(
-        streak, programme.checkin_base, programme.checkin_bonus_every, programme.checkin_bonus
-    )
-    ledger.post(
-        ctx.session, member, earned, "checkin", f"checkin:{member.id}:{ctx.today.isoformat()}",
-        ctx.today, reason="checkin", expiry_months=programme.points_expiry_months,
-    )
-    member.last_checkin_on, member.checkin_streak = ctx.today, streak
-    ctx.session.add(member)
     every = programme.checkin_bonus_every
-    to_bonus = every - (streak % every) if every else None
-    return [ctx.reply("checkin_ok", points=earned, streak=streak, balance=member.points_balance,
-                      to_bonus=to_bonus, bonus=programme.checkin_bonus)]
+    to_bonus = every - (done.streak % every) if every else None
+    return [ctx.reply("checkin_ok", points=done.points, streak=done.streak,
+                      balance=member.points_balance, to_bonus=to_bonus,
+                      bonus=programme.checkin_bonus)]
 
 
 def lang(ctx: Ctx) -> list[Reply]:
     chosen = locale_from(ctx.args)
     if chosen is None:
         raise Usage("lang", locales=LOCALES)
-    ctx.member.locale = chosen
-    ctx.session.add(ctx.member)
+    profile.set_locale(ctx.session, member=ctx.member, locale=chosen)
     return [ctx.reply("lang_set")]
 
 
 def optout(ctx: Ctx) -> list[Reply]:
-    ctx.member.opted_out = True
-    ctx.session.add(ctx.member)
+    profile.set_opted_out(ctx.session, member=ctx.member, opted_out=True)
     return [ctx.card("optout")]
 
 
 def optin(ctx: Ctx) -> list[Reply]:
-    ctx.member.opted_out = False
-    ctx.session.add(ctx.member)
+    profile.set_opted_out(ctx.session, member=ctx.member, opted_out=False)
     return [ctx.card("optin")]
-
-
 
 
 def link(ctx: Ctx) -> list[Reply]:

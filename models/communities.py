@@ -14,6 +14,15 @@ OWNER = "owner"
 ADMIN = "admin"
 
 
+def get(session: Session, community_id: int) -> Community | None:
+    return session.get(Community, community_id)
+
+
+def ids(session: Session) -> list[int]:
+    """Every community, oldest first."""
+    return list(session.execute(select(Community.id).order_by(Community.id)).scalars())  # type: ignore[arg-type]
+
+
 def role_of(session: Session, community_id: int, member_id: int) -> str | None:
     return session.execute(
         select(Role.role).where(Role.community_id == community_id, Role.member_id == member_id)

@@ -41,6 +41,7 @@ class Effects:
     upgraded_to: str | None = None
     gift_code: str | None = None
     referral_rewarded: bool = False
+    referrer: Member | None = None  # who earned the referral reward, to be told
 
 
 def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
@@ -54,6 +55,7 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     if not orderlines.mark_delivered(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
                                      replenish_on=replenish_on):
         return None
+    session.refresh(order)  # as it was moved: a reprice just before counts
     member = session.get(Member, order.member_id)
     assert member is not None
     effects = Effects()
@@ -66,7 +68,8 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
                 reason=f"#{buy.number} {buy.title}", expiry_months=programme.points_expiry_months)
     effects.upgraded_to, effects.gift_code = _upgrade(session, member, programme, now)
     if first and member.referred_by_id is not None:
-        effects.referral_rewarded = _reward_referral(session, member, programme, today, now, 1)
+        effects.referrer = _reward_referral(session, member, programme, today, now, 1)
+        effects.referral_rewarded = effects.referrer is not None
     _commission(session, order, member, 1)
     session.flush()
     return effects
@@ -86,10 +89,11 @@ def _upgrade(session: Session, member: Member, programme: Programme,
 
 
 def _reward_referral(session: Session, member: Member, programme: Programme, today: date,
-                     now: datetime, sign: int) -> bool:
+                     now: datetime, sign: int) -> Member | None:
+    """Both sides of a referral (or, sign < 0, their reversal); the referrer, if any."""
     referrer = session.get(Member, member.referred_by_id)
     if referrer is None:
-        return False
+        return None
     suffix = "" if sign > 0 else ":rev"
     for who, points, side in ((referrer, programme.referrer_points, "referrer"),
                               (member, programme.referee_points, "referee")):
@@ -98,7 +102,7 @@ def _reward_referral(session: Session, member: Member, programme: Programme, tod
                     expiry_months=programme.points_expiry_months, clawback=sign < 0)
     if sign > 0:
         _upgrade(session, referrer, programme, now)
-    return True
+    return referrer
 
 
 def _commission(session: Session, order: Order, member: Member, sign: int) -> None:
@@ -150,6 +154,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     released = orderlines.refund_line(session, buy.id, order.id, now=now)  # type: ignore[arg-type]
     if released is None:
         return None
+    session.refresh(order)
     promoted = released.promoted
     member = session.get(Member, order.member_id)
     assert member is not None
@@ -181,6 +186,7 @@ def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, 
                                       expected=expected)
     if released is None:
         return None
+    session.refresh(order)  # as it was moved: points or a coupon put on it just before go back
     release_coupon(session, order)
     if order.points_used:
         member = session.get(Member, order.member_id)

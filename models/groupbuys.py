@@ -1,9 +1,10 @@
-"""Group buys: opening, joining without ever overselling, finding buys, lines and rosters.
+"""Group buys: opening, joining without ever overselling, finding buys and lines.
 
 Stock moves only through one conditional UPDATE (`allocated + n <= stock`), so concurrent
 joins on SQLite (one writer) and on PostgreSQL (row lock, re-checked condition) never
 oversell. Every order line carries the source message's key: a redelivery adds nothing.
-A line's later status changes (promote, cancel, pay, deliver, refund) are in `orderlines`.
+A line's later status changes (promote, cancel, pay, deliver, refund) are in `orderlines`,
+the roster's queries in `rosters`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlmodel import Session
 
 from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
@@ -51,6 +52,7 @@ class Joined:
     waitlisted: int = 0
     duplicate: bool = False
     orders: list[Order] = field(default_factory=list)
+    held: int = 0  # what the member holds in the buy with this join
 
 
 def open_buy(session: Session, **values: object) -> GroupBuy:
@@ -167,43 +169,6 @@ def buy_orders(session: Session, buy_id: int, statuses: tuple[str, ...] | None =
     if statuses:
         query = query.where(Order.status.in_(statuses))  # type: ignore[attr-defined]
     return [(o, m) for o, m in session.execute(query).all()]
-
-
-def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[str, int]], int, int]:
-    """(name, units) of the first `limit` allocated members, how many members, waiting units."""
-    rows = session.execute(
-        select(Member.display_name, func.sum(Order.quantity), func.min(Order.id))
-        .join(Member, Member.id == Order.member_id)
-        .where(Order.group_buy_id == buy_id, Order.status.in_(ACTIVE))  # type: ignore[attr-defined]
-        .group_by(Member.id, Member.display_name).order_by(func.min(Order.id))
-    ).all()
-    waiting = session.execute(
-        select(func.coalesce(func.sum(Order.quantity), 0))
-        .where(Order.group_buy_id == buy_id, Order.status == "waitlisted")
-    ).scalar_one()
-    return [(name, int(units)) for name, units, _ in rows[:limit]], len(rows), int(waiting)
-
-
-def due_rosters(session: Session, channel: str, before: datetime, limit: int = 20,
-                now: datetime | None = None) -> list[GroupBuy]:
-    """Group buys whose roster changed and was last published before `before`.
-
-    With `now`, also an open group buy whose deadline passed since its roster was last
-    published: once, so the group stops being asked to '+1' into a closed buy.
-    """
-    changed = GroupBuy.roster_rev > GroupBuy.roster_published_rev
-    if now is not None:
-        changed = or_(changed, and_(
-            GroupBuy.status == "open", GroupBuy.deadline <= now,
-            GroupBuy.roster_published_at.is_not(None),  # type: ignore[union-attr]
-            GroupBuy.roster_published_at < GroupBuy.deadline,  # type: ignore[operator]
-        ))
-    return list(session.execute(
-        select(GroupBuy).where(
-            GroupBuy.channel == channel, changed,
-            or_(GroupBuy.roster_published_at.is_(None), GroupBuy.roster_published_at <= before),  # type: ignore[union-attr]
-        ).order_by(GroupBuy.id).limit(limit)
-    ).scalars())
 
 
 def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int, key: str,

@@ -201,3 +201,12 @@ def expire(session: Session, member: Member, today: date) -> int:
         return 0
     post(session, member, -due, "expire", f"expire:{member.id}:{today.isoformat()}", today)
     return due
+
+
+def expire_in_community(session: Session, community_id: int, since: date, today: date) -> int:
+    """Write off, for each of the community's members holding earnings that expired in
+    [since, today), what expired; once per member per day. Returns the points written off."""
+    ids = members_with_expiring(session, since, today)
+    found = session.execute(select(Member).where(
+        Member.id.in_(ids), Member.community_id == community_id)).scalars()  # type: ignore[union-attr]
+    return sum(expire(session, member, today) for member in found)

@@ -82,7 +82,7 @@ def _counter(session: Session, statement: Any, buy_id: int, units: int) -> None:
         raise StockMismatch(f"group buy {buy_id}: the stock counter cannot move by {units}")
 
 
-def _status(session: Session, order_id: int) -> str | None:
+def status_of(session: Session, order_id: int) -> str | None:
     return session.execute(select(col(Order.status)).where(col(Order.id) == order_id)).scalar()
 
 
@@ -134,7 +134,7 @@ def _release(session: Session, buy_id: int, order_id: int, expected: tuple[str, 
     """
     touch_roster(session, buy_id)
     for _ in range(3):
-        was = _status(session, order_id)
+        was = status_of(session, order_id)
         if was not in expected:
             return None
         quantity = _move(session, order_id, (was,), status, **values)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from handlers.context import Deps
+from models import communities
 from models.db import UnitOfWork
 from models.tables import Community
 
@@ -19,11 +19,11 @@ Work = Callable[[Session, Community, datetime], int]
 def each_community(deps: Deps, work: Work) -> int:
     """Run `work(session, community, local_now)` per community, committing each; the sum."""
     with UnitOfWork(deps.sessions) as uow:
-        ids = list(uow.session.execute(select(Community.id).order_by(Community.id)).scalars())
+        community_ids = communities.ids(uow.session)
     total = 0
-    for community_id in ids:
+    for community_id in community_ids:
         with UnitOfWork(deps.sessions) as uow:
-            community = uow.session.get(Community, community_id)
+            community = communities.get(uow.session, community_id)
             if community is None:
                 continue
             local = deps.clock().astimezone(ZoneInfo(community.timezone))

@@ -5,12 +5,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from handlers.context import Deps
 from models import ledger
-from models.tables import Community, Member
+from models.tables import Community
 from scheduler.each import each_community
 
 log = logging.getLogger(__name__)
@@ -22,10 +21,7 @@ def expire_points(deps: Deps) -> int:
 
     def expire(session: Session, community: Community, local: datetime) -> int:
         today = local.date()
-        ids = ledger.members_with_expiring(session, today - LOOKBACK, today)
-        found = session.execute(select(Member).where(
-            Member.id.in_(ids), Member.community_id == community.id)).scalars()  # type: ignore[union-attr]
-        return sum(ledger.expire(session, member, today) for member in found)
+        return ledger.expire_in_community(session, community.id, today - LOOKBACK, today)  # type: ignore[arg-type]
 
     total = each_community(deps, expire)
     if total:

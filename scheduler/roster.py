@@ -14,15 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from handlers.context import Deps
 from messages.render import Renderer
 from messages.types import Button
-from models import groupbuys
+from models import communities, rosters
 from models.db import UnitOfWork
-from models.tables import Community, GroupBuy
+from models.tables import GroupBuy
 from scheduler.delivery import reserve_direct
 
 log = logging.getLogger(__name__)
@@ -41,9 +40,9 @@ class Roster:
 
 
 def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -> Roster:
-    community = session.get(Community, buy.community_id)
+    community = communities.get(session, buy.community_id)
     assert community is not None
-    rows, count, waiting = groupbuys.roster(session, buy.id)  # type: ignore[arg-type]
+    rows, count, waiting = rosters.roster(session, buy.id)  # type: ignore[arg-type]
     tz = ZoneInfo(community.timezone)
     closed = buy.status != "open" or now >= buy.deadline
     text = renderer.render(
@@ -58,17 +57,14 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
 def due(deps: Deps, channel: str, min_interval: timedelta) -> list[Roster]:
     now = deps.clock()
     with UnitOfWork(deps.sessions) as uow:
-        buys = groupbuys.due_rosters(uow.session, channel, now - min_interval, now=now)
+        buys = rosters.due_rosters(uow.session, channel, now - min_interval, now=now)
         return [render(uow.session, deps.renderer, buy, now) for buy in buys]
 
 
 def published(deps: Deps, roster: Roster, message_id: str | None) -> None:
     with UnitOfWork(deps.sessions) as uow:
-        uow.session.execute(
-            update(GroupBuy).where(GroupBuy.id == roster.buy_id)
-            .values(roster_published_rev=roster.rev, roster_published_at=deps.clock(),
-                    roster_message_id=message_id or roster.message_id)
-        )
+        rosters.published(uow.session, roster.buy_id, rev=roster.rev, at=deps.clock(),
+                          message_id=message_id)
         uow.commit()
 
 

@@ -17,13 +17,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.app import App
-from models import coupons, fulfilment, groupbuys, ledger, members
+from models import buying, coupons, fulfilment, groupbuys, ledger, members
 from models import tiers as tier_ops
 from models.db import UnitOfWork
 from models.programme import Programme, programme_for
-from models.rules import tiers as tier_rules
 from models.rules.coupons import AMOUNT_OFF
-from models.rules.pricing import price_order
 from models.tables import (
     CommissionEvent,
     Community,
@@ -103,9 +101,9 @@ def join(app: App, buy_id: int, member_id: int, quantity: int = 1) -> list[int]:
         buy = session.get(GroupBuy, buy_id)
         who = session.get(Member, member_id)
         assert buy is not None and who is not None
-        pct = tier_rules.find(who.tier, programme(session).tiers).discount_pct
-        joined = groupbuys.join(session, buy, who, quantity, f"test:{next(_keys)}", pct,
-                                now_of(app))
+        joined = buying.join_buy(session, buy=buy, member=who, quantity=quantity,
+                                 source_key=f"test:{next(_keys)}", programme=programme(session),
+                                 now=now_of(app), tz=TAIPEI)
         return [o.id for o in joined.orders]  # type: ignore[misc]
 
 
@@ -145,24 +143,20 @@ def grant(app: App, member_id: int, points: int) -> None:
 
 
 def coupon_and_points(app: App, order_id: int, value: int, points: int) -> int:
-    """What /usecoupon and /usepoints do to a line: returns the coupon's id."""
+    """The member's '/usepoints' then '/usecoupon' on a line: returns the coupon's id."""
     with step(app) as session:
         order = session.get(Order, order_id)
         assert order is not None
-        who = session.get(Member, order.member_id)
-        assert who is not None
+        who, buy = session.get(Member, order.member_id), session.get(GroupBuy, order.group_buy_id)
+        assert who is not None and buy is not None
+        buying.apply_points(session, buy=buy, order=order, member=who, points=points,
+                            programme=programme(session), today=today_of(app))
         tmpl = coupons.template(session, who.community_id, "test_coupon", name="test",
                                 kind=AMOUNT_OFF, value=value)
         coupon = coupons.issue(session, who, tmpl, now_of(app))
-        assert coupon is not None and coupons.redeem(session, coupon.id, now_of(app))  # type: ignore[arg-type]
-        pct = tier_rules.find(who.tier, programme(session).tiers).discount_pct
-        cost = price_order(order.unit_price, order.quantity, pct, AMOUNT_OFF, value, points, 100)
-        order.coupon_id, order.coupon_discount = coupon.id, cost.coupon_discount
-        order.points_used, order.points_value, order.net = (cost.points_used, cost.points_value,
-                                                            cost.net)
-        session.add(order)
-        ledger.post(session, who, -cost.points_used, "redeem", f"order:{order.id}:points",
-                    today_of(app))
+        assert coupon is not None
+        buying.apply_coupon(session, buy=buy, order=order, member=who, code=coupon.code,
+                            programme=programme(session), today=today_of(app), now=now_of(app))
         return coupon.id  # type: ignore[return-value]
 
 

@@ -31,11 +31,12 @@ from sqlmodel import Session
 
 from bot.app import App
 from bot.demo import seed_demo
-from models import fulfilment, groupbuys, orderlines
-from models.rules import tiers as tier_rules
+from models import buying, fulfilment, groupbuys, orderlines
+from models.errors import DomainError
 from models.tables import CommissionEvent, GroupBuy, Member, Order
 from tests.conftest import empty_tables
 from tests.test_fulfilment import (
+    TAIPEI,
     assert_ledgers_balance,
     assert_stock_consistent,
     now_of,
@@ -81,9 +82,9 @@ class OneBuy(RuleBasedStateMachine):
         with step(self.app) as session:
             buy, member = session.get(GroupBuy, self.buy_id), session.get(Member, self.people[who])
             assert buy is not None and member is not None
-            pct = tier_rules.find(member.tier, programme(session).tiers).discount_pct
-            joined = groupbuys.join(session, buy, member, quantity, f"sm:{next(self.keys)}", pct,
-                                    now_of(self.app))
+            joined = buying.join_buy(session, buy=buy, member=member, quantity=quantity,
+                                     source_key=f"sm:{next(self.keys)}",
+                                     programme=programme(session), now=now_of(self.app), tz=TAIPEI)
             return multiple(*(line.id for line in joined.orders))
 
     @precondition(lambda self: not self.closed)
@@ -92,10 +93,17 @@ class OneBuy(RuleBasedStateMachine):
         with step(self.app) as session:
             buy = session.get(GroupBuy, self.buy_id)
             assert buy is not None
-            mine = groupbuys.lines_of(session, buy.id, self.people[who], ("allocated", "waitlisted"))  # type: ignore[arg-type]
-            for line in mine:
-                assert fulfilment.cancel(session, line, buy, programme(session), today_of(self.app),
-                                         now_of(self.app), expected=("allocated", "waitlisted"))
+            member = session.get(Member, self.people[who])
+            assert buy is not None and member is not None
+            mine = groupbuys.lines_of(session, buy.id, member.id, buying.MEMBER_CANCELS)  # type: ignore[arg-type]
+            try:
+                done = buying.cancel_member_lines(session, buy=buy, member=member,
+                                                  programme=programme(session),
+                                                  today=today_of(self.app), now=now_of(self.app))
+            except DomainError as refusal:
+                assert not mine and refusal.key == "nothing_to_cancel"
+                return
+            assert done.units == sum(line.quantity for line in mine)
 
     # The leader, on any line, whatever its status now ---------------------------------------
 

@@ -21,9 +21,9 @@ from sqlalchemy.engine import Engine
 
 from bot.app import App
 from bot.console import ConsoleChannel
-from models.tables import ChannelAccount, GroupBuy, Order
+from models.tables import ChannelAccount, GroupBuy, Member, Order
 from tests.conftest import say
-from tests.groupbuy_helpers import session_of
+from tests.groupbuy_helpers import ledgers_balance, session_of
 from tests.race_helpers import play
 
 WORKERS = 4
@@ -166,3 +166,39 @@ def test_a_cancel_racing_a_promotion_never_leaks_stock(app: App, console: Consol
         [(_, _, status, _)] = [line for line in lines_of_buy(app, buy_id) if line[0] == names["z"]]
         assert status == ("allocated" if free else "waitlisted"), (context, lines_of_buy(app, buy_id))
         free_stock_after_checks(app, buy_id, context + " then +1")
+
+
+def points_on_lines(app: App, buy_id: int) -> list[tuple[str, str, int, int]]:
+    """(handle, line status, points on the line, member's balance) of every line of the buy."""
+    with session_of(app) as session:
+        rows = session.execute(
+            select(ChannelAccount.handle, Order.status, Order.points_used, Member.points_balance)
+            .join(ChannelAccount, ChannelAccount.member_id == Order.member_id)
+            .join(Member, Member.id == Order.member_id)
+            .where(Order.group_buy_id == buy_id).order_by(Order.id)
+        ).all()
+    return [(h, s, int(p), int(b)) for h, s, p, b in rows]
+
+
+def test_points_put_on_a_line_as_it_is_cancelled_are_never_lost(app: App, console: ConsoleChannel,
+                                                                workers: Workers):
+    """'/usepoints' racing the member's '/cancel' or the leader's '/cancelorder': either the
+    line is cancelled and the points are back, or it holds them; never a cancelled line that
+    kept them."""
+    for number in range(ROUNDS * 2):
+        a, b = f"a{number}", f"b{number}"
+        if number:
+            say(console, "leader@demo: /close")
+        say(console, f"leader@demo: /open Points {number} | 100 | 5 | 12-01 20:00",
+            f"{a}@demo: +1", f"{b}@demo: +1",
+            f"leader@demo: /grant @{a} 500 race", f"leader@demo: /grant @{b} 500 race")
+        buy_id = latest_buy(app).id
+        line_a = next(order_id for handle, order_id, _, _ in lines_of_buy(app, buy_id)  # type: ignore[arg-type]
+                      if handle == a)
+        workers.round((f"{a}@demo: /usepoints 50", f"leader@demo: /cancelorder {line_a}",
+                       f"{b}@demo: /usepoints 50", f"{b}@demo: /cancel"))
+        for handle, status, points, balance in points_on_lines(app, buy_id):  # type: ignore[arg-type]
+            held = points if status == "allocated" else 0
+            assert balance + held == 500, (number, handle, status, points, balance)
+            assert status == "allocated" or points == 0 or balance == 500
+        ledgers_balance(app)
