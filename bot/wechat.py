@@ -40,7 +40,8 @@ from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_f
 from handlers.context import Deps
 from handlers.dispatch import handle
 from messages.qr import qr_png
-from messages.types import Incoming, Reply, to_body
+from messages.records import reply_record
+from messages.types import Incoming, Reply
 from models import events, members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount
@@ -389,7 +390,7 @@ class WechatChannel:
     def _queue(self, openid: str, reply: Reply, wait: float) -> None:
         now = self.deps.clock()
         with UnitOfWork(self.deps.sessions) as uow:
-            events.enqueue(uow.session, CHANNEL, openid, to_body(reply), now,
+            events.enqueue(uow.session, CHANNEL, openid, reply_record(reply), now,
                            not_before=now + timedelta(seconds=wait),
                            dedupe_key=reply.hints.get(inbox.DEDUPE))
             uow.commit()

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from messages.records import reply_record
 from messages.render import Renderer
-from messages.types import Button, Incoming, Reply, to_body
+from messages.types import Button, Incoming, Reply
 from models import events, members
 from models.db import SessionFactory
 from models.members import Membership
@@ -108,7 +109,7 @@ class Ctx:
             community=self.community, currency=self.community.currency,
             tz=self.local_now.tzinfo, **context,
         )
-        events.enqueue(self.session, self.msg.channel, chat, to_body(Reply(text)), self.now,
+        events.enqueue(self.session, self.msg.channel, chat, reply_record(Reply(text)), self.now,
                        community_id=self.community.id, dedupe_key=dedupe_key[:128])
         return True
 

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from messages.types import Reply, from_body
+from messages.records import reply_from_record
+from messages.types import Reply
 from models import events, members
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
@@ -146,7 +147,7 @@ class DeliveryWorker:
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(message.chat_id, message.is_group, from_body(message.body))
+            await self.send(message.chat_id, message.is_group, reply_from_record(message.body))
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from handlers.context import Deps
-from messages.types import Reply, to_body
+from messages.records import reply_record
+from messages.types import Reply
 from models import coupons, events, members, reminders
 from models.programme import Programme, programme_for
 from models.rules import birthday as birthday_rules
@@ -53,7 +54,7 @@ def _push(session: Session, deps: Deps, community: Community, member: Member, te
     text = deps.renderer.render(member.locale or community.default_locale, template,
                                 member=member, community=community,
                                 currency=community.currency, **context)
-    return events.enqueue(session, where[0], where[1], to_body(Reply(text)), deps.clock(),
+    return events.enqueue(session, where[0], where[1], reply_record(Reply(text)), deps.clock(),
                           community_id=community.id, dedupe_key=key, member_id=member.id,
                           kind=kind) is not None
 

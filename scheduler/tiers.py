@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from handlers.context import Deps
-from messages.types import Reply, to_body
+from messages.records import reply_record
+from messages.types import Reply
 from models import events, members
 from models import tiers as tier_ops
 from models.programme import Programme, programme_for
@@ -69,6 +70,6 @@ def _notify(session: Session, deps: Deps, community: Community, member: Member, 
     text = deps.renderer.render(
         locale, "tier_down", member=member, community=community, currency=community.currency,
         before=programme.tier_name(before, locale), after=programme.tier_name(after, locale))
-    events.enqueue(session, where[0], where[1], to_body(Reply(text)), deps.clock(),
+    events.enqueue(session, where[0], where[1], reply_record(Reply(text)), deps.clock(),
                    community_id=community.id, member_id=member.id, kind="notice",
                    dedupe_key=f"tierdown:{member.id}:{local:%Y-%m}")

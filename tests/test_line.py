@@ -39,7 +39,8 @@ from bot.line import (
 )
 from bot.line_flex import to_messages
 from bot.settings import Settings
-from messages.types import Button, Reply, to_body
+from messages.records import reply_record
+from messages.types import Button, Reply
 from models import communities, events, members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry
@@ -595,7 +596,7 @@ async def test_the_delivery_worker_pushes_line_outbox_messages(
 ):
     with UnitOfWork(app.deps.sessions) as uow:
         for chat, is_group in ((AMY, False), (GROUP, True)):
-            events.enqueue(uow.session, CHANNEL, chat, to_body(Reply("later")), clock(),
+            events.enqueue(uow.session, CHANNEL, chat, reply_record(Reply("later")), clock(),
                            is_group=is_group)
         uow.commit()
     worker = DeliveryWorker(app.deps.sessions, CHANNEL, channel.send, clock)

@@ -40,7 +40,8 @@ from bot.wechat import (
     to_incoming,
 )
 from bot.wechat_crypto import MessageCrypto, parse_fields, signature
-from messages.types import Button, Reply, to_body
+from messages.records import reply_record
+from messages.types import Button, Reply
 from models import events
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, InboundEvent, Member, OutboxMessage, PointsEntry
@@ -595,7 +596,7 @@ def test_one_text_goes_in_the_response_the_rest_after():
 
 def queue(app: App, openid: str, text: str) -> None:
     with UnitOfWork(app.deps.sessions) as uow:
-        events.enqueue(uow.session, CHANNEL, openid, to_body(Reply(text)), app.deps.clock())
+        events.enqueue(uow.session, CHANNEL, openid, reply_record(Reply(text)), app.deps.clock())
         uow.commit()
 
 
