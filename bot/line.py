@@ -36,7 +36,8 @@ from linebot.v3.messaging.exceptions import ApiException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot import inbox
+from bot import inbox, policy
+from bot.channel import Supports
 from bot.line_events import (
     CHANNEL,
     MALFORMED,
@@ -52,13 +53,13 @@ from bot.line_events import (
     to_incomings,
 )
 from bot.line_flex import MAX_MESSAGES, to_messages
-from bot.outbound import forget_private_chat, queue_reply
+from bot.outbound import forget_private_chat
 from bot.settings import Settings
 from handlers.context import Deps
 from messages.types import Button, Incoming, Reply
 from models import members
 from models.db import UnitOfWork
-from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
+from scheduler.delivery import RateLimited, Undeliverable
 
 __all__ = [  # the webhook helpers stay importable from here
     "CHANNEL", "MAX_BODY", "LineChannel", "media_key", "media_route", "media_signature",
@@ -69,7 +70,6 @@ REPLY_TOKEN_TTL = timedelta(seconds=50)  # LINE: about a minute; keep a margin
 MULTICAST_LIMIT = 500
 PROFILE_TIMEOUT = 3
 NAME_CACHE = 10_000
-RETRY_LATER = 5.0  # seconds before the delivery worker retries a reply that failed oddly
 QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a second
 UNDELIVERABLE = frozenset({400, 403, 404, 410})
 log = logging.getLogger(__name__)
@@ -86,7 +86,11 @@ class _Token:
 
 
 class LineChannel:
-    """LINE behind tuanbot's channel-neutral messages; has an SDK client, never is one."""
+    """LINE behind the Channel protocol (bot.channel); has an SDK client, never is one."""
+
+    name = CHANNEL
+    supports = Supports(buttons=True, cards=True, edits=False, files=False)
+    transient: tuple[type[Exception], ...] = (ApiException, aiohttp.ClientError, TimeoutError)
 
     def __init__(self, deps: Deps, settings: Settings, *, public_url: str | None = None) -> None:
         assert settings.line_channel_secret and settings.line_access_token, \
@@ -230,31 +234,14 @@ class LineChannel:
 
     # ---- outbound ------------------------------------------------------------------------
     async def deliver(self, msg: Incoming, reply: Reply) -> None:
-        """Answer a message: by reply token while fresh, else push; what cannot leave waits.
+        """Answer a message through the one delivery policy (bot.policy)."""
+        await policy.answer(self, msg, reply)
 
-        Private answers go to the member; group answers within the group's budget. A member
-        who blocked the account is answered in the group instead.
-        """
-        private = reply.private or not msg.is_group
-        target = msg.sender if private else msg.chat
-        now = self.deps.clock()
-        if not private and not reserve_direct(self.deps.sessions, CHANNEL, target, True, now):
-            self._queue(target, True, reply)
-            return
-        token = self._take_token(msg.event_key) if target == msg.chat else None
-        try:
-            await self._answer(target, reply, token)
-        except RateLimited as limited:
-            self._queue(target, not private, reply, wait=limited.retry_after)
-        except Undeliverable as refused:
-            if private and msg.is_group:
-                self._forget_private_chat(msg.sender)
-                await self.deliver(msg, replace(reply, private=False))
-            else:
-                log.info("reply to %s dropped: %s", target, refused)
-        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("reply to %s failed (%s); left to the delivery worker", target, error)
-            self._queue(target, not private, reply, wait=RETRY_LATER)
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """By the event's reply token while it is fresh (only in the chat the event came
+        from), then by push."""
+        token = self._take_token(msg.event_key) if chat_id == msg.chat else None
+        await self._answer(chat_id, reply, token)
 
     async def _answer(self, target: str, reply: Reply, token: str | None) -> None:
         messages = self.messages(reply)
@@ -335,18 +322,12 @@ class LineChannel:
         return f"{self.public_url}/media/{quote(name)}?s={media_signature(self.media_key, name)}"
 
     # ---- state ---------------------------------------------------------------------------
-    def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
-        queue_reply(self.deps, CHANNEL, chat_id, is_group, reply, wait)
-
-    def _forget_private_chat(self, user_id: str) -> None:
-        forget_private_chat(self.deps, CHANNEL, user_id)
-
     def _unfollowed(self, event: Mapping[str, Any]) -> None:
         """Blocked (unfollowed): no more pushes to this user until they add the account again."""
         source = event.get("source")
         user = source.get("userId") if isinstance(source, dict) else None
         if user:
-            self._forget_private_chat(str(user))
+            forget_private_chat(self.deps, CHANNEL, str(user))
 
     def _bound(self, chat: str) -> bool:
         with UnitOfWork(self.deps.sessions) as uow:

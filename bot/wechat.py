@@ -32,7 +32,8 @@ from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot import inbox
+from bot import inbox, policy
+from bot.channel import Supports
 from bot.outbound import read_body
 from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
@@ -40,9 +41,8 @@ from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_f
 from handlers.context import Deps
 from handlers.dispatch import handle
 from messages.qr import qr_png
-from messages.records import reply_record
-from messages.types import Incoming, Reply
-from models import events, members
+from messages.types import Button, Incoming, Reply
+from models import members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount
 from scheduler.delivery import RateLimited, Undeliverable
@@ -131,6 +131,12 @@ class _Window:
 
 
 class WechatChannel:
+    """A WeChat Official Account behind the Channel protocol (bot.channel)."""
+
+    name = CHANNEL
+    supports = Supports(buttons=False, cards=False, edits=False, files=False, groups=False)
+    transient: tuple[type[Exception], ...] = (httpx.HTTPError, WechatError, ValueError)
+
     def __init__(self, deps: Deps, settings: Settings, *,
                  http: httpx.AsyncClient | None = None) -> None:
         assert settings.wechat_token, "WECHAT_TOKEN is required for the WeChat channel"
@@ -373,27 +379,17 @@ class WechatChannel:
             raise
 
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
-        """A late answer now (a customer-service message; also what a passive reply could not
-        carry, and an answer sent again after a restart); what cannot leave now (rate limit,
-        network) waits in the outbox."""
-        reply = await self.with_scene_qr(reply)
-        try:
-            await self.send(msg.sender, False, reply)
-        except RateLimited as limited:
-            self._queue(msg.sender, reply, limited.retry_after)
-        except Undeliverable as refused:
-            log.info("wechat: answer to %s dropped: %s", msg.sender, refused)
-        except (httpx.HTTPError, WechatError, ValueError):
-            log.exception("wechat: answer to %s failed; queued", msg.sender)
-            self._queue(msg.sender, reply, 5.0)
+        """A late answer (a customer-service message; also what a passive reply could not
+        carry, and an answer sent again after a restart), through the one delivery policy."""
+        await policy.answer(self, msg, await self.with_scene_qr(reply))
 
-    def _queue(self, openid: str, reply: Reply, wait: float) -> None:
-        now = self.deps.clock()
-        with UnitOfWork(self.deps.sessions) as uow:
-            events.enqueue(uow.session, CHANNEL, openid, reply_record(reply), now,
-                           not_before=now + timedelta(seconds=wait),
-                           dedupe_key=reply.hints.get(inbox.DEDUPE))
-            uow.commit()
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        await self.send(chat_id, is_group, reply)
+
+    async def post_roster(self, chat_id: str, message_id: str | None, text: str,
+                          buttons: tuple[Button, ...]) -> str | None:
+        """An Official Account has no groups: nothing is posted."""
+        return None
 
 
 def _success() -> Response:

@@ -18,6 +18,8 @@ from models import events, members
 from models.db import SessionFactory
 from models.members import Membership
 from models.programme import Programme
+from models.rules.notify import WECHAT_WINDOW, ReplyWindow
+from models.rules.pacing import Limits
 from models.tables import Community, Member
 
 REFERRAL_LINKS = {
@@ -38,6 +40,9 @@ class Deps:
     media_dir: Path
     default_community: str | None = None
     bot_names: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, Limits] = field(default_factory=dict)  # empty: each platform's defaults
+    reply_windows: dict[str, ReplyWindow] = field(
+        default_factory=lambda: {"wechat": WECHAT_WINDOW})
 
     def referral_link(self, channel: str, code: str) -> str:
         pattern = REFERRAL_LINKS.get(channel, REFERRAL_LINKS["console"])

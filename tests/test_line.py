@@ -38,7 +38,7 @@ from bot.line import (
     to_incomings,
 )
 from bot.line_flex import to_messages
-from bot.settings import Settings
+from bot.settings import Settings, platform_limits
 from messages.records import reply_record
 from messages.types import Button, Reply
 from models import communities, events, members
@@ -499,10 +499,11 @@ async def test_joining_a_group_asks_for_bind_and_new_members_are_greeted_once_bo
     joined = event("member_joined", user=None, group=GROUP)
     joined["joined"]["members"] = [{"type": "user", "userId": AMY}, {"type": "user", "userId": BOB}]
     await post(client, channel, joined)
-    greetings = fake.replied_texts() + [str(m.body["text"]) for m in outbox(app)]
+    greetings = fake.replied_texts() + fake.texts("push", to=GROUP)
     assert sorted(g.split("！")[0] for g in greetings) == [
         "歡迎加入 Demo 團購社群，Amy", "歡迎加入 Demo 團購社群，Bob"]
-    assert len(fake.sent("reply")) == 1  # one token; the second greeting waits its turn
+    assert len(fake.sent("reply")) == 1  # one token; the second greeting is pushed (LINE
+    # publishes no limit per group)
 
 
 @pytest.mark.asyncio
@@ -553,9 +554,21 @@ async def test_a_member_who_blocked_the_account_is_answered_in_the_group(
 
 
 @pytest.mark.asyncio
-async def test_a_group_takes_one_answer_a_second_and_the_rest_waits_in_the_outbox(
+async def test_line_answers_within_its_own_published_limits_not_telegrams(
     app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
 ):
+    bind_demo_group(app)
+    await post(client, channel, event("message_text_group", group=GROUP, user=AMY, text="/help"),
+               event("message_text_group", group=GROUP, user=BOB, text="/help"))
+    assert len(fake.sent("reply")) == 2 and outbox(app) == []
+
+
+@pytest.mark.asyncio
+async def test_a_group_limit_set_in_line_limits_keeps_the_rest_in_the_outbox(
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+):
+    limits, _ = platform_limits({"LINE_LIMITS": "chat=1/1s,group=20/1m"})
+    app.deps.limits["line"] = limits["line"]
     bind_demo_group(app)
     await post(client, channel, event("message_text_group", group=GROUP, user=AMY, text="/help"),
                event("message_text_group", group=GROUP, user=BOB, text="/help"))
