@@ -14,7 +14,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -57,7 +57,7 @@ from bot.outbound import forget_private_chat
 from bot.settings import Settings
 from handlers.context import Deps
 from messages.types import Button, Incoming, Reply
-from models import members
+from models import members, notifications_state
 from models.db import UnitOfWork
 from scheduler.delivery import RateLimited, Undeliverable
 
@@ -67,6 +67,8 @@ __all__ = [  # the webhook helpers stay importable from here
 ]
 
 REPLY_TOKEN_TTL = timedelta(seconds=50)  # LINE: about a minute; keep a margin
+REPLY_TOKEN_KEEP = timedelta(hours=1)  # stored tokens older than this are deleted
+TOKEN_SWEEP_EVERY = 100  # events accepted between two such deletes
 MULTICAST_LIMIT = 500
 PROFILE_TIMEOUT = 3
 NAME_CACHE = 10_000
@@ -74,15 +76,6 @@ QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a s
 UNDELIVERABLE = frozenset({400, 403, 404, 410})
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass
-class _Token:
-    """A reply token: one use, within about a minute of the event."""
-
-    value: str
-    at: datetime
-    used: bool = False
 
 
 class LineChannel:
@@ -107,7 +100,7 @@ class LineChannel:
         self.media_key = media_key(settings.line_channel_secret)
         self.tasks: set[asyncio.Task[bool]] = set()
         self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease))
-        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._accepted = 0
         self._names: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
@@ -162,7 +155,7 @@ class LineChannel:
                 if inbox.accept(self.deps, msg):
                     fresh.append(msg)
                     if token is not None:
-                        self._tokens[msg.event_key] = token
+                        self._keep_token(msg.event_key, token)
         return fresh
 
     def process(self, accepted: list[Incoming]) -> None:
@@ -183,24 +176,31 @@ class LineChannel:
         bound = self._bound(found[0].chat)
         return found if bound == (kind == "memberJoined") else []
 
-    def _token_of(self, event: Mapping[str, Any]) -> _Token | None:
+    @staticmethod
+    def _token_of(event: Mapping[str, Any]) -> str | None:
         value = event.get("replyToken")
         if not value or event.get("mode") == "standby":
             return None
+        return str(value)
+
+    def _keep_token(self, event_key: str, token: str) -> None:
+        """In the database, so whichever process answers the event can use it (once)."""
         now = self.deps.clock()
-        while self._tokens:  # forget the stale ones (oldest first)
-            oldest = next(iter(self._tokens.values()))
-            if now - oldest.at <= REPLY_TOKEN_TTL:
-                break
-            self._tokens.popitem(last=False)
-        return _Token(str(value), now)
+        with UnitOfWork(self.deps.sessions) as uow:
+            notifications_state.keep_reply_token(uow.session, CHANNEL, event_key, token, now)
+            self._accepted += 1
+            if self._accepted % TOKEN_SWEEP_EVERY == 0:
+                notifications_state.forget_reply_tokens(uow.session, now - REPLY_TOKEN_KEEP)
+            uow.commit()
 
     def _take_token(self, event_key: str) -> str | None:
-        token = self._tokens.pop(event_key, None)
-        if token is None or token.used or self.deps.clock() - token.at > REPLY_TOKEN_TTL:
-            return None
-        token.used = True  # shared by every member greeted from one memberJoined event
-        return token.value
+        """The event's reply token while fresh, once (shared by every member greeted from
+        one memberJoined event); None when it is used, stale or unknown."""
+        with UnitOfWork(self.deps.sessions) as uow:
+            token = notifications_state.take_reply_token(
+                uow.session, CHANNEL, event_key, self.deps.clock(), REPLY_TOKEN_TTL)
+            uow.commit()
+        return token
 
     async def named(self, msg: Incoming) -> Incoming:
         """The message with its sender's LINE display name (and language, when shared)."""

@@ -631,3 +631,18 @@ async def test_multicast_goes_out_five_hundred_users_a_call(
     calls = fake.sent("multicast")
     assert [len(c["to"]) for c in calls] == [500, 500, 201]
     assert calls[0]["messages"][0]["quickReply"]["items"][0]["action"]["data"] == "/join 1"
+
+
+@pytest.mark.asyncio
+async def test_a_reply_token_kept_by_one_process_is_used_once_by_another(
+    app: App, channel: LineChannel, fake: FakeLineAPI
+):
+    [msg] = channel.accept([event("message_text_user", text="/me")])
+    other = LineChannel(app.deps, line_settings(app, fake), public_url=PUBLIC)
+    try:
+        await other.deliver(msg, Reply("first"))
+        await channel.deliver(msg, Reply("second"))
+    finally:
+        await other.close()
+    assert fake.texts("reply") == ["first"]
+    assert fake.texts("push", to=AMY) == ["second"]
