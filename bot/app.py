@@ -44,6 +44,8 @@ def bootstrap(
         media_dir=settings.media_dir,
         default_community=settings.default_community,
         bot_names={"telegram": settings.telegram_bot_name, "line": settings.line_bot_id},
+        limits=dict(settings.limits),
+        reply_windows=dict(settings.reply_windows),
     )
     if settings.seed_demo:
         with UnitOfWork(deps.sessions) as uow:

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from typing import TextIO
 
+from bot.channel import Supports
+from bot.policy import route
 from handlers.context import Deps
 from handlers.dispatch import handle
-from messages.types import Incoming, Reply
+from messages.records import reply_record
+from messages.types import Button, Incoming, Reply
 from scheduler import roster
 from scheduler.delivery import take_all
 
@@ -25,13 +28,22 @@ _REPLY_TO = re.compile(r"^>(?P<name>[^\s]+)\s+(?P<text>.*)$", re.S)
 
 
 class ConsoleChannel:
-    """Turns console lines into Incoming messages and replies into `bot -> ...` lines."""
+    """Turns console lines into Incoming messages and replies into `bot -> ...` lines.
+
+    The Channel protocol (bot.channel) with no limits: answers are printed at once, where
+    the delivery policy routes them (bot.policy.route); pushes are drained from the outbox.
+    """
+
+    name = CHANNEL
+    supports = Supports(buttons=False, cards=False, edits=True, files=True)
+    transient: tuple[type[Exception], ...] = ()
 
     def __init__(self, deps: Deps, default_sender: str = "me") -> None:
         self.deps = deps
         self.default_sender = default_sender
         self._run = uuid.uuid4().hex[:8]
         self._count = 0
+        self.printed: list[str] = []
 
     def to_incoming(self, line: str) -> Incoming | None:
         line = line.rstrip("\r\n")
@@ -56,7 +68,8 @@ class ConsoleChannel:
 
     @staticmethod
     def render(msg: Incoming, reply: Reply) -> list[str]:
-        target = msg.sender if reply.private or not msg.is_group else f"{msg.sender}@{msg.chat}"
+        where = route(msg, reply)
+        target = f"{msg.sender}@{msg.chat}" if where.is_group else where.chat_id
         lines = [f"bot -> {target}: {reply.as_text()}"] if reply.text else []
         if reply.image or reply.file:
             lines.append(f"bot -> {target}: {reply.image or reply.file}")
@@ -79,6 +92,17 @@ class ConsoleChannel:
             lines.append(f"bot {verb} @{item.chat_id}: {item.text}")
             roster.published(self.deps, item, item.message_id or f"roster-{item.buy_id}")
         return lines
+
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        self.printed += self.render(msg, reply)
+
+    async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
+        self.printed.append(push_line(chat_id, is_group, reply_record(reply)))
+
+    async def post_roster(self, chat_id: str, message_id: str | None, text: str,
+                          buttons: tuple[Button, ...]) -> str | None:
+        self.printed.append(f"bot {'->' if message_id is None else '~>'} @{chat_id}: {text}")
+        return message_id or f"roster-{chat_id}"
 
     def run_lines(self, lines: Iterable[str]) -> Iterator[str]:
         for line in lines:

@@ -14,7 +14,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -36,7 +36,8 @@ from linebot.v3.messaging.exceptions import ApiException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot import inbox
+from bot import inbox, policy
+from bot.channel import Supports
 from bot.line_events import (
     CHANNEL,
     MALFORMED,
@@ -52,13 +53,13 @@ from bot.line_events import (
     to_incomings,
 )
 from bot.line_flex import MAX_MESSAGES, to_messages
-from bot.outbound import forget_private_chat, queue_reply
+from bot.outbound import forget_private_chat
 from bot.settings import Settings
 from handlers.context import Deps
 from messages.types import Button, Incoming, Reply
-from models import members
+from models import members, notifications_state
 from models.db import UnitOfWork
-from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
+from scheduler.delivery import RateLimited, Undeliverable
 
 __all__ = [  # the webhook helpers stay importable from here
     "CHANNEL", "MAX_BODY", "LineChannel", "media_key", "media_route", "media_signature",
@@ -66,27 +67,23 @@ __all__ = [  # the webhook helpers stay importable from here
 ]
 
 REPLY_TOKEN_TTL = timedelta(seconds=50)  # LINE: about a minute; keep a margin
+REPLY_TOKEN_KEEP = timedelta(hours=1)  # stored tokens older than this are deleted
+TOKEN_SWEEP_EVERY = 100  # events accepted between two such deletes
 MULTICAST_LIMIT = 500
 PROFILE_TIMEOUT = 3
 NAME_CACHE = 10_000
-RETRY_LATER = 5.0  # seconds before the delivery worker retries a reply that failed oddly
 QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a second
 UNDELIVERABLE = frozenset({400, 403, 404, 410})
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass
-class _Token:
-    """A reply token: one use, within about a minute of the event."""
-
-    value: str
-    at: datetime
-    used: bool = False
-
-
 class LineChannel:
-    """LINE behind tuanbot's channel-neutral messages; has an SDK client, never is one."""
+    """LINE behind the Channel protocol (bot.channel); has an SDK client, never is one."""
+
+    name = CHANNEL
+    supports = Supports(buttons=True, cards=True, edits=False, files=False)
+    transient: tuple[type[Exception], ...] = (ApiException, aiohttp.ClientError, TimeoutError)
 
     def __init__(self, deps: Deps, settings: Settings, *, public_url: str | None = None) -> None:
         assert settings.line_channel_secret and settings.line_access_token, \
@@ -103,7 +100,7 @@ class LineChannel:
         self.media_key = media_key(settings.line_channel_secret)
         self.tasks: set[asyncio.Task[bool]] = set()
         self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease))
-        self._tokens: OrderedDict[str, _Token] = OrderedDict()
+        self._accepted = 0
         self._names: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
@@ -158,7 +155,7 @@ class LineChannel:
                 if inbox.accept(self.deps, msg):
                     fresh.append(msg)
                     if token is not None:
-                        self._tokens[msg.event_key] = token
+                        self._keep_token(msg.event_key, token)
         return fresh
 
     def process(self, accepted: list[Incoming]) -> None:
@@ -179,24 +176,31 @@ class LineChannel:
         bound = self._bound(found[0].chat)
         return found if bound == (kind == "memberJoined") else []
 
-    def _token_of(self, event: Mapping[str, Any]) -> _Token | None:
+    @staticmethod
+    def _token_of(event: Mapping[str, Any]) -> str | None:
         value = event.get("replyToken")
         if not value or event.get("mode") == "standby":
             return None
+        return str(value)
+
+    def _keep_token(self, event_key: str, token: str) -> None:
+        """In the database, so whichever process answers the event can use it (once)."""
         now = self.deps.clock()
-        while self._tokens:  # forget the stale ones (oldest first)
-            oldest = next(iter(self._tokens.values()))
-            if now - oldest.at <= REPLY_TOKEN_TTL:
-                break
-            self._tokens.popitem(last=False)
-        return _Token(str(value), now)
+        with UnitOfWork(self.deps.sessions) as uow:
+            notifications_state.keep_reply_token(uow.session, CHANNEL, event_key, token, now)
+            self._accepted += 1
+            if self._accepted % TOKEN_SWEEP_EVERY == 0:
+                notifications_state.forget_reply_tokens(uow.session, now - REPLY_TOKEN_KEEP)
+            uow.commit()
 
     def _take_token(self, event_key: str) -> str | None:
-        token = self._tokens.pop(event_key, None)
-        if token is None or token.used or self.deps.clock() - token.at > REPLY_TOKEN_TTL:
-            return None
-        token.used = True  # shared by every member greeted from one memberJoined event
-        return token.value
+        """The event's reply token while fresh, once (shared by every member greeted from
+        one memberJoined event); None when it is used, stale or unknown."""
+        with UnitOfWork(self.deps.sessions) as uow:
+            token = notifications_state.take_reply_token(
+                uow.session, CHANNEL, event_key, self.deps.clock(), REPLY_TOKEN_TTL)
+            uow.commit()
+        return token
 
     async def named(self, msg: Incoming) -> Incoming:
         """The message with its sender's LINE display name (and language, when shared)."""
@@ -230,31 +234,14 @@ class LineChannel:
 
     # ---- outbound ------------------------------------------------------------------------
     async def deliver(self, msg: Incoming, reply: Reply) -> None:
-        """Answer a message: by reply token while fresh, else push; what cannot leave waits.
+        """Answer a message through the one delivery policy (bot.policy)."""
+        await policy.answer(self, msg, reply)
 
-        Private answers go to the member; group answers within the group's budget. A member
-        who blocked the account is answered in the group instead.
-        """
-        private = reply.private or not msg.is_group
-        target = msg.sender if private else msg.chat
-        now = self.deps.clock()
-        if not private and not reserve_direct(self.deps.sessions, CHANNEL, target, True, now):
-            self._queue(target, True, reply)
-            return
-        token = self._take_token(msg.event_key) if target == msg.chat else None
-        try:
-            await self._answer(target, reply, token)
-        except RateLimited as limited:
-            self._queue(target, not private, reply, wait=limited.retry_after)
-        except Undeliverable as refused:
-            if private and msg.is_group:
-                self._forget_private_chat(msg.sender)
-                await self.deliver(msg, replace(reply, private=False))
-            else:
-                log.info("reply to %s dropped: %s", target, refused)
-        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
-            log.warning("reply to %s failed (%s); left to the delivery worker", target, error)
-            self._queue(target, not private, reply, wait=RETRY_LATER)
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """By the event's reply token while it is fresh (only in the chat the event came
+        from), then by push."""
+        token = self._take_token(msg.event_key) if chat_id == msg.chat else None
+        await self._answer(chat_id, reply, token)
 
     async def _answer(self, target: str, reply: Reply, token: str | None) -> None:
         messages = self.messages(reply)
@@ -335,18 +322,12 @@ class LineChannel:
         return f"{self.public_url}/media/{quote(name)}?s={media_signature(self.media_key, name)}"
 
     # ---- state ---------------------------------------------------------------------------
-    def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
-        queue_reply(self.deps, CHANNEL, chat_id, is_group, reply, wait)
-
-    def _forget_private_chat(self, user_id: str) -> None:
-        forget_private_chat(self.deps, CHANNEL, user_id)
-
     def _unfollowed(self, event: Mapping[str, Any]) -> None:
         """Blocked (unfollowed): no more pushes to this user until they add the account again."""
         source = event.get("source")
         user = source.get("userId") if isinstance(source, dict) else None
         if user:
-            self._forget_private_chat(str(user))
+            forget_private_chat(self.deps, CHANNEL, str(user))
 
     def _bound(self, chat: str) -> bool:
         with UnitOfWork(self.deps.sessions) as uow:

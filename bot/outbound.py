@@ -8,7 +8,8 @@ from datetime import timedelta
 from starlette.requests import Request
 
 from handlers.context import Deps
-from messages.types import Reply, to_body
+from messages.records import reply_record
+from messages.types import Reply
 from models import events, members
 from models.db import UnitOfWork
 
@@ -38,7 +39,7 @@ def queue_reply(deps: Deps, channel: str, chat_id: str, is_group: bool, reply: R
     """
     now = deps.clock()
     with UnitOfWork(deps.sessions) as uow:
-        events.enqueue(uow.session, channel, chat_id, to_body(reply), now,
+        events.enqueue(uow.session, channel, chat_id, reply_record(reply), now,
                        is_group=is_group, not_before=now + timedelta(seconds=wait),
                        dedupe_key=reply.hints.get("dedupe"))
         uow.commit()

@@ -74,7 +74,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
 
 def _worker(app: App, channel: str, send: Any, stop: asyncio.Event) -> asyncio.Task[None]:
-    worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock)
+    worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock,
+                            limits=app.deps.limits.get(channel))
     return asyncio.create_task(worker.run(stop))
 
 
@@ -127,8 +128,6 @@ async def _wechat(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Even
     tasks.append(_worker(app, CHANNEL, channel.send, stop))
     deliverers[CHANNEL] = channel.outlet
     web["wechat"] = channel
-
-
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -4,8 +4,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.limits import parse
+from models.rules.notify import WECHAT_WINDOW, ReplyWindow
+from models.rules.pacing import Limits
+from scheduler.delivery import LIMITS
+
+LIMIT_VARIABLES = {"telegram": "TELEGRAM_LIMITS", "line": "LINE_LIMITS", "wechat": "WECHAT_LIMITS"}
+
+
+def _default_windows() -> dict[str, ReplyWindow]:
+    return {"wechat": WECHAT_WINDOW}
+
+
+def platform_limits(env: Mapping[str, str]) -> tuple[dict[str, Limits], dict[str, ReplyWindow]]:
+    """Each platform's published limits, with what TELEGRAM_LIMITS, LINE_LIMITS or
+    WECHAT_LIMITS set (e.g. `bot=30/1s,chat=1/1s,group=20/1m`, `window=48h,per_message=5`)."""
+    limits, windows = dict(LIMITS), _default_windows()
+    for channel, variable in LIMIT_VARIABLES.items():
+        if env.get(variable):
+            found, window = parse(env[variable], limits[channel], windows.get(channel))
+            limits[channel] = found
+            if window is not None:
+                windows[channel] = window
+    return limits, windows
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,8 @@ class Settings:
     log_level: str = "INFO"
     inbox_lease: float = 30.0  # seconds a worker holds an inbound event before another may
     wechat_passive_timeout: float = 4.0  # seconds of handling waited for a passive reply
+    limits: dict[str, Limits] = field(default_factory=lambda: dict(LIMITS))
+    reply_windows: dict[str, ReplyWindow] = field(default_factory=_default_windows)
 
     @property
     def media_dir(self) -> Path:
@@ -47,7 +73,9 @@ class Settings:
         home = Path(env.get("TUANBOT_HOME", "var")).resolve()
         default_db = f"sqlite:///{home / 'tuanbot.sqlite3'}"
         default_community = env.get("TUANBOT_DEFAULT_COMMUNITY", "demo") or None
+        limits, windows = platform_limits(env)
         return cls(
+            limits=limits, reply_windows=windows,
             database_url=env.get("DATABASE_URL") or default_db,
             home=home,
             default_community=default_community,

@@ -7,7 +7,6 @@ inherit from one. Long polling or a webhook feed the same handler.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,12 +23,12 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import inbox
-from bot.outbound import forget_private_chat, queue_reply
+from bot import inbox, policy
+from bot.channel import Supports
 from bot.settings import Settings
 from handlers.context import Deps
 from messages.types import Button, Incoming, Reply
-from scheduler.delivery import RateLimited, Undeliverable, reserve_direct
+from scheduler.delivery import RateLimited, Undeliverable
 
 CHANNEL = "telegram"
 MAX_IMPORT = 5 * 1024 * 1024
@@ -98,6 +97,12 @@ def markup(reply: Reply) -> InlineKeyboardMarkup | None:
 
 
 class TelegramChannel:
+    """Telegram behind the Channel protocol (bot.channel); has a PTB Application."""
+
+    name = CHANNEL
+    supports = Supports(buttons=True, cards=False, edits=True, files=True)
+    transient: tuple[type[Exception], ...] = (TelegramError,)
+
     def __init__(self, deps: Deps, settings: Settings, *, request: BaseRequest | None = None,
                  updates_request: BaseRequest | None = None) -> None:
         assert settings.telegram_token, "TELEGRAM_TOKEN is required for the Telegram channel"
@@ -184,28 +189,12 @@ class TelegramChannel:
         log.error("telegram update failed", exc_info=context.error)
 
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
-        """Private answers go to the member's private chat; group answers within the limit.
+        """Answer a message through the one delivery policy (bot.policy)."""
+        await policy.answer(self, msg, reply)
 
-        What cannot leave now (group budget spent, 429) waits in the outbox; a member who
-        blocked the bot gets the answer in the group instead.
-        """
-        private = reply.private or not msg.is_group
-        target = msg.sender if private else msg.chat
-        if not private and not reserve_direct(
-            self.deps.sessions, CHANNEL, target, True, self.deps.clock()
-        ):
-            self._queue(target, True, reply)
-            return
-        try:
-            await self.send(target, not private, reply)
-        except RateLimited as limited:
-            self._queue(target, not private, reply, wait=limited.retry_after)
-        except Undeliverable as refused:
-            if private and msg.is_group:
-                self._forget_private_chat(msg.sender)
-                await self.deliver_reply(msg, replace(reply, private=False))
-            else:
-                log.info("reply to %s dropped: %s", target, refused)
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        """An answer is a message like any other on Telegram."""
+        await self.send(chat_id, is_group, reply)
 
     async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
         """One Bot API call; platform errors become RateLimited / Undeliverable."""
@@ -227,9 +216,3 @@ class TelegramChannel:
             raise RateLimited(seconds) from limited
         except (Forbidden, BadRequest) as refused:
             raise Undeliverable(str(refused)) from refused
-
-    def _queue(self, chat_id: str, is_group: bool, reply: Reply, wait: float = 0.0) -> None:
-        queue_reply(self.deps, CHANNEL, chat_id, is_group, reply, wait)
-
-    def _forget_private_chat(self, user_id: str) -> None:
-        forget_private_chat(self.deps, CHANNEL, user_id)

@@ -10,7 +10,8 @@ An Official Account talks 1:1 only. Each message is stored (inbox.accept) before
 handled in a worker thread, and answered in the HTTP response when that takes less than
 PASSIVE_TIMEOUT (WeChat waits 5 s, then retries three times); otherwise the response is
 "success" and the answer follows as a customer-service message. Those may only go to a user
-seen in the last 48 hours, at most PER_INBOUND per inbound message.
+seen in the last 48 hours, at most 5 per inbound message (WECHAT_LIMITS; the window and the
+count are kept on the member's ChannelAccount, so every process sees the same).
 """
 
 from __future__ import annotations
@@ -21,18 +22,16 @@ import json
 import logging
 import mimetypes
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
-from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot import inbox
+from bot import inbox, policy
+from bot.channel import Supports
 from bot.outbound import read_body
 from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
@@ -40,18 +39,16 @@ from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_f
 from handlers.context import Deps
 from handlers.dispatch import handle
 from messages.qr import qr_png
-from messages.types import Incoming, Reply, to_body
-from models import events, members
+from messages.types import Button, Incoming, Reply
+from models import members, notifications_state
 from models.db import UnitOfWork
-from models.tables import ChannelAccount
+from models.rules.notify import WECHAT_WINDOW
 from scheduler.delivery import RateLimited, Undeliverable
 
 CHANNEL = "wechat"
 PASSIVE_TIMEOUT = 4.0  # seconds of handling we wait for before answering "success"
 FRESHNESS = 300  # seconds a request's timestamp may be off our clock
 
-WINDOW = timedelta(hours=48)
-PER_INBOUND = 5
 TEXT_BYTES = 2048  # WeChat's limit for one text message's content
 RETRY_AFTER = {45009: 3600.0, 45047: 60.0}  # daily API quota; per-user reply quota
 GONE = {45015, 43004}  # outside the 48-hour window; unsubscribed
@@ -121,15 +118,13 @@ def reply_xml(fields: Mapping[str, str], text: str, now: int) -> bytes:
     ).encode()
 
 
-@dataclass
-class _Window:
-    """Since when a user may be messaged (their last inbound) and how many went out since."""
-
-    since: datetime
-    sent: int = 0
-
-
 class WechatChannel:
+    """A WeChat Official Account behind the Channel protocol (bot.channel)."""
+
+    name = CHANNEL
+    supports = Supports(buttons=False, cards=False, edits=False, files=False, groups=False)
+    transient: tuple[type[Exception], ...] = (httpx.HTTPError, WechatError, ValueError)
+
     def __init__(self, deps: Deps, settings: Settings, *,
                  http: httpx.AsyncClient | None = None) -> None:
         assert settings.wechat_token, "WECHAT_TOKEN is required for the WeChat channel"
@@ -139,7 +134,7 @@ class WechatChannel:
                        if settings.wechat_aes_key else None)
         self.api = WechatApi(settings.wechat_api_base_url, settings.wechat_app_id or "",
                              settings.wechat_app_secret or "", deps.clock, http)
-        self._windows: dict[str, _Window] = {}
+        self.window = deps.reply_windows.get(CHANNEL, WECHAT_WINDOW)
         self._scene_urls: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.passive_timeout = settings.wechat_passive_timeout
@@ -291,42 +286,42 @@ class WechatChannel:
         await self.settle()
         await self.api.http.aclose()
 
-    # ---- the 48-hour window ------------------------------------------------------------
+    # ---- the 48-hour window (in the database: every process sees the same) -------------
     def _seen(self, openid: str) -> None:
-        now = self.deps.clock()
-        if len(self._windows) > 50_000:
-            self._windows = {k: w for k, w in self._windows.items() if now - w.since <= WINDOW}
-        self._windows[openid] = _Window(now)
+        with UnitOfWork(self.deps.sessions) as uow:
+            notifications_state.record_inbound(uow.session, CHANNEL, openid, self.deps.clock())
+            uow.commit()
 
     def _unfollowed(self, openid: str) -> None:
-        self._windows.pop(openid, None)
         with UnitOfWork(self.deps.sessions) as uow:
             members.mark_private_unreachable(uow.session, CHANNEL, openid)
             uow.commit()
 
-    def _last_seen(self, openid: str) -> datetime | None:
+    def _take(self, openid: str, count: int) -> None:
+        """Room for `count` messages to this user now (taken), or Undeliverable (counted)."""
+        window = self.window
         with UnitOfWork(self.deps.sessions) as uow:
-            return uow.session.execute(select(func.max(ChannelAccount.last_seen_at)).where(
-                col(ChannelAccount.channel) == CHANNEL,
-                col(ChannelAccount.external_id) == openid)).scalar()
-
-    def _window(self, openid: str, count: int) -> _Window:
-        """Room for `count` messages to this user now, or Undeliverable (counted, logged)."""
-        window = self._windows.get(openid)
-        stored = self._last_seen(openid)  # a message another process received
-        if stored is not None and (window is None or stored > window.since):
-            window = self._windows[openid] = _Window(stored)
-        if window is None or self.deps.clock() - window.since > WINDOW:
+            refused = notifications_state.take_from_window(
+                uow.session, CHANNEL, openid, count, self.deps.clock(), window)
+            uow.commit()
+        if refused == "outside":
             self.dropped_outside_window += 1
-            log.info("wechat: %s not seen in 48 h; message dropped (%d so far)",
-                     openid, self.dropped_outside_window)
-            raise Undeliverable("outside WeChat's 48-hour customer-service window")
-        if window.sent + count > PER_INBOUND:
+            log.info("wechat: %s not seen in %s; message dropped (%d so far)",
+                     openid, window.length, self.dropped_outside_window)
+            hours = int(window.length.total_seconds() // 3600)
+            raise Undeliverable(f"outside WeChat's {hours}-hour customer-service window")
+        if refused:
             self.dropped_over_quota += 1
-            log.info("wechat: %s got %d messages since their last one; message dropped",
-                     openid, window.sent)
-            raise Undeliverable("WeChat allows 5 customer-service messages per user message")
-        return window
+            log.info("wechat: %s got their %d messages since their last one; message dropped",
+                     openid, window.per_inbound)
+            raise Undeliverable(f"WeChat allows {window.per_inbound} customer-service messages "
+                                "per user message")
+
+    def _close(self, openid: str) -> None:
+        with UnitOfWork(self.deps.sessions) as uow:
+            notifications_state.close_window(uow.session, CHANNEL, openid,
+                                             self.window.per_inbound)
+            uow.commit()
 
     # ---- outbound ----------------------------------------------------------------------
     async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
@@ -335,14 +330,12 @@ class WechatChannel:
             raise Undeliverable("an Official Account has no groups")
         image = reply.image if reply.image and Path(reply.image).is_file() else None
         pieces = text_chunks(reply.as_text())
-        window = self._window(chat_id, len(pieces) + (image is not None))
+        self._take(chat_id, len(pieces) + (image is not None))
         for piece in pieces:
             await self._custom(chat_id, {"msgtype": "text", "text": {"content": piece}})
-            window.sent += 1
         if image is not None:
             media_id = await self._mapped(self.upload_image(image), chat_id)
             await self._custom(chat_id, {"msgtype": "image", "image": {"media_id": media_id}})
-            window.sent += 1
 
     async def upload_image(self, path: str) -> str:
         """A temporary image (kept by WeChat for 3 days): its media_id."""
@@ -363,36 +356,26 @@ class WechatChannel:
             return await call
         except WechatError as error:
             if error.code in RETRY_AFTER:
-                if error.code == 45047 and openid in self._windows:
-                    self._windows[openid].sent = PER_INBOUND  # our count was low (a restart)
+                if error.code == 45047:
+                    self._close(openid)  # WeChat counted more than we did
                 raise RateLimited(RETRY_AFTER[error.code]) from error
             if error.code in GONE:
-                self._windows.pop(openid, None)
+                self._close(openid)
                 raise Undeliverable(str(error)) from error
             raise
 
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
-        """A late answer now (a customer-service message; also what a passive reply could not
-        carry, and an answer sent again after a restart); what cannot leave now (rate limit,
-        network) waits in the outbox."""
-        reply = await self.with_scene_qr(reply)
-        try:
-            await self.send(msg.sender, False, reply)
-        except RateLimited as limited:
-            self._queue(msg.sender, reply, limited.retry_after)
-        except Undeliverable as refused:
-            log.info("wechat: answer to %s dropped: %s", msg.sender, refused)
-        except (httpx.HTTPError, WechatError, ValueError):
-            log.exception("wechat: answer to %s failed; queued", msg.sender)
-            self._queue(msg.sender, reply, 5.0)
+        """A late answer (a customer-service message; also what a passive reply could not
+        carry, and an answer sent again after a restart), through the one delivery policy."""
+        await policy.answer(self, msg, await self.with_scene_qr(reply))
 
-    def _queue(self, openid: str, reply: Reply, wait: float) -> None:
-        now = self.deps.clock()
-        with UnitOfWork(self.deps.sessions) as uow:
-            events.enqueue(uow.session, CHANNEL, openid, to_body(reply), now,
-                           not_before=now + timedelta(seconds=wait),
-                           dedupe_key=reply.hints.get(inbox.DEDUPE))
-            uow.commit()
+    async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
+        await self.send(chat_id, is_group, reply)
+
+    async def post_roster(self, chat_id: str, message_id: str | None, text: str,
+                          buttons: tuple[Button, ...]) -> str | None:
+        """An Official Account has no groups: nothing is posted."""
+        return None
 
 
 def _success() -> Response:

@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from handlers.notify import Message, notify
 from messages.render import Renderer
-from messages.types import Button, Incoming, Reply, to_body
-from models import events, members
+from messages.types import Button, Incoming, Reply
 from models.db import SessionFactory
 from models.members import Membership
 from models.programme import Programme
+from models.rules.notify import WECHAT_WINDOW, Kind, ReplyWindow
+from models.rules.pacing import Limits
 from models.tables import Community, Member
 
 REFERRAL_LINKS = {
@@ -37,6 +39,9 @@ class Deps:
     media_dir: Path
     default_community: str | None = None
     bot_names: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, Limits] = field(default_factory=dict)  # empty: each platform's defaults
+    reply_windows: dict[str, ReplyWindow] = field(
+        default_factory=lambda: {"wechat": WECHAT_WINDOW})
 
     def referral_link(self, channel: str, code: str) -> str:
         pattern = REFERRAL_LINKS.get(channel, REFERRAL_LINKS["console"])
@@ -95,22 +100,12 @@ class Ctx:
     ) -> Reply:
         return Reply(self.text(template, **context), buttons=buttons, image=image, private=private)
 
-    def push(self, to: Member, template: str, dedupe_key: str, **context: Any) -> bool:
-        """Queue a private message to a member (in their language); False if unreachable."""
-        if to.id == self.member.id:
-            chat = self.membership.account.private_chat
-        else:
-            chat = members.private_chat_of(self.session, to.id, self.msg.channel)  # type: ignore[arg-type]
-        if chat is None:
-            return False
-        text = self.deps.renderer.render(
-            to.locale or self.community.default_locale, template, member=to,
-            community=self.community, currency=self.community.currency,
-            tz=self.local_now.tzinfo, **context,
-        )
-        events.enqueue(self.session, self.msg.channel, chat, to_body(Reply(text)), self.now,
-                       community_id=self.community.id, dedupe_key=dedupe_key[:128])
-        return True
+    def push(self, to: Member, template: str, dedupe_key: str, kind: Kind = Kind.SERVICE,
+             **context: Any) -> bool:
+        """Notify a member (in their language), this channel first; False if not sent."""
+        return notify(self.session, self.deps, to, Message(template, **context), kind,
+                      key=dedupe_key, prefer=self.msg.channel, community=self.community,
+                      now=self.now)
 
     def card(self, template: str, **context: Any) -> Reply:
         """A personal answer: in private when the member has started the bot, else here."""

@@ -17,7 +17,7 @@ from handlers.router import Command, parse
 from messages.records import reply_record
 from messages.render import locale_from
 from messages.types import Incoming, Reply
-from models import events, flows, members
+from models import communities, events, flows, members
 from models.communities import ADMIN, audit, role_of
 from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
@@ -218,7 +218,7 @@ def _referral_community(session: Session, command: Command | None) -> Community 
     if command is None or command.name != "start" or not command.args.lower().startswith("ref_"):
         return None
     referrer = members.by_referral_code(session, command.args[4:])
-    return session.get(Community, referrer.community_id) if referrer else None
+    return communities.get(session, referrer.community_id) if referrer else None
 
 
 def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:

@@ -6,7 +6,7 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, linking, members, profile
+from models import coupons, ledger, linking, members, notifications, profile
 from models import tiers as tier_ops
 from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
@@ -110,13 +110,14 @@ def lang(ctx: Ctx) -> list[Reply]:
 
 
 def optout(ctx: Ctx) -> list[Reply]:
-    profile.set_opted_out(ctx.session, member=ctx.member, opted_out=True)
-    return [ctx.card("optout")]
+    """Promotions and reminders off on the channel this is sent from."""
+    notifications.set_opted_out(ctx.session, ctx.membership.account, True)
+    return [ctx.card("optout", channel=ctx.msg.channel)]
 
 
 def optin(ctx: Ctx) -> list[Reply]:
-    profile.set_opted_out(ctx.session, member=ctx.member, opted_out=False)
-    return [ctx.card("optin")]
+    notifications.set_opted_out(ctx.session, ctx.membership.account, False)
+    return [ctx.card("optin", channel=ctx.msg.channel)]
 
 
 def link(ctx: Ctx) -> list[Reply]:

@@ -114,6 +114,5 @@ def step(ctx: Ctx, flow: Conversation) -> list[Reply]:
             return [ctx.reply(problem.key, **problem.params), again]
         flows.clear(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
         return opened
-    flow.data, flow.step, flow.updated_at = data, flow.step + 1, ctx.now
-    ctx.session.add(flow)
+    flows.advance(ctx.session, flow, data, ctx.now)
     return [ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))]

@@ -1,5 +1,6 @@
-"""A Reply as plain JSON and back, whole (buttons, image, file, private, hints): what the
-inbox keeps so an answer that never left can be sent after a restart."""
+"""A Reply as plain JSON and back, whole (text, buttons, image, file, private flag, card,
+hints): the one serializer, for the outbox body and for the answer the inbox keeps, so an
+answer or a push that leaves later is exactly the one that was made."""
 
 from __future__ import annotations
 
@@ -21,13 +22,16 @@ def reply_record(reply: Reply) -> dict[str, Any]:
     }
 
 
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
 def reply_from_record(record: Mapping[str, Any]) -> Reply:
-    image, file = record.get("image"), record.get("file")
     return Reply(
         str(record.get("text") or ""),
         buttons=tuple(Button(str(label), str(data)) for label, data in record.get("buttons") or []),
-        image=str(image) if image else None,
-        file=str(file) if file else None,
+        image=_optional(record.get("image")),
+        file=_optional(record.get("file")),
         private=bool(record.get("private")),
         card=dict(record.get("card") or {}),
         hints={str(k): str(v) for k, v in (record.get("hints") or {}).items()},

@@ -76,17 +76,3 @@ class Reply:
         lines = [self.text] + [f"{i}. {b.label}" for i, b in enumerate(self.buttons, 1)]
         return "\n".join(lines)
 
-
-def to_body(reply: Reply) -> dict[str, object]:
-    """A reply as plain JSON for the outbox."""
-    return {
-        "text": reply.text,
-        "image": reply.image,
-        "buttons": [[b.label, b.data] for b in reply.buttons],
-    }
-
-
-def from_body(body: dict[str, object]) -> Reply:
-    buttons = tuple(Button(str(label), str(data)) for label, data in body.get("buttons") or [])  # type: ignore[attr-defined]
-    image = body.get("image")
-    return Reply(str(body.get("text") or ""), buttons=buttons, image=str(image) if image else None)

@@ -28,5 +28,11 @@ def start(session: Session, channel: str, chat: str, sender: str, flow: str,
                              data={}, updated_at=now))
 
 
+def advance(session: Session, flow: Conversation, data: dict[str, Any], now: datetime) -> None:
+    """The next step of a flow in progress, with the answers so far."""
+    flow.data, flow.step, flow.updated_at = data, flow.step + 1, now
+    session.add(flow)
+
+
 def clear(session: Session, channel: str, chat: str, sender: str) -> None:
     session.execute(delete(Conversation).where(_mine(channel, chat, sender)))

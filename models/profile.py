@@ -46,11 +46,6 @@ def set_locale(session: Session, *, member: Member, locale: str) -> None:
     session.add(member)
 
 
-def set_opted_out(session: Session, *, member: Member, opted_out: bool) -> None:
-    member.opted_out = opted_out
-    session.add(member)
-
-
 @dataclass(frozen=True)
 class CheckIn:
     points: int

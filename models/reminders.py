@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
-from sqlalchemy import String, and_, cast, exists, func, literal, select
+from sqlalchemy import String, and_, cast, exists, literal, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from models.tables import GroupBuy, Member, Order, OutboxMessage
+from models.tables import ChannelAccount, GroupBuy, Member, Order, OutboxMessage
 
 
 def due_replenishments(session: Session, community_id: int, today: date, oldest: date,
                        limit: int = 500) -> list[tuple[Order, GroupBuy, Member]]:
     """Delivered lines whose consumption cycle runs out by today, not yet reminded, and not
-    followed by a newer order of the same product (or category) by the same member."""
+    followed by a newer order of the same product (or category) by the same member; not for
+    a member who opted out on every channel (notify decides per channel)."""
     later, later_buy = aliased(Order), aliased(GroupBuy)
     rebought = exists().where(
         later.member_id == Order.member_id, later.id > Order.id,
@@ -24,6 +25,8 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
              (later_buy.title == GroupBuy.title) | (
                  (GroupBuy.category != "") & (later_buy.category == GroupBuy.category))),
     )
+    willing = exists().where(ChannelAccount.member_id == Order.member_id,
+                             ChannelAccount.opted_out.is_(False))  # type: ignore[attr-defined]
     key = literal("replenish:").concat(cast(Order.id, String))
     reminded = exists().where(OutboxMessage.dedupe_key == key)
     rows = session.execute(
@@ -32,7 +35,7 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
         .join(Member, Member.id == Order.member_id)
         .where(GroupBuy.community_id == community_id, Order.status == "delivered",
                Order.replenish_on <= today, Order.replenish_on >= oldest,  # type: ignore[operator]
-               Member.opted_out.is_(False), Member.merged_into_id.is_(None),  # type: ignore[attr-defined, union-attr]
+               willing, Member.merged_into_id.is_(None),  # type: ignore[union-attr]
                ~rebought, ~reminded)
         .order_by(Order.replenish_on, Order.id).limit(limit)
     ).all()
@@ -46,10 +49,3 @@ def birthday_members(session: Session, community_id: int, month: int) -> list[Me
         .order_by(Member.id)
     ).scalars())
 
-
-def promos_since(session: Session, member_id: int, since: datetime) -> int:
-    return int(session.execute(
-        select(func.count(OutboxMessage.id)).where(
-            OutboxMessage.member_id == member_id, OutboxMessage.kind == "promo",
-            OutboxMessage.created_at >= since)
-    ).scalar_one())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.types import UTCDateTime, utcnow
@@ -52,7 +52,7 @@ class Member(SQLModel, table=True):
     referral_code: str = Field(max_length=16, unique=True)
     referred_by_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     referred_at: datetime | None = _ts(nullable=True)
-    opted_out: bool = False
+    opted_out: bool = False  # no longer read: opting out is per channel (ChannelAccount)
     first_purchase_at: datetime | None = _ts(nullable=True)
     last_checkin_on: date | None = None
     checkin_streak: int = 0
@@ -75,6 +75,9 @@ class ChannelAccount(SQLModel, table=True):
     handle: str | None = Field(default=None, max_length=64)
     private_chat: str | None = Field(default=None, max_length=64)
     last_seen_at: datetime = _ts()
+    opted_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    last_inbound_at: datetime | None = _ts(nullable=True)  # a reply window opens (WeChat)
+    pushes_since_inbound: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Role(SQLModel, table=True):
@@ -215,6 +218,19 @@ class SendLog(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     is_group: bool = False
     sent_at: datetime = _ts(index=True)
+
+
+class ReplyToken(SQLModel, table=True):
+    """A platform's one-use token for answering an event (LINE, about a minute): kept while
+    fresh so whichever process answers the event can use it, once."""
+
+    __table_args__ = (UniqueConstraint("channel", "event_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    event_key: str = Field(max_length=128)
+    token: str = Field(max_length=255, index=True)
+    received_at: datetime = _ts(index=True)
+    used_at: datetime | None = _ts(nullable=True)
 
 
 class PacingState(SQLModel, table=True):

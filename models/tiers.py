@@ -60,3 +60,19 @@ def upgrade_if_earned(
     if earned != member.tier and change(session, member, earned, "qualified", now):
         return earned
     return None
+
+
+def above(session: Session, community_id: int, lowest: str) -> list[Member]:
+    """The community's live members above the lowest tier (candidates to move down)."""
+    return list(session.execute(select(Member).where(
+        Member.community_id == community_id, Member.tier != lowest,
+        Member.merged_into_id.is_(None))).scalars())  # type: ignore[union-attr]
+
+
+def set_by_hand_since(session: Session, member_id: int, since: datetime) -> bool:
+    """Was the member's last tier change a leader's, after `since`?"""
+    last = session.execute(
+        select(TierChange).where(TierChange.member_id == member_id)
+        .order_by(TierChange.id.desc()).limit(1)  # type: ignore[union-attr]
+    ).scalar_one_or_none()
+    return bool(last and last.actor_member_id is not None and last.at > since)

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from messages.types import Reply, from_body
+from messages.records import reply_from_record
+from messages.types import Reply
 from models import events, members
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
@@ -23,7 +25,23 @@ from models.tables import OutboxMessage
 log = logging.getLogger(__name__)
 
 Send = Callable[[str, bool, Reply], Awaitable[None]]
-LIMITS = {"telegram": Limits()}
+NONE = Limits(per_bot=0, per_chat=0, per_group=0)
+# Each platform's published limits, the defaults (TELEGRAM_LIMITS, LINE_LIMITS, WECHAT_LIMITS
+# override them, see bot/settings.py):
+# - Telegram (core.telegram.org/bots/faq, "My bot is hitting limits"): about 30 messages a
+#   second per bot, 1 a second per chat, 20 a minute per group.
+# - LINE Messaging API reference, "Rate limits" (per channel): push and reply messages fall
+#   under "other API endpoints", 2,000 requests a second (multicast: 200 a second); LINE
+#   publishes no limit per chat or per group.
+# - WeChat Official Account: no per-second limit is published for customer-service messages
+#   (a daily API quota, answered with 45009); per user, 5 messages within 48 hours of their
+#   last message (models.rules.notify.WECHAT_WINDOW).
+LIMITS = {
+    "telegram": Limits(),
+    "line": Limits(per_bot=2000, per_chat=0, per_group=0),
+    "wechat": NONE,
+    "console": NONE,
+}
 
 
 class RateLimited(Exception):
@@ -55,9 +73,15 @@ def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now:
 
 def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_group: bool,
                    now: datetime, limits: Limits | None = None) -> bool:
-    """May a reply leave right now? If so the send is logged (committed), so pushes count it."""
+    """May a reply leave right now? If so the send is logged (committed), so pushes count it.
+
+    A private answer counts against the bot's budget, not its chat's: it answers the member's
+    own message, and a command may answer with more than one.
+    """
     with UnitOfWork(sessions) as uow:
         limits = limits or LIMITS.get(channel, Limits())
+        if not is_group:
+            limits = replace(limits, per_chat=0)
         paused = events.lock_pacing(uow.session, channel)
         now, slot = take_slot(uow.session, channel, chat_id, is_group, now, limits)
         if slot > now or (paused is not None and paused > now):
@@ -146,7 +170,7 @@ class DeliveryWorker:
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(message.chat_id, message.is_group, from_body(message.body))
+            await self.send(message.chat_id, message.is_group, reply_from_record(message.body))
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:

@@ -17,7 +17,8 @@ from telegram import Update
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
 from bot.web import web_app
-from messages.types import Reply, to_body
+from messages.records import reply_record
+from messages.types import Reply
 from models import communities, events, members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, Member, OutboxMessage
@@ -110,7 +111,7 @@ def count(app: App, table: type, *where: Any) -> int:
 def queue(app: App, chat_id: int, text: str, *, is_group: bool = False) -> None:
     """One push in the outbox, due now."""
     with UnitOfWork(app.deps.sessions) as uow:
-        events.enqueue(uow.session, CHANNEL, str(chat_id), to_body(Reply(text)), app.deps.clock(),
+        events.enqueue(uow.session, CHANNEL, str(chat_id), reply_record(Reply(text)), app.deps.clock(),
                        is_group=is_group)
         uow.commit()
 

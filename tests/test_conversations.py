@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.console import ConsoleChannel
-from models.tables import AuditLog, Coupon, InboundEvent, Member, PointsEntry
+from models.tables import AuditLog, ChannelAccount, Coupon, InboundEvent, Member, PointsEntry
 from tests.conftest import Clock, say
 
 
@@ -193,11 +193,19 @@ def test_a_redelivered_message_changes_nothing(console):
     assert member(console, "amy").points_balance == 5
 
 
-def test_opt_out_and_back_in(console):
-    say(console, "amy: /optout")
-    assert member(console, "amy").opted_out
+def account(console: ConsoleChannel, name: str) -> ChannelAccount:
+    with Session(console.deps.sessions.kw["bind"]) as session:  # type: ignore[attr-defined]
+        return session.execute(
+            select(ChannelAccount).where(ChannelAccount.handle == name)).scalar_one()
+
+
+def test_opting_out_and_back_in_acts_on_the_channel_it_is_sent_from_and_says_so(console):
+    [answer] = say(console, "amy: /lang en", "amy: /optout")[1:]
+    assert "no longer receive promotions or reminders on this chat" in answer
+    assert account(console, "amy").opted_out
+    assert not member(console, "amy").opted_out  # not for every channel
     say(console, "amy: /optin")
-    assert not member(console, "amy").opted_out
+    assert not account(console, "amy").opted_out
 
 
 def test_points_history_shows_what_expires_soon(console, clock: Clock):

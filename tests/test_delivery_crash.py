@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from messages.types import Reply, to_body
+from messages.records import reply_record
+from messages.types import Reply
 from models import events
 from models.db import UnitOfWork, session_factory
 from models.tables import OutboxMessage
@@ -32,7 +33,7 @@ async def test_a_message_sent_again_after_a_worker_died_mid_send_is_logged_in_do
 ):
     sessions = session_factory(shared)
     with UnitOfWork(sessions) as uow:
-        message = events.enqueue(uow.session, CHANNEL, "4242", to_body(Reply("restock")),
+        message = events.enqueue(uow.session, CHANNEL, "4242", reply_record(Reply("restock")),
                                  real_clock())
         uow.commit()
     assert message is not None

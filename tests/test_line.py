@@ -38,8 +38,9 @@ from bot.line import (
     to_incomings,
 )
 from bot.line_flex import to_messages
-from bot.settings import Settings
-from messages.types import Button, Reply, to_body
+from bot.settings import Settings, platform_limits
+from messages.records import reply_record
+from messages.types import Button, Reply
 from models import communities, events, members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry
@@ -498,10 +499,11 @@ async def test_joining_a_group_asks_for_bind_and_new_members_are_greeted_once_bo
     joined = event("member_joined", user=None, group=GROUP)
     joined["joined"]["members"] = [{"type": "user", "userId": AMY}, {"type": "user", "userId": BOB}]
     await post(client, channel, joined)
-    greetings = fake.replied_texts() + [str(m.body["text"]) for m in outbox(app)]
+    greetings = fake.replied_texts() + fake.texts("push", to=GROUP)
     assert sorted(g.split("！")[0] for g in greetings) == [
         "歡迎加入 Demo 團購社群，Amy", "歡迎加入 Demo 團購社群，Bob"]
-    assert len(fake.sent("reply")) == 1  # one token; the second greeting waits its turn
+    assert len(fake.sent("reply")) == 1  # one token; the second greeting is pushed (LINE
+    # publishes no limit per group)
 
 
 @pytest.mark.asyncio
@@ -552,9 +554,21 @@ async def test_a_member_who_blocked_the_account_is_answered_in_the_group(
 
 
 @pytest.mark.asyncio
-async def test_a_group_takes_one_answer_a_second_and_the_rest_waits_in_the_outbox(
+async def test_line_answers_within_its_own_published_limits_not_telegrams(
     app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
 ):
+    bind_demo_group(app)
+    await post(client, channel, event("message_text_group", group=GROUP, user=AMY, text="/help"),
+               event("message_text_group", group=GROUP, user=BOB, text="/help"))
+    assert len(fake.sent("reply")) == 2 and outbox(app) == []
+
+
+@pytest.mark.asyncio
+async def test_a_group_limit_set_in_line_limits_keeps_the_rest_in_the_outbox(
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+):
+    limits, _ = platform_limits({"LINE_LIMITS": "chat=1/1s,group=20/1m"})
+    app.deps.limits["line"] = limits["line"]
     bind_demo_group(app)
     await post(client, channel, event("message_text_group", group=GROUP, user=AMY, text="/help"),
                event("message_text_group", group=GROUP, user=BOB, text="/help"))
@@ -595,7 +609,7 @@ async def test_the_delivery_worker_pushes_line_outbox_messages(
 ):
     with UnitOfWork(app.deps.sessions) as uow:
         for chat, is_group in ((AMY, False), (GROUP, True)):
-            events.enqueue(uow.session, CHANNEL, chat, to_body(Reply("later")), clock(),
+            events.enqueue(uow.session, CHANNEL, chat, reply_record(Reply("later")), clock(),
                            is_group=is_group)
         uow.commit()
     worker = DeliveryWorker(app.deps.sessions, CHANNEL, channel.send, clock)
@@ -617,3 +631,18 @@ async def test_multicast_goes_out_five_hundred_users_a_call(
     calls = fake.sent("multicast")
     assert [len(c["to"]) for c in calls] == [500, 500, 201]
     assert calls[0]["messages"][0]["quickReply"]["items"][0]["action"]["data"] == "/join 1"
+
+
+@pytest.mark.asyncio
+async def test_a_reply_token_kept_by_one_process_is_used_once_by_another(
+    app: App, channel: LineChannel, fake: FakeLineAPI
+):
+    [msg] = channel.accept([event("message_text_user", text="/me")])
+    other = LineChannel(app.deps, line_settings(app, fake), public_url=PUBLIC)
+    try:
+        await other.deliver(msg, Reply("first"))
+        await channel.deliver(msg, Reply("second"))
+    finally:
+        await other.close()
+    assert fake.texts("reply") == ["first"]
+    assert fake.texts("push", to=AMY) == ["second"]

@@ -11,6 +11,10 @@ def delivered_apples(console, cycle: int = 14) -> None:
         "amy@demo: +1", "leader@demo: /delivered all")
 
 
+def to_amy(console) -> list[str]:
+    return [line for line in console.pushes() if line.startswith("bot -> amy")]
+
+
 def test_a_replenishment_reminder_comes_when_the_cycle_runs_out_and_only_once(console, clock):
     delivered_apples(console)
     clock.advance(days=11)  # due after 14 × 1 − 2 = 12 days
@@ -38,12 +42,16 @@ def test_no_replenishment_reminder_for_a_member_who_opted_out(console, clock):
     assert send_reminders(console.deps) == 0
 
 
-def test_nothing_is_pushed_in_quiet_hours(console, clock):
+def test_a_reminder_due_in_quiet_hours_is_pushed_when_they_end(console, clock):
     delivered_apples(console)
     clock.advance(days=12, hours=11)  # 23:00 in Taipei
-    assert send_reminders(console.deps) == 0
-    clock.advance(hours=10)  # 09:00 the next morning
-    assert send_reminders(console.deps) == 1
+    assert send_reminders(console.deps) == 1  # queued for 08:00
+    assert to_amy(console) == []
+    clock.advance(hours=8, minutes=59)  # 07:59
+    assert to_amy(console) == [] and send_reminders(console.deps) == 0
+    clock.advance(minutes=1)  # 08:00 the next morning
+    [pushed] = to_amy(console)
+    assert pushed.startswith("bot -> amy: 蘋果 快用完了嗎")
 
 
 def test_the_birthday_coupon_arrives_at_the_start_of_the_birthday_month(console, clock):

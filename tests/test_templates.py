@@ -65,7 +65,7 @@ def _full() -> dict[str, Any]:
         "to_bonus": 4, "day": 15, "month": 3, "year": 2026, "is_new": True, "field": "price",
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
-        "commands": ["me", "points"], "leader_commands": ["grant"],
+        "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
     }
 
 

@@ -40,7 +40,8 @@ from bot.wechat import (
     to_incoming,
 )
 from bot.wechat_crypto import MessageCrypto, parse_fields, signature
-from messages.types import Button, Reply, to_body
+from messages.records import reply_record
+from messages.types import Button, Reply
 from models import events
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, InboundEvent, Member, OutboxMessage, PointsEntry
@@ -595,7 +596,7 @@ def test_one_text_goes_in_the_response_the_rest_after():
 
 def queue(app: App, openid: str, text: str) -> None:
     with UnitOfWork(app.deps.sessions) as uow:
-        events.enqueue(uow.session, CHANNEL, openid, to_body(Reply(text)), app.deps.clock())
+        events.enqueue(uow.session, CHANNEL, openid, reply_record(Reply(text)), app.deps.clock())
         uow.commit()
 
 
@@ -630,3 +631,25 @@ async def test_invite_keeps_the_plain_link_when_the_qr_api_fails(app, client, ch
     fake.fail_next("create", 45009)
     text = await talk(client, AMY, "/invite", clock)
     assert "ref_" in text and "weixin.qq.com/q/" not in text
+
+
+@pytest.mark.asyncio
+async def test_two_processes_share_the_five_messages_a_member_may_get(app, channel, client,
+                                                                       clock, fake):
+    await talk(client, AMY, "/start", clock)
+    other = make_channel(app, fake)  # a second process (or this one restarted)
+    try:
+        for n in range(3):
+            await channel.send(AMY, False, Reply(f"here {n}"))
+        for n in range(2):
+            await other.send(AMY, False, Reply(f"there {n}"))
+        for sender in (channel, other):
+            with pytest.raises(Undeliverable):
+                await sender.send(AMY, False, Reply("a sixth"))
+    finally:
+        await other.close()
+    assert len(fake.texts(AMY)) == 5
+    with UnitOfWork(app.deps.sessions) as uow:
+        account = uow.session.execute(select(ChannelAccount).where(
+            ChannelAccount.external_id == AMY)).scalar_one()
+    assert account.pushes_since_inbound == 5

@@ -1,23 +1,12 @@
-"""Rules every push obeys: quiet hours in the community's time zone, a weekly cap."""
+"""Rules every push obeys: quiet hours in the community's time zone, a weekly cap.
+
+Kept for its callers; the whole decision is `models.rules.notify.decide`."""
 
 from __future__ import annotations
 
-from datetime import time
+from models.rules.notify import in_quiet_hours, parse_clock
 
-
-def parse_clock(text: str) -> time:
-    """'22:00' → time(22, 0)."""
-    hour, minute = text.split(":")
-    return time(int(hour), int(minute))
-
-
-def in_quiet_hours(now: time, start: time, end: time) -> bool:
-    """Quiet from `start` to `end`, across midnight when start > end (22:00–08:00)."""
-    if start == end:
-        return False
-    if start < end:
-        return start <= now < end
-    return now >= start or now < end
+__all__ = ["in_quiet_hours", "parse_clock", "under_cap"]
 
 
 def under_cap(sent_this_week: int, cap: int | None) -> bool:

@@ -1,0 +1,73 @@
+"""One delivery policy for every adapter's answers.
+
+    await policy.answer(channel, msg, reply)
+
+- A `private` reply (or any reply in a private chat) goes to the member's private chat, where
+  they started the bot; any other reply goes to the group it answers.
+- It leaves now when the platform's limits allow (the reservation of
+  `scheduler.delivery.reserve_direct`, atomic across workers and logged in the send log, so
+  private answers count against the bot's budget too); otherwise it waits in the outbox.
+- A member who blocked the bot (Undeliverable in private) is answered in the group instead,
+  and is not pushed to again until they start the bot anew.
+- A 429 queues the reply for retry_after; a transient platform error queues it for a moment.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from bot.channel import Channel
+from bot.outbound import forget_private_chat, queue_reply
+from messages.types import Incoming, Reply
+from scheduler.delivery import LIMITS, RateLimited, Undeliverable, reserve_direct
+
+log = logging.getLogger(__name__)
+RETRY_LATER = 5.0  # seconds before the delivery worker retries an answer that failed oddly
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    chat_id: str
+    is_group: bool
+
+
+def route(msg: Incoming, reply: Reply) -> Route:
+    """Where an answer goes: the member's private chat, or the group it came from."""
+    private = reply.private or not msg.is_group
+    return Route(msg.sender if private else msg.chat, not private)
+
+
+def reserve(channel: Channel, where: Route) -> bool:
+    deps = channel.deps
+    limits = deps.limits.get(channel.name) or LIMITS.get(channel.name)
+    return reserve_direct(deps.sessions, channel.name, where.chat_id, where.is_group,
+                          deps.clock(), limits)
+
+
+async def answer(channel: Channel, msg: Incoming, reply: Reply) -> str:
+    """Answer `msg` with `reply`; the outcome: sent, queued, regrouped or dropped."""
+    where = route(msg, reply)
+    if not reserve(channel, where):
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply)
+        return "queued"
+    try:
+        await channel.answer(msg, where.chat_id, where.is_group, reply)
+    except RateLimited as limited:
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply,
+                    wait=limited.retry_after)
+        return "queued"
+    except Undeliverable as refused:
+        if not where.is_group and msg.is_group:
+            forget_private_chat(channel.deps, channel.name, msg.sender)
+            await answer(channel, msg, replace(reply, private=False))
+            return "regrouped"
+        log.info("%s: reply to %s dropped: %s", channel.name, where.chat_id, refused)
+        return "dropped"
+    except channel.transient as error:
+        log.warning("%s: reply to %s failed (%s); left to the delivery worker",
+                    channel.name, where.chat_id, error)
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply,
+                    wait=RETRY_LATER)
+        return "queued"
+    return "sent"

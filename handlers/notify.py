@@ -1,0 +1,66 @@
+"""notify(member, message, kind): the one way a push leaves, from a handler or a job.
+
+    notify(session, deps, member, Message("promoted", buy=buy, order=order), Kind.SERVICE,
+           key=f"promoted:{order.id}", prefer=msg.channel)
+
+The decision (opt-out on the channel, quiet hours in the community's time zone, the weekly
+cap for promotions, reachability on each platform, the dedupe key) is the pure rule
+`models.rules.notify.decide`, fed by `models.notifications`; the message is rendered here,
+in the member's language, only once it is known to go.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from messages.records import reply_record
+from messages.types import Reply
+from models import communities, notifications
+from models.rules.notify import Kind
+from models.tables import Community, Member
+
+if TYPE_CHECKING:  # handlers.context builds Ctx.push on this module
+    from handlers.context import Deps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A template and what it needs, rendered in the member's language when it goes."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, template: str, **context: Any) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "context", context)
+
+
+def notify(session: Session, deps: Deps, member: Member, message: Message, kind: Kind, *,
+           key: str, prefer: str | None = None, community: Community | None = None,
+           now: datetime | None = None) -> bool:
+    """Queue the push when the rules allow it (now, or at the end of quiet hours); False
+    when they do not (opted out, unreachable, over the cap, already queued)."""
+    community = community or communities.get(session, member.community_id)
+    assert community is not None, f"member {member.id} has no community"
+    now = now or deps.clock()
+    local_now = now.astimezone(ZoneInfo(community.timezone))
+    key = key[:128]
+    decision = notifications.plan(session, member, community, kind, local_now=local_now,
+                                  dedupe_key=key, prefer=prefer, windows=deps.reply_windows)
+    if decision.account is None:
+        log.debug("%s push %s to member %s not sent: %s", kind, key, member.id, decision.reason)
+        return False
+    text = deps.renderer.render(
+        member.locale or community.default_locale, message.template, member=member,
+        community=community, currency=community.currency, tz=local_now.tzinfo,
+        **message.context)
+    return notifications.queue(session, decision, reply_record(Reply(text)), now, member=member,
+                               community=community, kind=kind, dedupe_key=key)

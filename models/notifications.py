@@ -1,0 +1,88 @@
+"""The database half of notify: what the decision needs to know, and queueing its outcome.
+
+The decision itself is the pure rule `models.rules.notify.decide`; rendering the message in
+the member's language is the caller's (handlers/notify.py): no templates here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+
+from models import events
+from models.programme import programme_for
+from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide, parse_clock
+from models.tables import ChannelAccount, Community, Member, OutboxMessage
+
+WEEK = timedelta(days=7)
+
+
+def accounts(session: Session, member_id: int) -> list[Account]:
+    """The member's platform accounts, most recently active first."""
+    rows = session.execute(
+        select(ChannelAccount).where(ChannelAccount.member_id == member_id)
+        .order_by(col(ChannelAccount.last_seen_at).desc(), col(ChannelAccount.id))
+    ).scalars()
+    return [Account(a.channel, a.private_chat, a.opted_out,
+                    a.last_inbound_at or a.last_seen_at, a.pushes_since_inbound) for a in rows]
+
+
+def set_opted_out(session: Session, account: ChannelAccount, opted_out: bool) -> None:
+    """Promotions and reminders off (or on again) for this member on this account's channel."""
+    session.execute(update(ChannelAccount).where(ChannelAccount.id == account.id)
+                    .values(opted_out=opted_out).execution_options(synchronize_session=False))
+    account.opted_out = opted_out
+
+
+def promotions_since(session: Session, member_id: int, since: datetime) -> int:
+    return int(session.execute(
+        select(func.count(col(OutboxMessage.id))).where(
+            OutboxMessage.member_id == member_id, OutboxMessage.kind == Kind.PROMOTION,
+            OutboxMessage.created_at >= since)
+    ).scalar_one())
+
+
+def queued(session: Session, dedupe_key: str) -> bool:
+    return session.execute(select(OutboxMessage.id).where(
+        OutboxMessage.dedupe_key == dedupe_key)).first() is not None
+
+
+def quiet_hours(community: Community) -> Quiet | None:
+    quiet = programme_for(community).raw.get("quiet_hours") or {}
+    if not quiet:
+        return None
+    return Quiet(parse_clock(str(quiet["start"])), parse_clock(str(quiet["end"])))
+
+
+def weekly_cap(community: Community) -> int | None:
+    cap = programme_for(community).raw.get("frequency_cap_per_week")
+    return None if cap is None else int(cap)
+
+
+def plan(session: Session, member: Member, community: Community, kind: Kind, *,
+         local_now: datetime, dedupe_key: str, prefer: str | None = None,
+         windows: dict[str, ReplyWindow] | None = None) -> Decision:
+    """Where and when this push may go (or why not), from what the database knows."""
+    if queued(session, dedupe_key):
+        return Decision(None, reason="duplicate")
+    sent = 0
+    if kind is Kind.PROMOTION:
+        sent = promotions_since(session, member.id, local_now - WEEK)  # type: ignore[arg-type]
+    return decide(kind, accounts(session, member.id), local_now=local_now,  # type: ignore[arg-type]
+                  prefer=prefer, windows=windows, quiet=quiet_hours(community),
+                  promotions_this_week=sent, weekly_cap=weekly_cap(community))
+
+
+def queue(session: Session, decision: Decision, body: dict[str, Any], now: datetime, *,
+          member: Member, community: Community, kind: Kind, dedupe_key: str) -> bool:
+    """Queue the push the decision allows; False when it was not (or already) queued."""
+    account = decision.account
+    if account is None or account.chat is None:
+        return False
+    return events.enqueue(session, account.channel, account.chat, body, now,
+                          community_id=community.id, dedupe_key=dedupe_key,
+                          not_before=decision.not_before or now, member_id=member.id,
+                          kind=kind.value) is not None
