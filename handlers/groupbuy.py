@@ -65,7 +65,7 @@ def members_buy(ctx: Ctx, statuses: tuple[str, ...]) -> tuple[GroupBuy, str]:
 
 def _quantity(ctx: Ctx, rest: str) -> int:
     try:
-        quantity = rules.join_quantity(rest) if rest.lstrip().startswith(("+", "加")) else None
+        quantity = rules.join_quantity(rest)  # '+2', '加兩份', '同上+1'; None for '2
     except rules.BadQuantity:
         raise Usage("join") from None
     if quantity is None:
@@ -90,7 +90,7 @@ def join(ctx: Ctx) -> list[Reply]:
                           at=buy.opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"))
     groupbuys.hold_for_join(ctx.session, buy.id)  # type: ignore[arg-type]  # before the limit check
     held = groupbuys.units_of(ctx.session, buy.id, ctx.member.id)  # type: ignore[arg-type]
-    limit = rules.member_cap(buy.per_member_limit, buy.price)
+    limit = rules.member_cap(buy.per_member_limit, buy.price, ctx.programme.raw.get("member_cap"))
     if not rules.within_member_limit(held, quantity, limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
     discount = tier_rules.find(ctx.member.tier, tiers).discount_pct

@@ -100,15 +100,25 @@ def within_member_limit(already: int, requested: int, limit: int | None) -> bool
 
 
 def member_cap(limit: int | None, unit_price: int,
-               default: int | None = DEFAULT_MEMBER_CAP) -> int | None:
+               default: object = DEFAULT_MEMBER_CAP) -> int | None:
     """The most units one member may hold in a buy: the leader's per-member limit, else the
-    community's default cap (None: no default), lowered where needed so a member's units never
+    community's default cap (`configured_cap`), lowered where needed so a member's units never
     cost more than an amount column holds (a NT$1,000,000 item cannot be ordered 9,999 times)."""
-    chosen = default if limit is None else limit
+    chosen = configured_cap(default) if limit is None else limit
     if unit_price <= 0:
         return chosen
     money_cap = MAX_LINE_AMOUNT // unit_price
     return money_cap if chosen is None else min(chosen, money_cap)
+
+
+def configured_cap(value: object) -> int | None:
+    """The programme's "member_cap": a whole number ≥ 1; "none" (or 0) for no default cap;
+    absent or unreadable: DEFAULT_MEMBER_CAP."""
+    if isinstance(value, str) and value.strip().lower() in ("none", "0"):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 1 else None
+    return DEFAULT_MEMBER_CAP
 
 
 def replenish_on(delivered: date, cycle_days: int | None, quantity: int,

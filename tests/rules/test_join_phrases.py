@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from models.rules.groupbuy import (
     DEFAULT_MEMBER_CAP,
     BadQuantity,
+    configured_cap,
     join_quantity,
     member_cap,
     within_member_limit,
@@ -110,7 +111,16 @@ def test_the_leaders_limit_wins_over_the_default_cap_both_ways():
 
 def test_a_community_may_set_its_own_default_cap_or_none():
     assert member_cap(None, 35_000, default=5) == 5
-    assert member_cap(None, 100, default=None) == (2**31 - 1) // 100
+    assert member_cap(None, 100, default=0) == (2**31 - 1) // 100
+    assert member_cap(None, 100, default="none") == (2**31 - 1) // 100
+
+
+@pytest.mark.parametrize(("value", "cap"), [
+    (5, 5), (100, 100), (0, None), ("none", None), (-3, None), (None, 20), ("abc", 20),
+    (True, 20), (2.5, 20),
+])
+def test_the_configured_default_cap_is_a_whole_number_none_or_twenty(value, cap):
+    assert configured_cap(value) == cap
 
 
 def test_the_money_cap_still_lowers_any_limit():
