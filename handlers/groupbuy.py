@@ -57,7 +57,7 @@ def members_buy(ctx: Ctx, statuses: tuple[str, ...]) -> tuple[GroupBuy, str]:
 
 def _quantity(ctx: Ctx, rest: str) -> int:
     try:
-        quantity = rules.join_quantity(rest) if rest.lstrip().startswith(("+", "加")) else None
+        quantity = rules.join_quantity(rest)  # '+2', '加兩份', '同上+1'; None for '2
     except rules.BadQuantity:
         raise Usage("join") from None
     if quantity is None:

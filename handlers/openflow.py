@@ -45,11 +45,12 @@ def _value(ctx: Ctx, name: str, raw: str) -> Any:
             raise DomainError("open_bad_field", field=name)
         return amount
     if name == "deadline":
-        when = rules.parse_deadline(text, ctx.local_now)
+        try:
+            when = rules.future_deadline(text, ctx.local_now)
+        except rules.PastDeadline as past:
+            raise DomainError("deadline_past", when=rules.echo(past.when)) from None
         if when is None:
             raise DomainError("open_bad_field", field=name)
-        if when <= ctx.local_now:
-            raise DomainError("deadline_past", when=when.strftime("%m-%d %H:%M"))
         return when.isoformat()
     if name == "category":
         return text[:32]
@@ -81,7 +82,7 @@ def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
     )
     return [ctx.reply("opened", buy=buy, early=ctx.tier_name(early[0]) if early else None,
                       opens=opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"),
-                      deadline=deadline.strftime("%m-%d %H:%M"))]
+                      deadline=rules.echo(deadline), weekday=deadline.weekday())]
 
 
 def open_one_line(ctx: Ctx) -> list[Reply]:
@@ -115,4 +116,8 @@ def step(ctx: Ctx, flow: Conversation) -> list[Reply]:
         flows.clear(ctx.session, ctx.msg.channel, ctx.msg.chat, ctx.msg.sender)
         return opened
     flows.advance(ctx.session, flow, data, ctx.now)
-    return [ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))]
+    ask_next = ctx.reply("open_ask", field=FIELDS[flow.step], step=flow.step + 1, steps=len(FIELDS))
+    if name != "deadline":
+        return [ask_next]
+    when = datetime.fromisoformat(value)  # echoed in full for the leader to confirm
+    return [ctx.reply("deadline_set", deadline=rules.echo(when), weekday=when.weekday()), ask_next]

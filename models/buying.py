@@ -62,7 +62,7 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
                           at=buy.opens_at.astimezone(tz).strftime("%H:%M"))
     groupbuys.hold_for_join(session, buy.id)  # type: ignore[arg-type]  # before the limit check
     held = groupbuys.units_of(session, buy.id, member.id)  # type: ignore[arg-type]
-    limit = rules.member_cap(buy.per_member_limit, buy.price)
+    limit = rules.member_cap(buy.per_member_limit, buy.price, programme.raw.get("member_cap"))
     if not rules.within_member_limit(held, quantity, limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
     discount = tier_rules.find(member.tier, tiers).discount_pct

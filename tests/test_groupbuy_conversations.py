@@ -66,7 +66,7 @@ def test_a_leader_opens_a_group_buy_in_one_line(console: ConsoleChannel):
     out = say(console, f"leader@demo: {APPLES}")
     assert out[0] == ("bot -> leader@demo: "
                       "團購 #1 開團：有機蘋果，每份 NT$350，限量 3 份，每人限購 2 份。\n"
-                      "截止 03-10 14:00。\n輸入 +1 跟團（+2 訂兩份）。")
+                      "截止 2026-03-10 14:00（週二）。\n輸入 +1 跟團（+2 訂兩份）。")
     assert out[1].startswith("bot -> @demo: 🛒 #1 有機蘋果 · NT$350")
     assert "剩餘 3 / 3" in out[1]
     buy = the_buy(console)
@@ -92,7 +92,7 @@ def test_the_guided_flow_asks_field_by_field_and_asks_again_after_a_bad_answer(c
     say(console, "leader@demo: 350", "leader@demo: 3")
     assert say(console, "amy@demo: 大家好") == []  # someone else's chatter is not an answer
     past = say(console, "leader@demo: 09:00")
-    assert past[0] == "bot -> leader@demo: 截止時間 03-10 09:00 已經過了。"
+    assert past[0] == "bot -> leader@demo: 截止時間 2026-03-10 09:00 已經過了。"
     assert "（4/8）" in past[1]
     assert count(console, GroupBuy) == 0 and count(console, Conversation) == 1
     say(console, "leader@demo: 2h", "leader@demo: 水果", "leader@demo: 14", "leader@demo: 2")
@@ -139,9 +139,9 @@ def test_a_member_cannot_open_a_group_buy_and_the_refusal_is_audited(console):
     ("/open 有機蘋果 | -350 | 3 | 2h", "單價（例如 350）的格式不正確。"),
     ("/open 有機蘋果 | 0 | 3 | 2h", "單價（例如 350）的格式不正確。"),
     ("/open 有機蘋果 | 99999999 | 3 | 2h", "單價（例如 350）的格式不正確。"),
-    ("/open 有機蘋果 | 350 | 3 | 09:00", "截止時間 03-10 09:00 已經過了。"),
+    ("/open 有機蘋果 | 350 | 3 | 09:00", "截止時間 2026-03-10 09:00 已經過了。"),
     ("/open 有機蘋果 | 350 | 3 | yesterday",
-     "截止時間（例如 12-01 20:00、20:00、2h）的格式不正確。"),
+     "截止時間（例如 12-01 20:00、明天 20:00、週五 20:00、2h）的格式不正確。"),
     ("/open 有機蘋果 | 350 | 0 | 2h", "庫存上限（數字，或 - 表示不限）的格式不正確。"),
     ("/open  | 350 | 3 | 2h", "商品名稱的格式不正確。"),
     ("/open 有機蘋果 | 350 | 3 | 2h | 水果 | 14 | 2 | 金 3h",

@@ -104,9 +104,9 @@ def test_a_number_too_large_for_the_database_gets_usage_or_a_refusal(console: Co
 
 
 def test_a_line_costing_more_than_an_amount_column_holds_is_over_the_limit(console: ConsoleChannel):
-    say(console, "leader@demo: /open 鑽石 | 1000000 | - | 2h", "amy: /start")
+    say(console, "leader@demo: /open 鑽石 | 1000000 | - | 2h | - | - | 100", "amy: /start")
     out = say(console, "amy@demo: /join 9999")
-    assert out == ["bot -> amy: #1 鑽石 每人限購 21 份，你已有 0 份。"]
+    assert out == ["bot -> amy: #1 鑽石 每人限購 21 份。"]
     assert "已為你保留 21 份" in say(console, "amy@demo: /join 21")[0]
     assert [o.list_price for o in orders_of(console, "amy")] == [2_100_000_000]
 

@@ -57,7 +57,7 @@ def _full() -> dict[str, Any]:
         "tier": "Bronze", "before": "Bronze", "after": "Silver", "reason": "loyal", "delta": 10,
         "effects": effects, "joined": joined, "net": 51_500, "held": 2, "limit": 2,
         "units": 2, "refunded": True, "count": 3, "rows": [("amy", 2)], "waiting": 1,
-        "closed": False, "deadline": "03-11 20:00", "opens": "12:00", "early": "Gold",
+        "closed": False, "deadline": "2026-03-11 20:00", "weekday": 2, "opens": "12:00", "early": "Gold",
         "at": "12:30", "when": "03-01 20:00", "action": "paid", "added": 2, "skipped": 1,
         "errors": [RowError(2, "bad_quantity", "quantity", "x")] * 21, "missing": ["quantity"],
         "path": "/tmp/x.csv", "ids": ["9"], "code": "AMY1", "link": "tuanbot://start?ref=AMY1",
@@ -78,7 +78,7 @@ def _empty() -> dict[str, Any]:
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early"):
         full[key] = None
-    full.update(debt=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
+    full.update(debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
     del full["invalid"]  # usage_birthday without a typed date
     return full

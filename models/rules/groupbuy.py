@@ -5,23 +5,29 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 
-_CHINESE_DIGITS = {"一": 1, "二": 2, "兩": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-                   "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_PLUS = re.compile(
-    r"^(?P<sign>\+|加)\s*(?P<n>-?\d+|[一二兩两三四五六七八九十])\s*"
+# Deadlines as leaders write them live in models/rules/deadline.py; re-exported here.
+from models.rules.deadline import PastDeadline as PastDeadline
+from models.rules.deadline import echo as echo
+from models.rules.deadline import future_deadline as future_deadline
+from models.rules.deadline import parse_deadline as parse_deadline
+from models.rules.text import CHINESE_NUMERAL, chinese_number, fold
+
+# "Me too" as groups write it, right before the '+N' / '加N' (see the README, group buys).
+# A closed list: "小明+1" is a join for someone else, "同意+1" agrees with a message.
+_ME_TOO = "(?:同上|我也要|我也|也要|我要|跟團|跟团|跟|同|也|我|再)"
+_JOIN = re.compile(
+    rf"^(?:{_ME_TOO}\s*[,，、:：~～]?\s*)?(?P<sign>\+|➕|加)\s*"
+    rf"(?P<n>-?[0-9]+|{CHINESE_NUMERAL})\s*"
     r"(?:份|個|个|組|组|盒|包|箱|斤|袋|瓶|件)?(?P<tail>.*)$", re.S)
-_DEADLINE = re.compile(
-    r"^(?:(?P<month>\d{1,2})[-/](?P<day>\d{1,2})\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})$"
-)
-_RELATIVE = re.compile(r"^(?P<n>\d{1,3})\s*(?P<unit>m|min|h|d|分鐘|分钟|小時|小时|天)$")
-_UNITS = {"m": 1, "min": 1, "分鐘": 1, "分钟": 1, "h": 60, "小時": 60, "小时": 60,
-          "d": 1440, "天": 1440}
+_THANKS = re.compile("謝謝|谢谢|感謝|感谢|感恩|thank you|thanks|thx", re.I)
+_NOT_AFTER = frozenset("0123456789+-一二兩两三四五六七八九十廿百千萬万零〇的")  # "+1的人好多"
 
 
 MAX_DIGITS = 12  # more digits is a typo (or an attack), never an order
 MAX_LINE_AMOUNT = 2**31 - 1  # a line's price (minor units) must fit an integer column
+DEFAULT_MEMBER_CAP = 20  # units one member may hold in a buy whose leader set no limit
 
 
 class BadQuantity(ValueError):
@@ -33,73 +39,38 @@ def _only_marks(text: str) -> bool:
     return all(unicodedata.category(ch)[0] in "PSZ" for ch in text)
 
 
-def join_quantity(text: str) -> int | None:
-    """'+1', '+ 2', '＋１', '+1！', '+1 謝謝', '+2份', '加1', '加一' → the quantity; else None.
+def _polite(tail: str) -> bool:
+    """Nothing after the count but punctuation, emoji and perhaps a thank-you."""
+    return _only_marks(_THANKS.sub("", tail, count=1))
 
-    After '+N' anything may follow ('+1 thanks!'); after '加N' only punctuation or emoji, so
-    '加一點鹽' stays chatter. '+0' and '+-1' look like joins but ask for nothing: BadQuantity.
+
+def join_quantity(text: str) -> int | None:
+    """'+1', '＋１', '+1 謝謝', '+2份', '加1', '加兩份', '+十二', '同上+1', '我也+1' → the quantity.
+
+    After '+' and ASCII digits anything may follow ('+1 thanks, see you'); after '加N' or a
+    Chinese numeral only punctuation, emoji or a thank-you, so '加一點鹽' stays chatter.
+    Only ASCII and full-width digits are digits ('+²', '+٣' are not joins). '+0' and '+-1'
+    look like joins but ask for nothing: BadQuantity.
     """
-    folded = unicodedata.normalize("NFKC", text).strip()
-    match = _PLUS.match(folded)
+    if "+" not in text and "加" not in text and "＋" not in text and "➕" not in text:
+        return None  # most chatter: no regex, no folding
+    match = _JOIN.match(fold(text).strip())
     if match is None:
         return None
-    tail = match["tail"]
-    head = tail[:1]
-    if head.isdigit() or head in _CHINESE_DIGITS or head in ("+", "-") \
-            or (head in (".", ",", "/") and tail[1:2].isdigit()) \
-            or (match["sign"] == "加" and not _only_marks(tail)):
+    raw, tail = match["n"], match["tail"]
+    if tail[:1] in _NOT_AFTER or (tail[:1] in ".,/" and tail[1:2].isdigit()):
         return None
-    raw = match["n"]
+    chinese = chinese_number(raw)
+    if (match["sign"] == "加" or chinese is not None) and not _polite(tail):
+        return None
+    if chinese is not None:
+        return chinese
     if len(raw.lstrip("-")) > MAX_DIGITS:
         raise BadQuantity(raw[:MAX_DIGITS + 1])
-    quantity = _CHINESE_DIGITS[raw] if raw in _CHINESE_DIGITS else int(raw)
+    quantity = int(raw)
     if quantity < 1:
         raise BadQuantity(raw)
     return quantity
-
-
-def parse_deadline(text: str, now_local: datetime) -> datetime | None:
-    """'12-01 20:00', '12/1 20:00', '20:00' (today), '90m', '2h', '3d' → an aware local time.
-
-    A date without a year is the next such date from today. None if unreadable.
-    """
-    folded = unicodedata.normalize("NFKC", text).strip().lower()
-    relative = _RELATIVE.match(folded)
-    if relative:
-        minutes = int(relative["n"]) * _UNITS[relative["unit"]]
-        return now_local + timedelta(minutes=minutes) if minutes > 0 else None
-    match = _DEADLINE.match(folded)
-    if match is None:
-        return None
-    hour, minute = int(match["hour"]), int(match["minute"])
-    if hour > 23 or minute > 59:
-        return None
-    day: date | None = now_local.date()
-    if match["month"]:
-        day = _next_date(int(match["month"]), int(match["day"]), now_local.date())
-    if day is None:
-        return None
-    tz: tzinfo | None = now_local.tzinfo
-    return datetime.combine(day, time(hour, minute), tzinfo=tz)
-
-
-def _next_date(month: int, dom: int, today: date) -> date | None:
-    """The date without a year: this year's, unless that was long ago (then next year's).
-
-    A date a few days or months back stays in the past, so it is refused as past rather
-    than silently becoming next year's.
-    """
-    for year in (today.year, today.year + 1):
-        try:
-            candidate = date(year, month, dom)
-        except ValueError:
-            continue
-        if candidate >= today - timedelta(days=PAST_WINDOW_DAYS):
-            return candidate
-    return None
-
-
-PAST_WINDOW_DAYS = 31  # "11-24" on 11-25 is yesterday, not next year
 
 
 def opens_for(tier_rank: int, early_rank: int | None, opens_at: datetime,
@@ -128,13 +99,26 @@ def within_member_limit(already: int, requested: int, limit: int | None) -> bool
     return limit is None or already + requested <= limit
 
 
-def member_cap(limit: int | None, unit_price: int) -> int | None:
-    """The per-member limit, lowered where needed so a member's units never cost more
-    than an amount column holds (a NT$1,000,000 item cannot be ordered 9,999 times)."""
+def member_cap(limit: int | None, unit_price: int,
+               default: object = DEFAULT_MEMBER_CAP) -> int | None:
+    """The most units one member may hold in a buy: the leader's per-member limit, else the
+    community's default cap (`configured_cap`), lowered where needed so a member's units never
+    cost more than an amount column holds (a NT$1,000,000 item cannot be ordered 9,999 times)."""
+    chosen = configured_cap(default) if limit is None else limit
     if unit_price <= 0:
-        return limit
+        return chosen
     money_cap = MAX_LINE_AMOUNT // unit_price
-    return money_cap if limit is None else min(limit, money_cap)
+    return money_cap if chosen is None else min(chosen, money_cap)
+
+
+def configured_cap(value: object) -> int | None:
+    """The programme's "member_cap": a whole number ≥ 1; "none" (or 0) for no default cap;
+    absent or unreadable: DEFAULT_MEMBER_CAP."""
+    if isinstance(value, str) and value.strip().lower() in ("none", "0"):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 1 else None
+    return DEFAULT_MEMBER_CAP
 
 
 def replenish_on(delivered: date, cycle_days: int | None, quantity: int,

@@ -1,8 +1,10 @@
 """Text as members type it: full-width forms, stray spaces, control characters, amounts."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from models.rules.text import normalize, parse_amount
+from models.rules.text import fold, normalize, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -44,3 +46,34 @@ def test_anything_but_a_whole_number_of_up_to_twelve_digits_is_not_an_amount(tex
 
 def test_zero_is_not_an_amount():
     assert parse_amount("0") is None
+
+
+# Digits: ASCII and full-width only --------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["+²", "+¹", "+₃", "+①", "+⑴", "+⒈", "+𝟑", "+½", "+🄂"])
+def test_superscripts_circled_and_other_digit_lookalikes_are_not_folded_into_digits(raw):
+    assert normalize(raw) == raw
+
+
+@pytest.mark.parametrize("text", ["¹²³", "１²", "①", "٣", "३", "𝟏𝟐"])
+def test_an_amount_in_digit_lookalikes_or_other_scripts_is_not_an_amount(text):
+    assert parse_amount(text) is None
+
+
+def test_text_around_a_digit_lookalike_is_still_folded():
+    assert normalize("＋１ ² ／ｍｅ") == "+1 ² /me"
+
+
+def test_no_character_but_ascii_and_full_width_digits_becomes_an_ascii_digit():
+    digits = set("0123456789")
+    became = [hex(c) for c in range(0x80, 0x110000)
+              if not 0xFF10 <= c <= 0xFF19 and not 0xD800 <= c <= 0xDFFF
+              and digits & set(fold(chr(c)))]
+    assert became == []
+
+
+@given(st.text())
+def test_folding_never_invents_a_digit_that_was_not_typed_as_one(text):
+    typed = sum(ch in "0123456789" or "０" <= ch <= "９" for ch in text)
+    assert sum(ch in "0123456789" for ch in fold(text)) == typed
