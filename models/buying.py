@@ -22,6 +22,7 @@ from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
 from models.rules.pricing import Breakdown, price_order
 from models.tables import GroupBuy, Member, Order
+from models.types import id_of, rows_matched
 
 POINT_VALUE = 100  # one point takes one currency unit (100 minor units) off
 REPRICEABLE = ("allocated",)  # a coupon or points go on a line that holds stock, unpaid
@@ -60,8 +61,8 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
     if now < buy.opens_at and (early is None or tier_rules.rank(member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
                           at=buy.opens_at.astimezone(tz).strftime("%H:%M"))
-    groupbuys.hold_for_join(session, buy.id)  # type: ignore[arg-type]  # before the limit check
-    held = groupbuys.units_of(session, buy.id, member.id)  # type: ignore[arg-type]
+    groupbuys.hold_for_join(session, id_of(buy))  # before the limit check
+    held = groupbuys.units_of(session, id_of(buy), id_of(member))
     limit = rules.member_cap(buy.per_member_limit, buy.price)
     if not rules.within_member_limit(held, quantity, limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
@@ -83,7 +84,7 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
     their coupon and points go back, the units to the waitlist in order."""
     if now >= buy.deadline or buy.status != "open":
         raise DomainError("buy_closed", buy=brief(buy))
-    lines = groupbuys.lines_of(session, buy.id, member.id, MEMBER_CANCELS)  # type: ignore[arg-type]
+    lines = groupbuys.lines_of(session, id_of(buy), id_of(member), MEMBER_CANCELS)
     released = [done for order in lines
                 if (done := fulfilment.cancel(session, order, buy, programme, today, now,
                                               expected=MEMBER_CANCELS))]
@@ -96,13 +97,13 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
 def apply_coupon(session: Session, *, buy: GroupBuy, order: Order, member: Member, code: str,
                  programme: Programme, today: date, now: datetime) -> Order:
     """Put the member's coupon `code` on the line; points it no longer needs go back."""
-    orderlines.hold_buy(session, buy.id)  # type: ignore[arg-type]  # the buy first, as a cancel
-    found = coupons.by_code(session, member.id, code) if code else None  # type: ignore[arg-type]
+    orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
+    found = coupons.by_code(session, id_of(member), code) if code else None
     if found is None or order.coupon_id is not None:
         raise DomainError("bad_coupon", code=code)
     coupon, tmpl = found
     if (order.list_price - order.tier_discount < tmpl.min_spend
-            or not coupons.redeem(session, coupon.id, now)):  # type: ignore[arg-type]
+            or not coupons.redeem(session, id_of(coupon), now)):
         raise DomainError("bad_coupon", code=code)
     spent = order.points_used  # already taken from the balance by /usepoints
     cost = _price(order, member, programme, tmpl.kind, tmpl.value, spent)
@@ -118,7 +119,7 @@ def apply_coupon(session: Session, *, buy: GroupBuy, order: Order, member: Membe
 def apply_points(session: Session, *, buy: GroupBuy, order: Order, member: Member,
                  points: int, programme: Programme, today: date) -> Order:
     """Pay part of the line with up to `points` of the member's balance, once per line."""
-    orderlines.hold_buy(session, buy.id)  # type: ignore[arg-type]  # the buy first, as a cancel
+    orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
     if order.points_used:
         raise Usage("usepoints")
     kind, value = coupons.terms(session, order.coupon_id)
@@ -153,11 +154,11 @@ def _reprice(session: Session, order: Order, cost: Breakdown, coupon_id: int | N
         update(Order).where(col(Order.id) == order.id, col(Order.status).in_(REPRICEABLE),
                             coupon_now, col(Order.points_used) == points_were)
         .values(**values).execution_options(synchronize_session="fetch"))
-    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_matched(done) == 1
 
 
 def _refusal(session: Session, buy: GroupBuy, order: Order, otherwise: DomainError) -> DomainError:
     """Why a reprice found the line changed: no longer open, or priced by someone else."""
-    if orderlines.status_of(session, order.id) not in REPRICEABLE:  # type: ignore[arg-type,operator]
+    if orderlines.status_of(session, id_of(order)) not in REPRICEABLE:
         return DomainError("nothing_to_price", buy=brief(buy))
     return otherwise

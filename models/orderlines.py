@@ -26,17 +26,17 @@ HOLDS_STOCK = ("allocated", "paid", "delivered")
 CANCELLABLE = ("allocated", "waitlisted", "paid")
 
 _TOUCH = update(GroupBuy).where(col(GroupBuy.id) == bindparam("buy")).values(
-    roster_rev=GroupBuy.roster_rev + 1)
+    roster_rev=col(GroupBuy.roster_rev) + 1)
 _HOLD = select(col(GroupBuy.id)).where(col(GroupBuy.id) == bindparam("buy")).with_for_update()
 _STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
 _TAKE = update(GroupBuy).where(
     col(GroupBuy.id) == bindparam("buy"),
     or_(col(GroupBuy.stock).is_(None),
         col(GroupBuy.allocated) + bindparam("units") <= col(GroupBuy.stock)),
-).values(allocated=GroupBuy.allocated + bindparam("units"))
+).values(allocated=col(GroupBuy.allocated) + bindparam("units"))
 _GIVE_BACK = update(GroupBuy).where(
-    col(GroupBuy.id) == bindparam("buy"), GroupBuy.allocated >= bindparam("units"),
-).values(allocated=GroupBuy.allocated - bindparam("units"))
+    col(GroupBuy.id) == bindparam("buy"), col(GroupBuy.allocated) >= bindparam("units"),
+).values(allocated=col(GroupBuy.allocated) - bindparam("units"))
 _FITS = select(literal(1)).where(
     col(GroupBuy.id) == bindparam("buy"),
     or_(col(GroupBuy.stock).is_(None), col(GroupBuy.allocated) + col(Order.quantity) <= col(GroupBuy.stock)),
@@ -177,7 +177,7 @@ def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetim
 def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
     """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
     session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == "open")
-                    .values(status="closed", roster_rev=GroupBuy.roster_rev + 1)
+                    .values(status="closed", roster_rev=col(GroupBuy.roster_rev) + 1)
                     .execution_options(synchronize_session="fetch"))
     waiting = session.execute(
         select(col(Order.id)).where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")

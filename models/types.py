@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, CursorResult, DateTime, Result
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import AutoString, Field
 
@@ -59,7 +59,7 @@ class EnumText(TypeDecorator[E]):
 
 def timestamp(nullable: bool = False, index: bool = False) -> Any:
     """A UTC timestamp field: now by default, or None when nullable."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)
@@ -75,3 +75,9 @@ def id_of(row: _HasId) -> int:
     if row.id is None:
         raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
     return row.id
+
+
+def rows_matched(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched: Session.execute types every result as a
+    plain Result, though a DML statement's is always a CursorResult."""
+    return cast(CursorResult[Any], result).rowcount
