@@ -16,7 +16,7 @@ from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
 from models.rules.text import DB_INT_MAX, whole_numbers
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
 
@@ -29,7 +29,7 @@ def open_buy(ctx: Ctx) -> list[Reply]:
 
 
 def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
-                statuses: tuple[str, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
+                statuses: tuple[LineStatus, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
     """'#N'; else the buy the given order numbers belong to; else the chat's one unsettled
     buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
     if "#" in args:
@@ -59,7 +59,8 @@ def close(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("closed", buy=buy)]
 
 
-def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> list[tuple[Order, Member]]:
+def _selected(ctx: Ctx, buy: GroupBuy, rest: str,
+              statuses: tuple[LineStatus, ...]) -> list[tuple[Order, Member]]:
     """'all', or order numbers separated by spaces or commas; only this buy's lines."""
     words = rest.replace(",", " ").replace("，", " ").split()
     if not words:

@@ -13,7 +13,7 @@ from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules.text import parse_amount
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
 MAX_UNITS = 9999
@@ -45,7 +45,7 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     return buy, rest
 
 
-def members_buy(ctx: Ctx, statuses: tuple[str, ...]) -> tuple[GroupBuy, str]:
+def members_buy(ctx: Ctx, statuses: tuple[LineStatus, ...]) -> tuple[GroupBuy, str]:
     """For '/cancel', '/usepoints'…: '#N', else the buy in which the member has such a line
     most recently, else the chat's current one."""
     number, rest = _number(ctx.args)

@@ -21,12 +21,12 @@ from models.programme import Programme
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
 from models.rules.pricing import Breakdown, price_order
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of, rows_matched
 
 POINT_VALUE = 100  # one point takes one currency unit (100 minor units) off
-REPRICEABLE = ("allocated",)  # a coupon or points go on a line that holds stock, unpaid
-MEMBER_CANCELS = ("allocated", "waitlisted")
+REPRICEABLE = (LineStatus.ALLOCATED,)  # a coupon or points go on a line that holds stock, unpaid
+MEMBER_CANCELS = (LineStatus.ALLOCATED, LineStatus.WAITLISTED)
 
 
 def brief(buy: GroupBuy) -> SimpleNamespace:
@@ -45,7 +45,7 @@ def owners(session: Session, orders: list[Order]) -> list[tuple[Order, Member]]:
 
 def promoted_owners(session: Session, promoted: list[Order]) -> list[tuple[Order, Member]]:
     """Waiting lines that now hold stock (not one cancelled meanwhile), with their members."""
-    return owners(session, [o for o in promoted if o.status == "allocated"])
+    return owners(session, [o for o in promoted if o.status == LineStatus.ALLOCATED])
 
 
 def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
@@ -54,7 +54,7 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
     """'+N': what stock allows is allocated, the rest waits; `Joined.held` is what the member
     then holds in the buy. Refused when the buy is closed, not yet open to the member's
     tier (`tz` words the opening time), or the member's limit would be passed."""
-    if buy.status != "open" or now >= buy.deadline:
+    if buy.status != BuyStatus.OPEN or now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
     tiers = programme.tiers
     early = tier_rules.rank(buy.early_tier, tiers) if buy.early_tier else None
@@ -82,7 +82,7 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
                         programme: Programme, today: date, now: datetime) -> Cancelled:
     """The member's '/cancel': every line still allocated or waiting, while the buy is open;
     their coupon and points go back, the units to the waitlist in order."""
-    if now >= buy.deadline or buy.status != "open":
+    if now >= buy.deadline or buy.status != BuyStatus.OPEN:
         raise DomainError("buy_closed", buy=brief(buy))
     lines = groupbuys.lines_of(session, id_of(buy), id_of(member), MEMBER_CANCELS)
     released = [done for order in lines

@@ -26,6 +26,7 @@ from models.tables import (
     CommissionEvent,
     Coupon,
     GroupBuy,
+    LineStatus,
     Member,
     Order,
     PointsEntry,
@@ -81,9 +82,9 @@ def _upgrade(session: Session, member: Member, programme: Programme,
     upgraded = tier_ops.upgrade_if_earned(session, member, programme, now)
     if upgraded is None:
         return None, None
-    value = programme.raw.get("upgrade_coupon", {}).get(upgraded, 10_000)
+    value = programme.upgrade_coupon(upgraded)
     tmpl = coupons.template(session, member.community_id, f"upgrade_{upgraded}",
-                            name=f"upgrade {upgraded}", kind=AMOUNT_OFF, value=int(value),
+                            name=f"upgrade {upgraded}", kind=AMOUNT_OFF, value=value,
                             valid_days=60)
     gift = coupons.issue(session, member, tmpl, now, issue_key=f"upgrade:{member.id}:{upgraded}")
     return upgraded, gift.code if gift else None
@@ -181,7 +182,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
 
 
 def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, today: date,
-           now: datetime, expected: tuple[str, ...] = orderlines.CANCELLABLE) -> Released | None:
+           now: datetime, expected: tuple[LineStatus, ...] = orderlines.CANCELLABLE) -> Released | None:
     """Cancel an undelivered line still in one of `expected`: its coupon and points go back,
     its units to the waitlist in order. None, giving nothing back, when it was moved first."""
     released = orderlines.cancel_line(session, id_of(buy), id_of(order), now=now,

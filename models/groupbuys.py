@@ -19,22 +19,22 @@ from sqlmodel import Session, col
 from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
 ACTIVE = HOLDS_STOCK
-OPEN_LINES = ("allocated", "waitlisted", "paid")
+OPEN_LINES = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
 
 
 _CURRENT = (
     select(GroupBuy)
     .where(col(GroupBuy.channel) == bindparam("channel"), col(GroupBuy.chat_id) == bindparam("chat"),
-           col(GroupBuy.status) == "open")
+           col(GroupBuy.status) == BuyStatus.OPEN)
     .order_by(col(GroupBuy.id).desc()).limit(1)
 )
 _UNITS = select(func.coalesce(func.sum(col(Order.quantity)), 0)).where(
     col(Order.group_buy_id) == bindparam("buy"), col(Order.member_id) == bindparam("member"),
-    col(Order.status).in_(OPEN_LINES + ("delivered",)),
+    col(Order.status).in_(OPEN_LINES + (LineStatus.DELIVERED,)),
 )
 _TAKE = (
     update(GroupBuy)
@@ -45,7 +45,7 @@ _TAKE = (
 )
 _STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
 _WAITING = select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
-                                  col(Order.status) == "waitlisted").limit(1)
+                                  col(Order.status) == LineStatus.WAITLISTED).limit(1)
 
 
 @dataclass
@@ -82,7 +82,7 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
     else:
         query = query.where(col(GroupBuy.channel) == channel, col(GroupBuy.chat_id) == chat_id)
         if not any_status:
-            query = query.where(col(GroupBuy.status) == "open")
+            query = query.where(col(GroupBuy.status) == BuyStatus.OPEN)
         query = query.order_by(col(GroupBuy.id).desc()).limit(1)
     return session.execute(query).scalars().first()
 
@@ -131,12 +131,12 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
-        result.orders.append(_line(buy, id_of(member), taken, "allocated", source_key,
+        result.orders.append(_line(buy, id_of(member), taken, LineStatus.ALLOCATED, source_key,
                                    discount_pct, now, price_unit))
     if quantity - taken:
         key = source_key if not taken else f"{source_key}:w"
         result.orders.append(
-            _line(buy, id_of(member), quantity - taken, "waitlisted", key,
+            _line(buy, id_of(member), quantity - taken, LineStatus.WAITLISTED, key,
                   discount_pct, now, price_unit)
         )
     session.add_all(result.orders)
@@ -148,7 +148,7 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     return result
 
 
-def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[str, ...]) -> list[Order]:
+def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[LineStatus, ...]) -> list[Order]:
     return list(session.execute(
         select(Order).where(col(Order.group_buy_id) == buy_id, col(Order.member_id) == member_id,
                             col(Order.status).in_(statuses))
@@ -165,7 +165,7 @@ def member_orders(session: Session, member_id: int, limit: int = 15) -> list[tup
     return [(o, b) for o, b in rows]
 
 
-def buy_orders(session: Session, buy_id: int, statuses: tuple[str, ...] | None = None
+def buy_orders(session: Session, buy_id: int, statuses: tuple[LineStatus, ...] | None = None
                ) -> list[tuple[Order, Member]]:
     query = (select(Order, Member).join(Member, col(Member.id) == col(Order.member_id))
              .where(col(Order.group_buy_id) == buy_id).order_by(col(Order.id)))
@@ -175,7 +175,7 @@ def buy_orders(session: Session, buy_id: int, statuses: tuple[str, ...] | None =
 
 
 def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int, key: str,
-                  now: datetime, status: str = "allocated") -> Order:
+                  now: datetime, status: str = LineStatus.ALLOCATED) -> Order:
     """An order line from another tool: list price, no tier discount, stock counted while active.
 
     A line imported as cancelled holds no stock: `allocated` stays the sum of active lines.
@@ -198,14 +198,14 @@ def latest_number_of(session: Session, member_id: int) -> int | None:
     """In private, '/cancel' or '/usepoints' mean the open group buy the member joined last."""
     return session.execute(
         select(col(GroupBuy.number)).join(Order, col(Order.group_buy_id) == col(GroupBuy.id))
-        .where(col(Order.member_id) == member_id, col(GroupBuy.status) == "open",
+        .where(col(Order.member_id) == member_id, col(GroupBuy.status) == BuyStatus.OPEN,
                col(Order.status).in_(OPEN_LINES))
         .order_by(col(Order.id).desc()).limit(1)
     ).scalar()
 
 
 def unsettled_in_chat(session: Session, channel: str, chat_id: str,
-                      statuses: tuple[str, ...] = OPEN_LINES) -> list[GroupBuy]:
+                      statuses: tuple[LineStatus, ...] = OPEN_LINES) -> list[GroupBuy]:
     """This chat's group buys with lines in `statuses` (by default: not yet settled)."""
     unsettled = select(col(Order.group_buy_id)).where(
         col(Order.status).in_(statuses))
@@ -218,7 +218,7 @@ def unsettled_in_chat(session: Session, channel: str, chat_id: str,
 
 
 def member_latest_in_chat(session: Session, channel: str, chat_id: str, member_id: int,
-                          statuses: tuple[str, ...]) -> GroupBuy | None:
+                          statuses: tuple[LineStatus, ...]) -> GroupBuy | None:
     """The group buy of this chat in which the member's newest line has one of `statuses`."""
     return session.execute(
         select(GroupBuy).join(Order, col(Order.group_buy_id) == col(GroupBuy.id))

@@ -15,11 +15,11 @@ from sqlmodel import Session
 from models import fulfilment, orderlines
 from models.buying import promoted_owners
 from models.programme import Programme
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
-MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
-         "cancelorder": ("allocated", "waitlisted", "paid", "delivered")}
+MARKS = {"paid": (LineStatus.ALLOCATED,), "delivered": (LineStatus.ALLOCATED, LineStatus.PAID),
+         "cancelorder": (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID, LineStatus.DELIVERED)}
 
 
 @dataclass

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from models import events
 from models.programme import programme_for
-from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide, parse_clock
+from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage
 from models.types import id_of
 
@@ -52,15 +52,11 @@ def queued(session: Session, dedupe_key: str) -> bool:
 
 
 def quiet_hours(community: Community) -> Quiet | None:
-    quiet = programme_for(community).raw.get("quiet_hours") or {}
-    if not quiet:
-        return None
-    return Quiet(parse_clock(str(quiet["start"])), parse_clock(str(quiet["end"])))
+    return programme_for(community).quiet_hours
 
 
 def weekly_cap(community: Community) -> int | None:
-    cap = programme_for(community).raw.get("frequency_cap_per_week")
-    return None if cap is None else int(cap)
+    return programme_for(community).frequency_cap_per_week
 
 
 def plan(session: Session, member: Member, community: Community, kind: Kind, *,

@@ -8,7 +8,7 @@ from sqlalchemy import String, and_, cast, exists, literal, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from models.tables import ChannelAccount, GroupBuy, Member, Order, OutboxMessage
+from models.tables import ChannelAccount, GroupBuy, LineStatus, Member, Order, OutboxMessage
 
 
 def due_replenishments(session: Session, community_id: int, today: date, oldest: date,
@@ -19,7 +19,7 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
     later, later_buy = aliased(Order), aliased(GroupBuy)
     rebought = exists().where(
         col(later.member_id) == col(Order.member_id), col(later.id) > col(Order.id),
-        col(later.status).in_(("allocated", "paid", "delivered")),
+        col(later.status).in_((LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)),
         col(later_buy.id) == col(later.group_buy_id),
         and_(col(later_buy.community_id) == col(GroupBuy.community_id),
              (col(later_buy.title) == col(GroupBuy.title)) | (
@@ -33,7 +33,7 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
         select(Order, GroupBuy, Member)
         .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
         .join(Member, col(Member.id) == col(Order.member_id))
-        .where(col(GroupBuy.community_id) == community_id, col(Order.status) == "delivered",
+        .where(col(GroupBuy.community_id) == community_id, col(Order.status) == LineStatus.DELIVERED,
                col(Order.replenish_on) <= today, col(Order.replenish_on) >= oldest,
                willing, col(Member.merged_into_id).is_(None),
                ~rebought, ~reminded)

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import Session, col
 
 from models.orderlines import HOLDS_STOCK
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 
 
 def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[str, int]], int, int]:
@@ -21,7 +21,7 @@ def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[s
     ).all()
     waiting = session.execute(
         select(func.coalesce(func.sum(col(Order.quantity)), 0))
-        .where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")
+        .where(col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)
     ).scalar_one()
     return [(name, int(units)) for name, units, _ in rows[:limit]], len(rows), int(waiting)
 
@@ -36,7 +36,7 @@ def due_rosters(session: Session, channel: str, before: datetime, limit: int = 2
     changed = col(GroupBuy.roster_rev) > col(GroupBuy.roster_published_rev)
     if now is not None:
         changed = or_(changed, and_(
-            col(GroupBuy.status) == "open", col(GroupBuy.deadline) <= now,
+            col(GroupBuy.status) == BuyStatus.OPEN, col(GroupBuy.deadline) <= now,
             col(GroupBuy.roster_published_at).is_not(None),
             col(GroupBuy.roster_published_at) < col(GroupBuy.deadline),
         ))

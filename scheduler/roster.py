@@ -21,7 +21,7 @@ from messages.render import Renderer
 from messages.types import Button
 from models import communities, rosters
 from models.db import UnitOfWork
-from models.tables import GroupBuy
+from models.tables import BuyStatus, GroupBuy
 from models.types import id_of
 from scheduler.delivery import reserve_direct
 
@@ -45,7 +45,7 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
     assert community is not None
     rows, count, waiting = rosters.roster(session, id_of(buy))
     tz = ZoneInfo(community.timezone)
-    closed = buy.status != "open" or now >= buy.deadline
+    closed = buy.status != BuyStatus.OPEN or now >= buy.deadline
     text = renderer.render(
         community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
         closed=closed, currency=community.currency,
