@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from models import communities, members
+from models.types import id_of
 
 DEMO_SLUG = "demo"
 DEMO_GROUP = "demo"
@@ -20,5 +21,5 @@ def seed_demo(session: Session, now: datetime) -> bool:
     community = communities.create(session, DEMO_SLUG, "Demo 團購社群")
     communities.bind_group(session, community, "console", DEMO_GROUP, "demo")
     owner = members.join(session, community, "console", DEMO_OWNER, DEMO_OWNER, DEMO_OWNER, now)
-    communities.set_role(session, community.id, owner.member.id, communities.OWNER)  # type: ignore[arg-type]
+    communities.set_role(session, id_of(community), id_of(owner.member), communities.OWNER)
     return True

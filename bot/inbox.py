@@ -22,6 +22,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from handlers.context import Deps
 from handlers.dispatch import MAX_INBOUND, handle
@@ -59,9 +60,9 @@ def to_payload(msg: Incoming) -> dict[str, object]:
     return payload
 
 
-def from_payload(payload: Mapping[str, object]) -> Incoming:
+def from_payload(payload: Mapping[str, Any]) -> Incoming:
     names = {f.name for f in dataclasses.fields(Incoming)}
-    return Incoming(**{k: v for k, v in payload.items() if k in names})  # type: ignore[arg-type]
+    return Incoming(**{k: v for k, v in payload.items() if k in names})
 
 
 def answerable(msg: Incoming) -> bool:

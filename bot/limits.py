@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 from models.rules.notify import ReplyWindow
 from models.rules.pacing import Limits
@@ -33,7 +34,8 @@ def parse(text: str, limits: Limits, window: ReplyWindow | None
             if key in RATES:
                 count, _, per = value.partition("/")
                 name, span = RATES[key]
-                limits = replace(limits, **{name: int(count), span: duration(per or "1s")})
+                changes: dict[str, Any] = {name: int(count), span: duration(per or "1s")}
+                limits = replace(limits, **changes)
             elif key == "window":
                 window = replace(window or ReplyWindow(), length=duration(value))
             elif key == "per_message":

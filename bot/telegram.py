@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -116,7 +117,7 @@ class TelegramChannel:
         )
         if request is not None:
             builder = builder.request(request).get_updates_request(updates_request or request)
-        self.app: Application = builder.build()  # type: ignore[type-arg]
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(MessageHandler(filters.TEXT & filters.UpdateType.MESSAGE, self.on_update))
         self.app.add_handler(CallbackQueryHandler(self.on_update))
         self.app.add_handler(MessageHandler(filters.Document.ALL & filters.UpdateType.MESSAGE,

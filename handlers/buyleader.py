@@ -16,7 +16,8 @@ from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
 from models.rules.text import DB_INT_MAX, whole_numbers
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
+from models.types import id_of
 
 
 def open_buy(ctx: Ctx) -> list[Reply]:
@@ -28,14 +29,14 @@ def open_buy(ctx: Ctx) -> list[Reply]:
 
 
 def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
-                statuses: tuple[str, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
+                statuses: tuple[LineStatus, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
     """'#N'; else the buy the given order numbers belong to; else the chat's one unsettled
     buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
     if "#" in args:
         return find_buy(ctx, args, closed_too=True)
     numbers = whole_numbers(args.replace(",", " ").replace("，", " ").split())
     if order_words and numbers:
-        owners = groupbuys.buys_of_orders(ctx.session, ctx.community.id,  # type: ignore[arg-type]
+        owners = groupbuys.buys_of_orders(ctx.session, id_of(ctx.community),
                                           {n for n in numbers if n <= DB_INT_MAX})
         if len(owners) == 1:
             return owners[0], args
@@ -52,18 +53,19 @@ def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
 def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
     buy, _ = find_buy(ctx, ctx.args)
-    ended = orderlines.close_buy(ctx.session, buy.id, now=ctx.now)  # type: ignore[arg-type]
+    ended = orderlines.close_buy(ctx.session, id_of(buy), now=ctx.now)
     for order, member in buying.owners(ctx.session, ended):
         ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
     return [ctx.reply("closed", buy=buy)]
 
 
-def _selected(ctx: Ctx, buy: GroupBuy, rest: str, statuses: tuple[str, ...]) -> list[tuple[Order, Member]]:
+def _selected(ctx: Ctx, buy: GroupBuy, rest: str,
+              statuses: tuple[LineStatus, ...]) -> list[tuple[Order, Member]]:
     """'all', or order numbers separated by spaces or commas; only this buy's lines."""
     words = rest.replace(",", " ").replace("，", " ").split()
     if not words:
         raise Usage("mark")
-    lines = groupbuys.buy_orders(ctx.session, buy.id, statuses)  # type: ignore[arg-type]
+    lines = groupbuys.buy_orders(ctx.session, id_of(buy), statuses)
     if words == ["all"] or words == ["全部"]:
         return lines
     numbers = whole_numbers(words)
@@ -112,7 +114,7 @@ def export(ctx: Ctx) -> list[Reply]:
     writer = csv.writer(out)
     writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",
                      "tier_discount", "coupon_discount", "points_used", "net", "status", "ordered_at"])
-    for order, member in groupbuys.buy_orders(ctx.session, buy.id):  # type: ignore[arg-type]
+    for order, member in groupbuys.buy_orders(ctx.session, id_of(buy)):
         writer.writerow([order.id, member.display_name, buy.title, order.quantity,
                          _major(order.unit_price), _major(order.list_price),
                          _major(order.tier_discount), _major(order.coupon_discount),

@@ -12,6 +12,7 @@ from handlers import buyleader, groupbuy, leader, member
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
+from models.types import id_of
 
 Handler = Callable[[Ctx], list[Reply]]
 Words = dict[str, tuple[str, ...]]  # locale → the words that name the command
@@ -50,7 +51,7 @@ def allowed(who: str, role: str | None) -> bool:
 
 def show_help(ctx: Ctx) -> list[Reply]:
     """The commands this person may use here: member ones, and the leader ones for staff."""
-    role = communities.role_of(ctx.session, ctx.community.id, ctx.member.id)  # type: ignore[arg-type]
+    role = communities.role_of(ctx.session, id_of(ctx.community), id_of(ctx.member))
     place = GROUP if ctx.msg.is_group else PRIVATE
     shown = [e for e in TABLE if e.help in (ANY, place) and allowed(e.who, role)]
     return [ctx.reply("help", commands=[e.name for e in shown if e.who == MEMBER],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,6 +82,13 @@ class Ctx:
         return self.now.astimezone(self._tz)
 
     @property
+    def tz(self) -> tzinfo:
+        """The community's time zone."""
+        if self._tz is None:
+            self._tz = ZoneInfo(self.community.timezone)
+        return self._tz
+
+    @property
     def can_reply_privately(self) -> bool:
         return self.msg.is_group and self.membership.account.private_chat is not None
 
@@ -91,7 +98,7 @@ class Ctx:
     def text(self, template: str, **context: Any) -> str:
         return self.deps.renderer.render(
             self.locale, template, member=self.member, community=self.community,
-            currency=self.community.currency, tz=self.local_now.tzinfo, **context,
+            currency=self.community.currency, tz=self.tz, **context,
         )
 
     def reply(

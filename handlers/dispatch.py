@@ -23,6 +23,7 @@ from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
 from models.programme import programme_for
 from models.tables import Community
+from models.types import id_of
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
 def _perform(ctx: Ctx, entry: commands.Entry) -> list[Reply]:
     """Who may use it is checked here (the refusal is audited by _refuse); wrong arguments are
     answered with the command's usage line."""
-    role = role_of(ctx.session, ctx.community.id, ctx.member.id)  # type: ignore[arg-type]
+    role = role_of(ctx.session, id_of(ctx.community), id_of(ctx.member))
     if not commands.allowed(entry.who, role):
         raise NotAllowed(action=entry.name, owner_only=entry.who == commands.OWNER and role == ADMIN)
     try:
@@ -153,9 +154,8 @@ def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:
 def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: Deps) -> list[Reply] | None:
     if members.group_community(session, msg.channel, msg.chat) is not None:
         return None
-    name, context = leader.bind_unbound(session, msg, command.args)
-    community: Community = context["community"]  # type: ignore[assignment]
-    text = deps.renderer.render(community.default_locale, name, **context)
+    community = leader.bind_unbound(session, msg, command.args)
+    text = deps.renderer.render(community.default_locale, "bound", community=community)
     return [Reply(text)]
 
 

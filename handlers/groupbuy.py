@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from handlers.context import Ctx
 from messages.types import Reply
@@ -12,7 +13,8 @@ from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules.text import parse_amount
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
+from models.types import id_of
 
 MAX_UNITS = 9999
 _NUMBER = re.compile(r"#(\d{1,6})")
@@ -34,7 +36,7 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     """
     number, rest = _number(args)
     if number is None and not ctx.msg.is_group:
-        number = groupbuys.latest_number_of(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+        number = groupbuys.latest_number_of(ctx.session, id_of(ctx.member))
     buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, number, ctx.community.id)
     if buy is None and number is None and closed_too and ctx.msg.is_group:
         buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, any_status=True)
@@ -43,13 +45,13 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     return buy, rest
 
 
-def members_buy(ctx: Ctx, statuses: tuple[str, ...]) -> tuple[GroupBuy, str]:
+def members_buy(ctx: Ctx, statuses: tuple[LineStatus, ...]) -> tuple[GroupBuy, str]:
     """For '/cancel', '/usepoints'…: '#N', else the buy in which the member has such a line
     most recently, else the chat's current one."""
     number, rest = _number(ctx.args)
     if number is None and ctx.msg.is_group:
         found = groupbuys.member_latest_in_chat(ctx.session, ctx.msg.channel, ctx.msg.chat,
-                                                ctx.member.id, statuses)  # type: ignore[arg-type]
+                                                id_of(ctx.member), statuses)
         if found is not None:
             return found, rest
     return find_buy(ctx, ctx.args, closed_too=True)
@@ -75,12 +77,12 @@ def join(ctx: Ctx) -> list[Reply]:
     quantity = _quantity(ctx, rest)
     joined = buying.join_buy(ctx.session, buy=buy, member=ctx.member, quantity=quantity,
                              source_key=f"{ctx.msg.channel}:{ctx.msg.event_key}",
-                             programme=ctx.programme, now=ctx.now, tz=ctx.local_now.tzinfo,  # type: ignore[arg-type]
+                             programme=ctx.programme, now=ctx.now, tz=ctx.tz,
                              price_unit=price_unit(ctx.community))
     if joined.duplicate:
         return []
     net = sum(order.net for order in joined.orders)
-    context = dict(buy=buy, joined=joined, net=net, held=joined.held)
+    context: dict[str, Any] = dict(buy=buy, joined=joined, net=net, held=joined.held)
     if not ctx.msg.is_group:
         return [ctx.reply("joined", **context)]
     ctx.push(ctx.member, "joined", f"joined:{joined.orders[0].id}", **context)
@@ -102,13 +104,13 @@ def tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[tuple[Order, Member]])
 
 
 def orders(ctx: Ctx) -> list[Reply]:
-    mine = groupbuys.member_orders(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+    mine = groupbuys.member_orders(ctx.session, id_of(ctx.member))
     return [ctx.card("orders", orders=mine)]
 
 
 def _my_line(ctx: Ctx) -> tuple[GroupBuy, Order]:
     buy, rest = members_buy(ctx, buying.REPRICEABLE)
-    lines = groupbuys.lines_of(ctx.session, buy.id, ctx.member.id, buying.REPRICEABLE)  # type: ignore[arg-type]
+    lines = groupbuys.lines_of(ctx.session, id_of(buy), id_of(ctx.member), buying.REPRICEABLE)
     if not lines:
         raise DomainError("nothing_to_price", buy=brief(buy))
     ctx.args = rest

@@ -6,6 +6,7 @@ from handlers.context import Ctx
 from messages.types import Reply
 from models.importing import Importer, import_orders
 from models.rules.orders_csv import MissingColumns, decode, parse_orders
+from models.types import id_of
 
 
 def import_file(ctx: Ctx, raw: bytes) -> list[Reply]:
@@ -14,9 +15,9 @@ def import_file(ctx: Ctx, raw: bytes) -> list[Reply]:
     except MissingColumns as missing:
         return [ctx.reply("import_missing", missing=missing.missing)]
     into = Importer(
-        community_id=ctx.community.id, channel=ctx.msg.channel, chat=ctx.msg.chat,  # type: ignore[arg-type]
-        leader_id=ctx.member.id, programme=ctx.programme, today=ctx.today, now=ctx.now,  # type: ignore[arg-type]
-        tz=ctx.local_now.tzinfo,  # type: ignore[arg-type]
+        community_id=id_of(ctx.community), channel=ctx.msg.channel, chat=ctx.msg.chat,
+        leader_id=id_of(ctx.member), programme=ctx.programme, today=ctx.today, now=ctx.now,
+        tz=ctx.tz,
     )
     added, skipped = import_orders(ctx.session, rows, into=into)
     return [ctx.reply("imported", added=added, skipped=skipped, errors=errors)]

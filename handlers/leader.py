@@ -11,7 +11,8 @@ from models import communities, ledger, members
 from models import tiers as tier_ops
 from models.errors import DomainError, NotAllowed, UnknownMember, Usage
 from models.rules.text import parse_amount
-from models.tables import Member
+from models.tables import Community, Member
+from models.types import id_of
 
 MAX_POINTS = 1_000_000
 
@@ -24,7 +25,7 @@ def _not_oneself(ctx: Ctx, target: Member, action: str) -> None:
     """An admin may not reward themselves; only the owner may touch their own account."""
     if target.id != ctx.member.id:
         return
-    if communities.role_of(ctx.session, ctx.community.id, ctx.member.id) != communities.OWNER:  # type: ignore[arg-type]
+    if communities.role_of(ctx.session, id_of(ctx.community), id_of(ctx.member)) != communities.OWNER:
         raise NotAllowed(action=action)
 
 
@@ -32,7 +33,7 @@ def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]
     """The member named by '@name' as first argument, or the author of the replied-to message."""
     words = ctx.args.split()
     if words and words[0].startswith("@") and len(words[0]) > 1:
-        found = members.by_handle(ctx.session, ctx.community.id, words[0])  # type: ignore[arg-type]
+        found = members.by_handle(ctx.session, id_of(ctx.community), words[0])
         if found is None:
             raise UnknownMember(name=words[0][:40])
         return found, words[1:]
@@ -102,13 +103,13 @@ def admin(ctx: Ctx) -> list[Reply]:
     if verb.lower() not in ("add", "remove", "加", "移除", "list", "列表"):
         raise Usage("admin")
     if verb.lower() in ("list", "列表"):
-        return [ctx.reply("admin_list", staff=communities.staff(ctx.session, ctx.community.id))]  # type: ignore[arg-type]
+        return [ctx.reply("admin_list", staff=communities.staff(ctx.session, id_of(ctx.community)))]
     ctx.args = rest.strip()
     target, _ = _target(ctx, "admin")
     adding = verb.lower() in ("add", "加")
     if target.id == ctx.member.id:
         raise Usage("admin")
-    communities.set_role(ctx.session, ctx.community.id, target.id, "admin" if adding else None)  # type: ignore[arg-type]
+    communities.set_role(ctx.session, id_of(ctx.community), id_of(target), "admin" if adding else None)
     communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "admin", True,
                       f"{'add' if adding else 'remove'} {target.id}", ctx.member.id, ctx.now)
     return [ctx.reply("admin_added" if adding else "admin_removed", target=target)]
@@ -120,10 +121,10 @@ def config(ctx: Ctx) -> list[Reply]:
     return [ctx.card("config", p=p, tiers=tiers)]
 
 
-def bind_unbound(session: Session, msg: Incoming, slug: str) -> tuple[str, dict[str, object]]:
-    """Bind the group the message came from to the sender's community; (template, context)."""
-    ids = [m.id for _, m, _ in members.account_rows(session, msg.channel, msg.sender)]
-    staff_of = communities.staff_communities(session, ids)  # type: ignore[arg-type]
+def bind_unbound(session: Session, msg: Incoming, slug: str) -> Community:
+    """Bind the group the message came from to the sender's community (answered "bound")."""
+    ids = [id_of(m) for _, m, _ in members.account_rows(session, msg.channel, msg.sender)]
+    staff_of = communities.staff_communities(session, ids)
     if slug:
         staff_of = [c for c in staff_of if c.slug == slug.lower()]
     if len(staff_of) != 1:
@@ -134,7 +135,7 @@ def bind_unbound(session: Session, msg: Incoming, slug: str) -> tuple[str, dict[
     community = staff_of[0]
     communities.bind_group(session, community, msg.channel, msg.chat, msg.sender_name)
     communities.audit(session, community.id, actor(msg), "bind", True, msg.chat)
-    return "bound", {"community": community}
+    return community
 
 
 def bind(ctx: Ctx) -> list[Reply]:

@@ -12,6 +12,7 @@ from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
 from models.rules import points as points_rules
 from models.rules import tiers as tier_rules
+from models.types import id_of
 
 
 def start(ctx: Ctx) -> list[Reply]:
@@ -40,8 +41,8 @@ def me(ctx: Ctx) -> list[Reply]:
 
 
 def points(ctx: Ctx) -> list[Reply]:
-    entries = ledger.recent(ctx.session, ctx.member.id, 10)  # type: ignore[arg-type]
-    lots = ledger.lots(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+    entries = ledger.recent(ctx.session, id_of(ctx.member), 10)
+    lots = ledger.lots(ctx.session, id_of(ctx.member))
     expiring = points_rules.expiring_within(lots, ctx.today, 30)
     return [ctx.card(
         "points", balance=ctx.member.points_balance, debt=ctx.member.points_debt,
@@ -50,7 +51,7 @@ def points(ctx: Ctx) -> list[Reply]:
 
 
 def coupon_wallet(ctx: Ctx) -> list[Reply]:
-    held = coupons.wallet(ctx.session, ctx.member.id, ctx.now)  # type: ignore[arg-type]
+    held = coupons.wallet(ctx.session, id_of(ctx.member), ctx.now)
     names = {t.key: ctx.tier_name(t.key) for t in ctx.programme.tiers}
     return [ctx.card("coupons", coupons=held, tier_names=names)]
 
@@ -80,7 +81,7 @@ def claim(ctx: Ctx) -> list[Reply]:
 def invite(ctx: Ctx) -> list[Reply]:
     link = ctx.deps.referral_link(ctx.msg.channel, ctx.member.referral_code)
     image = qr_png(link, ctx.deps.media_dir / "qr")
-    people = members.invited(ctx.session, ctx.member.id)  # type: ignore[arg-type]
+    people = members.invited(ctx.session, id_of(ctx.member))
     bought = sum(1 for p in people if p.first_purchase_at is not None)
     text = ctx.text("invite", link=link, code=ctx.member.referral_code, people=people,
                     bought=bought)

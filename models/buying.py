@@ -21,11 +21,12 @@ from models.programme import Programme
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
 from models.rules.pricing import Breakdown, price_order
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
+from models.types import id_of, rows_matched
 
 POINT_VALUE = 100  # one point takes one currency unit (100 minor units) off
-REPRICEABLE = ("allocated",)  # a coupon or points go on a line that holds stock, unpaid
-MEMBER_CANCELS = ("allocated", "waitlisted")
+REPRICEABLE = (LineStatus.ALLOCATED,)  # a coupon or points go on a line that holds stock, unpaid
+MEMBER_CANCELS = (LineStatus.ALLOCATED, LineStatus.WAITLISTED)
 
 
 def brief(buy: GroupBuy) -> SimpleNamespace:
@@ -44,7 +45,7 @@ def owners(session: Session, orders: list[Order]) -> list[tuple[Order, Member]]:
 
 def promoted_owners(session: Session, promoted: list[Order]) -> list[tuple[Order, Member]]:
     """Waiting lines that now hold stock (not one cancelled meanwhile), with their members."""
-    return owners(session, [o for o in promoted if o.status == "allocated"])
+    return owners(session, [o for o in promoted if o.status == LineStatus.ALLOCATED])
 
 
 def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
@@ -53,16 +54,16 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
     """'+N': what stock allows is allocated, the rest waits; `Joined.held` is what the member
     then holds in the buy. Refused when the buy is closed, not yet open to the member's
     tier (`tz` words the opening time), or the member's limit would be passed."""
-    if buy.status != "open" or now >= buy.deadline:
+    if buy.status != BuyStatus.OPEN or now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
     tiers = programme.tiers
     early = tier_rules.rank(buy.early_tier, tiers) if buy.early_tier else None
     if now < buy.opens_at and (early is None or tier_rules.rank(member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
                           at=buy.opens_at.astimezone(tz).strftime("%H:%M"))
-    groupbuys.hold_for_join(session, buy.id)  # type: ignore[arg-type]  # before the limit check
-    held = groupbuys.units_of(session, buy.id, member.id)  # type: ignore[arg-type]
-    limit = rules.member_cap(buy.per_member_limit, buy.price, programme.raw.get("member_cap"))
+    groupbuys.hold_for_join(session, id_of(buy))  # before the limit check
+    held = groupbuys.units_of(session, id_of(buy), id_of(member))
+    limit = rules.member_cap(buy.per_member_limit, buy.price, programme.member_cap)
     if not rules.within_member_limit(held, quantity, limit):
         raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
     discount = tier_rules.find(member.tier, tiers).discount_pct
@@ -81,9 +82,9 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
                         programme: Programme, today: date, now: datetime) -> Cancelled:
     """The member's '/cancel': every line still allocated or waiting, while the buy is open;
     their coupon and points go back, the units to the waitlist in order."""
-    if now >= buy.deadline or buy.status != "open":
+    if now >= buy.deadline or buy.status != BuyStatus.OPEN:
         raise DomainError("buy_closed", buy=brief(buy))
-    lines = groupbuys.lines_of(session, buy.id, member.id, MEMBER_CANCELS)  # type: ignore[arg-type]
+    lines = groupbuys.lines_of(session, id_of(buy), id_of(member), MEMBER_CANCELS)
     released = [done for order in lines
                 if (done := fulfilment.cancel(session, order, buy, programme, today, now,
                                               expected=MEMBER_CANCELS))]
@@ -96,13 +97,13 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
 def apply_coupon(session: Session, *, buy: GroupBuy, order: Order, member: Member, code: str,
                  programme: Programme, today: date, now: datetime) -> Order:
     """Put the member's coupon `code` on the line; points it no longer needs go back."""
-    orderlines.hold_buy(session, buy.id)  # type: ignore[arg-type]  # the buy first, as a cancel
-    found = coupons.by_code(session, member.id, code) if code else None  # type: ignore[arg-type]
+    orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
+    found = coupons.by_code(session, id_of(member), code) if code else None
     if found is None or order.coupon_id is not None:
         raise DomainError("bad_coupon", code=code)
     coupon, tmpl = found
     if (order.list_price - order.tier_discount < tmpl.min_spend
-            or not coupons.redeem(session, coupon.id, now)):  # type: ignore[arg-type]
+            or not coupons.redeem(session, id_of(coupon), now)):
         raise DomainError("bad_coupon", code=code)
     spent = order.points_used  # already taken from the balance by /usepoints
     cost = _price(order, member, programme, tmpl.kind, tmpl.value, spent)
@@ -118,7 +119,7 @@ def apply_coupon(session: Session, *, buy: GroupBuy, order: Order, member: Membe
 def apply_points(session: Session, *, buy: GroupBuy, order: Order, member: Member,
                  points: int, programme: Programme, today: date) -> Order:
     """Pay part of the line with up to `points` of the member's balance, once per line."""
-    orderlines.hold_buy(session, buy.id)  # type: ignore[arg-type]  # the buy first, as a cancel
+    orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
     if order.points_used:
         raise Usage("usepoints")
     kind, value = coupons.terms(session, order.coupon_id)
@@ -153,11 +154,11 @@ def _reprice(session: Session, order: Order, cost: Breakdown, coupon_id: int | N
         update(Order).where(col(Order.id) == order.id, col(Order.status).in_(REPRICEABLE),
                             coupon_now, col(Order.points_used) == points_were)
         .values(**values).execution_options(synchronize_session="fetch"))
-    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+    return rows_matched(done) == 1
 
 
 def _refusal(session: Session, buy: GroupBuy, order: Order, otherwise: DomainError) -> DomainError:
     """Why a reprice found the line changed: no longer open, or priced by someone else."""
-    if orderlines.status_of(session, order.id) not in REPRICEABLE:  # type: ignore[arg-type,operator]
+    if orderlines.status_of(session, id_of(order)) not in REPRICEABLE:
         return DomainError("nothing_to_price", buy=brief(buy))
     return otherwise

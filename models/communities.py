@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.errors import NotAllowed
 from models.tables import AuditLog, ChatGroup, Community, Member, Role
+from models.types import id_of
 
 OWNER = "owner"
 ADMIN = "admin"
@@ -20,12 +21,12 @@ def get(session: Session, community_id: int) -> Community | None:
 
 def ids(session: Session) -> list[int]:
     """Every community, oldest first."""
-    return list(session.execute(select(Community.id).order_by(Community.id)).scalars())  # type: ignore[arg-type]
+    return list(session.execute(select(col(Community.id)).order_by(col(Community.id))).scalars())
 
 
 def role_of(session: Session, community_id: int, member_id: int) -> str | None:
     return session.execute(
-        select(Role.role).where(Role.community_id == community_id, Role.member_id == member_id)
+        select(col(Role.role)).where(col(Role.community_id) == community_id, col(Role.member_id) == member_id)
     ).scalar_one_or_none()
 
 
@@ -47,12 +48,12 @@ def require_staff(
     *, owner_only: bool = False, detail: str = "",
 ) -> str:
     """The actor's role, or NotAllowed — the refusal is written to the audit log either way."""
-    role = role_of(session, community_id, member.id)  # type: ignore[arg-type]
+    role = role_of(session, community_id, id_of(member))
     allowed = role == OWNER or (role == ADMIN and not owner_only)
-    if not allowed:
+    if role is None or not allowed:
         audit(session, community_id, actor, action, False, detail, member.id)
         raise NotAllowed(action=action, owner_only=owner_only and role == ADMIN)
-    return role  # type: ignore[return-value]
+    return role
 
 
 def set_role(session: Session, community_id: int, member_id: int, role: str | None) -> None:
@@ -61,7 +62,7 @@ def set_role(session: Session, community_id: int, member_id: int, role: str | No
     if current == OWNER:
         return
     session.execute(
-        delete(Role).where(Role.community_id == community_id, Role.member_id == member_id)
+        delete(Role).where(col(Role.community_id) == community_id, col(Role.member_id) == member_id)
     )
     if role is not None:
         session.add(Role(community_id=community_id, member_id=member_id, role=role))
@@ -72,10 +73,10 @@ def staff_communities(session: Session, member_ids: list[int]) -> list[Community
     return list(
         session.execute(
             select(Community)
-            .where(Community.id.in_(  # type: ignore[union-attr]
-                select(Role.community_id).where(Role.member_id.in_(member_ids))  # type: ignore[attr-defined]
+            .where(col(Community.id).in_(
+                select(col(Role.community_id)).where(col(Role.member_id).in_(member_ids))
             ))
-            .order_by(Community.id)
+            .order_by(col(Community.id))
         ).scalars()
     )
 
@@ -85,12 +86,12 @@ def bind_group(
 ) -> bool:
     """Bind a chat group to the community; False when it is already bound (to any)."""
     found = session.execute(
-        select(ChatGroup).where(ChatGroup.channel == channel, ChatGroup.external_id == chat)
+        select(ChatGroup).where(col(ChatGroup.channel) == channel, col(ChatGroup.external_id) == chat)
     ).scalar_one_or_none()
     if found is not None:
         return False
     session.add(ChatGroup(
-        community_id=community.id, channel=channel, external_id=chat, title=title[:128],  # type: ignore[arg-type]
+        community_id=id_of(community), channel=channel, external_id=chat, title=title[:128],
     ))
     session.flush()
     return True
@@ -110,9 +111,9 @@ def create(
 
 def staff(session: Session, community_id: int) -> list[tuple[Member, str]]:
     rows = session.execute(
-        select(Member, Role.role)
-        .join(Role, Role.member_id == Member.id)
-        .where(Role.community_id == community_id)
-        .order_by(Role.role.desc(), Member.id)  # type: ignore[attr-defined]
+        select(Member, col(Role.role))
+        .join(Role, col(Role.member_id) == col(Member.id))
+        .where(col(Role.community_id) == community_id)
+        .order_by(col(Role.role).desc(), col(Member.id))
     ).all()
     return [(m, r) for m, r in rows]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.rules import coupons as rules
 from models.tables import Coupon, CouponTemplate, Member
+from models.types import id_of, rows_matched
 
 
 def template(
@@ -16,9 +17,9 @@ def template(
     valid_days: int = 30, per_member_limit: int | None = None, min_spend: int = 0,
 ) -> CouponTemplate:
     """The community's template with this key, created with these terms if it is missing."""
-    found = session.execute(
+    found: CouponTemplate | None = session.execute(
         select(CouponTemplate).where(
-            CouponTemplate.community_id == community_id, CouponTemplate.key == key
+            col(CouponTemplate.community_id) == community_id, col(CouponTemplate.key) == key
         )
     ).scalar_one_or_none()
     if found is not None:
@@ -38,19 +39,19 @@ def issue(
 ) -> Coupon | None:
     """Issue one coupon; None when the issue key was used before or the member's limit is hit."""
     if issue_key is not None:
-        seen = session.execute(select(Coupon.id).where(Coupon.issue_key == issue_key)).first()
+        seen = session.execute(select(col(Coupon.id)).where(col(Coupon.issue_key) == issue_key)).first()
         if seen:
             return None
     held = session.execute(
-        select(func.count(Coupon.id)).where(
-            Coupon.member_id == member.id, Coupon.template_id == tmpl.id
+        select(func.count(col(Coupon.id))).where(
+            col(Coupon.member_id) == member.id, col(Coupon.template_id) == tmpl.id
         )
     ).scalar_one()
     if not rules.within_limit(int(held), tmpl.per_member_limit):
         return None
     coupon = Coupon(
-        template_id=tmpl.id,  # type: ignore[arg-type]
-        member_id=member.id,  # type: ignore[arg-type]
+        template_id=id_of(tmpl),
+        member_id=id_of(member),
         code=_unused_code(session),
         issue_key=issue_key,
         issued_at=now,
@@ -65,7 +66,7 @@ def issue(
 def _unused_code(session: Session) -> str:
     while True:
         code = rules.new_code()
-        if session.execute(select(Coupon.id).where(Coupon.code == code)).first() is None:
+        if session.execute(select(col(Coupon.id)).where(col(Coupon.code) == code)).first() is None:
             return code
 
 
@@ -73,13 +74,13 @@ def wallet(session: Session, member_id: int, now: datetime) -> list[tuple[Coupon
     """Coupons the member can still use, soonest to expire first."""
     rows = session.execute(
         select(Coupon, CouponTemplate)
-        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .join(CouponTemplate, col(CouponTemplate.id) == col(Coupon.template_id))
         .where(
-            Coupon.member_id == member_id,
-            Coupon.redeemed_at.is_(None),  # type: ignore[union-attr]
-            Coupon.valid_until > now,
+            col(Coupon.member_id) == member_id,
+            col(Coupon.redeemed_at).is_(None),
+            col(Coupon.valid_until) > now,
         )
-        .order_by(Coupon.valid_until)
+        .order_by(col(Coupon.valid_until))
     ).all()
     return [(c, t) for c, t in rows]
 
@@ -89,23 +90,23 @@ def redeem(session: Session, coupon_id: int, now: datetime) -> bool:
     done = session.execute(
         update(Coupon)
         .where(
-            Coupon.id == coupon_id,
-            Coupon.redeemed_at.is_(None),  # type: ignore[union-attr]
-            Coupon.valid_from <= now,
-            Coupon.valid_until > now,
+            col(Coupon.id) == coupon_id,
+            col(Coupon.redeemed_at).is_(None),
+            col(Coupon.valid_from) <= now,
+            col(Coupon.valid_until) > now,
         )
         .values(redeemed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return rows_matched(done) == 1
 
 
 def by_code(session: Session, member_id: int, code: str) -> tuple[Coupon, CouponTemplate] | None:
     """The member's own coupon with this code, and its terms."""
     row = session.execute(
         select(Coupon, CouponTemplate)
-        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-        .where(Coupon.code == code.upper()[:16], Coupon.member_id == member_id)
+        .join(CouponTemplate, col(CouponTemplate.id) == col(Coupon.template_id))
+        .where(col(Coupon.code) == code.upper()[:16], col(Coupon.member_id) == member_id)
     ).first()
     return (row[0], row[1]) if row else None
 
@@ -115,7 +116,7 @@ def terms(session: Session, coupon_id: int | None) -> tuple[str | None, int]:
     if coupon_id is None:
         return None, 0
     row = session.execute(
-        select(CouponTemplate.kind, CouponTemplate.value)
-        .join(Coupon, Coupon.template_id == CouponTemplate.id).where(Coupon.id == coupon_id)
+        select(col(CouponTemplate.kind), col(CouponTemplate.value))
+        .join(Coupon, col(Coupon.template_id) == col(CouponTemplate.id)).where(col(Coupon.id) == coupon_id)
     ).first()
     return (row[0], int(row[1])) if row else (None, 0)

@@ -1,12 +1,16 @@
 """Domain errors: the edge turns each into a localized line for the member."""
 
+from __future__ import annotations
+
+from typing import Any
+
 
 class DomainError(Exception):
     """A request the rules refuse. `key` names the message template; `params` fill it."""
 
     key = "error"
 
-    def __init__(self, key: str | None = None, **params: object) -> None:
+    def __init__(self, key: str | None = None, **params: Any) -> None:
         if key is not None:
             self.key = key
         super().__init__(self.key)
@@ -46,5 +50,5 @@ class Usage(DomainError):
 
     key = "usage"
 
-    def __init__(self, command: str, **params: object) -> None:
+    def __init__(self, command: str, **params: Any) -> None:
         super().__init__(f"usage_{command}", **params)

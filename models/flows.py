@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.tables import Conversation
 
 
 def _mine(channel: str, chat: str, sender: str) -> Any:
-    return ((Conversation.channel == channel) & (Conversation.chat_id == chat)
-            & (Conversation.sender == sender))
+    return ((col(Conversation.channel) == channel) & (col(Conversation.chat_id) == chat)
+            & (col(Conversation.sender) == sender))
 
 
 def pending(session: Session, channel: str, chat: str, sender: str) -> Conversation | None:

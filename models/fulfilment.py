@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import coupons, ledger, members, orderlines
 from models import tiers as tier_ops
@@ -26,11 +26,13 @@ from models.tables import (
     CommissionEvent,
     Coupon,
     GroupBuy,
+    LineStatus,
     Member,
     Order,
     PointsEntry,
     SpendEntry,
 )
+from models.types import id_of
 
 MAX_LEVELS = 2  # three or more levels of commission is pyramid selling
 
@@ -52,7 +54,7 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     by someone else first).
     """
     replenish_on = buy_rules.replenish_on(today, buy.cycle_days, order.quantity)
-    if not orderlines.mark_delivered(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
+    if not orderlines.mark_delivered(session, id_of(buy), id_of(order), now=now,
                                      replenish_on=replenish_on):
         return None
     session.refresh(order)  # as it was moved: a reprice just before counts
@@ -80,9 +82,9 @@ def _upgrade(session: Session, member: Member, programme: Programme,
     upgraded = tier_ops.upgrade_if_earned(session, member, programme, now)
     if upgraded is None:
         return None, None
-    value = programme.raw.get("upgrade_coupon", {}).get(upgraded, 10_000)
+    value = programme.upgrade_coupon(upgraded)
     tmpl = coupons.template(session, member.community_id, f"upgrade_{upgraded}",
-                            name=f"upgrade {upgraded}", kind=AMOUNT_OFF, value=int(value),
+                            name=f"upgrade {upgraded}", kind=AMOUNT_OFF, value=value,
                             valid_days=60)
     gift = coupons.issue(session, member, tmpl, now, issue_key=f"upgrade:{member.id}:{upgraded}")
     return upgraded, gift.code if gift else None
@@ -111,14 +113,15 @@ def _commission(session: Session, order: Order, member: Member, sign: int) -> No
     A reversal (sign < 0) undoes the events the order has, whoever the chain names today.
     """
     if sign < 0:
-        reverse_commission(session, order.id, "rev")  # type: ignore[arg-type]
+        reverse_commission(session, id_of(order), "rev")
         return
     chain = members.referrer_chain(session, member, limit=MAX_LEVELS)
     for level, beneficiary in enumerate(chain[:MAX_LEVELS], start=1):
         key = f"commission:{order.id}:{level}"
-        if session.execute(select(CommissionEvent.id).where(CommissionEvent.idem_key == key)).first():
+        if session.execute(select(col(CommissionEvent.id))
+                           .where(col(CommissionEvent.idem_key) == key)).first():
             continue
-        session.add(CommissionEvent(order_id=order.id, beneficiary_id=beneficiary, level=level,  # type: ignore[arg-type]
+        session.add(CommissionEvent(order_id=id_of(order), beneficiary_id=beneficiary, level=level,
                                     base_amount=order.net, idem_key=key))
 
 
@@ -126,17 +129,17 @@ def reverse_commission(session: Session, order_id: int, why: str,
                        beneficiary_id: int | None = None) -> None:
     """Append the opposite of what is still standing on the order (for one beneficiary, or
     all), per level: the events stay append-only and the sums come to zero."""
-    query = (select(CommissionEvent.beneficiary_id, CommissionEvent.level,
-                    func.sum(CommissionEvent.base_amount))
-             .where(CommissionEvent.order_id == order_id)
-             .group_by(CommissionEvent.beneficiary_id, CommissionEvent.level)
-             .order_by(CommissionEvent.level, CommissionEvent.beneficiary_id))
+    query = (select(col(CommissionEvent.beneficiary_id), col(CommissionEvent.level),
+                    func.sum(col(CommissionEvent.base_amount)))
+             .where(col(CommissionEvent.order_id) == order_id)
+             .group_by(col(CommissionEvent.beneficiary_id), col(CommissionEvent.level))
+             .order_by(col(CommissionEvent.level), col(CommissionEvent.beneficiary_id)))
     if beneficiary_id is not None:
-        query = query.where(CommissionEvent.beneficiary_id == beneficiary_id)
+        query = query.where(col(CommissionEvent.beneficiary_id) == beneficiary_id)
     for beneficiary, level, standing in session.execute(query).all():
         key = f"commission:{order_id}:{level}:{why}"
         if standing == 0 or session.execute(
-                select(CommissionEvent.id).where(CommissionEvent.idem_key == key)).first():
+                select(col(CommissionEvent.id)).where(col(CommissionEvent.idem_key) == key)).first():
             continue
         session.add(CommissionEvent(order_id=order_id, beneficiary_id=beneficiary, level=level,
                                     base_amount=-int(standing), idem_key=key))
@@ -151,7 +154,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     lines) and, as with a cancel, to the waitlist in order. Returns the promoted lines, or
     None, undoing nothing, when the line is no longer delivered (refunded meanwhile).
     """
-    released = orderlines.refund_line(session, buy.id, order.id, now=now)  # type: ignore[arg-type]
+    released = orderlines.refund_line(session, id_of(buy), id_of(order), now=now)
     if released is None:
         return None
     session.refresh(order)
@@ -159,8 +162,8 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     member = session.get(Member, order.member_id)
     assert member is not None
     earned = session.execute(
-        select(func.coalesce(func.sum(SpendEntry.amount), 0))
-        .where(SpendEntry.source_key == f"order:{order.id}:spend")
+        select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
+        .where(col(SpendEntry.source_key) == f"order:{order.id}:spend")
     ).scalar_one()
     members.record_spend(session, member, -int(earned), f"order:{order.id}:spend:rev", now)
     if order.points_used:  # given back first, so the reversal below can take from them
@@ -179,10 +182,10 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
 
 
 def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, today: date,
-           now: datetime, expected: tuple[str, ...] = orderlines.CANCELLABLE) -> Released | None:
+           now: datetime, expected: tuple[LineStatus, ...] = orderlines.CANCELLABLE) -> Released | None:
     """Cancel an undelivered line still in one of `expected`: its coupon and points go back,
     its units to the waitlist in order. None, giving nothing back, when it was moved first."""
-    released = orderlines.cancel_line(session, buy.id, order.id, now=now,  # type: ignore[arg-type]
+    released = orderlines.cancel_line(session, id_of(buy), id_of(order), now=now,
                                       expected=expected)
     if released is None:
         return None
@@ -197,7 +200,7 @@ def cancel(session: Session, order: Order, buy: GroupBuy, programme: Programme, 
 
 
 def _reverse_points(session: Session, member: Member, key: str, today: date) -> None:
-    delta = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
+    delta = session.execute(select(col(PointsEntry.delta)).where(col(PointsEntry.idem_key) == key)).scalar()
     if delta:
         ledger.post(session, member, -int(delta), "reversal", f"{key}:rev", today, clawback=True)
 
@@ -205,7 +208,8 @@ def _reverse_points(session: Session, member: Member, key: str, today: date) -> 
 def _was_first_purchase(session: Session, member: Member, order: Order) -> bool:
     """No other delivered purchase is left on the member's spend record."""
     remaining = session.execute(
-        select(func.coalesce(func.sum(SpendEntry.amount), 0)).where(SpendEntry.member_id == member.id)
+        select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
+        .where(col(SpendEntry.member_id) == member.id)
     ).scalar_one()
     return int(remaining) <= 0
 
@@ -214,5 +218,5 @@ def release_coupon(session: Session, order: Order) -> None:
     """A cancelled or refunded order gives its coupon back."""
     if order.coupon_id is None:
         return
-    session.execute(update(Coupon).where(Coupon.id == order.coupon_id).values(redeemed_at=None)
+    session.execute(update(Coupon).where(col(Coupon.id) == order.coupon_id).values(redeemed_at=None)
                     .execution_options(synchronize_session=False))

@@ -11,39 +11,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
+from models.types import id_of
 
 ACTIVE = HOLDS_STOCK
-OPEN_LINES = ("allocated", "waitlisted", "paid")
+OPEN_LINES = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
 
 
 _CURRENT = (
     select(GroupBuy)
-    .where(GroupBuy.channel == bindparam("channel"), GroupBuy.chat_id == bindparam("chat"),
-           GroupBuy.status == "open")
-    .order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
+    .where(col(GroupBuy.channel) == bindparam("channel"), col(GroupBuy.chat_id) == bindparam("chat"),
+           col(GroupBuy.status) == BuyStatus.OPEN)
+    .order_by(col(GroupBuy.id).desc()).limit(1)
 )
-_UNITS = select(func.coalesce(func.sum(Order.quantity), 0)).where(
-    Order.group_buy_id == bindparam("buy"), Order.member_id == bindparam("member"),
-    Order.status.in_(OPEN_LINES + ("delivered",)),  # type: ignore[attr-defined]
+_UNITS = select(func.coalesce(func.sum(col(Order.quantity)), 0)).where(
+    col(Order.group_buy_id) == bindparam("buy"), col(Order.member_id) == bindparam("member"),
+    col(Order.status).in_(OPEN_LINES + (LineStatus.DELIVERED,)),
 )
 _TAKE = (
     update(GroupBuy)
-    .where(GroupBuy.id == bindparam("buy"),
-           or_(GroupBuy.stock.is_(None),  # type: ignore[union-attr]
-               GroupBuy.allocated + bindparam("take") <= GroupBuy.stock))  # type: ignore[operator]
-    .values(allocated=GroupBuy.allocated + bindparam("take"), roster_rev=GroupBuy.roster_rev + 1)
+    .where(col(GroupBuy.id) == bindparam("buy"),
+           or_(col(GroupBuy.stock).is_(None),
+               col(GroupBuy.allocated) + bindparam("take") <= col(GroupBuy.stock)))
+    .values(allocated=col(GroupBuy.allocated) + bindparam("take"), roster_rev=col(GroupBuy.roster_rev) + 1)
 )
-_STOCK = select(GroupBuy.allocated, GroupBuy.stock).where(GroupBuy.id == bindparam("buy"))
-_WAITING = select(Order.id).where(Order.group_buy_id == bindparam("buy"),
-                                  Order.status == "waitlisted").limit(1)
+_STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
+_WAITING = select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
+                                  col(Order.status) == LineStatus.WAITLISTED).limit(1)
 
 
 @dataclass
@@ -55,12 +57,13 @@ class Joined:
     held: int = 0  # what the member holds in the buy with this join
 
 
-def open_buy(session: Session, **values: object) -> GroupBuy:
+def open_buy(session: Session, **values: Any) -> GroupBuy:
     community_id = values["community_id"]
     number = session.execute(
-        select(func.coalesce(func.max(GroupBuy.number), 0)).where(GroupBuy.community_id == community_id)
+        select(func.coalesce(func.max(col(GroupBuy.number)), 0))
+        .where(col(GroupBuy.community_id) == community_id)
     ).scalar_one() + 1
-    buy = GroupBuy(number=number, **values)  # type: ignore[arg-type]
+    buy = GroupBuy(number=number, **values)
     session.add(buy)
     session.flush()
     return buy
@@ -75,12 +78,12 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
     """
     query = select(GroupBuy)
     if number is not None and community_id is not None:
-        query = query.where(GroupBuy.community_id == community_id, GroupBuy.number == number)
+        query = query.where(col(GroupBuy.community_id) == community_id, col(GroupBuy.number) == number)
     else:
-        query = query.where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id)
+        query = query.where(col(GroupBuy.channel) == channel, col(GroupBuy.chat_id) == chat_id)
         if not any_status:
-            query = query.where(GroupBuy.status == "open")
-        query = query.order_by(GroupBuy.id.desc()).limit(1)  # type: ignore[union-attr]
+            query = query.where(col(GroupBuy.status) == BuyStatus.OPEN)
+        query = query.order_by(col(GroupBuy.id).desc()).limit(1)
     return session.execute(query).scalars().first()
 
 
@@ -109,7 +112,7 @@ def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
           discount_pct: int, now: datetime, price_unit: int = 1) -> Order:
     cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
     return Order(
-        group_buy_id=buy.id, member_id=member_id, quantity=quantity, status=status,  # type: ignore[arg-type]
+        group_buy_id=id_of(buy), member_id=member_id, quantity=quantity, status=status,  # type: ignore[arg-type]
         source_key=key[:160], unit_price=buy.price, list_price=cost.list_price,
         tier_discount=cost.tier_discount, net=cost.net, created_at=now,
     )
@@ -123,69 +126,69 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     queue is served in order. The inbox already stops a redelivered message; the unique
     source key is the backstop.
     """
-    hold_buy(session, buy.id)  # type: ignore[arg-type]
+    hold_buy(session, id_of(buy))
     queue = session.connection().execute(_WAITING, {"buy": buy.id}).first() is not None
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
-        result.orders.append(_line(buy, member.id, taken, "allocated", source_key,  # type: ignore[arg-type]
+        result.orders.append(_line(buy, id_of(member), taken, LineStatus.ALLOCATED, source_key,
                                    discount_pct, now, price_unit))
     if quantity - taken:
         key = source_key if not taken else f"{source_key}:w"
         result.orders.append(
-            _line(buy, member.id, quantity - taken, "waitlisted", key,  # type: ignore[arg-type]
+            _line(buy, id_of(member), quantity - taken, LineStatus.WAITLISTED, key,
                   discount_pct, now, price_unit)
         )
     session.add_all(result.orders)
     if not taken:
-        touch_roster(session, buy.id)  # type: ignore[arg-type]
+        touch_roster(session, id_of(buy))
     session.flush()
-    if queue and result.orders[-1] in serve_waitlist(session, buy.id):  # type: ignore[arg-type]
+    if queue and result.orders[-1] in serve_waitlist(session, id_of(buy)):
         result.allocated, result.waitlisted = quantity, 0
     return result
 
 
-def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[str, ...]) -> list[Order]:
+def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[LineStatus, ...]) -> list[Order]:
     return list(session.execute(
-        select(Order).where(Order.group_buy_id == buy_id, Order.member_id == member_id,
-                            Order.status.in_(statuses))  # type: ignore[attr-defined]
-        .order_by(Order.id.desc())  # type: ignore[union-attr]
+        select(Order).where(col(Order.group_buy_id) == buy_id, col(Order.member_id) == member_id,
+                            col(Order.status).in_(statuses))
+        .order_by(col(Order.id).desc())
     ).scalars())
 
 
 def member_orders(session: Session, member_id: int, limit: int = 15) -> list[tuple[Order, GroupBuy]]:
     rows = session.execute(
-        select(Order, GroupBuy).join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-        .where(Order.member_id == member_id)
-        .order_by(Order.id.desc()).limit(limit)  # type: ignore[union-attr]
+        select(Order, GroupBuy).join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
+        .where(col(Order.member_id) == member_id)
+        .order_by(col(Order.id).desc()).limit(limit)
     ).all()
     return [(o, b) for o, b in rows]
 
 
-def buy_orders(session: Session, buy_id: int, statuses: tuple[str, ...] | None = None
+def buy_orders(session: Session, buy_id: int, statuses: tuple[LineStatus, ...] | None = None
                ) -> list[tuple[Order, Member]]:
-    query = (select(Order, Member).join(Member, Member.id == Order.member_id)
-             .where(Order.group_buy_id == buy_id).order_by(Order.id))
+    query = (select(Order, Member).join(Member, col(Member.id) == col(Order.member_id))
+             .where(col(Order.group_buy_id) == buy_id).order_by(col(Order.id)))
     if statuses:
-        query = query.where(Order.status.in_(statuses))  # type: ignore[attr-defined]
+        query = query.where(col(Order.status).in_(statuses))
     return [(o, m) for o, m in session.execute(query).all()]
 
 
 def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int, key: str,
-                  now: datetime, status: str = "allocated") -> Order:
+                  now: datetime, status: str = LineStatus.ALLOCATED) -> Order:
     """An order line from another tool: list price, no tier discount, stock counted while active.
 
     A line imported as cancelled holds no stock: `allocated` stays the sum of active lines.
     """
-    order = _line(buy, member.id, quantity, status, key, 100, now)  # type: ignore[arg-type]
+    order = _line(buy, id_of(member), quantity, status, key, 100, now)
     if status == "paid":
         order.paid_at = now
     elif status == "cancelled":
         order.cancelled_at = now
     session.add(order)
     if status in ACTIVE:
-        session.execute(update(GroupBuy).where(GroupBuy.id == buy.id)
-                        .values(allocated=GroupBuy.allocated + quantity)
+        session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy.id)
+                        .values(allocated=col(GroupBuy.allocated) + quantity)
                         .execution_options(synchronize_session=False))
     session.flush()
     return order
@@ -194,41 +197,41 @@ def imported_line(session: Session, buy: GroupBuy, member: Member, quantity: int
 def latest_number_of(session: Session, member_id: int) -> int | None:
     """In private, '/cancel' or '/usepoints' mean the open group buy the member joined last."""
     return session.execute(
-        select(GroupBuy.number).join(Order, Order.group_buy_id == GroupBuy.id)
-        .where(Order.member_id == member_id, GroupBuy.status == "open",
-               Order.status.in_(OPEN_LINES))  # type: ignore[attr-defined]
-        .order_by(Order.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(col(GroupBuy.number)).join(Order, col(Order.group_buy_id) == col(GroupBuy.id))
+        .where(col(Order.member_id) == member_id, col(GroupBuy.status) == BuyStatus.OPEN,
+               col(Order.status).in_(OPEN_LINES))
+        .order_by(col(Order.id).desc()).limit(1)
     ).scalar()
 
 
 def unsettled_in_chat(session: Session, channel: str, chat_id: str,
-                      statuses: tuple[str, ...] = OPEN_LINES) -> list[GroupBuy]:
+                      statuses: tuple[LineStatus, ...] = OPEN_LINES) -> list[GroupBuy]:
     """This chat's group buys with lines in `statuses` (by default: not yet settled)."""
-    unsettled = select(Order.group_buy_id).where(
-        Order.status.in_(statuses))  # type: ignore[attr-defined]
+    unsettled = select(col(Order.group_buy_id)).where(
+        col(Order.status).in_(statuses))
     return list(session.execute(
         select(GroupBuy).where(
-            GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
-            GroupBuy.id.in_(unsettled))  # type: ignore[union-attr]
-        .order_by(GroupBuy.number.desc())
+            col(GroupBuy.channel) == channel, col(GroupBuy.chat_id) == chat_id,
+            col(GroupBuy.id).in_(unsettled))
+        .order_by(col(GroupBuy.number).desc())
     ).scalars())
 
 
 def member_latest_in_chat(session: Session, channel: str, chat_id: str, member_id: int,
-                          statuses: tuple[str, ...]) -> GroupBuy | None:
+                          statuses: tuple[LineStatus, ...]) -> GroupBuy | None:
     """The group buy of this chat in which the member's newest line has one of `statuses`."""
     return session.execute(
-        select(GroupBuy).join(Order, Order.group_buy_id == GroupBuy.id)
-        .where(GroupBuy.channel == channel, GroupBuy.chat_id == chat_id,
-               Order.member_id == member_id, Order.status.in_(statuses))  # type: ignore[attr-defined]
-        .order_by(Order.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(GroupBuy).join(Order, col(Order.group_buy_id) == col(GroupBuy.id))
+        .where(col(GroupBuy.channel) == channel, col(GroupBuy.chat_id) == chat_id,
+               col(Order.member_id) == member_id, col(Order.status).in_(statuses))
+        .order_by(col(Order.id).desc()).limit(1)
     ).scalars().first()
 
 
 def buys_of_orders(session: Session, community_id: int, order_ids: set[int]) -> list[GroupBuy]:
     return list(session.execute(
-        select(GroupBuy).join(Order, Order.group_buy_id == GroupBuy.id)
-        .where(GroupBuy.community_id == community_id, Order.id.in_(order_ids))  # type: ignore[union-attr]
+        select(GroupBuy).join(Order, col(Order.group_buy_id) == col(GroupBuy.id))
+        .where(col(GroupBuy.community_id) == community_id, col(Order.id).in_(order_ids))
         .distinct()
     ).scalars())
 

@@ -15,10 +15,10 @@ from models import groupbuys, members
 from models.fulfilment import deliver
 from models.programme import Programme
 from models.rules.orders_csv import ImportRow, order_date
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 
-STATUS = {"pending": "allocated", "paid": "paid", "delivered": "delivered",
-          "cancelled": "cancelled"}
+STATUS = {"pending": LineStatus.ALLOCATED, "paid": LineStatus.PAID, "delivered": LineStatus.DELIVERED,
+          "cancelled": LineStatus.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def _buy_for(session: Session, into: Importer, row: ImportRow) -> GroupBuy:
     return groupbuys.open_buy(
         session, community_id=into.community_id, channel=into.channel, chat_id=into.chat,
         title=row.product[:100], price=row.unit_price, stock=None, category="imported",
-        status="closed", opens_at=into.now, deadline=into.now + timedelta(seconds=1),
+        status=BuyStatus.CLOSED, opens_at=into.now, deadline=into.now + timedelta(seconds=1),
         created_by=into.leader_id, created_at=into.now, roster_published_rev=1,
     )
 
@@ -89,7 +89,7 @@ def _add(session: Session, into: Importer, buy: GroupBuy, member: Member, row: I
     when = into.now if day == into.today else datetime.combine(
         day, time(12), tzinfo=into.tz).astimezone(UTC)
     order = groupbuys.imported_line(session, buy, member, row.quantity, key, when,
-                                    "allocated" if status == "delivered" else status)
+                                    LineStatus.ALLOCATED if status == LineStatus.DELIVERED else status)
     if status == "delivered":
         deliver(session, order, buy, into.programme, day, when)
     session.add(order)

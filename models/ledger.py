@@ -12,11 +12,12 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.errors import InsufficientPoints
 from models.rules.points import Entry, Lot, expired_by, expiry_date, open_lots
 from models.tables import Member, PointsEntry
+from models.types import id_of
 
 EARN_KINDS = ("purchase", "checkin", "referral", "grant", "refund")
 
@@ -43,7 +44,7 @@ def post(
     """
     if delta == 0:
         return None
-    seen = session.execute(select(PointsEntry.id).where(PointsEntry.idem_key == idem_key)).first()
+    seen = session.execute(select(col(PointsEntry.id)).where(col(PointsEntry.idem_key) == idem_key)).first()
     if seen:
         return None
     if delta < 0 and clawback:
@@ -52,9 +53,9 @@ def post(
                        debt_delta=-delta - taken)
     moved = session.execute(
         update(Member)
-        .where(Member.id == member.id, Member.points_balance + delta >= 0)
-        .values(points_balance=Member.points_balance + delta)
-        .returning(Member.points_balance, Member.points_debt)
+        .where(col(Member.id) == member.id, col(Member.points_balance) + delta >= 0)
+        .values(points_balance=col(Member.points_balance) + delta)
+        .returning(col(Member.points_balance), col(Member.points_debt))
         .execution_options(synchronize_session=False)
     ).first()
     if moved is None:
@@ -79,7 +80,7 @@ def _append(session: Session, member: Member, delta: int, kind: str, idem_key: s
             reason: str, expires_on: date | None, actor_id: int | None,
             debt_delta: int = 0) -> PointsEntry:
     entry = PointsEntry(
-        member_id=member.id,  # type: ignore[arg-type]
+        member_id=id_of(member),
         delta=delta,
         debt_delta=debt_delta,
         kind=kind,
@@ -100,16 +101,16 @@ def _claw(session: Session, member: Member, amount: int) -> int:
     match nothing, and the loop reads again.
     """
     while True:
-        balance = session.execute(
-            select(Member.points_balance).where(Member.id == member.id)
+        balance: int = session.execute(
+            select(col(Member.points_balance)).where(col(Member.id) == member.id)
         ).scalar_one()
         taken = max(0, min(balance, amount))
         moved = session.execute(
             update(Member)
-            .where(Member.id == member.id, Member.points_balance == balance)
-            .values(points_balance=Member.points_balance - taken,
-                    points_debt=Member.points_debt + (amount - taken))
-            .returning(Member.points_balance, Member.points_debt)
+            .where(col(Member.id) == member.id, col(Member.points_balance) == balance)
+            .values(points_balance=col(Member.points_balance) - taken,
+                    points_debt=col(Member.points_debt) + (amount - taken))
+            .returning(col(Member.points_balance), col(Member.points_debt))
             .execution_options(synchronize_session=False)
         ).first()
         if moved is not None:
@@ -123,11 +124,11 @@ def _repay(session: Session, member: Member, points: int, idem_key: str) -> None
         return
     moved = session.execute(
         update(Member)
-        .where(Member.id == member.id, Member.points_balance >= points,
-               Member.points_debt >= points)
-        .values(points_balance=Member.points_balance - points,
-                points_debt=Member.points_debt - points)
-        .returning(Member.points_balance, Member.points_debt)
+        .where(col(Member.id) == member.id, col(Member.points_balance) >= points,
+               col(Member.points_debt) >= points)
+        .values(points_balance=col(Member.points_balance) - points,
+                points_debt=col(Member.points_debt) - points)
+        .returning(col(Member.points_balance), col(Member.points_debt))
         .execution_options(synchronize_session=False)
     ).first()
     if moved is None:
@@ -138,8 +139,8 @@ def _repay(session: Session, member: Member, points: int, idem_key: str) -> None
 
 def settle(session: Session, member: Member, idem_key: str) -> None:
     """Pay what a balance can of a debt (after two members' ledgers came together)."""
-    row = session.execute(select(Member.points_balance, Member.points_debt)
-                          .where(Member.id == member.id)).one()
+    row = session.execute(select(col(Member.points_balance), col(Member.points_debt))
+                          .where(col(Member.id) == member.id)).one()
     _repay(session, member, min(row[0], row[1]), idem_key)
 
 
@@ -147,8 +148,8 @@ def recent(session: Session, member_id: int, limit: int = 10) -> list[PointsEntr
     return list(
         session.execute(
             select(PointsEntry)
-            .where(PointsEntry.member_id == member_id)
-            .order_by(PointsEntry.id.desc())  # type: ignore[union-attr]
+            .where(col(PointsEntry.member_id) == member_id)
+            .order_by(col(PointsEntry.id).desc())
             .limit(limit)
         ).scalars()
     )
@@ -156,9 +157,9 @@ def recent(session: Session, member_id: int, limit: int = 10) -> list[PointsEntr
 
 def lots(session: Session, member_id: int) -> list[Lot]:
     rows = session.execute(
-        select(PointsEntry.delta, PointsEntry.expires_on)
-        .where(PointsEntry.member_id == member_id)
-        .order_by(PointsEntry.id)
+        select(col(PointsEntry.delta), col(PointsEntry.expires_on))
+        .where(col(PointsEntry.member_id) == member_id)
+        .order_by(col(PointsEntry.id))
     ).all()
     return open_lots(Entry(delta, expires_on) for delta, expires_on in rows)
 
@@ -166,8 +167,8 @@ def lots(session: Session, member_id: int) -> list[Lot]:
 def ledger_sum(session: Session, member_id: int) -> int:
     return int(
         session.execute(
-            select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-                PointsEntry.member_id == member_id
+            select(func.coalesce(func.sum(col(PointsEntry.delta)), 0)).where(
+                col(PointsEntry.member_id) == member_id
             )
         ).scalar_one()
     )
@@ -176,8 +177,8 @@ def ledger_sum(session: Session, member_id: int) -> int:
 def debt_sum(session: Session, member_id: int) -> int:
     return int(
         session.execute(
-            select(func.coalesce(func.sum(PointsEntry.debt_delta), 0)).where(
-                PointsEntry.member_id == member_id
+            select(func.coalesce(func.sum(col(PointsEntry.debt_delta)), 0)).where(
+                col(PointsEntry.member_id) == member_id
             )
         ).scalar_one()
     )
@@ -186,17 +187,17 @@ def debt_sum(session: Session, member_id: int) -> int:
 def members_with_expiring(session: Session, since: date, before: date) -> list[int]:
     """Members holding earnings whose expiry date falls in [since, before)."""
     return list(session.execute(
-        select(PointsEntry.member_id).where(
-            PointsEntry.delta > 0,
-            PointsEntry.expires_on >= since,  # type: ignore[operator]
-            PointsEntry.expires_on < before,  # type: ignore[operator]
+        select(col(PointsEntry.member_id)).where(
+            col(PointsEntry.delta) > 0,
+            col(PointsEntry.expires_on) >= since,
+            col(PointsEntry.expires_on) < before,
         ).distinct()
     ).scalars())
 
 
 def expire(session: Session, member: Member, today: date) -> int:
     """Write off (FIFO) what expired before today; once per member per day. Returns points."""
-    due = min(expired_by(lots(session, member.id), today), member.points_balance)  # type: ignore[arg-type]
+    due = min(expired_by(lots(session, id_of(member)), today), member.points_balance)
     if due <= 0:
         return 0
     post(session, member, -due, "expire", f"expire:{member.id}:{today.isoformat()}", today)
@@ -208,5 +209,5 @@ def expire_in_community(session: Session, community_id: int, since: date, today:
     [since, today), what expired; once per member per day. Returns the points written off."""
     ids = members_with_expiring(session, since, today)
     found = session.execute(select(Member).where(
-        Member.id.in_(ids), Member.community_id == community_id)).scalars()  # type: ignore[union-attr]
+        col(Member.id).in_(ids), col(Member.community_id) == community_id)).scalars()
     return sum(expire(session, member, today) for member in found)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col
 
 from models import communities, ledger, members
 from models.errors import DomainError
@@ -34,19 +35,23 @@ from models.tables import (
     SpendEntry,
     TierChange,
 )
+from models.types import id_of
 
 VALID_FOR = timedelta(minutes=10)
-_MOVED = (PointsEntry.member_id, SpendEntry.member_id, Coupon.member_id, Order.member_id,
-          TierChange.member_id, ChannelAccount.member_id, CommissionEvent.beneficiary_id,
-          LinkCode.member_id)
+_MOVED: tuple[tuple[type[SQLModel], Mapped[int]], ...] = (
+    (PointsEntry, col(PointsEntry.member_id)), (SpendEntry, col(SpendEntry.member_id)),
+    (Coupon, col(Coupon.member_id)), (Order, col(Order.member_id)),
+    (TierChange, col(TierChange.member_id)), (ChannelAccount, col(ChannelAccount.member_id)),
+    (CommissionEvent, col(CommissionEvent.beneficiary_id)), (LinkCode, col(LinkCode.member_id)),
+)
 
 
 def new_code(session: Session, member: Member, now: datetime) -> LinkCode:
     while True:
         code = code_rules.new_code(8)
-        if session.execute(select(LinkCode.id).where(LinkCode.code == code)).first() is None:
+        if session.execute(select(col(LinkCode.id)).where(col(LinkCode.code) == code)).first() is None:
             break
-    link = LinkCode(code=code, member_id=member.id, expires_at=now + VALID_FOR)  # type: ignore[arg-type]
+    link = LinkCode(code=code, member_id=id_of(member), expires_at=now + VALID_FOR)
     session.add(link)
     session.flush()
     return link
@@ -61,9 +66,9 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
     """
     used = session.execute(
         update(LinkCode)
-        .where(LinkCode.code == code.upper()[:12], LinkCode.used_at.is_(None),  # type: ignore[union-attr]
-               LinkCode.expires_at > now)
-        .values(used_at=now).returning(LinkCode.member_id)
+        .where(col(LinkCode.code) == code.upper()[:12], col(LinkCode.used_at).is_(None),
+               col(LinkCode.expires_at) > now)
+        .values(used_at=now).returning(col(LinkCode.member_id))
     ).first()
     if used is None:
         raise DomainError("link_bad_code")
@@ -71,15 +76,15 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
     assert issuer is not None
     _lock_merges(session, issuer.community_id)
     owner = members.live(session, _fresh(session, issuer))
-    owned = session.execute(select(ChannelAccount.channel).where(
-        ChannelAccount.member_id == owner.id)).scalars().all()
+    owned = session.execute(select(col(ChannelAccount.channel)).where(
+        col(ChannelAccount.member_id) == owner.id)).scalars().all()
     if channel in owned:  # linking joins platforms; it never hands an account to another person
         raise DomainError("link_other_platform")
     account = session.execute(select(ChannelAccount).where(
-        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id,
-        ChannelAccount.community_id == owner.community_id)).scalar_one_or_none()
+        col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id,
+        col(ChannelAccount.community_id) == owner.community_id)).scalar_one_or_none()
     if account is None:
-        session.add(ChannelAccount(member_id=owner.id, community_id=owner.community_id,  # type: ignore[arg-type]
+        session.add(ChannelAccount(member_id=id_of(owner), community_id=owner.community_id,
                                    channel=channel, external_id=external_id,
                                    handle=handle, last_seen_at=now))
         session.flush()
@@ -89,7 +94,7 @@ def redeem(session: Session, code: str, channel: str, external_id: str, handle: 
     other = members.live(session, _fresh(session, holder))
     if other.id == owner.id:
         raise DomainError("link_same_member")
-    keep, gone = (owner, other) if owner.id < other.id else (other, owner)  # type: ignore[operator]
+    keep, gone = (owner, other) if id_of(owner) < id_of(other) else (other, owner)
     merge(session, keep, gone, now, tiers)
     return keep
 
@@ -99,7 +104,7 @@ def _lock_merges(session: Session, community_id: int) -> None:
     two merges cannot each miss the referral the other one is adding, nor move the same
     member twice."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Community.id).where(Community.id == community_id).with_for_update())
+        session.execute(select(col(Community.id)).where(col(Community.id) == community_id).with_for_update())
 
 
 def _fresh(session: Session, member: Member) -> Member:
@@ -116,11 +121,11 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
     nor closes a cycle; commission either of them earned on the other's orders is reversed.
     """
     assert keep.id != gone.id and keep.merged_into_id is None and gone.merged_into_id is None
-    for column in _MOVED:
-        session.execute(update(column.class_).where(column == gone.id).values({column.key: keep.id})  # type: ignore[attr-defined]
+    for table, column in _MOVED:
+        session.execute(update(table).where(column == gone.id).values({column: keep.id})
                         .execution_options(synchronize_session=False))
-    for pointer in (Member.referred_by_id, Member.merged_into_id):
-        session.execute(update(Member).where(pointer == gone.id).values({pointer.key: keep.id})
+    for pointer in (col(Member.referred_by_id), col(Member.merged_into_id)):
+        session.execute(update(Member).where(pointer == gone.id).values({pointer: keep.id})
                         .execution_options(synchronize_session=False))
     _merge_roles(session, keep, gone)
     session.refresh(keep)
@@ -132,8 +137,8 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
     keep.locale = keep.locale or gone.locale
     firsts = [d for d in (keep.first_purchase_at, gone.first_purchase_at) if d is not None]
     keep.first_purchase_at = min(firsts) if firsts else None
-    keep.points_balance = ledger.ledger_sum(session, keep.id)  # type: ignore[arg-type]
-    keep.points_debt = ledger.debt_sum(session, keep.id)  # type: ignore[arg-type]
+    keep.points_balance = ledger.ledger_sum(session, id_of(keep))
+    keep.points_debt = ledger.debt_sum(session, id_of(keep))
     gone.points_balance, gone.points_debt, gone.merged_into_id = 0, 0, keep.id
     gone.referred_by_id, gone.referred_at = None, None
     session.add_all([keep, gone])
@@ -152,11 +157,11 @@ def _one_referrer(session: Session, keep: Member, gone: Member) -> list[int]:
     Runs after the referees of `gone` were moved to `keep` (so keep's own referrer may now
     read as keep itself). Returns which of the two had been referred by the other.
     """
-    person = (keep.id, gone.id)
-    self_referred = [m.id for m in (keep, gone) if m.referred_by_id in person]  # type: ignore[misc]
+    person = (id_of(keep), id_of(gone))
+    self_referred = [id_of(m) for m in (keep, gone) if m.referred_by_id in person]
     candidates = [(keep.referred_at, keep.referred_by_id), (gone.referred_at, gone.referred_by_id)]
     chains = {r: members.ancestors(session, r) for _, r in candidates if r is not None}
-    chosen = referral_rules.merged_referrer(person, candidates, chains)  # type: ignore[arg-type]
+    chosen = referral_rules.merged_referrer(person, candidates, chains)
     keep.referred_at, keep.referred_by_id = chosen if chosen is not None else (None, None)
     return self_referred
 
@@ -165,7 +170,8 @@ def _take_back_referral_rewards(session: Session, keep: Member, referee_id: int,
                                 now: datetime) -> None:
     for side in ("referrer", "referee"):
         key = f"referral:{referee_id}:{side}"
-        given = session.execute(select(PointsEntry.delta).where(PointsEntry.idem_key == key)).scalar()
+        given = session.execute(select(col(PointsEntry.delta))
+                                .where(col(PointsEntry.idem_key) == key)).scalar()
         if given:
             ledger.post(session, keep, -int(given), "reversal", f"{key}:rev", now.date(),
                         clawback=True)
@@ -174,20 +180,22 @@ def _take_back_referral_rewards(session: Session, keep: Member, referee_id: int,
 def _no_self_commission(session: Session, keep: Member, gone: Member) -> None:
     """Commission the person earned on their own orders (through the other account) goes."""
     orders = session.execute(
-        select(CommissionEvent.order_id).join(Order, Order.id == CommissionEvent.order_id)
-        .where(CommissionEvent.beneficiary_id == keep.id, Order.member_id == keep.id).distinct()
+        select(col(CommissionEvent.order_id)).join(Order, col(Order.id) == col(CommissionEvent.order_id))
+        .where(col(CommissionEvent.beneficiary_id) == keep.id, col(Order.member_id) == keep.id).distinct()
     ).scalars().all()
     for order_id in orders:
         reverse_commission(session, order_id, f"self{gone.id}", beneficiary_id=keep.id)
 
 
 def _merge_roles(session: Session, keep: Member, gone: Member) -> None:
-    theirs = communities.role_of(session, gone.community_id, gone.id)  # type: ignore[arg-type]
+    theirs = communities.role_of(session, gone.community_id, id_of(gone))
     if theirs is None:
         return
-    mine = communities.role_of(session, keep.community_id, keep.id)  # type: ignore[arg-type]
-    session.execute(Role.__table__.delete().where(Role.member_id == gone.id))  # type: ignore[attr-defined]
+    mine = communities.role_of(session, keep.community_id, id_of(keep))
+    session.execute(delete(Role).where(col(Role.member_id) == gone.id)
+                    .execution_options(synchronize_session=False))
     if mine is None or (theirs == communities.OWNER and mine != communities.OWNER):
-        communities.set_role(session, keep.community_id, keep.id, None)  # type: ignore[arg-type]
-        session.execute(Role.__table__.delete().where(Role.member_id == keep.id))  # type: ignore[attr-defined]
-        session.add(Role(community_id=keep.community_id, member_id=keep.id, role=theirs))
+        communities.set_role(session, keep.community_id, id_of(keep), None)
+        session.execute(delete(Role).where(col(Role.member_id) == keep.id)
+                        .execution_options(synchronize_session=False))
+        session.add(Role(community_id=keep.community_id, member_id=id_of(keep), role=theirs))

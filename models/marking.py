@@ -15,10 +15,11 @@ from sqlmodel import Session
 from models import fulfilment, orderlines
 from models.buying import promoted_owners
 from models.programme import Programme
-from models.tables import GroupBuy, Member, Order
+from models.tables import GroupBuy, LineStatus, Member, Order
+from models.types import id_of
 
-MARKS = {"paid": ("allocated",), "delivered": ("allocated", "paid"),
-         "cancelorder": ("allocated", "waitlisted", "paid", "delivered")}
+MARKS = {"paid": (LineStatus.ALLOCATED,), "delivered": (LineStatus.ALLOCATED, LineStatus.PAID),
+         "cancelorder": (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID, LineStatus.DELIVERED)}
 
 
 @dataclass
@@ -61,13 +62,13 @@ def mark_lines(session: Session, *, buy: GroupBuy, action: str,
         if done is not None:
             marking.marked.append(done[0])
             promoted += done[1]
-    orderlines.touch_roster(session, buy.id)  # type: ignore[arg-type]
+    orderlines.touch_roster(session, id_of(buy))
     marking.promoted = promoted_owners(session, promoted)
     return marking
 
 
 def _pay(step: _Step, order: Order, member: Member) -> tuple[Mark, list[Order]] | None:
-    if not orderlines.mark_paid(step.session, step.buy.id, order.id, now=step.now):  # type: ignore[arg-type]
+    if not orderlines.mark_paid(step.session, id_of(step.buy), id_of(order), now=step.now):
         return None
     return Mark(order, member, member.tier), []
 

@@ -14,8 +14,9 @@ from sqlmodel import Session, col
 
 from models import events
 from models.programme import programme_for
-from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide, parse_clock
+from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage
+from models.types import id_of
 
 WEEK = timedelta(days=7)
 
@@ -23,7 +24,7 @@ WEEK = timedelta(days=7)
 def accounts(session: Session, member_id: int) -> list[Account]:
     """The member's platform accounts, most recently active first."""
     rows = session.execute(
-        select(ChannelAccount).where(ChannelAccount.member_id == member_id)
+        select(ChannelAccount).where(col(ChannelAccount.member_id) == member_id)
         .order_by(col(ChannelAccount.last_seen_at).desc(), col(ChannelAccount.id))
     ).scalars()
     return [Account(a.channel, a.private_chat, a.opted_out,
@@ -32,7 +33,7 @@ def accounts(session: Session, member_id: int) -> list[Account]:
 
 def set_opted_out(session: Session, account: ChannelAccount, opted_out: bool) -> None:
     """Promotions and reminders off (or on again) for this member on this account's channel."""
-    session.execute(update(ChannelAccount).where(ChannelAccount.id == account.id)
+    session.execute(update(ChannelAccount).where(col(ChannelAccount.id) == account.id)
                     .values(opted_out=opted_out).execution_options(synchronize_session=False))
     account.opted_out = opted_out
 
@@ -40,26 +41,22 @@ def set_opted_out(session: Session, account: ChannelAccount, opted_out: bool) ->
 def promotions_since(session: Session, member_id: int, since: datetime) -> int:
     return int(session.execute(
         select(func.count(col(OutboxMessage.id))).where(
-            OutboxMessage.member_id == member_id, OutboxMessage.kind == Kind.PROMOTION,
-            OutboxMessage.created_at >= since)
+            col(OutboxMessage.member_id) == member_id, col(OutboxMessage.kind) == Kind.PROMOTION,
+            col(OutboxMessage.created_at) >= since)
     ).scalar_one())
 
 
 def queued(session: Session, dedupe_key: str) -> bool:
-    return session.execute(select(OutboxMessage.id).where(
-        OutboxMessage.dedupe_key == dedupe_key)).first() is not None
+    return session.execute(select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.dedupe_key) == dedupe_key)).first() is not None
 
 
 def quiet_hours(community: Community) -> Quiet | None:
-    quiet = programme_for(community).raw.get("quiet_hours") or {}
-    if not quiet:
-        return None
-    return Quiet(parse_clock(str(quiet["start"])), parse_clock(str(quiet["end"])))
+    return programme_for(community).quiet_hours
 
 
 def weekly_cap(community: Community) -> int | None:
-    cap = programme_for(community).raw.get("frequency_cap_per_week")
-    return None if cap is None else int(cap)
+    return programme_for(community).frequency_cap_per_week
 
 
 def plan(session: Session, member: Member, community: Community, kind: Kind, *,
@@ -70,8 +67,8 @@ def plan(session: Session, member: Member, community: Community, kind: Kind, *,
         return Decision(None, reason="duplicate")
     sent = 0
     if kind is Kind.PROMOTION:
-        sent = promotions_since(session, member.id, local_now - WEEK)  # type: ignore[arg-type]
-    return decide(kind, accounts(session, member.id), local_now=local_now,  # type: ignore[arg-type]
+        sent = promotions_since(session, id_of(member), local_now - WEEK)
+    return decide(kind, accounts(session, id_of(member)), local_now=local_now,
                   prefer=prefer, windows=windows, quiet=quiet_hours(community),
                   promotions_this_week=sent, weekly_cap=weekly_cap(community))
 

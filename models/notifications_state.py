@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlmodel import Session, col
 
 from models.rules.notify import ReplyWindow
 from models.tables import ChannelAccount, ReplyToken
+from models.types import rows_matched
 
 _SAME = {"synchronize_session": False}
 
 
-def _person(channel: str, external_id: str) -> tuple[object, object]:
-    return (ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+def _person(channel: str, external_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id)
 
 
 def record_inbound(session: Session, channel: str, external_id: str, now: datetime) -> None:
@@ -29,17 +30,17 @@ def take_from_window(session: Session, channel: str, external_id: str, count: in
                      now: datetime, window: ReplyWindow) -> str:
     """Reserve `count` messages to this person: one conditional UPDATE, so two processes
     never both take the last one. '' when taken; else why not ('outside', 'over')."""
-    since = func.coalesce(ChannelAccount.last_inbound_at, ChannelAccount.last_seen_at)
+    since = func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at))
     inside = since > now - window.length
     done = session.execute(
         update(ChannelAccount).where(
             *_person(channel, external_id), inside,
-            ChannelAccount.pushes_since_inbound + count <= window.per_inbound)
-        .values(pushes_since_inbound=ChannelAccount.pushes_since_inbound + count)
+            col(ChannelAccount.pushes_since_inbound) + count <= window.per_inbound)
+        .values(pushes_since_inbound=col(ChannelAccount.pushes_since_inbound) + count)
         .execution_options(**_SAME))
-    if done.rowcount:  # type: ignore[attr-defined]
+    if rows_matched(done):
         return ""
-    open_ = session.execute(select(ChannelAccount.id).where(*_person(channel, external_id),
+    open_ = session.execute(select(col(ChannelAccount.id)).where(*_person(channel, external_id),
                                                             inside)).first()
     return "over" if open_ is not None else "outside"
 
@@ -59,17 +60,17 @@ def keep_reply_token(session: Session, channel: str, event_key: str, token: str,
 def take_reply_token(session: Session, channel: str, event_key: str, now: datetime,
                      ttl: timedelta) -> str | None:
     """The event's reply token, once, while fresh: every event it came with shares it."""
-    token = session.execute(select(ReplyToken.token).where(
-        ReplyToken.channel == channel, ReplyToken.event_key == event_key[:128])).scalar()
+    token = session.execute(select(col(ReplyToken.token)).where(
+        col(ReplyToken.channel) == channel, col(ReplyToken.event_key) == event_key[:128])).scalar()
     if token is None:
         return None
     taken = session.execute(
-        update(ReplyToken).where(ReplyToken.channel == channel, ReplyToken.token == token,
+        update(ReplyToken).where(col(ReplyToken.channel) == channel, col(ReplyToken.token) == token,
                                  col(ReplyToken.used_at).is_(None),
-                                 ReplyToken.received_at > now - ttl)
+                                 col(ReplyToken.received_at) > now - ttl)
         .values(used_at=now).execution_options(**_SAME))
-    return token if taken.rowcount else None  # type: ignore[attr-defined]
+    return token if rows_matched(taken) else None
 
 
 def forget_reply_tokens(session: Session, before: datetime) -> None:
-    session.execute(delete(ReplyToken).where(ReplyToken.received_at < before))
+    session.execute(delete(ReplyToken).where(col(ReplyToken.received_at) < before))

@@ -20,23 +20,23 @@ from typing import Any
 from sqlalchemy import bindparam, literal, or_, select, update
 from sqlmodel import Session, col
 
-from models.tables import GroupBuy, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Order
 
-HOLDS_STOCK = ("allocated", "paid", "delivered")
-CANCELLABLE = ("allocated", "waitlisted", "paid")
+HOLDS_STOCK = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)
+CANCELLABLE = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
 
 _TOUCH = update(GroupBuy).where(col(GroupBuy.id) == bindparam("buy")).values(
-    roster_rev=GroupBuy.roster_rev + 1)
+    roster_rev=col(GroupBuy.roster_rev) + 1)
 _HOLD = select(col(GroupBuy.id)).where(col(GroupBuy.id) == bindparam("buy")).with_for_update()
 _STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
 _TAKE = update(GroupBuy).where(
     col(GroupBuy.id) == bindparam("buy"),
     or_(col(GroupBuy.stock).is_(None),
         col(GroupBuy.allocated) + bindparam("units") <= col(GroupBuy.stock)),
-).values(allocated=GroupBuy.allocated + bindparam("units"))
+).values(allocated=col(GroupBuy.allocated) + bindparam("units"))
 _GIVE_BACK = update(GroupBuy).where(
-    col(GroupBuy.id) == bindparam("buy"), GroupBuy.allocated >= bindparam("units"),
-).values(allocated=GroupBuy.allocated - bindparam("units"))
+    col(GroupBuy.id) == bindparam("buy"), col(GroupBuy.allocated) >= bindparam("units"),
+).values(allocated=col(GroupBuy.allocated) - bindparam("units"))
 _FITS = select(literal(1)).where(
     col(GroupBuy.id) == bindparam("buy"),
     or_(col(GroupBuy.stock).is_(None), col(GroupBuy.allocated) + col(Order.quantity) <= col(GroupBuy.stock)),
@@ -66,7 +66,7 @@ def hold_buy(session: Session, buy_id: int) -> None:
     session.connection().execute(_HOLD, {"buy": buy_id})
 
 
-def _move(session: Session, order_id: int, expected: tuple[str, ...], status: str,
+def _move(session: Session, order_id: int, expected: tuple[LineStatus, ...], status: str,
           **values: Any) -> int | None:
     """The one conditional UPDATE: the line's quantity, or None when it was not in `expected`."""
     row = session.execute(
@@ -82,7 +82,7 @@ def _counter(session: Session, statement: Any, buy_id: int, units: int) -> None:
         raise StockMismatch(f"group buy {buy_id}: the stock counter cannot move by {units}")
 
 
-def status_of(session: Session, order_id: int) -> str | None:
+def status_of(session: Session, order_id: int) -> LineStatus | None:
     return session.execute(select(col(Order.status)).where(col(Order.id) == order_id)).scalar()
 
 
@@ -92,8 +92,8 @@ def promote_line(session: Session, buy_id: int, order_id: int) -> Order | None:
     The caller holds the buy (`touch_roster` first), as `serve_waitlist` does.
     """
     row = session.execute(
-        update(Order).where(col(Order.id) == order_id, col(Order.status) == "waitlisted", _FITS)
-        .values(status="allocated").returning(col(Order.quantity))
+        update(Order).where(col(Order.id) == order_id, col(Order.status) == LineStatus.WAITLISTED, _FITS)
+        .values(status=LineStatus.ALLOCATED).returning(col(Order.quantity))
         .execution_options(synchronize_session="fetch"),
         {"buy": buy_id},
     ).first()
@@ -111,7 +111,7 @@ def serve_waitlist(session: Session, buy_id: int) -> list[Order]:
     free = None if stock is None else stock - allocated
     waiting = session.execute(
         select(col(Order.id), col(Order.quantity)).where(col(Order.group_buy_id) == buy_id,
-                                               col(Order.status) == "waitlisted")
+                                               col(Order.status) == LineStatus.WAITLISTED)
         .order_by(col(Order.id))
     ).all()
     promoted: list[Order] = []
@@ -125,7 +125,7 @@ def serve_waitlist(session: Session, buy_id: int) -> list[Order]:
     return promoted
 
 
-def _release(session: Session, buy_id: int, order_id: int, expected: tuple[str, ...],
+def _release(session: Session, buy_id: int, order_id: int, expected: tuple[LineStatus, ...],
              status: str, **values: Any) -> Released | None:
     """Move a line out of `expected`; if it held stock, the units go to the waitlist in order.
 
@@ -149,40 +149,41 @@ def _release(session: Session, buy_id: int, order_id: int, expected: tuple[str, 
 
 
 def cancel_line(session: Session, buy_id: int, order_id: int, *, now: datetime,
-                expected: tuple[str, ...] = CANCELLABLE) -> Released | None:
+                expected: tuple[LineStatus, ...] = CANCELLABLE) -> Released | None:
     """Cancel a line that is still in one of `expected`; None when it no longer is."""
-    return _release(session, buy_id, order_id, expected, "cancelled", cancelled_at=now)
+    return _release(session, buy_id, order_id, expected, LineStatus.CANCELLED, cancelled_at=now)
 
 
 def refund_line(session: Session, buy_id: int, order_id: int, *, now: datetime) -> Released | None:
     """A delivered line becomes refunded (its units go back); None when it is not delivered."""
-    return _release(session, buy_id, order_id, ("delivered",), "refunded", cancelled_at=now,
+    return _release(session, buy_id, order_id, (LineStatus.DELIVERED,), LineStatus.REFUNDED, cancelled_at=now,
                     replenish_on=None)
 
 
 def mark_paid(session: Session, buy_id: int, order_id: int, *, now: datetime) -> bool:
     """An allocated line is paid; False when it no longer is allocated."""
     hold_buy(session, buy_id)
-    return _move(session, order_id, ("allocated",), "paid", paid_at=now) is not None
+    return _move(session, order_id, (LineStatus.ALLOCATED,), LineStatus.PAID, paid_at=now) is not None
 
 
 def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetime,
                    replenish_on: date | None) -> bool:
     """An allocated or paid line is delivered; False when it is neither any more."""
     hold_buy(session, buy_id)
-    return _move(session, order_id, ("allocated", "paid"), "delivered", delivered_at=now,
-                 replenish_on=replenish_on) is not None
+    return _move(session, order_id, (LineStatus.ALLOCATED, LineStatus.PAID), LineStatus.DELIVERED,
+                 delivered_at=now, replenish_on=replenish_on) is not None
 
 
 def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
     """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
-    session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == "open")
-                    .values(status="closed", roster_rev=GroupBuy.roster_rev + 1)
+    session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == BuyStatus.OPEN)
+                    .values(status=BuyStatus.CLOSED, roster_rev=col(GroupBuy.roster_rev) + 1)
                     .execution_options(synchronize_session="fetch"))
     waiting = session.execute(
-        select(col(Order.id)).where(col(Order.group_buy_id) == buy_id, col(Order.status) == "waitlisted")
+        select(col(Order.id))
+        .where(col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)
         .order_by(col(Order.id))
     ).scalars().all()
     ended = [order_id for order_id in waiting
-             if cancel_line(session, buy_id, order_id, now=now, expected=("waitlisted",))]
+             if cancel_line(session, buy_id, order_id, now=now, expected=(LineStatus.WAITLISTED,))]
     return [line for line in (session.get(Order, order_id) for order_id in ended) if line]

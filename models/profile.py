@@ -17,6 +17,7 @@ from models.rules import birthday as birthday_rules
 from models.rules import points as points_rules
 from models.rules.coupons import AMOUNT_OFF
 from models.tables import Coupon, Member
+from models.types import id_of, rows_matched
 
 
 def _set_if(session: Session, member: Member, condition: Any, **values: Any) -> bool:
@@ -24,7 +25,7 @@ def _set_if(session: Session, member: Member, condition: Any, **values: Any) -> 
     done = session.execute(
         update(Member).where(col(Member.id) == member.id, condition).values(**values)
         .execution_options(synchronize_session="fetch"))
-    if done.rowcount == 1:  # type: ignore[attr-defined]
+    if rows_matched(done) == 1:
         return True
     session.refresh(member, list(values))  # someone else was first: what they wrote
     return False
@@ -84,7 +85,7 @@ def claim_birthday(session: Session, *, member: Member, programme: Programme, to
         session, member.community_id, f"birthday_{member.tier}", name=coupon_name,
         kind=AMOUNT_OFF, value=value, valid_days=programme.birthday_coupon_valid_days,
     )
-    key = birthday_rules.coupon_key(member.id, today.year)  # type: ignore[arg-type]
+    key = birthday_rules.coupon_key(id_of(member), today.year)
     coupon = coupons.issue(session, member, tmpl, now, issue_key=key)
     if coupon is None:
         raise AlreadyClaimed(year=today.year)

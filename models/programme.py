@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from models.rules.groupbuy import DEFAULT_MEMBER_CAP, configured_cap
+from models.rules.notify import Quiet, parse_clock
 from models.rules.tiers import Tier
 
 DEFAULT_TIER_NAMES: dict[str, dict[str, str]] = {
@@ -44,6 +46,9 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
 }
 
 
+UPGRADE_COUPON = 10_000
+
+
 @dataclass(frozen=True)
 class Programme:
     tiers: tuple[Tier, ...]
@@ -57,11 +62,18 @@ class Programme:
     referrer_points: int
     referee_points: int
     birthday_coupon_valid_days: int
-    raw: dict[str, Any] = field(repr=False)
+    quiet_hours: Quiet | None  # no promotions or reminders inside (local time)
+    frequency_cap_per_week: int | None  # promotions per member per week
+    upgrade_coupons: dict[str, int] = field(default_factory=dict)  # tier -> coupon value
+    member_cap: int | None = DEFAULT_MEMBER_CAP  # units per member in a buy without a limit
 
     def tier_name(self, key: str, locale: str) -> str:
         names = self.tier_names.get(key, {})
         return names.get(locale) or names.get("en") or key
+
+    def upgrade_coupon(self, tier: str) -> int:
+        """The value of the coupon given on reaching `tier`."""
+        return self.upgrade_coupons.get(tier, UPGRADE_COUPON)
 
 
 def programme_from(config: dict[str, Any] | None) -> Programme:
@@ -91,8 +103,21 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         referrer_points=int(referral["referrer"]),
         referee_points=int(referral["referee"]),
         birthday_coupon_valid_days=int(merged["birthday_coupon_valid_days"]),
-        raw=merged,
+        quiet_hours=_quiet(merged.get("quiet_hours")),
+        frequency_cap_per_week=_optional_int(merged.get("frequency_cap_per_week")),
+        upgrade_coupons={str(k): int(v) for k, v in (merged.get("upgrade_coupon") or {}).items()},
+        member_cap=configured_cap(merged.get("member_cap", DEFAULT_MEMBER_CAP)),
     )
+
+
+def _quiet(config: Any) -> Quiet | None:
+    if not config:
+        return None
+    return Quiet(parse_clock(str(config["start"])), parse_clock(str(config["end"])))
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @lru_cache(maxsize=256)

@@ -6,9 +6,9 @@ from datetime import date
 
 from sqlalchemy import String, and_, cast, exists, literal, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from models.tables import ChannelAccount, GroupBuy, Member, Order, OutboxMessage
+from models.tables import ChannelAccount, GroupBuy, LineStatus, Member, Order, OutboxMessage
 
 
 def due_replenishments(session: Session, community_id: int, today: date, oldest: date,
@@ -18,34 +18,34 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
     a member who opted out on every channel (notify decides per channel)."""
     later, later_buy = aliased(Order), aliased(GroupBuy)
     rebought = exists().where(
-        later.member_id == Order.member_id, later.id > Order.id,
-        later.status.in_(("allocated", "paid", "delivered")),  # type: ignore[attr-defined]
-        later_buy.id == later.group_buy_id,
-        and_(later_buy.community_id == GroupBuy.community_id,
-             (later_buy.title == GroupBuy.title) | (
-                 (GroupBuy.category != "") & (later_buy.category == GroupBuy.category))),
+        col(later.member_id) == col(Order.member_id), col(later.id) > col(Order.id),
+        col(later.status).in_((LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)),
+        col(later_buy.id) == col(later.group_buy_id),
+        and_(col(later_buy.community_id) == col(GroupBuy.community_id),
+             (col(later_buy.title) == col(GroupBuy.title)) | (
+                 (col(GroupBuy.category) != "") & (col(later_buy.category) == col(GroupBuy.category)))),
     )
-    willing = exists().where(ChannelAccount.member_id == Order.member_id,
-                             ChannelAccount.opted_out.is_(False))  # type: ignore[attr-defined]
-    key = literal("replenish:").concat(cast(Order.id, String))
-    reminded = exists().where(OutboxMessage.dedupe_key == key)
+    willing = exists().where(col(ChannelAccount.member_id) == col(Order.member_id),
+                             col(ChannelAccount.opted_out).is_(False))
+    key = literal("replenish:").concat(cast(col(Order.id), String))
+    reminded = exists().where(col(OutboxMessage.dedupe_key) == key)
     rows = session.execute(
         select(Order, GroupBuy, Member)
-        .join(GroupBuy, GroupBuy.id == Order.group_buy_id)
-        .join(Member, Member.id == Order.member_id)
-        .where(GroupBuy.community_id == community_id, Order.status == "delivered",
-               Order.replenish_on <= today, Order.replenish_on >= oldest,  # type: ignore[operator]
-               willing, Member.merged_into_id.is_(None),  # type: ignore[union-attr]
+        .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
+        .join(Member, col(Member.id) == col(Order.member_id))
+        .where(col(GroupBuy.community_id) == community_id, col(Order.status) == LineStatus.DELIVERED,
+               col(Order.replenish_on) <= today, col(Order.replenish_on) >= oldest,
+               willing, col(Member.merged_into_id).is_(None),
                ~rebought, ~reminded)
-        .order_by(Order.replenish_on, Order.id).limit(limit)
+        .order_by(col(Order.replenish_on), col(Order.id)).limit(limit)
     ).all()
     return [(o, b, m) for o, b, m in rows]
 
 
 def birthday_members(session: Session, community_id: int, month: int) -> list[Member]:
     return list(session.execute(
-        select(Member).where(Member.community_id == community_id, Member.birthday_month == month,
-                             Member.merged_into_id.is_(None))  # type: ignore[union-attr]
-        .order_by(Member.id)
+        select(Member).where(col(Member.community_id) == community_id, col(Member.birthday_month) == month,
+                             col(Member.merged_into_id).is_(None))
+        .order_by(col(Member.id))
     ).scalars())
 

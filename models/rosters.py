@@ -8,20 +8,20 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlmodel import Session, col
 
 from models.orderlines import HOLDS_STOCK
-from models.tables import GroupBuy, Member, Order
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 
 
 def roster(session: Session, buy_id: int, limit: int = 40) -> tuple[list[tuple[str, int]], int, int]:
     """(name, units) of the first `limit` allocated members, how many members, waiting units."""
     rows = session.execute(
-        select(Member.display_name, func.sum(Order.quantity), func.min(Order.id))
-        .join(Member, Member.id == Order.member_id)
-        .where(Order.group_buy_id == buy_id, Order.status.in_(HOLDS_STOCK))  # type: ignore[attr-defined]
-        .group_by(Member.id, Member.display_name).order_by(func.min(Order.id))
+        select(col(Member.display_name), func.sum(col(Order.quantity)), func.min(col(Order.id)))
+        .join(Member, col(Member.id) == col(Order.member_id))
+        .where(col(Order.group_buy_id) == buy_id, col(Order.status).in_(HOLDS_STOCK))
+        .group_by(col(Member.id), col(Member.display_name)).order_by(func.min(col(Order.id)))
     ).all()
     waiting = session.execute(
-        select(func.coalesce(func.sum(Order.quantity), 0))
-        .where(Order.group_buy_id == buy_id, Order.status == "waitlisted")
+        select(func.coalesce(func.sum(col(Order.quantity)), 0))
+        .where(col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)
     ).scalar_one()
     return [(name, int(units)) for name, units, _ in rows[:limit]], len(rows), int(waiting)
 
@@ -33,18 +33,18 @@ def due_rosters(session: Session, channel: str, before: datetime, limit: int = 2
     With `now`, also an open group buy whose deadline passed since its roster was last
     published: once, so the group stops being asked to '+1' into a closed buy.
     """
-    changed = GroupBuy.roster_rev > GroupBuy.roster_published_rev
+    changed = col(GroupBuy.roster_rev) > col(GroupBuy.roster_published_rev)
     if now is not None:
         changed = or_(changed, and_(
-            GroupBuy.status == "open", GroupBuy.deadline <= now,
-            GroupBuy.roster_published_at.is_not(None),  # type: ignore[union-attr]
-            GroupBuy.roster_published_at < GroupBuy.deadline,  # type: ignore[operator]
+            col(GroupBuy.status) == BuyStatus.OPEN, col(GroupBuy.deadline) <= now,
+            col(GroupBuy.roster_published_at).is_not(None),
+            col(GroupBuy.roster_published_at) < col(GroupBuy.deadline),
         ))
     return list(session.execute(
         select(GroupBuy).where(
-            GroupBuy.channel == channel, changed,
-            or_(GroupBuy.roster_published_at.is_(None), GroupBuy.roster_published_at <= before),  # type: ignore[union-attr]
-        ).order_by(GroupBuy.id).limit(limit)
+            col(GroupBuy.channel) == channel, changed,
+            or_(col(GroupBuy.roster_published_at).is_(None), col(GroupBuy.roster_published_at) <= before),
+        ).order_by(col(GroupBuy.id)).limit(limit)
     ).scalars())
 
 

@@ -5,24 +5,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.programme import Programme
 from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
-from models.types import UTCDateTime
+from models.types import UTCDateTime, id_of
 
 YEAR = timedelta(days=365)
 
 
 _STANDING = select(
-    select(func.coalesce(func.sum(SpendEntry.amount), 0))
-    .where(SpendEntry.member_id == bindparam("member"),
-           SpendEntry.occurred_at >= bindparam("since", type_=UTCDateTime()))
+    select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
+    .where(col(SpendEntry.member_id) == bindparam("member"),
+           col(SpendEntry.occurred_at) >= bindparam("since", type_=UTCDateTime()))
     .scalar_subquery(),
-    select(func.count(Member.id))
-    .where(Member.referred_by_id == bindparam("member"),
-           Member.first_purchase_at.is_not(None))  # type: ignore[union-attr]
+    select(func.count(col(Member.id)))
+    .where(col(Member.referred_by_id) == bindparam("member"),
+           col(Member.first_purchase_at).is_not(None))
     .scalar_subquery(),
 )
 
@@ -42,7 +42,7 @@ def change(
     if member.tier == to_tier:
         return False
     session.add(TierChange(
-        member_id=member.id, from_tier=member.tier, to_tier=to_tier,  # type: ignore[arg-type]
+        member_id=id_of(member), from_tier=member.tier, to_tier=to_tier,
         reason=reason[:200], actor_member_id=actor_id, at=now,
     ))
     member.tier = to_tier
@@ -65,14 +65,14 @@ def upgrade_if_earned(
 def above(session: Session, community_id: int, lowest: str) -> list[Member]:
     """The community's live members above the lowest tier (candidates to move down)."""
     return list(session.execute(select(Member).where(
-        Member.community_id == community_id, Member.tier != lowest,
-        Member.merged_into_id.is_(None))).scalars())  # type: ignore[union-attr]
+        col(Member.community_id) == community_id, col(Member.tier) != lowest,
+        col(Member.merged_into_id).is_(None))).scalars())
 
 
 def set_by_hand_since(session: Session, member_id: int, since: datetime) -> bool:
     """Was the member's last tier change a leader's, after `since`?"""
     last = session.execute(
-        select(TierChange).where(TierChange.member_id == member_id)
-        .order_by(TierChange.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(TierChange).where(col(TierChange.member_id) == member_id)
+        .order_by(col(TierChange.id).desc()).limit(1)
     ).scalar_one_or_none()
     return bool(last and last.actor_member_id is not None and last.at > since)

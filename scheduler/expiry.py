@@ -10,6 +10,7 @@ from sqlmodel import Session
 from handlers.context import Deps
 from models import ledger
 from models.tables import Community
+from models.types import id_of
 from scheduler.each import each_community
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ def expire_points(deps: Deps) -> int:
 
     def expire(session: Session, community: Community, local: datetime) -> int:
         today = local.date()
-        return ledger.expire_in_community(session, community.id, today - LOOKBACK, today)  # type: ignore[arg-type]
+        return ledger.expire_in_community(session, id_of(community), today - LOOKBACK, today)
 
     total = each_community(deps, expire)
     if total:

@@ -21,6 +21,7 @@ from models.rules import birthday as birthday_rules
 from models.rules.coupons import AMOUNT_OFF
 from models.rules.notify import Kind
 from models.tables import Community
+from models.types import id_of
 from scheduler.each import each_community
 
 log = logging.getLogger(__name__)
@@ -46,14 +47,14 @@ def _birthdays(session: Session, deps: Deps, community: Community, programme: Pr
                local: datetime) -> int:
     """At the start of the birthday month: the coupon, and a greeting if they can be reached."""
     queued = 0
-    for member in reminders.birthday_members(session, community.id, local.month):  # type: ignore[arg-type]
+    for member in reminders.birthday_members(session, id_of(community), local.month):
         value = programme.birthday_coupon.get(member.tier, 0)
         name = programme.tier_name(member.tier, member.locale or community.default_locale)
         tmpl = coupons.template(
-            session, community.id, f"birthday_{member.tier}",  # type: ignore[arg-type]
+            session, id_of(community), f"birthday_{member.tier}",
             name=deps.renderer.render(community.default_locale, "birthday_coupon_name", tier=name),
             kind=AMOUNT_OFF, value=value, valid_days=programme.birthday_coupon_valid_days)
-        key = birthday_rules.coupon_key(member.id, local.year)  # type: ignore[arg-type]
+        key = birthday_rules.coupon_key(id_of(member), local.year)
         coupon = coupons.issue(session, member, tmpl, deps.clock(), issue_key=key)
         if coupon is None:
             continue
@@ -70,7 +71,7 @@ def _replenishments(session: Session, deps: Deps, community: Community,
     queued = 0
     today = local.date()
     for order, buy, member in reminders.due_replenishments(
-            session, community.id, today, today - STALE):  # type: ignore[arg-type]
+            session, id_of(community), today, today - STALE):
         queued += notify(session, deps, member, Message("replenish", order=order, buy=buy),
                          Kind.REMINDER, key=f"replenish:{order.id}", prefer=buy.channel,
                          community=community)

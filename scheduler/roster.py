@@ -21,7 +21,8 @@ from messages.render import Renderer
 from messages.types import Button
 from models import communities, rosters
 from models.db import UnitOfWork
-from models.tables import GroupBuy
+from models.tables import BuyStatus, GroupBuy
+from models.types import id_of
 from scheduler.delivery import reserve_direct
 
 log = logging.getLogger(__name__)
@@ -42,16 +43,16 @@ class Roster:
 def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -> Roster:
     community = communities.get(session, buy.community_id)
     assert community is not None
-    rows, count, waiting = rosters.roster(session, buy.id)  # type: ignore[arg-type]
+    rows, count, waiting = rosters.roster(session, id_of(buy))
     tz = ZoneInfo(community.timezone)
-    closed = buy.status != "open" or now >= buy.deadline
+    closed = buy.status != BuyStatus.OPEN or now >= buy.deadline
     text = renderer.render(
         community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
         closed=closed, currency=community.currency,
         deadline=buy.deadline.astimezone(tz).strftime("%m-%d %H:%M"),
     )
     buttons = () if closed else (Button("+1", f"/join 1 #{buy.number}"),)
-    return Roster(buy.id, buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons)  # type: ignore[arg-type]
+    return Roster(id_of(buy), buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons)
 
 
 def due(deps: Deps, channel: str, min_interval: timedelta) -> list[Roster]:

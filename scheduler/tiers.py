@@ -16,6 +16,7 @@ from models.programme import Programme, programme_for
 from models.rules import tiers as rules
 from models.rules.notify import Kind
 from models.tables import Community, Member
+from models.types import id_of
 from scheduler.each import each_community
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ def evaluate_tiers(deps: Deps) -> int:
         if local.day > GRACE_DAYS:
             return 0
         programme, now, moved = programme_for(community), deps.clock(), 0
-        for member in tier_ops.above(session, community.id, programme.tiers[0].key):  # type: ignore[arg-type]
-            if tier_ops.set_by_hand_since(session, member.id, now - HAND_SET):  # type: ignore[arg-type]
+        for member in tier_ops.above(session, id_of(community), programme.tiers[0].key):
+            if tier_ops.set_by_hand_since(session, id_of(member), now - HAND_SET):
                 continue
             spend, invites = tier_ops.standing(session, member, now)
             earned = rules.at_period_end(spend, invites, programme.tiers)

@@ -100,11 +100,12 @@ def within_member_limit(already: int, requested: int, limit: int | None) -> bool
 
 
 def member_cap(limit: int | None, unit_price: int,
-               default: object = DEFAULT_MEMBER_CAP) -> int | None:
+               default: int | None = DEFAULT_MEMBER_CAP) -> int | None:
     """The most units one member may hold in a buy: the leader's per-member limit, else the
-    community's default cap (`configured_cap`), lowered where needed so a member's units never
-    cost more than an amount column holds (a NT$1,000,000 item cannot be ordered 9,999 times)."""
-    chosen = configured_cap(default) if limit is None else limit
+    community's default cap (read by `configured_cap`; None: no cap), lowered where needed so
+    a member's units never cost more than an amount column holds (a NT$1,000,000 item cannot
+    be ordered 9,999 times)."""
+    chosen = default if limit is None else limit
     if unit_price <= 0:
         return chosen
     money_cap = MAX_LINE_AMOUNT // unit_price

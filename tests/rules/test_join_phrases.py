@@ -111,8 +111,8 @@ def test_the_leaders_limit_wins_over_the_default_cap_both_ways():
 
 def test_a_community_may_set_its_own_default_cap_or_none():
     assert member_cap(None, 35_000, default=5) == 5
-    assert member_cap(None, 100, default=0) == (2**31 - 1) // 100
-    assert member_cap(None, 100, default="none") == (2**31 - 1) // 100
+    assert member_cap(None, 100, default=configured_cap(0)) == (2**31 - 1) // 100
+    assert member_cap(None, 100, default=configured_cap("none")) == (2**31 - 1) // 100
 
 
 @pytest.mark.parametrize(("value", "cap"), [

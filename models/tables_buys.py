@@ -1,0 +1,94 @@
+"""Group buys and their order lines (stock, waitlist, prices), and the commissions they earn."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import EnumText, timestamp
+
+
+class BuyStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class LineStatus(StrEnum):
+    """An order line: allocated (holds stock) -> paid -> delivered; or waitlisted; cancelled,
+    refunded (a delivered line cancelled)."""
+
+    ALLOCATED = "allocated"
+    WAITLISTED = "waitlisted"
+    PAID = "paid"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class GroupBuy(SQLModel, table=True):
+    """One group buy (團購 / 接龍) running in one chat group; stock counted in `allocated`."""
+
+    __table_args__ = (UniqueConstraint("community_id", "number"),
+                      Index("ix_groupbuy_chat", "channel", "chat_id", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    number: int
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    title: str = Field(max_length=100)
+    price: int
+    stock: int | None = None
+    allocated: int = 0
+    per_member_limit: int | None = None
+    category: str = Field(default="", max_length=32)
+    cycle_days: int | None = None
+    early_tier: str | None = Field(default=None, max_length=16)
+    opens_at: datetime = timestamp()
+    deadline: datetime = timestamp()
+    status: BuyStatus = Field(default=BuyStatus.OPEN, sa_type=EnumText(BuyStatus))
+    created_by: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = timestamp()
+    roster_rev: int = 1
+    roster_published_rev: int = 0
+    roster_message_id: str | None = Field(default=None, max_length=64)
+    roster_published_at: datetime | None = timestamp(nullable=True)
+
+
+class Order(SQLModel, table=True):
+    """One line of a group buy: allocated from stock, or waiting; money in minor units."""
+
+    __table_args__ = (Index("ix_order_buy_status", "group_buy_id", "status", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_buy_id: int = Field(foreign_key="groupbuy.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    quantity: int
+    status: LineStatus = Field(sa_type=EnumText(LineStatus))
+    source_key: str = Field(max_length=160, unique=True)
+    unit_price: int
+    list_price: int
+    tier_discount: int = 0
+    coupon_id: int | None = Field(default=None, foreign_key="coupon.id")
+    coupon_discount: int = 0
+    points_used: int = 0
+    points_value: int = 0
+    net: int
+    created_at: datetime = timestamp()
+    paid_at: datetime | None = timestamp(nullable=True)
+    delivered_at: datetime | None = timestamp(nullable=True)
+    cancelled_at: datetime | None = timestamp(nullable=True)
+    replenish_on: date | None = None
+
+
+class CommissionEvent(SQLModel, table=True):
+    """A sale (or its reversal) that a distributor may earn on; amounts settle later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="order.id", index=True)
+    beneficiary_id: int = Field(foreign_key="member.id", index=True)
+    level: int
+    base_amount: int
+    idem_key: str = Field(max_length=128, unique=True)
+    created_at: datetime = timestamp()
