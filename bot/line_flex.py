@@ -37,6 +37,7 @@ MAX_DATA = 300
 MAX_LINE = 2000
 MAX_JOINED = 40  # as many as the roster's text lists
 GREEN, GREY, RED = "#06C755", "#8C8C8C", "#D93025"
+_NUMBERED = re.compile(r"^\d+\.\s")  # "1. Amy ×2": a roster's line, drawn from its facts
 _LABELLED = re.compile(r"^(?P<label>[^：:]{1,24})(?:：|: )(?P<value>.+)$")
 
 
@@ -65,8 +66,6 @@ def bubble(card: Mapping[str, object], text: str, buttons: Sequence[Button]) -> 
         footer=footer,
     )
 
-
-_NUMBERED = re.compile(r"^\d+\.\s")
 
 
 def member_facts(card: Mapping[str, object]) -> list[FlexComponent]:
