@@ -8,6 +8,7 @@ delivery worker (scheduler/delivery.py) for what waits in the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -42,5 +43,6 @@ class Channel(Protocol):
         """Push to a member's private chat or to a group (the delivery worker's call)."""
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
-                          buttons: tuple[Button, ...]) -> str | None:
+                          buttons: tuple[Button, ...],
+                          card: Mapping[str, object] | None = None) -> str | None:
         """Post a group message, or edit it in place where the platform can; its id."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import TextIO
 
@@ -100,7 +100,8 @@ class ConsoleChannel:
         self.printed.append(push_line(chat_id, is_group, reply_record(reply)))
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
-                          buttons: tuple[Button, ...]) -> str | None:
+                          buttons: tuple[Button, ...],
+                          card: Mapping[str, object] | None = None) -> str | None:
         self.printed.append(f"bot {'->' if message_id is None else '~>'} @{chat_id}: {text}")
         return message_id or f"roster-{chat_id}"
 

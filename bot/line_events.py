@@ -16,7 +16,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.outbound import MAX_BODY, read_body  # noqa: F401  (part of this module's API)
 from bot.settings import Settings
 from messages.types import Incoming
 

@@ -7,6 +7,7 @@ inherit from one. Long polling or a webhook feed the same handler.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,8 @@ class TelegramChannel:
         return head.split("@", 1)[1].lower() != (self.app.bot.username or "").lower()
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
-                          buttons: tuple[Button, ...]) -> str | None:
+                          buttons: tuple[Button, ...],
+                          card: Mapping[str, object] | None = None) -> str | None:
         """Edit the group's roster message in place; post it when there is none yet."""
         keyboard = markup(Reply(text, buttons=buttons))
         if message_id is not None:

@@ -6,12 +6,12 @@
     await inbox.recover(deps, {CHANNEL: channel.deliver_reply})
     await channel.close()
 
-An Official Account talks 1:1 only. Each message is stored (inbox.accept) before any answer,
-handled in a worker thread, and answered in the HTTP response when that takes less than
-PASSIVE_TIMEOUT (WeChat waits 5 s, then retries three times); otherwise the response is
-"success" and the answer follows as a customer-service message. Those may only go to a user
+An Official Account talks 1:1 only. The webhook (`bot.wechat_webhook`) stores each message
+before any answer and answers in the HTTP response when handling is quick; otherwise the
+answer follows as a customer-service message, sent from here. Those may only go to a user
 seen in the last 48 hours, at most 5 per inbound message (WECHAT_LIMITS; the window and the
-count are kept on the member's ChannelAccount, so every process sees the same).
+count are kept on the member's ChannelAccount, so every process sees the same). Inbound
+fields → Incoming and the passive reply's XML: `bot.wechat_xml`.
 """
 
 from __future__ import annotations
@@ -28,16 +28,22 @@ from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
-from bot import inbox, policy
+from bot import inbox, policy, wechat_webhook
 from bot.channel import Supports
-from bot.outbound import read_body
 from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
-from bot.wechat_crypto import BadXml, CryptoError, MessageCrypto, cdata, parse_fields, signed
+from bot.wechat_crypto import MessageCrypto
+from bot.wechat_xml import (
+    CHANNEL,
+    TEXT_BYTES,
+    passive_and_later,
+    reply_xml,
+    text_chunks,
+    to_incoming,
+)
 from handlers.context import Deps
-from handlers.dispatch import handle
 from messages.qr import qr_png
 from messages.types import Button, Incoming, Reply
 from models import members, notifications_state
@@ -45,77 +51,14 @@ from models.db import UnitOfWork
 from models.rules.notify import WECHAT_WINDOW
 from scheduler.delivery import RateLimited, Undeliverable
 
-CHANNEL = "wechat"
-PASSIVE_TIMEOUT = 4.0  # seconds of handling we wait for before answering "success"
-FRESHNESS = 300  # seconds a request's timestamp may be off our clock
+__all__ = [  # the pure helpers stay importable from here
+    "CHANNEL", "TEXT_BYTES", "WechatChannel", "passive_and_later", "reply_xml", "text_chunks",
+    "to_incoming",
+]
 
-TEXT_BYTES = 2048  # WeChat's limit for one text message's content
 RETRY_AFTER = {45009: 3600.0, 45047: 60.0}  # daily API quota; per-user reply quota
 GONE = {45015, 43004}  # outside the 48-hour window; unsubscribed
 log = logging.getLogger(__name__)
-
-
-MAX_EVENT_KEY = 128  # a menu key is at most 128 bytes, a QR scene string at most 64
-
-
-def to_incoming(fields: Mapping[str, str]) -> Incoming | None:
-    """A text message, a follow, a QR scan or a menu click as a channel-neutral message."""
-    openid, created = fields.get("FromUserName", ""), fields.get("CreateTime", "")
-    kind, key = fields.get("MsgType", ""), fields.get("EventKey", "").strip()
-    event = fields.get("Event", "").lower() if kind == "event" else ""
-    if not openid or len(key) > MAX_EVENT_KEY:  # WeChat's keys are short: this one is forged
-        return None
-    if kind == "text":
-        text, message_id = fields.get("Content", ""), fields.get("MsgId") or f"text-{created}"
-    elif event == "subscribe":  # EventKey "qrscene_ref_CODE" when followed from our QR code
-        scene = key.removeprefix("qrscene_") if key.startswith("qrscene_") else ""
-        text, message_id = f"/start {scene}".strip(), f"subscribe-{created}"
-    elif event == "scan":  # already a follower; EventKey is the scene itself
-        text, message_id = f"/start {key}".strip(), f"scan-{created}"
-    elif event == "click" and key:
-        text, message_id = key, f"click-{created}"
-    else:
-        return None
-    msg_id = fields.get("MsgId", "") if kind == "text" else ""
-    event_key = msg_id or f"{openid}:{message_id}"
-    return Incoming(channel=CHANNEL, chat=openid, sender=openid, text=text,
-                    message_id=message_id, is_group=False, sender_name=f"wx_{openid[-6:]}",
-                    event_key=event_key)
-
-
-def text_chunks(text: str, limit: int = TEXT_BYTES) -> list[str]:
-    """The text in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line.encode()) > limit:  # one very long line: cut it by characters
-            pieces.append(current)
-            head = line.encode()[:limit].decode("utf-8", "ignore")
-            pieces.append(head)
-            current, line = "", line[len(head):]
-        if len((current + line).encode()) > limit:
-            pieces.append(current)
-            current = ""
-        current += line
-    pieces.append(current)
-    return [p.strip("\n") for p in pieces if p.strip()]
-
-
-def passive_and_later(replies: list[Reply]) -> tuple[str, list[Reply]]:
-    """One text for the HTTP answer; what does not fit (more text, images) to send after."""
-    chunks = text_chunks("\n\n".join(r.as_text() for r in replies if r.as_text().strip()))
-    later = [Reply(c) for c in chunks[1:]] + [Reply("", image=r.image) for r in replies if r.image]
-    return (chunks[0] if chunks else ""), later
-
-
-def reply_xml(fields: Mapping[str, str], text: str, now: int) -> bytes:
-    """The passive text reply: back to the sender, from the account the message went to."""
-    return (
-        f"<xml><ToUserName>{cdata(fields['FromUserName'])}</ToUserName>"
-        f"<FromUserName>{cdata(fields.get('ToUserName', ''))}</FromUserName>"
-        f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType>"
-        f"<Content>{cdata(text)}</Content></xml>"
-    ).encode()
 
 
 class WechatChannel:
@@ -142,101 +85,15 @@ class WechatChannel:
         self.dropped_outside_window = 0
         self.dropped_over_quota = 0
 
-    # ---- inbound ---------------------------------------------------------------------
+    # ---- inbound (bot.wechat_webhook) ---------------------------------------------------
     async def webhook(self, request: Request) -> Response:
-        query = request.query_params
-        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        if request.method == "GET":  # the URL check when the server address is configured
-            if signed(query.get("signature", ""), self.token, timestamp, nonce):
-                return PlainTextResponse(query.get("echostr", ""))
-            return _forbidden()
-        body = await read_body(request)
-        if body is None:
-            return PlainTextResponse("too large", status_code=413)
-        if not self._fresh(timestamp):
-            return _forbidden()
-        opened = self._open(query, body, timestamp, nonce)
-        if isinstance(opened, Response):
-            return opened
-        return await self._answer(opened, query.get("encrypt_type", "").lower() == "aes", nonce)
+        """GET: the URL check; POST: a message, stored, then answered (passive or later)."""
+        return await wechat_webhook.webhook(self, request)
 
-    def _fresh(self, timestamp: str) -> bool:
-        if not timestamp.isdigit() or len(timestamp) > 12:
-            return False
-        return abs(int(timestamp) - self.deps.clock().timestamp()) <= FRESHNESS
-
-    def _open(self, query: Mapping[str, str], body: bytes, timestamp: str,
-              nonce: str) -> dict[str, str] | Response:
-        """The message's fields once its signature holds (and it is decrypted), else a refusal."""
-        encrypted = query.get("encrypt_type", "").lower() == "aes"
-        if encrypted != (self.crypto is not None):
-            # With a key, plain mode is refused: its signature does not cover the body.
-            log.warning("wechat: encrypt_type=%s but an AES key is %s", encrypted and "aes",
-                        "missing" if encrypted else "configured")
-            return _forbidden()
-        if not encrypted and not signed(query.get("signature", ""), self.token, timestamp, nonce):
-            return _forbidden()
-        try:
-            fields = parse_fields(body)
-            if self.crypto is None:
-                return fields
-            encrypt = fields.get("Encrypt", "")
-            if not signed(query.get("msg_signature", ""), self.token, timestamp, nonce, encrypt):
-                return _forbidden()
-            return parse_fields(self.crypto.decrypt(encrypt))
-        except (BadXml, CryptoError) as error:
-            log.info("wechat: bad request: %s", error)
-            return PlainTextResponse("bad request", status_code=400)
-
-    async def _answer(self, fields: dict[str, str], encrypted: bool, nonce: str) -> Response:
-        openid = fields.get("FromUserName", "")
-        if fields.get("MsgType") == "event" and fields.get("Event", "").lower() == "unsubscribe":
-            self._unfollowed(openid)
-            return _success()
-        msg = to_incoming(fields)
-        if msg is None or not inbox.answerable(msg):
-            if openid:
-                self._seen(openid)  # an image, a voice…: the user wrote, the window opens
-            return _success()  # nothing the handlers act on: not stored
-        if not inbox.accept(self.deps, msg):
-            return _success()  # a retry of an event we have (being) answered
-        self._seen(openid)
-        if inbox.claim(self.deps, CHANNEL, msg.event_key, self.outlet.lease) is None:
-            return _success()  # the sweeper (or another worker) has it
-        replies = await self._handle_within(msg)
-        if replies is None:
-            return _success()
-        replies = [await self.with_scene_qr(reply) for reply in replies]
-        text, later = passive_and_later(replies)
-        if later:  # answered once the rest has left too
-            self._track(self._deliver_then_answered(
-                msg, [inbox.keyed(msg, f"later{i}", r) for i, r in enumerate(later)]))
-        else:  # the passive reply is the answer: a crash now loses it, one later repeats it
-            inbox.answered(self.deps, msg)
-        if not text:
-            return _success()
-        now = int(self.deps.clock().timestamp())
-        xml = reply_xml(fields, text, now)
-        if encrypted and self.crypto is not None:
-            xml = self.crypto.envelope(xml, str(now), nonce)
-        return Response(xml, media_type="application/xml")
-
-    async def _handle_within(self, msg: Incoming) -> list[Reply] | None:
-        """The replies if handling ends in time; else None, and they follow when it ends."""
-        work = asyncio.ensure_future(asyncio.to_thread(inbox.handle_claimed, self.deps, msg, handle))
-        timeout = min(PASSIVE_TIMEOUT, self.passive_timeout)
-        try:
-            return await asyncio.wait_for(asyncio.shield(work), timeout=timeout)
-        except TimeoutError:
-            log.info("wechat: %s took over %.1fs; answering later", msg.event_key, timeout)
-            self._track(self._answer_late(msg, work))
-            return None
-
-    async def _answer_late(self, msg: Incoming, work: asyncio.Future[list[Reply]]) -> None:
-        await self._deliver_then_answered(msg, await work, keyed=True)
-
-    async def _deliver_then_answered(self, msg: Incoming, replies: list[Reply],
-                                     keyed: bool = False) -> None:
+    async def deliver_then_answered(self, msg: Incoming, replies: list[Reply],
+                                    keyed: bool = False) -> None:
+        """Send what the passive reply could not carry (or a late answer); then the message
+        counts as answered (`keyed`: each reply already has its own dedupe key)."""
         if keyed:
             await inbox.deliver_all(msg, replies, self.deliver_reply)
         else:
@@ -265,7 +122,7 @@ class WechatChannel:
         text = reply.text.replace(reply.hints.get("link", ""), url)
         return dataclasses.replace(reply, text=text, image=str(image))
 
-    def _track(self, job: Coroutine[Any, Any, None]) -> None:
+    def track(self, job: Coroutine[Any, Any, None]) -> None:
         """Run after the response; keep a reference; log what fails (never lost silently)."""
         async def guarded() -> None:
             try:
@@ -287,12 +144,12 @@ class WechatChannel:
         await self.api.http.aclose()
 
     # ---- the 48-hour window (in the database: every process sees the same) -------------
-    def _seen(self, openid: str) -> None:
+    def seen(self, openid: str) -> None:
         with UnitOfWork(self.deps.sessions) as uow:
             notifications_state.record_inbound(uow.session, CHANNEL, openid, self.deps.clock())
             uow.commit()
 
-    def _unfollowed(self, openid: str) -> None:
+    def unfollowed(self, openid: str) -> None:
         with UnitOfWork(self.deps.sessions) as uow:
             members.mark_private_unreachable(uow.session, CHANNEL, openid)
             uow.commit()
@@ -373,14 +230,7 @@ class WechatChannel:
         await self.send(chat_id, is_group, reply)
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
-                          buttons: tuple[Button, ...]) -> str | None:
+                          buttons: tuple[Button, ...],
+                          card: Mapping[str, object] | None = None) -> str | None:
         """An Official Account has no groups: nothing is posted."""
         return None
-
-
-def _success() -> Response:
-    return PlainTextResponse("success")
-
-
-def _forbidden() -> Response:
-    return PlainTextResponse("forbidden", status_code=403)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
@@ -33,11 +35,18 @@ def me(ctx: Ctx) -> list[Reply]:
     current = tier_rules.find(ctx.member.tier, tiers)
     gap = tier_rules.gap_to_next(ctx.member.tier, spend, invites, tiers)
     nxt = tier_rules.find(gap.tier, tiers) if gap else None
-    return [ctx.card(
+    next_name = ctx.tier_name(gap.tier) if gap else None
+    answer = ctx.card(
         "me", tier=ctx.tier_name(), current=current, spend=spend, invites=invites, gap=gap,
-        next=nxt, next_name=ctx.tier_name(gap.tier) if gap else None,
+        next=nxt, next_name=next_name,
         balance=ctx.member.points_balance, debt=ctx.member.points_debt,
-    )]
+    )
+    facts: dict[str, object] = {  # for a channel that draws cards; the text says it all too
+        "kind": "member", "name": ctx.member.display_name, "tier": ctx.tier_name(),
+        "points": ctx.member.points_balance, "debt": ctx.member.points_debt, "spend": spend,
+        "next_tier": next_name,
+    }
+    return [replace(answer, card=facts)]
 
 
 def points(ctx: Ctx) -> list[Reply]:

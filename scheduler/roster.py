@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from handlers.context import Deps
+from messages.money import format_money
 from messages.render import Renderer
 from messages.types import Button
 from models import communities, rosters
@@ -27,7 +28,10 @@ from scheduler.delivery import reserve_direct
 
 log = logging.getLogger(__name__)
 
-Post = Callable[[str, "str | None", str, tuple[Button, ...]], Awaitable["str | None"]]
+# post(chat_id, message_id, text, buttons[, card=facts]) → the posted message's id
+# chat, roster message id (None: post anew), text, buttons, card (a channel may draw it)
+Post = Callable[[str, "str | None", str, tuple[Button, ...], Mapping[str, object]],
+                Awaitable["str | None"]]
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Roster:
     message_id: str | None
     text: str
     buttons: tuple[Button, ...]
+    card: dict[str, object] = field(default_factory=dict)  # facts for a channel that draws cards
 
 
 def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -> Roster:
@@ -46,13 +51,22 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
     rows, count, waiting = rosters.roster(session, id_of(buy))
     tz = ZoneInfo(community.timezone)
     closed = buy.status != BuyStatus.OPEN or now >= buy.deadline
+    deadline = buy.deadline.astimezone(tz).strftime("%m-%d %H:%M")
     text = renderer.render(
         community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
-        closed=closed, currency=community.currency,
-        deadline=buy.deadline.astimezone(tz).strftime("%m-%d %H:%M"),
+        closed=closed, currency=community.currency, deadline=deadline,
     )
     buttons = () if closed else (Button("+1", f"/join 1 #{buy.number}"),)
-    return Roster(id_of(buy), buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons)
+    card: dict[str, object] = {
+        "kind": "groupbuy", "number": buy.number, "title": buy.title,
+        "price": format_money(buy.price, community.currency),
+        "left": max(buy.stock - buy.allocated, 0) if buy.stock is not None else None,
+        "stock": buy.stock, "taken": buy.allocated, "deadline": deadline,
+        "joined": [[name, units] for name, units in rows], "count": count, "waiting": waiting,
+        "closed": closed,
+    }
+    return Roster(id_of(buy), buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons,
+                  card)
 
 
 def due(deps: Deps, channel: str, min_interval: timedelta) -> list[Roster]:
@@ -76,7 +90,8 @@ async def publish(deps: Deps, channel: str, post: Post, min_interval: timedelta,
     for roster in due(deps, channel, min_interval):
         if not may_send(roster.chat_id):
             continue
-        message_id = await post(roster.chat_id, roster.message_id, roster.text, roster.buttons)
+        message_id = await post(roster.chat_id, roster.message_id, roster.text, roster.buttons,
+                                roster.card)
         published(deps, roster, message_id)
         done += 1
     return done

@@ -73,7 +73,7 @@ def _publish_rosters(app: App, posts: list[float], stop: threading.Event) -> Non
     channel = TelegramChannel(app.deps, settings, request=LoopbackRequest(),
                               updates_request=LoopbackRequest())
 
-    async def post(chat_id, message_id, text, buttons):  # type: ignore[no-untyped-def]
+    async def post(chat_id, message_id, text, buttons, card=None):  # type: ignore[no-untyped-def]
         assert chat_id == str(GROUP)
         posts.append(time.monotonic())
         return await channel.post_roster(chat_id, message_id, text, buttons)

@@ -37,7 +37,7 @@ from bot.line import (
     to_incoming,
     to_incomings,
 )
-from bot.line_flex import to_messages
+from bot.line_send import to_messages
 from bot.settings import Settings, platform_limits
 from messages.records import reply_record
 from messages.types import Button, Reply
@@ -252,7 +252,7 @@ def test_replies_become_line_messages_within_lines_limits():
     many = tuple(Button(str(i), f"/n {i}") for i in range(20))
     [numbered] = to_messages(Reply("choose", buttons=many))
     assert numbered.to_dict()["text"].endswith("20. 19")
-    assert len(numbered.to_dict()["quickReply"]["items"]) == 13
+    assert "quickReply" not in numbered.to_dict()  # more than 13 choices: numbered text only
 
     parts = to_messages(Reply(("line\n" * 2000) + "end"))
     assert len(parts) == 3 and all(len(p.to_dict()["text"]) <= 5000 for p in parts)
@@ -264,6 +264,76 @@ def test_replies_become_line_messages_within_lines_limits():
     drawn = card.to_dict()
     assert drawn["type"] == "flex" and drawn["altText"].startswith("Amy")
     assert drawn["contents"]["header"]["contents"][0]["text"] == "Amy ·「銅」會員"
+
+
+def flex_texts(node: Any) -> list[str]:
+    """Every text component's text inside a Flex block, in order."""
+    if isinstance(node, list):
+        return [t for item in node for t in flex_texts(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["text"]] if node.get("type") == "text" else []
+    return own + [t for key, value in node.items() if key != "action" for t in flex_texts(value)]
+
+
+def flex_actions(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [a for item in node for a in flex_actions(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["action"]] if node.get("type") == "button" else []
+    return own + [a for value in node.values() for a in flex_actions(value)]
+
+
+def shown(message: dict[str, Any]) -> str:
+    """What a LINE message says in the chat list: a text's text, a Flex message's altText."""
+    return str(message.get("text") or message.get("altText") or "")
+
+
+MEMBER_CARD = {"kind": "member", "name": "Amy", "tier": "金", "points": 1234, "debt": 30,
+               "next_tier": "白金"}
+MEMBER_TEXT = ("Amy ·「金」會員\n積分：1234\n待扣回積分：30（退款收回的積分）\n"
+               "目前權益：團購 9 折、積分 ×1.5\n再消費 NT$500，即可升級為「白金」。")
+
+
+def test_a_member_card_is_a_flex_bubble_with_the_tier_the_points_and_the_points_owed():
+    [card] = to_messages(Reply(MEMBER_TEXT, card=MEMBER_CARD))
+    drawn = card.to_dict()
+    assert drawn["type"] == "flex" and drawn["altText"] == MEMBER_TEXT
+    body = flex_texts(drawn["contents"]["body"])
+    assert "金" in body and any("1,234" in t for t in body)
+    assert any("30" in t for t in body)  # points owed, shown
+    assert any("白金" in t for t in body)  # the way to the next tier, in words
+    assert any("9 折" in t for t in body)  # the benefits
+
+
+def test_a_flex_card_too_big_for_line_falls_back_to_text_and_alt_text_is_cut_to_400():
+    long = "Amy ·「金」會員\n" + "\n".join(f"積分：{'九' * 1500}" for _ in range(12))
+    messages = to_messages(Reply(long, card=MEMBER_CARD, buttons=(Button("ok", "/ok"),)))
+    assert [m.to_dict()["type"] for m in messages] == ["text"] * len(messages)
+    assert "".join(m.to_dict()["text"] for m in messages).replace("\n", "") == \
+        long.replace("\n", "")
+    assert messages[-1].to_dict()["quickReply"]["items"][0]["action"]["data"] == "/ok"
+
+    wordy = "Amy ·「金」會員\n" + "積分：1234 " * 100
+    [card] = to_messages(Reply(wordy, card=MEMBER_CARD))
+    assert card.to_dict()["type"] == "flex" and len(card.to_dict()["altText"]) == 400
+
+
+def test_a_roster_card_draws_the_group_buy_and_a_plus_one_button():
+    facts = {"kind": "groupbuy", "number": 3, "title": "蘋果", "price": "NT$350", "left": 7,
+             "stock": 10, "deadline": "12-01 20:00", "joined": [["Amy", 2], ["Bob", 1]],
+             "count": 2, "waiting": 0, "closed": False}
+    text = "🛒 #3 蘋果 · NT$350\n1. Amy ×2\n2. Bob ×1\n剩餘：7 / 10\n截止 12-01 20:00"
+    [card] = to_messages(Reply(text, buttons=(Button("+1", "/join 1 #3"),), card=facts))
+    drawn = card.to_dict()
+    assert drawn["type"] == "flex" and "quickReply" not in drawn
+    body = flex_texts(drawn["contents"]["body"])
+    for fact in ("NT$350", "7 / 10", "12-01 20:00", "Amy", "×2", "Bob"):
+        assert any(fact in t for t in body), fact
+    [plus_one] = flex_actions(drawn["contents"]["footer"])
+    assert plus_one == {"type": "postback", "label": "+1", "data": "/join 1 #3",
+                        "displayText": "+1"}
 
 
 # ---- the webhook's guards ----------------------------------------------------------------
@@ -328,7 +398,7 @@ async def test_me_in_private_is_answered_with_the_reply_token(
     await post(client, channel, said)
     [reply] = fake.sent("reply")
     assert reply["replyToken"] == said["replyToken"]
-    assert reply["messages"][0]["text"].startswith("Amy ·「銅」會員\n積分：0")
+    assert shown(reply["messages"][0]).startswith("Amy ·「銅」會員\n積分：0")
     assert fake.sent("push") == []
     assert private_chat_of(app, AMY) == AMY
 
@@ -359,7 +429,7 @@ async def test_a_stale_reply_token_is_not_used_and_the_answer_is_pushed(
     await channel.settle()
     assert fake.sent("reply") == []
     [pushed] = fake.sent("push", to=AMY)
-    assert pushed["messages"][0]["text"].startswith("Amy ·「銅」會員")
+    assert shown(pushed["messages"][0]).startswith("Amy ·「銅」會員")
 
 
 @pytest.mark.asyncio
@@ -370,7 +440,7 @@ async def test_a_refused_reply_token_falls_back_to_a_push(
     await post(client, channel, event("message_text_user", text="/me"))
     [refused] = fake.failed("reply")
     assert refused.status == 400
-    assert fake.texts("push", to=AMY)[0].startswith("Amy ·「銅」會員")
+    assert shown(fake.messages("push", to=AMY)[0]).startswith("Amy ·「銅」會員")
 
 
 @pytest.mark.asyncio
@@ -393,9 +463,29 @@ async def test_me_in_a_bound_group_is_answered_in_the_group(
     said = event("message_text_group", group=GROUP, user=BOB)  # "@tuanbot /me"
     await post(client, channel, said)
     [reply] = fake.sent("reply")
-    assert reply["messages"][0]["text"].startswith("Bob ·「銅」會員")
+    assert shown(reply["messages"][0]).startswith("Bob ·「銅」會員")
     assert [c.path for c in fake.calls if c.endpoint == "group_member"] == [
         f"/v2/bot/group/{GROUP}/member/{BOB}"]
+
+
+@pytest.mark.asyncio
+async def test_me_on_line_is_a_flex_card_whose_body_holds_the_tier_and_the_points(
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+):
+    await post(client, channel, event("postback", data="/checkin"))
+    with UnitOfWork(app.deps.sessions) as uow:
+        amy = uow.session.execute(select(Member).where(Member.display_name == "Amy")).scalar_one()
+        amy.points_debt, balance = 25, amy.points_balance
+        uow.commit()
+    assert balance > 0
+    await post(client, channel, event("message_text_user", text="/me"))
+    card = fake.sent("reply")[-1]["messages"][0]
+    assert card["type"] == "flex"
+    assert card["altText"].startswith("Amy ·「銅」會員")
+    body = flex_texts(card["contents"]["body"])
+    assert "銅" in body
+    assert any(f"{balance:,}" in t for t in body)
+    assert any("25" in t for t in body)  # points owed
 
 
 @pytest.mark.asyncio
@@ -427,10 +517,13 @@ async def test_plus_one_in_a_line_group_orders_and_the_roster_is_pushed(
                                      lambda chat: True)
     assert published == 1
     [posted] = fake.sent("push", to=GROUP)
-    text = posted["messages"][0]["text"]
-    assert "1. Amy ×1" in text
-    [plus_one] = posted["messages"][-1]["quickReply"]["items"]
-    assert plus_one["action"]["data"] == "/join 1 #1"
+    [roster_card] = posted["messages"]
+    assert roster_card["type"] == "flex" and "1. Amy ×1" in roster_card["altText"]
+    body = flex_texts(roster_card["contents"]["body"])
+    assert "蘋果" in flex_texts(roster_card["contents"]["header"])[0]
+    assert any("Amy" in t for t in body) and any("9 / 10" in t for t in body)
+    [plus_one] = flex_actions(roster_card["contents"]["footer"])
+    assert plus_one["data"] == "/join 1 #1"
 
     clock.advance(minutes=1)
     await post(client, channel, event("postback", group=GROUP, user=BOB, data="/join 1 #1"))

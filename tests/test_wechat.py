@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 import bot.wechat as wechat
+import bot.wechat_webhook as wechat_webhook
 from bot import inbox
 from bot.app import App
 from bot.console import ConsoleChannel
@@ -388,14 +389,14 @@ async def test_a_redelivered_message_is_processed_once(app, client, clock):
 async def test_a_slow_answer_is_success_now_and_a_customer_service_message_after(
     app, channel, client, clock, fake, monkeypatch
 ):
-    real = wechat.handle
+    real = wechat_webhook.handle
 
     def slow(msg, deps):
         time.sleep(0.2)
         return real(msg, deps)
 
-    monkeypatch.setattr(wechat, "PASSIVE_TIMEOUT", 0.01)
-    monkeypatch.setattr(wechat, "handle", slow)
+    monkeypatch.setattr(wechat_webhook, "PASSIVE_TIMEOUT", 0.01)
+    monkeypatch.setattr(wechat_webhook, "handle", slow)
     body = text_msg(AMY, "/me", clock)
     answer = await post(client, body, clock)
     retry = await post(client, body, clock)  # WeChat's retry while we are still at it
@@ -412,7 +413,7 @@ async def test_a_slow_answer_is_success_now_and_a_customer_service_message_after
 async def test_a_late_answer_refused_for_now_waits_in_the_outbox(app, channel, client, clock, fake,
                                                                   monkeypatch):
     await talk(client, AMY, "/start", clock)
-    monkeypatch.setattr(wechat, "PASSIVE_TIMEOUT", 0.0)
+    monkeypatch.setattr(wechat_webhook, "PASSIVE_TIMEOUT", 0.0)
     fake.fail_next("send", 45009)
     assert (await post(client, text_msg(AMY, "/points", clock), clock)).text == "success"
     await channel.settle()

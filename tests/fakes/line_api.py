@@ -9,7 +9,9 @@ It records reply / push / multicast calls and serves profiles. It checks what LI
 and a test would otherwise miss: the bearer token, one to five messages per call, text of
 at most 5,000 characters, quick replies (at most 13; labels of at most 20 characters; data
 of at most 300), https image URLs, at most 500 multicast recipients, and reply tokens that
-work once. Failures can be injected: 429 with Retry-After, 400 "Invalid reply token", 403.
+work once; Flex messages with an altText of at most 400 characters, a bubble of at most
+30 KB of JSON and no empty text component. Failures can be injected: 429 with Retry-After,
+400 "Invalid reply token", 403.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ ENDPOINTS: dict[tuple[str, tuple[str, ...]], str] = {
 
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]
+MAX_ALT_TEXT = 400
+MAX_BUBBLE = 30 * 1024
 
 
 @dataclass
@@ -121,7 +125,9 @@ class FakeLineAPI(LocalServer):
         return [m for body in self.sent(endpoint, to) for m in body["messages"]]
 
     def texts(self, endpoint: str = "push", to: str | None = None) -> list[str]:
-        return [m["text"] for m in self.messages(endpoint, to) if m["type"] == "text"]
+        """What each text or Flex message says (a Flex message: its altText, the reply's text)."""
+        return [m["text"] if m["type"] == "text" else m["altText"]
+                for m in self.messages(endpoint, to) if m["type"] in ("text", "flex")]
 
     def replied_texts(self) -> list[str]:
         return self.texts("reply")
@@ -238,10 +244,7 @@ def _check_message(prop: str, message: dict[str, Any], bad: Callable[[str, str],
             if not str(message.get(key, "")).startswith("https://"):
                 bad(f"{prop}.{key}", "Must be a valid HTTPS URL")
     elif kind == "flex":
-        if not message.get("altText") or len(message["altText"]) > 1500:
-            bad(f"{prop}.altText", "Length must be between 1 and 1500")
-        if (message.get("contents") or {}).get("type") not in ("bubble", "carousel"):
-            bad(f"{prop}.contents", "Must be a bubble or a carousel")
+        _check_flex(prop, message, bad)
     else:
         bad(f"{prop}.type", f"Unsupported message type {kind!r}")
     items = (message.get("quickReply") or {}).get("items")
@@ -255,6 +258,31 @@ def _check_message(prop: str, message: dict[str, Any], bad: Callable[[str, str],
             bad(f"{prop}.quickReply.items[{j}].action.label", "Length must be between 1 and 20")
         if action.get("type") == "postback" and not 1 <= len(action.get("data") or "") <= 300:
             bad(f"{prop}.quickReply.items[{j}].action.data", "Length must be between 1 and 300")
+
+
+def _check_flex(prop: str, message: dict[str, Any], bad: Callable[[str, str], None]) -> None:
+    if not message.get("altText") or len(message["altText"]) > MAX_ALT_TEXT:
+        bad(f"{prop}.altText", f"Length must be between 1 and {MAX_ALT_TEXT}")
+    contents = message.get("contents") or {}
+    if contents.get("type") not in ("bubble", "carousel"):
+        bad(f"{prop}.contents", "Must be a bubble or a carousel")
+    if len(json.dumps(contents, ensure_ascii=False).encode()) > MAX_BUBBLE:
+        bad(f"{prop}.contents", "Size must be at most 30 KB")
+    for component in _components(contents):
+        if component.get("type") == "text" and not component.get("text"):
+            bad(f"{prop}.contents", "A text component must not be empty")
+        label = (component.get("action") or {}).get("label")
+        if component.get("type") == "button" and not 1 <= len(label or "") <= 40:
+            bad(f"{prop}.contents", "A button's label must be 1 to 40 characters")
+
+
+def _components(node: Any) -> list[dict[str, Any]]:
+    """Every object inside a Flex container (boxes, texts, buttons…), depth first."""
+    if isinstance(node, list):
+        return [c for item in node for c in _components(item)]
+    if not isinstance(node, dict):
+        return []
+    return [node] + [c for value in node.values() for c in _components(value)]
 
 
 def _make_handler(api: FakeLineAPI) -> type[BaseHTTPRequestHandler]:

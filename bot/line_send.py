@@ -1,0 +1,146 @@
+"""LINE's outbound edge: Reply → LINE messages, and a Messaging API call's errors → ours.
+
+LINE's limits shape it: at most 5,000 characters a text message (longer text becomes
+several), at most 13 quick replies with labels of at most 20 characters and postback data
+of at most 300 (more choices become numbered text), images only by https URL, at most five
+messages a call (the channel sends more in batches), a Flex message's altText of at most
+400 characters and its bubble of at most 30 KB of JSON (a bigger card is sent as text).
+Quick replies show only on the last message, so they go there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from linebot.v3.messaging import (
+    FlexMessage,
+    ImageMessage,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from bot.line_flex import MAX_DATA, MAX_FOOTER_BUTTONS, bubble, clip
+from messages.types import Button, Reply
+from scheduler.delivery import RateLimited, Undeliverable
+
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+MAX_ALT_TEXT = 400
+MAX_BUBBLE_BYTES = 30 * 1024
+QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a second
+UNDELIVERABLE = frozenset({400, 403, 404, 410})
+T = TypeVar("T")
+
+
+def to_messages(reply: Reply, image_url: str | None = None,
+                file_url: str | None = None) -> list[Message]:
+    """The LINE messages for one reply (any number; quick replies ride on the last one).
+
+    `image_url` / `file_url`: public https links to the reply's image / file, or None to
+    leave them out (LINE cannot upload a file; a file becomes a link under the text).
+    """
+    buttons = reply.buttons if len(reply.buttons) <= MAX_QUICK_REPLIES else ()
+    text = reply.text if buttons else reply.as_text()
+    if file_url:
+        text = f"{text}\n{file_url}" if text.strip() else file_url
+    card = card_message(reply.card, text, buttons) if reply.card and text.strip() else None
+    messages: list[Message] = [card] if card is not None else [
+        TextMessage(text=part) for part in split_text(text)]
+    if card is not None and len(buttons) <= MAX_FOOTER_BUTTONS:
+        buttons = ()  # drawn in the card's footer
+    if image_url:
+        messages.append(ImageMessage(originalContentUrl=image_url, previewImageUrl=image_url))
+    if messages and buttons:
+        messages[-1].quick_reply = quick_reply(buttons)
+    return messages
+
+
+def card_message(card: Mapping[str, object], text: str,
+                 buttons: Sequence[Button] = ()) -> FlexMessage | None:
+    """The card as a Flex message, its altText the reply's text; None when it is too big."""
+    drawn = bubble(card, text, buttons if len(buttons) <= MAX_FOOTER_BUTTONS else ())
+    size = len(json.dumps(drawn.to_dict(), ensure_ascii=False).encode())
+    if size > MAX_BUBBLE_BYTES:
+        return None
+    return FlexMessage(altText=clip(text.strip(), MAX_ALT_TEXT), contents=drawn)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Text in pieces of at most `limit` characters, cut at a line break where one is near."""
+    parts: list[str] = []
+    rest = text.strip()
+    while rest:
+        if len(rest) <= limit:
+            parts.append(rest)
+            break
+        cut = rest.rfind("\n", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n")
+    return parts
+
+
+def quick_reply(buttons: Sequence[Button]) -> QuickReply:
+    """Buttons as postback quick replies; the label shows in the chat as what was tapped."""
+    items = [
+        QuickReplyItem(action=PostbackAction(
+            label=clip(b.label, MAX_LABEL), data=b.data[:MAX_DATA], displayText=clip(b.label, 300),
+        ))
+        for b in buttons[:MAX_QUICK_REPLIES]
+    ]
+    return QuickReply(items=items)
+
+
+# ---- a Messaging API call's errors -------------------------------------------------------
+
+async def call(request: Awaitable[T]) -> T:
+    """One Messaging API call; a 429 → RateLimited, a refusal (400/403/404/410) → Undeliverable."""
+    try:
+        return await request
+    except ApiException as error:
+        detail = describe(error)
+        if error.status == 429:
+            wait = QUOTA_WAIT if "monthly limit" in detail.lower() else retry_after(error.headers)
+            raise RateLimited(wait) from error
+        if error.status in UNDELIVERABLE:
+            raise Undeliverable(f"{error.status} {detail}") from error
+        raise
+
+
+def describe(error: ApiException) -> str:
+    """LINE's message and the details it gives (which property, what is wrong)."""
+    try:
+        body = json.loads(error.body or b"{}")
+    except ValueError:
+        return str(error.reason or "")
+    if not isinstance(body, dict):
+        return str(error.reason or "")
+    details = "; ".join(f"{d.get('property', '')}: {d.get('message', '')}"
+                        for d in body.get("details") or [] if isinstance(d, dict))
+    message = str(body.get("message") or error.reason or "")
+    return f"{message} ({details})" if details else message
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float:
+    """Retry-After in seconds (a number or an HTTP date); 1 when LINE gives none."""
+    value = (headers or {}).get("Retry-After")
+    if not value:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+    except (TypeError, ValueError):
+        return 1.0
