@@ -12,17 +12,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from models.db import Statement, dialect_name
 from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
 
 
-def _store_once(**values: Any) -> dict[str, Any]:
+def _store_once(**values: Any) -> dict[str, Statement]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, per dialect: the key is taken once."""
     return {
-        dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
-        .values(channel=bindparam("channel"), event_key=bindparam("key"),
-                received_at=bindparam("at"), **values)
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(InboundEvent.id)
+        dialect: Statement(insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+                           .values(channel=bindparam("channel"), event_key=bindparam("key"),
+                                   received_at=bindparam("at"), **values)
+                           .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+                           .returning(InboundEvent.id))
         for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
     }
 
@@ -34,12 +35,12 @@ _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
 # than running it.
 _ONE = (_EVENTS.c.channel == bindparam("b_channel")) & (_EVENTS.c.event_key == bindparam("b_key"))
-_CLAIM_NEW = (
+_CLAIM_NEW = Statement(
     update(_EVENTS)
     .where(_ONE, _EVENTS.c.processed_at.is_(None))
     .values(processed_at=bindparam("b_at"))
 )
-_CLAIM = (
+_CLAIM = Statement(
     update(_EVENTS)
     .where(_ONE, _UNANSWERED,
            or_(_EVENTS.c.claimed_until.is_(None), _EVENTS.c.claimed_until < bindparam("b_at")))
@@ -47,12 +48,12 @@ _CLAIM = (
     .returning(_EVENTS.c.payload, _EVENTS.c.processed_at, _EVENTS.c.replies,
                _EVENTS.c.attempts)
 )
-_KEEP = update(_EVENTS).where(_ONE, _UNANSWERED).values(replies=bindparam("b_replies"))
-_SETTLE = (
+_KEEP = Statement(update(_EVENTS).where(_ONE, _UNANSWERED).values(replies=bindparam("b_replies")))
+_SETTLE = Statement(
     update(_EVENTS).where(_ONE, _EVENTS.c.processed_at.is_(None))
     .values(processed_at=bindparam("b_at"), replies=bindparam("b_replies"))
 )
-_ANSWERED = (
+_ANSWERED = Statement(
     update(_EVENTS).where(_ONE, _UNANSWERED).values(answered_at=bindparam("b_at"), claimed_until=None)
 )
 _UNANSWERED_KEYS = (
@@ -85,47 +86,44 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     one never stored is stored as processed with one INSERT … ON CONFLICT DO NOTHING. Of two
     workers racing on the same event, one wins either way.
     """
-    connection = session.connection()
-    if connection.execute(_CLAIM_NEW, _key(channel, event_key, at=now)).rowcount == 1:  # type: ignore[attr-defined]
+    if _CLAIM_NEW.run(session, _key(channel, event_key, at=now)).rowcount == 1:
         return True
     params = {"channel": channel, "key": event_key[:128], "at": now}
-    return connection.execute(_INBOX[connection.dialect.name], params).first() is not None
+    return _INBOX[dialect_name(session)].run(session, params).first() is not None
 
 
 def accept(session: Session, channel: str, event_key: str, payload: dict[str, Any],
            now: datetime) -> bool:
     """Store an inbound event before acknowledging it; False when it was stored before."""
-    connection = session.connection()
     params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
-    done = connection.execute(_ACCEPT[connection.dialect.name], params)
-    return done.first() is not None
+    return _ACCEPT[dialect_name(session)].run(session, params).first() is not None
 
 
 def claim(session: Session, channel: str, event_key: str, now: datetime,
           lease: timedelta) -> Claim | None:
     """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
-    row = session.connection().execute(
-        _CLAIM, _key(channel, event_key, at=now, until=now + lease)).first()
+    row = _CLAIM.run(session, _key(channel, event_key, at=now, until=now + lease)).first()
     if row is None:
         return None
-    return Claim(row.payload, row.processed_at is not None, list(row.replies or []), row.attempts)
+    payload, processed_at, replies, attempts = row
+    return Claim(payload, processed_at is not None, list(replies or []), attempts)
 
 
 def keep_answer(session: Session, channel: str, event_key: str,
                 replies: list[dict[str, Any]]) -> None:
     """In the handler's transaction: the answer, to be sent again if it never left."""
-    session.connection().execute(_KEEP, _key(channel, event_key, replies=replies))
+    _KEEP.run(session, _key(channel, event_key, replies=replies))
 
 
 def settle(session: Session, channel: str, event_key: str, replies: list[dict[str, Any]],
            now: datetime) -> None:
     """An event the handler left unwritten (ignored, or failed and answered politely):
     processed now, with that answer; nothing when the handler processed it."""
-    session.connection().execute(_SETTLE, _key(channel, event_key, at=now, replies=replies))
+    _SETTLE.run(session, _key(channel, event_key, at=now, replies=replies))
 
 
 def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
-    session.connection().execute(_ANSWERED, _key(channel, event_key, at=now))
+    _ANSWERED.run(session, _key(channel, event_key, at=now))
 
 
 def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
