@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Compiled, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -158,3 +161,24 @@ def _forget_dbapi(session: Session, _transaction: object) -> None:
 def dialect_name(session: Session) -> str:
     """'sqlite' or 'postgresql': the session's database (for a dialect-specific INSERT)."""
     return str(_dbapi(session)[1].name)
+
+
+def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: bool = True) -> T:
+    """A row read by a `Statement` as the ORM would have loaded it: a persistent instance in
+    the session (the session's own when it holds that row already), changes flushed as usual.
+
+    `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
+    """
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # no ORM query ran yet in this process
+        configure_mappers()
+    key = mapper.identity_key_from_primary_key((values["id"],))
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    instance = mapper.class_manager.new_instance()
+    instance_state(instance).dict.update(values)
+    make_transient_to_detached(instance)
+    if attach:
+        session.add(instance)
+    return instance  # type: ignore[no-any-return]

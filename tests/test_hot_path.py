@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select
@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from models import events
+from models import communities, events, members
 from models.db import Statement, UnitOfWork, session_factory
-from models.tables import InboundEvent
+from models.tables import Community, InboundEvent, Member
 
 NOW = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "我的 /me ＋１", "nested": {"n": [1, None, True]}}
@@ -80,3 +80,34 @@ def test_an_answer_is_kept_and_marked_through_the_cursor(db: Engine) -> None:
         row = _row(uow.session, "a")
         assert (row.replies, row.processed_at, row.answered_at) == (replies, NOW, NOW)
         assert events.unanswered(uow.session, NOW + timedelta(hours=1), NOW) == []
+
+
+def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_commit(
+        db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        community = communities.create(uow.session, "hot", "Hot 社群")
+        communities.bind_group(uow.session, community, "line", "G1", "group")
+        joined = members.join(uow.session, community, "line", "U1", "amy", "Amy 艾米", NOW)
+        joined.member.last_checkin_on = date(2026, 3, 9)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        found_community, membership = members.locate(uow.session, "line", "U1", "G1")
+        assert found_community is not None and membership is not None
+        assert (found_community.slug, found_community.programme) == ("hot", {})
+        assert membership.member.last_checkin_on == date(2026, 3, 9)
+        assert membership.account.last_seen_at == NOW
+        assert uow.session.get(Member, membership.member.id) is membership.member
+        again = members.locate(uow.session, "line", "U1", None)[1]
+        assert again is not None and again.member is membership.member
+        membership.member.points_balance = 42
+        members.touch(uow.session, membership.account, "@Amy2", NOW)  # a detached account: added
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        stored = members.locate(uow.session, "line", "U1", None)[1]
+        assert stored is not None
+        assert (stored.member.points_balance, stored.account.handle) == (42, "amy2")
+        community_only, nobody = members.locate(uow.session, "line", "U2", "G1")
+        assert community_only is not None and community_only.slug == "hot" and nobody is None
+        assert isinstance(community_only, Community)
+        assert members.locate(uow.session, "line", "U2", None) == (None, None)
