@@ -2,9 +2,11 @@
 
 Ours: uvicorn + Starlette + LineChannel.webhook (signature, durable inbox, 200), then the
 work after the response (member, card, reply through line-bot-sdk to a local fake LINE API).
-Baseline, same run, same server and client: a bare Starlette endpoint that verifies the
-signature and returns 200. Timed from the first request until every answer has reached the
-fake LINE server (ours) or every 200 has come back (bare). Last line:
+Baseline, same run, same server, client and fake LINE server: a bare Starlette endpoint that
+verifies the signature, answers 200 and replies "hi" through line-bot-sdk with the event's
+reply token. Both are timed from the first request until every reply has reached the fake
+LINE server (ours: and its inbox row is marked answered). The two are alternated in chunks
+within one run (the machine is noisy). Last line:
 
     line webhook /me: p99 P ms, cost ratio vs bare endpoint: X
 
@@ -24,11 +26,19 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import uvicorn  # noqa: E402
+from linebot.v3.messaging import (  # noqa: E402
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    ReplyMessageRequest,
+    TextMessage,
+)
 from starlette.applications import Starlette  # noqa: E402
 from starlette.requests import Request  # noqa: E402
 from starlette.responses import PlainTextResponse, Response  # noqa: E402
@@ -46,14 +56,14 @@ def sign(body: bytes) -> str:
     return base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def bodies(n: int) -> list[bytes]:
+def bodies(n: int, side: str) -> list[bytes]:
     made = []
     for i in range(n):
         user = f"U{i % USERS:032d}"
         made.append(json.dumps({"destination": "U" + "0" * 32, "events": [{
             "type": "message", "mode": "active", "timestamp": 1_700_000_000_000,
-            "webhookEventId": f"01BENCH{i:020d}", "deliveryContext": {"isRedelivery": False},
-            "replyToken": f"token-{i}", "source": {"type": "user", "userId": user},
+            "webhookEventId": f"01{side}{i:020d}", "deliveryContext": {"isRedelivery": False},
+            "replyToken": f"{side}-token-{i}", "source": {"type": "user", "userId": user},
             "message": {"id": str(900_000 + i), "type": "text", "quoteToken": "q", "text": "/me"},
         }]}).encode())
     return made
@@ -90,58 +100,101 @@ class Client:
         self.writer.close()
 
 
-def bare_app() -> Starlette:
-    async def endpoint(request: Request) -> Response:
+class Bare:
+    """Verify the signature, answer 200, reply "hi" with the reply token through line-bot-sdk."""
+
+    def __init__(self, base_url: str) -> None:
+        self.configuration = Configuration(host=base_url, access_token=TOKEN)
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.client: AsyncApiClient | None = None
+
+    async def endpoint(self, request: Request) -> Response:
         body = await request.body()
         given = request.headers.get("x-line-signature", "")
         if not hmac.compare_digest(given.encode(), sign(body).encode()):
             return PlainTextResponse("forbidden", status_code=403)
+        for event in json.loads(body)["events"]:
+            task = asyncio.get_running_loop().create_task(self.reply(event["replyToken"]))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         return PlainTextResponse("ok")
 
-    return Starlette(routes=[Route("/line", endpoint, methods=["POST"])])
+    async def reply(self, token: str) -> None:
+        if self.client is None:
+            self.client = AsyncApiClient(self.configuration)
+        await AsyncMessagingApi(self.client).reply_message(
+            ReplyMessageRequest(reply_token=token, messages=[TextMessage(text="hi")]))
+
+    async def settle(self) -> None:
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.settle()
+        if self.client is not None:
+            await self.client.close()
 
 
-async def drive(app: Starlette, payloads: list[bytes], settle=None) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
-    sock = socket.socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    latencies = []
-    client = await Client.connect(sock.getsockname()[1])
-    for body in payloads[:20]:  # warm-up
-        await client.post(body)
-    if settle is not None:
-        await settle()
-    start = time.perf_counter()
-    for body in payloads[20:]:
-        sent = time.perf_counter()
-        status = await client.post(body)
-        latencies.append(time.perf_counter() - sent)
-        assert status == 200, status
-    if settle is not None:
-        await settle()
-    elapsed = time.perf_counter() - start
-    client.close()
-    server.should_exit = True
-    await serving
-    sock.close()
-    return elapsed, latencies
+class Served:
+    """One app on uvicorn (loopback, TCP_NODELAY) with a keep-alive client."""
+
+    def __init__(self, app: Starlette, settle: Callable[[], Awaitable[None]]) -> None:
+        self.app, self.settle = app, settle
+        self.latencies: list[float] = []
+        self.elapsed = 0.0
+
+    async def __aenter__(self) -> Served:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited
+        self.sock.bind(("127.0.0.1", 0))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
+        self.serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        while not self.server.started:
+            await asyncio.sleep(0.01)
+        self.client = await Client.connect(self.sock.getsockname()[1])
+        return self
+
+    async def send(self, payloads: list[bytes], timed: bool = True) -> None:
+        """Post each delivery in turn, then wait until every reply has reached LINE."""
+        start = time.perf_counter()
+        for body in payloads:
+            sent = time.perf_counter()
+            status = await self.client.post(body)
+            if timed:
+                self.latencies.append(time.perf_counter() - sent)
+            assert status == 200, status
+        await self.settle()
+        if timed:
+            self.elapsed += time.perf_counter() - start
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        await self.serving
+        self.sock.close()
 
 
-async def ours(payloads: list[bytes], home: Path, fake: FakeLineAPI) -> tuple[float, list[float]]:
+async def run(n: int, chunk: int, home: Path, base_url: str) -> tuple[Served, Served]:
     settings = Settings(database_url=f"sqlite:///{home / 'bench.sqlite3'}", home=home,
                         line_channel_secret=SECRET, line_access_token=TOKEN,
-                        line_api_base_url=fake.base_url)
-    app = bootstrap(settings)
-    channel = LineChannel(app.deps, settings)
-    web = Starlette(routes=[Route("/line", channel.webhook, methods=["POST"])])
+                        line_api_base_url=base_url)
+    channel = LineChannel(bootstrap(settings).deps, settings)
+    ours_web = Starlette(routes=[Route("/line", channel.webhook, methods=["POST"])])
+    bare = Bare(base_url)
+    bare_web = Starlette(routes=[Route("/line", bare.endpoint, methods=["POST"])])
+    ours_bodies, bare_bodies = bodies(n + USERS, "OURS"), bodies(n + USERS, "BARE")
     try:
-        return await drive(web, payloads, channel.settle)
+        async with Served(bare_web, bare.settle) as bare_side, \
+                Served(ours_web, channel.settle) as our_side:
+            await bare_side.send(bare_bodies[:USERS], timed=False)  # warm-up: every member once
+            await our_side.send(ours_bodies[:USERS], timed=False)
+            for at in range(USERS, USERS + n, chunk):
+                await bare_side.send(bare_bodies[at:at + chunk])
+                await our_side.send(ours_bodies[at:at + chunk])
+            return bare_side, our_side
     finally:
         await channel.close()
+        await bare.close()
 
 
 def _serve_fake(ports: multiprocessing.Queue, answered: multiprocessing.Queue,
@@ -155,37 +208,37 @@ def _serve_fake(ports: multiprocessing.Queue, answered: multiprocessing.Queue,
         answered.put(len(fake.message_calls()))
 
 
-class RemoteFake:
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    payloads = bodies(n + 20)
+    chunk = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    n = max(chunk, n // chunk * chunk)
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     counts: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     stop = multiprocessing.Event()
     fake_process = multiprocessing.Process(target=_serve_fake, args=(ports, counts, stop))
     fake_process.start()
     try:
-        fake = RemoteFake(ports.get(timeout=30))
+        base_url = ports.get(timeout=30)
         with tempfile.TemporaryDirectory() as tmp:
-            bare_s, bare_lat = asyncio.run(drive(bare_app(), payloads))
-            ours_s, ours_lat = asyncio.run(ours(payloads, Path(tmp), fake))  # type: ignore[arg-type]
+            bare, ours = asyncio.run(run(n, chunk, Path(tmp), base_url))
     finally:
         stop.set()
         answered = counts.get(timeout=30)
         fake_process.join(timeout=30)
-    p99 = statistics.quantiles(ours_lat, n=100)[98] * 1000
-    print(f"deliveries: {n} signed /me events, {USERS} members, SQLite file; answered: {answered}")
-    print(f"bare endpoint: {bare_s / n * 1000:.2f} ms each, p99 "
-          f"{statistics.quantiles(bare_lat, n=100)[98] * 1000:.2f} ms")
-    print(f"tuanbot: {ours_s / n * 1000:.2f} ms each until answered; response p99 {p99:.2f} ms")
+    assert answered >= 2 * (n + USERS), f"only {answered} replies reached LINE"
+    p99 = statistics.quantiles(ours.latencies, n=100)[98] * 1000
+    bare_p99 = statistics.quantiles(bare.latencies, n=100)[98] * 1000
+    print(f"deliveries: {n} signed /me events each, alternated in chunks of {chunk}, "
+          f"{USERS} members, SQLite file; replies at the fake LINE: {answered}")
+    print(f"bare endpoint + reply: {bare.elapsed / n * 1000:.2f} ms each until replied; "
+          f"response p99 {bare_p99:.2f} ms")
+    print(f"tuanbot: {ours.elapsed / n * 1000:.2f} ms each until replied and marked answered; "
+          f"response p99 {p99:.2f} ms")
     print(f"response only (verify + durable inbox + 200): mean "
-          f"{statistics.mean(ours_lat) * 1000:.2f} ms, ratio vs bare "
-          f"{statistics.mean(ours_lat) / statistics.mean(bare_lat):.2f}")
-    print(f"line webhook /me: p99 {p99:.1f} ms, cost ratio vs bare endpoint: {ours_s / bare_s:.2f}")
+          f"{statistics.mean(ours.latencies) * 1000:.2f} ms, ratio vs bare "
+          f"{statistics.mean(ours.latencies) / statistics.mean(bare.latencies):.2f}")
+    print(f"line webhook /me: p99 {p99:.1f} ms, cost ratio vs bare endpoint: "
+          f"{ours.elapsed / bare.elapsed:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from messages.money import format_money
 
@@ -33,6 +33,7 @@ def locale_from(text: str | None) -> str | None:
 class Renderer:
     def __init__(self, root: Path = TEMPLATES) -> None:
         self._envs = {locale: self._env(root / locale) for locale in LOCALES}
+        self._templates: dict[tuple[str, str], Template] = {}  # templates do not change at run time
 
     @staticmethod
     def _env(folder: Path) -> Environment:
@@ -43,6 +44,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=False,
         )
         env.filters["money"] = format_money
         env.filters["mult"] = lambda pct: f"{pct / 100:g}"
@@ -50,8 +52,11 @@ class Renderer:
         return env
 
     def render(self, locale: str, template: str, **context: Any) -> str:
-        env = self._envs.get(locale) or self._envs["en"]
-        return env.get_template(f"{template}.j2").render(**context).strip()
+        found = self._templates.get((locale, template))
+        if found is None:
+            env = self._envs.get(locale) or self._envs["en"]
+            found = self._templates[(locale, template)] = env.get_template(f"{template}.j2")
+        return found.render(**context).strip()
 
     def names(self, locale: str) -> list[str]:
         return sorted(n[:-3] for n in self._envs[locale].list_templates() if n.endswith(".j2"))

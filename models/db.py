@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Compiled, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 SessionFactory = Callable[[], Session]
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -60,3 +65,120 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+class Statement:
+    """A Core statement compiled once per dialect and run on the DB-API cursor of the
+    session's transaction: the SQL SQLAlchemy itself would send (same binds, types, casts,
+    dialect-specific INSERTs), without its per-call machinery. For the per-message hot path.
+
+    Driver errors are raised as SQLAlchemy's (IntegrityError, OperationalError…), so callers
+    handle them as before. No autoflush: run it before, or apart from, pending ORM changes.
+    """
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._plans: dict[tuple[object, ...], _Plan] = {}
+
+    def run(self, session: Session, params: Mapping[str, Any]) -> Any:
+        """Execute; the DB-API cursor (rowcount, and rows through `one`/`first`)."""
+        connection, dialect = _dbapi(session)
+        plan = self._plans.get(_dialect_key(dialect)) or self._plan(dialect)
+        cursor = connection.cursor()
+        try:
+            cursor.execute(plan.sql, plan.parameters(params))
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(plan.sql, params, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
+        return _Rows(cursor, plan.results)
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = _Plan(self.statement.compile(dialect=dialect), dialect)  # type: ignore[arg-type]
+        self._plans[_dialect_key(dialect)] = plan
+        return plan
+
+
+class _Plan:
+    def __init__(self, compiled: Compiled, dialect: Dialect) -> None:
+        self.sql = compiled.string
+        self.defaults = compiled.construct_params(_check=False)  # type: ignore[call-arg]
+        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]  # type: ignore[attr-defined]
+        for column in prefetch:  # Python-side column defaults, as SQLAlchemy would fill in
+            if column.default is None or not column.default.is_scalar:
+                raise NotImplementedError(f"{column}: only constant defaults on this path")
+            self.defaults[column.key] = column.default.arg
+        self.binds = list(compiled._bind_processors.items())  # type: ignore[attr-defined]
+        self.order = list(compiled.positiontup or ()) if dialect.positional else None  # type: ignore[attr-defined]
+        self.results = [column.type._cached_result_processor(dialect, None)
+                        for column in compiled._result_columns]  # type: ignore[attr-defined]
+
+    def parameters(self, params: Mapping[str, Any]) -> Any:
+        values = {**self.defaults, **params}
+        for name, process in self.binds:
+            values[name] = process(values[name])
+        return values if self.order is None else [values[name] for name in self.order]
+
+
+class _Rows:
+    def __init__(self, cursor: Any, results: list[Any]) -> None:
+        self.cursor, self.results = cursor, results
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cursor.rowcount)
+
+    def first(self) -> tuple[Any, ...] | None:
+        row = self.cursor.fetchone()
+        self.cursor.close()
+        if row is None:
+            return None
+        return tuple(p(v) if p is not None else v for p, v in zip(self.results, row, strict=True))
+
+
+def _dialect_key(dialect: Dialect) -> tuple[object, ...]:
+    return (dialect.name, dialect.driver, dialect.server_version_info)
+
+
+def _dbapi(session: Session) -> tuple[Any, Dialect]:
+    """The DB-API connection of the session's transaction (begun if need be), kept on the
+    session until that transaction ends."""
+    found = session.info.get(_DBAPI)
+    if found is None:
+        connection = session.connection()
+        found = session.info[_DBAPI] = (connection.connection.driver_connection,
+                                        connection.dialect)
+    return found  # type: ignore[no-any-return]
+
+
+_DBAPI = "tuanbot.dbapi"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_dbapi(session: Session, _transaction: object) -> None:
+    session.info.pop(_DBAPI, None)
+
+
+def dialect_name(session: Session) -> str:
+    """'sqlite' or 'postgresql': the session's database (for a dialect-specific INSERT)."""
+    return str(_dbapi(session)[1].name)
+
+
+def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: bool = True) -> T:
+    """A row read by a `Statement` as the ORM would have loaded it: a persistent instance in
+    the session (the session's own when it holds that row already), changes flushed as usual.
+
+    `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
+    """
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # no ORM query ran yet in this process
+        configure_mappers()
+    key = mapper.identity_key_from_primary_key((values["id"],))
+    found = session.identity_map.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    instance = mapper.class_manager.new_instance()
+    instance_state(instance).dict.update(values)
+    make_transient_to_detached(instance)
+    if attach:
+        session.add(instance)
+    return instance  # type: ignore[no-any-return]

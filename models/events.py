@@ -12,32 +12,57 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
+from models.db import Statement, dialect_name
 from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
 
 
-def _store_once(**values: Any) -> dict[str, Any]:
+def _store_once(**values: Any) -> dict[str, Statement]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, per dialect: the key is taken once."""
     return {
-        dialect: insert(InboundEvent.__table__)  # type: ignore[attr-defined]
-        .values(channel=bindparam("channel"), event_key=bindparam("key"),
-                received_at=bindparam("at"), **values)
-        .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-        .returning(InboundEvent.id)
+        dialect: Statement(insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+                           .values(channel=bindparam("channel"), event_key=bindparam("key"),
+                                   received_at=bindparam("at"), **values)
+                           .on_conflict_do_nothing(index_elements=["channel", "event_key"])
+                           .returning(InboundEvent.id))
         for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
     }
 
 
 _INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at"))  # handled now
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
-_CLAIM = (
-    update(InboundEvent)
-    .where(InboundEvent.channel == bindparam("b_channel"),
-           InboundEvent.event_key == bindparam("b_key"),
-           InboundEvent.processed_at.is_(None))  # type: ignore[union-attr]
-    .values(processed_at=bindparam("b_at"))
-)
 _EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
+# Every statement is built once, with bind parameters: building one per call cost more
+# than running it.
+_ONE = (_EVENTS.c.channel == bindparam("b_channel")) & (_EVENTS.c.event_key == bindparam("b_key"))
+_CLAIM_NEW = Statement(
+    update(_EVENTS)
+    .where(_ONE, _EVENTS.c.processed_at.is_(None))
+    .values(processed_at=bindparam("b_at"))
+)
+_CLAIM = Statement(
+    update(_EVENTS)
+    .where(_ONE, _UNANSWERED,
+           or_(_EVENTS.c.claimed_until.is_(None), _EVENTS.c.claimed_until < bindparam("b_at")))
+    .values(claimed_until=bindparam("b_until"), attempts=_EVENTS.c.attempts + 1)
+    .returning(_EVENTS.c.payload, _EVENTS.c.processed_at, _EVENTS.c.replies,
+               _EVENTS.c.attempts)
+)
+_KEEP = Statement(update(_EVENTS).where(_ONE, _UNANSWERED).values(replies=bindparam("b_replies")))
+_SETTLE = Statement(
+    update(_EVENTS).where(_ONE, _EVENTS.c.processed_at.is_(None))
+    .values(processed_at=bindparam("b_at"), replies=bindparam("b_replies"))
+)
+_ANSWERED = Statement(
+    update(_EVENTS).where(_ONE, _UNANSWERED).values(answered_at=bindparam("b_at"), claimed_until=None)
+)
+_UNANSWERED_KEYS = (
+    select(_EVENTS.c.channel, _EVENTS.c.event_key)
+    .where(_UNANSWERED, _EVENTS.c.payload.is_not(None), or_(
+        _EVENTS.c.claimed_until < bindparam("at"),
+        _EVENTS.c.claimed_until.is_(None) & (_EVENTS.c.received_at <= bindparam("before"))))
+    .order_by(_EVENTS.c.id).limit(bindparam("limit"))
+)
 
 
 class Claim(NamedTuple):
@@ -49,82 +74,64 @@ class Claim(NamedTuple):
     attempts: int
 
 
-def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
-    """Record an inbound event; False when it was seen before (a redelivery).
+def _key(channel: str, event_key: str, **more: Any) -> dict[str, Any]:
+    """Parameters of the UPDATEs (their names must differ from the columns they set)."""
+    return {"b_channel": channel, "b_key": event_key[:128], **{f"b_{k}": v for k, v in more.items()}}
 
-    One INSERT … ON CONFLICT DO NOTHING, so two workers racing on the same event agree.
+
+def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
+    """Take an inbound event for processing; False when it was processed before.
+
+    An event stored by `accept` (the usual case) is claimed with one conditional UPDATE;
+    one never stored is stored as processed with one INSERT … ON CONFLICT DO NOTHING. Of two
+    workers racing on the same event, one wins either way.
     """
-    connection = session.connection()
-    params = {"channel": channel, "key": event_key[:128], "at": now}
-    if connection.execute(_INBOX[connection.dialect.name], params).first() is not None:
+    if _CLAIM_NEW.run(session, _key(channel, event_key, at=now)).rowcount == 1:
         return True
-    # Stored by a webhook before its 200 and not processed yet: claim it now.
-    claim = {"b_channel": channel, "b_key": event_key[:128], "b_at": now}
-    return connection.execute(_CLAIM, claim).rowcount == 1  # type: ignore[attr-defined]
+    params = {"channel": channel, "key": event_key[:128], "at": now}
+    return _INBOX[dialect_name(session)].run(session, params).first() is not None
 
 
 def accept(session: Session, channel: str, event_key: str, payload: dict[str, Any],
            now: datetime) -> bool:
     """Store an inbound event before acknowledging it; False when it was stored before."""
-    connection = session.connection()
-    statement = _ACCEPT[connection.dialect.name]
-    done = connection.execute(
-        statement, {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
-    )
-    return done.first() is not None
-
-
-def _one(channel: str, event_key: str) -> Any:
-    return (_EVENTS.c.channel == channel) & (_EVENTS.c.event_key == event_key[:128])
+    params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
+    return _ACCEPT[dialect_name(session)].run(session, params).first() is not None
 
 
 def claim(session: Session, channel: str, event_key: str, now: datetime,
           lease: timedelta) -> Claim | None:
     """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
-    free = or_(_EVENTS.c.claimed_until.is_(None), _EVENTS.c.claimed_until < now)
-    row = session.connection().execute(
-        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED, free)
-        .values(claimed_until=now + lease, attempts=_EVENTS.c.attempts + 1)
-        .returning(_EVENTS.c.payload, _EVENTS.c.processed_at, _EVENTS.c.replies,
-                   _EVENTS.c.attempts)
-    ).first()
+    row = _CLAIM.run(session, _key(channel, event_key, at=now, until=now + lease)).first()
     if row is None:
         return None
-    return Claim(row.payload, row.processed_at is not None, list(row.replies or []), row.attempts)
+    payload, processed_at, replies, attempts = row
+    return Claim(payload, processed_at is not None, list(replies or []), attempts)
 
 
 def keep_answer(session: Session, channel: str, event_key: str,
                 replies: list[dict[str, Any]]) -> None:
     """In the handler's transaction: the answer, to be sent again if it never left."""
-    session.connection().execute(
-        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED).values(replies=replies))
+    _KEEP.run(session, _key(channel, event_key, replies=replies))
 
 
 def settle(session: Session, channel: str, event_key: str, replies: list[dict[str, Any]],
            now: datetime) -> None:
     """An event the handler left unwritten (ignored, or failed and answered politely):
     processed now, with that answer; nothing when the handler processed it."""
-    session.connection().execute(
-        update(_EVENTS).where(_one(channel, event_key), _EVENTS.c.processed_at.is_(None))
-        .values(processed_at=now, replies=replies))
+    _SETTLE.run(session, _key(channel, event_key, at=now, replies=replies))
 
 
 def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
-    session.connection().execute(
-        update(_EVENTS).where(_one(channel, event_key), _UNANSWERED)
-        .values(answered_at=now, claimed_until=None))
+    _ANSWERED.run(session, _key(channel, event_key, at=now))
 
 
 def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
                limit: int = 100) -> list[tuple[str, str]]:
     """(channel, key) of stored events not answered whose lease ran out, or that nobody
     claimed since `unclaimed_before` (a crash between the 200 and the work), oldest first."""
-    expired = _EVENTS.c.claimed_until < now
-    never = _EVENTS.c.claimed_until.is_(None) & (_EVENTS.c.received_at <= unclaimed_before)
     rows = session.connection().execute(
-        select(_EVENTS.c.channel, _EVENTS.c.event_key)
-        .where(_UNANSWERED, _EVENTS.c.payload.is_not(None), or_(expired, never))
-        .order_by(_EVENTS.c.id).limit(limit))
+        _UNANSWERED_KEYS, {"at": now, "before": unclaimed_before, "limit": limit})
     return [(row.channel, row.event_key) for row in rows]
 
 

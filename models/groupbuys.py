@@ -76,6 +76,8 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
     `any_status`: the chat's latest group buy even when it is closed (for the leader's
     /delivered, /export … after /close, and to tell a late '+1' that it is closed).
     """
+    if number is None and not any_status:  # the '+1' path: the statement built once
+        return session.execute(_CURRENT, {"channel": channel, "chat": chat_id}).scalars().first()
     query = select(GroupBuy)
     if number is not None and community_id is not None:
         query = query.where(col(GroupBuy.community_id) == community_id, col(GroupBuy.number) == number)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlmodel import Session
 
+from models.db import Statement, adopt
 from models.rules import coupons as coupon_rules
 from models.rules.referral import can_attribute
 from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEntry
@@ -15,6 +17,9 @@ from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEnt
 
 @dataclass
 class Membership:
+    """The sender in a community. The member is in the session; the account may be detached
+    (`touch` adds it when it changes)."""
+
     community: Community
     member: Member
     account: ChannelAccount
@@ -67,8 +72,11 @@ def _holder(session: Session, account: ChannelAccount, member: Member) -> Member
     return member
 
 
-_IN_GROUP = (
-    select(Community, ChannelAccount, Member)
+_PARTS = (Community, ChannelAccount, Member)
+_COLUMNS = [column.label(f"{model.__tablename__}_{column.key}")  # type: ignore[attr-defined]
+            for model in _PARTS for column in model.__table__.c]  # type: ignore[attr-defined]
+_IN_GROUP = Statement(
+    select(*_COLUMNS)
     .select_from(ChatGroup)
     .join(Community, Community.id == ChatGroup.community_id)
     .outerjoin(ChannelAccount, and_(
@@ -79,8 +87,8 @@ _IN_GROUP = (
     .outerjoin(Member, Member.id == ChannelAccount.member_id)
     .where(ChatGroup.channel == bindparam("channel"), ChatGroup.external_id == bindparam("chat"))
 )
-_LATEST = (
-    select(Community, ChannelAccount, Member)
+_LATEST = Statement(
+    select(*_COLUMNS)
     .select_from(ChannelAccount)
     .join(Member, Member.id == ChannelAccount.member_id)
     .join(Community, Community.id == ChannelAccount.community_id)
@@ -91,17 +99,34 @@ _LATEST = (
 )
 
 
+_KEYS = [[column.key for column in model.__table__.c] for model in _PARTS]  # type: ignore[attr-defined]
+
+
+def _split(session: Session, row: tuple[Any, ...]) -> list[Any]:
+    """The row's community, account and member as ORM instances (None: no such row). Only
+    the member is in the session: the community is read, an account changed is added."""
+    found, at = [], 0
+    for model, keys in zip(_PARTS, _KEYS, strict=True):
+        values = dict(zip(keys, row[at:at + len(keys)], strict=True))
+        at += len(keys)
+        found.append(None if values["id"] is None
+                     else adopt(session, model, values, attach=model is Member))
+    return found
+
+
 def locate(
     session: Session, channel: str, sender: str, group_chat: str | None
 ) -> tuple[Community | None, Membership | None]:
-    """One query: the community (the group's, or the sender's latest) and the sender in it."""
+    """One query: the community (the group's, or the sender's latest) and the sender in it.
+
+    The hot path of every message: one statement on the cursor, no ORM query (which cost
+    several times the database's own work); the rows become ORM instances all the same.
+    """
     statement = _IN_GROUP if group_chat is not None else _LATEST
-    row = session.execute(
-        statement, {"channel": channel, "sender": sender, "chat": group_chat}
-    ).first()
+    row = statement.run(session, {"channel": channel, "sender": sender, "chat": group_chat}).first()
     if row is None:
         return None, None
-    community, account, member = row
+    community, account, member = _split(session, row)
     if account is None:
         return community, None
     return community, Membership(community, _holder(session, account, member), account, False)

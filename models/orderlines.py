@@ -109,11 +109,13 @@ def serve_waitlist(session: Session, buy_id: int) -> list[Order]:
     touch_roster(session, buy_id)
     allocated, stock = session.connection().execute(_STOCK, {"buy": buy_id}).one()
     free = None if stock is None else stock - allocated
-    waiting = session.execute(
-        select(col(Order.id), col(Order.quantity)).where(col(Order.group_buy_id) == buy_id,
-                                               col(Order.status) == LineStatus.WAITLISTED)
-        .order_by(col(Order.id))
-    ).all()
+    if free is not None and free <= 0:
+        return []  # nothing free: the queue stays as it is (no need to read it)
+    query = select(col(Order.id), col(Order.quantity)).where(
+        col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)
+    if free is not None:  # free only shrinks below: a bigger line is skipped anyway
+        query = query.where(col(Order.quantity) <= free)
+    waiting = session.execute(query.order_by(col(Order.id))).all()
     promoted: list[Order] = []
     for order_id, quantity in waiting:
         if free is not None and quantity > free:

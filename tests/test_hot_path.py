@@ -1,0 +1,113 @@
+"""The per-message hot path below the ORM: the same rows, the same errors, on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from models import communities, events, members
+from models.db import Statement, UnitOfWork, session_factory
+from models.tables import Community, InboundEvent, Member
+
+NOW = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC)
+PAYLOAD = {"text": "我的 /me ＋１", "nested": {"n": [1, None, True]}}
+
+
+def _row(session: Session, key: str) -> InboundEvent:
+    return session.execute(select(InboundEvent).where(InboundEvent.event_key == key)).scalar_one()
+
+
+def test_an_event_stored_on_the_cursor_reads_back_the_same_through_the_orm(db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        assert events.accept(uow.session, "telegram", "k1", PAYLOAD, NOW)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        taken = events.claim(uow.session, "telegram", "k1", NOW, timedelta(seconds=30))
+        uow.commit()
+    assert taken == events.Claim(PAYLOAD, False, [], 1)
+    with UnitOfWork(sessions) as uow:
+        row = _row(uow.session, "k1")
+        assert (row.received_at, row.payload, row.attempts) == (NOW, PAYLOAD, 1)
+        assert row.claimed_until == NOW + timedelta(seconds=30)
+
+
+def test_a_driver_error_on_the_cursor_is_raised_as_sqlalchemys(db: Engine) -> None:
+    """The dispatcher retries on SQLAlchemy's IntegrityError: a raw sqlite3/psycopg error
+    would escape it."""
+    twice = Statement(insert(InboundEvent.__table__).values(  # type: ignore[attr-defined]
+        channel="x", event_key="same", received_at=NOW))
+    with UnitOfWork(session_factory(db)) as uow:
+        twice.run(uow.session, {})
+        with pytest.raises(IntegrityError):
+            twice.run(uow.session, {})
+
+
+def test_a_session_used_after_commit_and_rollback_writes_in_its_new_transaction(db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        assert events.accept(uow.session, "line", "kept", PAYLOAD, NOW)
+        uow.commit()
+        assert events.accept(uow.session, "line", "undone", PAYLOAD, NOW)
+        uow.rollback()
+        assert events.first_delivery(uow.session, "line", "kept", NOW)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        assert not events.first_delivery(uow.session, "line", "kept", NOW)
+        assert events.accept(uow.session, "line", "undone", PAYLOAD, NOW)  # was rolled back
+        uow.commit()
+
+
+def test_an_answer_is_kept_and_marked_through_the_cursor(db: Engine) -> None:
+    sessions = session_factory(db)
+    replies = [{"text": "卡片", "private": True}]
+    with UnitOfWork(sessions) as uow:
+        events.accept(uow.session, "line", "a", PAYLOAD, NOW)
+        assert events.first_delivery(uow.session, "line", "a", NOW)
+        events.keep_answer(uow.session, "line", "a", replies)
+        events.settle(uow.session, "line", "a", [{"text": "not this"}], NOW)  # processed: no-op
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        assert events.unanswered(uow.session, NOW + timedelta(hours=1), NOW) == [("line", "a")]
+        events.mark_answered(uow.session, "line", "a", NOW)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        row = _row(uow.session, "a")
+        assert (row.replies, row.processed_at, row.answered_at) == (replies, NOW, NOW)
+        assert events.unanswered(uow.session, NOW + timedelta(hours=1), NOW) == []
+
+
+def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_commit(
+        db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        community = communities.create(uow.session, "hot", "Hot 社群")
+        communities.bind_group(uow.session, community, "line", "G1", "group")
+        joined = members.join(uow.session, community, "line", "U1", "amy", "Amy 艾米", NOW)
+        joined.member.last_checkin_on = date(2026, 3, 9)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        found_community, membership = members.locate(uow.session, "line", "U1", "G1")
+        assert found_community is not None and membership is not None
+        assert (found_community.slug, found_community.programme) == ("hot", {})
+        assert membership.member.last_checkin_on == date(2026, 3, 9)
+        assert membership.account.last_seen_at == NOW
+        assert uow.session.get(Member, membership.member.id) is membership.member
+        again = members.locate(uow.session, "line", "U1", None)[1]
+        assert again is not None and again.member is membership.member
+        membership.member.points_balance = 42
+        members.touch(uow.session, membership.account, "@Amy2", NOW)  # a detached account: added
+        uow.commit()
+    with UnitOfWork(sessions) as uow:
+        stored = members.locate(uow.session, "line", "U1", None)[1]
+        assert stored is not None
+        assert (stored.member.points_balance, stored.account.handle) == (42, "amy2")
+        community_only, nobody = members.locate(uow.session, "line", "U2", "G1")
+        assert community_only is not None and community_only.slug == "hot" and nobody is None
+        assert isinstance(community_only, Community)
+        assert members.locate(uow.session, "line", "U2", None) == (None, None)
