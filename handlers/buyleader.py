@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from handlers import guided, openflow
+from handlers import guided, notices, openflow
 from handlers.context import Ctx
 from handlers.groupbuy import find_buy, tell_promoted
 from handlers.importing import import_file
@@ -98,6 +98,8 @@ def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
     if action == "cancelorder":
         ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
                  refunded=line.refunded)
+        if line.refunded:
+            notices.referral_reversed(ctx, member)
     elif action == "delivered" and line.effects is not None:
         ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
                  effects=line.effects,

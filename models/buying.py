@@ -122,6 +122,8 @@ def apply_points(session: Session, *, buy: GroupBuy, order: Order, member: Membe
     orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
     if order.points_used:
         raise Usage("usepoints")
+    if points > member.points_balance:
+        raise DomainError("points_short", balance=member.points_balance, wanted=points)
     kind, value = coupons.terms(session, order.coupon_id)
     cost = _price(order, member, programme, kind, value, min(points, member.points_balance))
     if not _reprice(session, order, cost, order.coupon_id, coupon_was=order.coupon_id,

@@ -444,7 +444,11 @@ def test_someone_elses_coupon_cannot_be_used(console):
 
 def test_points_never_pay_more_than_the_balance_and_only_once_per_order(console):
     silver_member_with_a_coupon_and_points(console)
-    say(console, "amy: /usepoints 5000")
+    refused = say(console, "amy: /usepoints 5000")  # more than the balance: says how many
+    assert refused == ["bot -> amy: You have only 300 points, not enough to use 5000. "
+                       "Send /usepoints 300 to use them all."]
+    assert orders_of(console, "amy")[0].points_used == 0
+    say(console, "amy: /usepoints 300")
     [order] = orders_of(console, "amy")
     assert (order.points_used, order.points_value, order.net) == (300, 30_000, 160_000)
     assert member(console, "amy").points_balance == 0
