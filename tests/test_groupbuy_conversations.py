@@ -713,15 +713,14 @@ def test_export_writes_a_csv_whose_rows_match_the_orders(console):
         rows = list(csv.DictReader(handle_))
     orders = fetch(console, select(Order, Member.display_name)
                    .join(Member, Member.id == Order.member_id).order_by(Order.id))
-    assert [(int(r["order_id"]), r["member"], int(r["quantity"]), r["net"], r["status"])
-            for r in rows] == [(o.id, name, o.quantity, major(o.net), o.status)
-                               for o, name in orders]
-    assert [(r["member"], r["list_price"], r["tier_discount"], r["net"], r["status"])
-            for r in rows] == [("amy", "700", "0", "700", "allocated"),
-                               ("bob", "350", "18", "332", "allocated"),
-                               ("cat", "350", "0", "350", "cancelled")]  # closed: no more waiting
-    assert rows[0]["product"] == "有機蘋果"
-    assert rows[0]["ordered_at"] == "2026-03-10T12:00:00+08:00"
+    assert [(int(r["訂單編號"]), r["會員"], int(r["數量"]), r["應付金額"]) for r in rows] == [
+        (o.id, name, o.quantity, major(o.net)) for o, name in orders]
+    assert [(r["會員"], r["原價"], r["等級折扣"], r["應付金額"], r["狀態"])
+            for r in rows] == [("amy", "700", "0", "700", "已保留"),
+                               ("bob", "350", "18", "332", "已保留"),
+                               ("cat", "350", "0", "350", "已取消")]  # closed: no more waiting
+    assert rows[0]["商品名稱"] == "有機蘋果"
+    assert rows[0]["下單時間"] == "2026-03-10T12:00:00+08:00"
 
 
 def test_export_is_for_staff_only(console):
