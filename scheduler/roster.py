@@ -21,6 +21,7 @@ from messages.render import Renderer
 from messages.types import Button
 from models import communities, rosters
 from models.db import UnitOfWork
+from models.programme import programme_from
 from models.tables import BuyStatus, GroupBuy
 from models.types import id_of
 from scheduler.delivery import reserve_direct
@@ -46,9 +47,12 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
     rows, count, waiting = rosters.roster(session, id_of(buy))
     tz = ZoneInfo(community.timezone)
     closed = buy.status != BuyStatus.OPEN or now >= buy.deadline
+    exclusive = (programme_from(community.programme).tier_name(buy.exclusive_tier,
+                                                               community.default_locale)
+                 if buy.exclusive_tier else None)
     text = renderer.render(
         community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
-        closed=closed, currency=community.currency,
+        closed=closed, currency=community.currency, exclusive=exclusive,
         deadline=buy.deadline.astimezone(tz).strftime("%m-%d %H:%M"),
     )
     buttons = () if closed else (Button("+1", f"/join 1 #{buy.number}"),)

@@ -116,9 +116,9 @@ def test_the_guided_flow_asks_again_when_the_early_window_reaches_the_deadline(c
     say(console, "leader@demo: /open", "leader@demo: X", "leader@demo: 100", "leader@demo: -",
         "leader@demo: 2h", "leader@demo: -", "leader@demo: -", "leader@demo: -")
     out = say(console, "leader@demo: 金 3h")
-    assert out == ["bot -> leader@demo: 等級優先時段（例如 金 30m，或 -）的格式不正確。",
+    assert out == ["bot -> leader@demo: 等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。",
                    "bot -> leader@demo: "
-                   "（8/8）請輸入等級優先時段（例如 金 30m，或 -）。輸入 /cancel 放棄。"]
+                   "（8/8）請輸入等級優先時段或專屬（例如 金 30m、金 專屬，或 -）。輸入 /cancel 放棄。"]
     assert count(console, GroupBuy) == 0
     say(console, "leader@demo: 金 30m")
     assert the_buy(console).early_tier == "gold"
@@ -145,9 +145,9 @@ def test_a_member_cannot_open_a_group_buy_and_the_refusal_is_audited(console):
     ("/open 有機蘋果 | 350 | 0 | 2h", "庫存上限（數字，或 - 表示不限）的格式不正確。"),
     ("/open  | 350 | 3 | 2h", "商品名稱的格式不正確。"),
     ("/open 有機蘋果 | 350 | 3 | 2h | 水果 | 14 | 2 | 金 3h",
-     "等級優先時段（例如 金 30m，或 -）的格式不正確。"),
+     "等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。"),
     ("/open 有機蘋果 | 350 | 3 | 2h | 水果 | 14 | 2 | 白金 30m",
-     "等級優先時段（例如 金 30m，或 -）的格式不正確。"),
+     "等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。"),
 ])
 def test_a_bad_field_is_named_and_nothing_is_opened(console, line, answer):
     assert say(console, f"leader@demo: {line}") == [f"bot -> leader@demo: {answer}"]
