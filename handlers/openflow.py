@@ -80,7 +80,8 @@ def _early(ctx: Ctx, text: str) -> list[Any]:
 
 def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
     deadline = datetime.fromisoformat(data["deadline"])
-    early, exclusive = data.get("early"), None
+    early: list[Any] | None = data.get("early")
+    exclusive: str | None = None
     if early and early[1] is None:  # tier-only for the buy's whole life, no early window
         early, exclusive = None, early[0]
     opens_at = ctx.now + timedelta(minutes=early[1]) if early else ctx.now
