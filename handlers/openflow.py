@@ -80,10 +80,10 @@ def _early(ctx: Ctx, text: str) -> list[Any]:
 
 def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
     deadline = datetime.fromisoformat(data["deadline"])
-    early: list[Any] | None = data.get("early")
-    exclusive: str | None = None
-    if early and early[1] is None:  # tier-only for the buy's whole life, no early window
-        early, exclusive = None, early[0]
+    given: list[Any] | None = data.get("early")
+    # [tier, None]: tier-only for the buy's whole life, no early window
+    exclusive: str | None = given[0] if given and given[1] is None else None
+    early = given if given and given[1] is not None else None
     opens_at = ctx.now + timedelta(minutes=early[1]) if early else ctx.now
     if opens_at >= deadline:
         raise DomainError("open_bad_field", field="early")
