@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from bot.demo import seed_demo
-from bot.settings import Settings
+from bot.settings import Settings, make_database_folder
 from handlers.context import Deps
 from messages.render import Renderer
 from models.db import UnitOfWork, make_engine, session_factory
@@ -33,7 +33,7 @@ def bootstrap(
     engine: Engine | None = None,
 ) -> App:
     """Build everything. An empty SQLite file is upgraded; the demo is seeded when asked."""
-    settings.home.mkdir(parents=True, exist_ok=True)
+    make_database_folder(settings.database_url)
     engine = engine or make_engine(settings.database_url)
     if migrate and (engine.dialect.name == "sqlite" or not inspect(engine).has_table("community")):
         upgrade(engine)

@@ -9,9 +9,34 @@ from pathlib import Path
 
 from bot.app import bootstrap
 from bot.console import ConsoleChannel, interactive
-from bot.settings import Settings
+from bot.demo import DEMO_GROUP, DEMO_OWNER
+from bot.settings import Settings, make_database_folder
 from models.db import make_engine
 from models.migrate import upgrade
+
+WELCOME_LEADER = (
+    f"{DEMO_OWNER}@{DEMO_GROUP}: /open 有機蘋果 | 350 | 20 | 明天 20:00",
+    f"{DEMO_OWNER}@{DEMO_GROUP}: /grant @amy 50 welcome gift",
+    f"{DEMO_OWNER}@{DEMO_GROUP}: /export",
+)
+WELCOME_MEMBER = (
+    f"amy@{DEMO_GROUP}: /me",
+    f"amy@{DEMO_GROUP}: +2",
+    "amy: /points",
+)
+
+
+def welcome() -> str:
+    """The console's first screen: who owns the demo, and lines to try on each side."""
+    return "\n".join((
+        "No platform token set: opening the console on the demo community.",
+        f"The demo community's owner (its leader) is the sender `{DEMO_OWNER}`; "
+        f"its group is `{DEMO_GROUP}`.",
+        "Type `SENDER@GROUP: TEXT` to write in the group, `SENDER: TEXT` to write privately.",
+        "Try as the leader:", *(f"  {line}" for line in WELCOME_LEADER),
+        "Try as a member:", *(f"  {line}" for line in WELCOME_MEMBER),
+        "`/help` lists every command; Ctrl-D quits.",
+    ))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     if args.command == "db":
-        settings.home.mkdir(parents=True, exist_ok=True)
+        make_database_folder(settings.database_url)
         upgrade(make_engine(settings.database_url))
         print("database is at the latest schema")
         return 0
@@ -46,9 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.runner import run
 
             return run(settings)
-        print("No platform token set: opening the console on the demo community.", file=sys.stderr)
-        print("Type lines like `alice@demo: /me` (group) or `alice: /help` (private); Ctrl-D quits.",
-              file=sys.stderr)
+        print(welcome(), file=sys.stderr)
         return _console(settings, None, "me")
     parser.print_help()
     return 2

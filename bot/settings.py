@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from bot.limits import parse
 from models.rules.notify import WECHAT_WINDOW, ReplyWindow
 from models.rules.pacing import Limits
@@ -104,6 +106,18 @@ class Settings:
             wechat_passive_timeout=float(env.get("WECHAT_PASSIVE_TIMEOUT",
                                                  cls.wechat_passive_timeout)),
         )
+
+
+def make_database_folder(database_url: str) -> None:
+    """A SQLite file's folder is made for it; nothing else is made before it is written.
+
+    TUANBOT_HOME (default ./var) holds the default database and media (QR codes, exports,
+    uploads); those folders are made by whoever first writes there, so a deployment whose
+    DATABASE_URL points elsewhere and writes no media leaves no `var/` behind.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def platforms(settings: Settings) -> list[str]:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from handlers import guided, openflow
+from handlers import guided, notices, openflow
 from handlers.context import Ctx
 from handlers.groupbuy import find_buy, tell_promoted
 from handlers.importing import import_file
 from messages.types import Reply
-from models import buying, groupbuys, marking, orderlines
+from models import buying, exporting, groupbuys, marking, orderlines
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
+from models.rules.orders_export import write_orders
 from models.rules.text import DB_INT_MAX, whole_numbers
 from models.tables import GroupBuy, LineStatus, Member, Order
 from models.types import id_of
@@ -98,6 +97,8 @@ def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
     if action == "cancelorder":
         ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
                  refunded=line.refunded)
+        if line.refunded:
+            notices.referral_reversed(ctx, member)
     elif action == "delivered" and line.effects is not None:
         ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
                  effects=line.effects,
@@ -110,26 +111,12 @@ def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
 
 def export(ctx: Ctx) -> list[Reply]:
     buy, _ = leaders_buy(ctx, ctx.args)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",
-                     "tier_discount", "coupon_discount", "points_used", "net", "status", "ordered_at"])
-    for order, member in groupbuys.buy_orders(ctx.session, id_of(buy)):
-        writer.writerow([order.id, member.display_name, buy.title, order.quantity,
-                         _major(order.unit_price), _major(order.list_price),
-                         _major(order.tier_discount), _major(order.coupon_discount),
-                         order.points_used, _major(order.net), order.status,
-                         order.created_at.astimezone(ctx.local_now.tzinfo).isoformat()])
+    text = write_orders(exporting.rows(ctx.session, buy, ctx.locale, ctx.tz), ctx.locale)
     folder = ctx.deps.media_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"groupbuy-{ctx.community.slug}-{buy.number}-{ctx.now:%Y%m%d%H%M%S}.csv"
-    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    path.write_text(text, encoding="utf-8-sig")  # with a BOM: Excel then reads it as UTF-8
     return [Reply(ctx.text("exported", buy=buy), file=str(path), private=ctx.can_reply_privately)]
-
-
-def _major(minor: int) -> str:
-    major, cents = divmod(minor, 100)
-    return f"{major}.{cents:02d}" if cents else str(major)
 
 
 def import_orders(ctx: Ctx) -> list[Reply]:

@@ -3,8 +3,11 @@ which; the dispatcher refuses the others and audits the refusal)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session
 
+from handlers import notices
 from handlers.context import Ctx
 from messages.types import Incoming, Reply
 from models import communities, ledger, members
@@ -15,6 +18,7 @@ from models.tables import Community, Member
 from models.types import id_of
 
 MAX_POINTS = 1_000_000
+DOUBLE_TAP = timedelta(seconds=60)  # the same grant (amount and reason) again within: refused
 
 
 def actor(msg: Incoming) -> str:
@@ -54,15 +58,21 @@ def _adjust(ctx: Ctx, command: str, sign: int) -> list[Reply]:
     reason = " ".join(rest[1:]).strip()
     if amount is None or not 0 < amount <= MAX_POINTS or not reason:
         raise Usage(command, max=MAX_POINTS)
-    ledger.post(
-        ctx.session, target, sign * amount, command, f"{command}:{ctx.msg.channel}:{ctx.msg.event_key}",
+    delta = sign * amount
+    if ledger.repeated(ctx.session, id_of(target), id_of(ctx.member), delta, reason,
+                       ctx.now - DOUBLE_TAP):
+        return [ctx.reply("points_double_tap", target=target, delta=delta, reason=reason)]
+    entry = ledger.post(
+        ctx.session, target, delta, command, f"{command}:{ctx.msg.channel}:{ctx.msg.event_key}",
         ctx.today, reason=reason, expiry_months=ctx.programme.points_expiry_months,
-        actor_id=ctx.member.id,
+        actor_id=ctx.member.id, at=ctx.now,
     )
     communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), command, True,
-                      f"{target.id} {sign * amount} {reason}", ctx.member.id, ctx.now)
-    return [ctx.reply("points_adjusted", target=target, delta=sign * amount, reason=reason,
-                      balance=target.points_balance)]
+                      f"{target.id} {delta} {reason}", ctx.member.id, ctx.now)
+    told = entry is None or target.id == ctx.member.id or notices.points_changed(
+        ctx, target, entry, reason)
+    return [ctx.reply("points_adjusted", target=target, delta=delta, reason=reason,
+                      balance=target.points_balance, unreachable=not told)]
 
 
 def grant(ctx: Ctx) -> list[Reply]:
@@ -91,11 +101,13 @@ def settier(ctx: Ctx) -> list[Reply]:
     if key is None or not reason:
         raise Usage("settier", tiers=names)
     before = target.tier
-    tier_ops.change(ctx.session, target, key, reason, ctx.now, actor_id=ctx.member.id)
+    if not tier_ops.change(ctx.session, target, key, reason, ctx.now, actor_id=ctx.member.id):
+        return [ctx.reply("tier_unchanged", target=target, after=ctx.tier_name(key))]
     communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "settier", True,
                       f"{target.id} {before}->{key} {reason}", ctx.member.id, ctx.now)
+    told = target.id == ctx.member.id or notices.tier_changed(ctx, target, before, key, reason)
     return [ctx.reply("tier_set", target=target, before=ctx.tier_name(before),
-                      after=ctx.tier_name(key), reason=reason)]
+                      after=ctx.tier_name(key), reason=reason, unreachable=not told)]
 
 
 def admin(ctx: Ctx) -> list[Reply]:

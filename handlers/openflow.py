@@ -2,6 +2,9 @@
 
     /open 有機蘋果 | 350 | 100 | 12-01 20:00 | 水果 | 14 | 2 | 金 30m
           product  price stock  deadline      category cycle limit early-window
+    The last field is either an early window ('金 30m': gold and up may join 30 minutes before
+    everyone) or tier-only ('金 專屬', '金 专属', '金 限定', 'gold only': gold and up only, for
+    the buy's whole life).
 """
 
 from __future__ import annotations
@@ -57,9 +60,17 @@ def _value(ctx: Ctx, name: str, raw: str) -> Any:
     return _early(ctx, text)
 
 
+ONLY_WORDS = {"only", "專屬", "专属", "限定"}  # '金 專屬' / 'gold only': that tier and up, always
+
+
 def _early(ctx: Ctx, text: str) -> list[Any]:
-    """'金 30m' / 'gold 2h' → [tier key, minutes]."""
+    """'金 30m' / 'gold 2h' → [tier key, minutes]; '金 專屬' / 'gold only' → [tier key, None]."""
     parts = text.split()
+    if len(parts) == 2 and parts[1].lower() in ONLY_WORDS:
+        key = tier_key(ctx, parts[0])
+        if key is None:
+            raise DomainError("open_bad_field", field="early")
+        return [key, None]
     minutes = rules.parse_deadline(parts[1], ctx.local_now) if len(parts) == 2 else None
     key = tier_key(ctx, parts[0]) if parts else None
     if key is None or minutes is None:
@@ -69,7 +80,10 @@ def _early(ctx: Ctx, text: str) -> list[Any]:
 
 def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
     deadline = datetime.fromisoformat(data["deadline"])
-    early = data.get("early")
+    given: list[Any] | None = data.get("early")
+    # [tier, None]: tier-only for the buy's whole life, no early window
+    exclusive: str | None = given[0] if given and given[1] is None else None
+    early = given if given and given[1] is not None else None
     opens_at = ctx.now + timedelta(minutes=early[1]) if early else ctx.now
     if opens_at >= deadline:
         raise DomainError("open_bad_field", field="early")
@@ -78,9 +92,11 @@ def create(ctx: Ctx, data: dict[str, Any]) -> list[Reply]:
         title=data["title"], price=data["price"], stock=data.get("stock"),
         per_member_limit=data.get("limit"), category=data.get("category") or "",
         cycle_days=data.get("cycle"), early_tier=early[0] if early else None,
-        opens_at=opens_at, deadline=deadline, created_by=ctx.member.id, created_at=ctx.now,
+        exclusive_tier=exclusive, opens_at=opens_at, deadline=deadline, created_by=ctx.member.id,
+        created_at=ctx.now,
     )
     return [ctx.reply("opened", buy=buy, early=ctx.tier_name(early[0]) if early else None,
+                      exclusive=ctx.tier_name(exclusive) if exclusive else None,
                       opens=opens_at.astimezone(ctx.local_now.tzinfo).strftime("%H:%M"),
                       deadline=rules.echo(deadline), weekday=deadline.weekday())]
 

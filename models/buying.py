@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from models import coupons, fulfilment, groupbuys, ledger, orderlines
+from models import coupons, exclusive, fulfilment, groupbuys, ledger, orderlines
 from models.errors import DomainError, Usage
 from models.programme import Programme
 from models.rules import groupbuy as rules
@@ -57,6 +57,7 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
     if buy.status != BuyStatus.OPEN or now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
     tiers = programme.tiers
+    exclusive.admits(session, buy, member, programme, now)
     early = tier_rules.rank(buy.early_tier, tiers) if buy.early_tier else None
     if now < buy.opens_at and (early is None or tier_rules.rank(member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
@@ -122,6 +123,8 @@ def apply_points(session: Session, *, buy: GroupBuy, order: Order, member: Membe
     orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
     if order.points_used:
         raise Usage("usepoints")
+    if points > member.points_balance:
+        raise DomainError("points_short", balance=member.points_balance, wanted=points)
     kind, value = coupons.terms(session, order.coupon_id)
     cost = _price(order, member, programme, kind, value, min(points, member.points_balance))
     if not _reprice(session, order, cost, order.coupon_id, coupon_was=order.coupon_id,

@@ -107,6 +107,32 @@ def _reward_referral(session: Session, member: Member, programme: Programme, tod
     return referrer
 
 
+@dataclass(frozen=True)
+class ReversedReward:
+    """One side of a referral reward taken back: who, the ledger entry, what it took."""
+
+    member: Member
+    side: str  # "referrer" or "referee"
+    entry: PointsEntry
+    points: int  # the whole reward taken back
+    owed: int  # the part the balance could not cover, now points debt
+
+
+def reversed_referral(session: Session, friend: Member) -> list[ReversedReward]:
+    """The reversal entries of `friend`'s referral reward (the notice hook of a refund); each
+    side once, so a notice keyed on the entry is sent once however often this is asked."""
+    keys = {f"referral:{friend.id}:{side}:rev": side for side in ("referrer", "referee")}
+    entries = session.execute(select(PointsEntry).where(col(PointsEntry.idem_key).in_(keys))
+                              .order_by(col(PointsEntry.id))).scalars()
+    found = []
+    for entry in entries:
+        member = session.get(Member, entry.member_id)
+        if member is not None:
+            found.append(ReversedReward(member, keys[entry.idem_key], entry,
+                                        entry.debt_delta - entry.delta, entry.debt_delta))
+    return found
+
+
 def _commission(session: Session, order: Order, member: Member, sign: int) -> None:
     """A commission event for the referrer (level 1) and their referrer (level 2), no further.
 

@@ -8,7 +8,7 @@ balance == sum(delta) and debt == sum(debt_delta), and debt > 0 only while the b
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,6 +34,7 @@ def post(
     expiry_months: int | None = 12,
     actor_id: int | None = None,
     clawback: bool = False,
+    at: datetime | None = None,
 ) -> PointsEntry | None:
     """Append one entry. A key seen before changes nothing and returns None.
 
@@ -64,7 +65,7 @@ def post(
     expires_on = None
     if delta > 0 and expiry_months is not None:
         expires_on = expiry_date(today, expiry_months)
-    entry = _append(session, member, delta, kind, idem_key, reason, expires_on, actor_id)
+    entry = _append(session, member, delta, kind, idem_key, reason, expires_on, actor_id, at=at)
     if delta > 0 and moved[1] > 0:
         _repay(session, member, min(moved[1], delta), f"{idem_key[:121]}:repay")
     return entry
@@ -78,7 +79,7 @@ def _cache(member: Member, balance: int, debt: int) -> None:
 
 def _append(session: Session, member: Member, delta: int, kind: str, idem_key: str,
             reason: str, expires_on: date | None, actor_id: int | None,
-            debt_delta: int = 0) -> PointsEntry:
+            debt_delta: int = 0, at: datetime | None = None) -> PointsEntry:
     entry = PointsEntry(
         member_id=id_of(member),
         delta=delta,
@@ -89,6 +90,8 @@ def _append(session: Session, member: Member, delta: int, kind: str, idem_key: s
         idem_key=idem_key[:128],
         actor_member_id=actor_id,
     )
+    if at is not None:
+        entry.created_at = at
     session.add(entry)
     session.flush()
     return entry
@@ -142,6 +145,16 @@ def settle(session: Session, member: Member, idem_key: str) -> None:
     row = session.execute(select(col(Member.points_balance), col(Member.points_debt))
                           .where(col(Member.id) == member.id)).one()
     _repay(session, member, min(row[0], row[1]), idem_key)
+
+
+def repeated(session: Session, member_id: int, actor_id: int, delta: int, reason: str,
+             since: datetime) -> bool:
+    """Did this actor post the same change with the same reason to the member since `since`?
+    (A leader's double tap on /grant or /deduct.)"""
+    return session.execute(select(col(PointsEntry.id)).where(
+        col(PointsEntry.member_id) == member_id, col(PointsEntry.actor_member_id) == actor_id,
+        col(PointsEntry.delta) == delta, col(PointsEntry.reason) == reason[:200],
+        col(PointsEntry.created_at) >= since).limit(1)).first() is not None
 
 
 def recent(session: Session, member_id: int, limit: int = 10) -> list[PointsEntry]:

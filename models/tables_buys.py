@@ -46,6 +46,7 @@ class GroupBuy(SQLModel, table=True):
     category: str = Field(default="", max_length=32)
     cycle_days: int | None = None
     early_tier: str | None = Field(default=None, max_length=16)
+    exclusive_tier: str | None = Field(default=None, max_length=16)  # 專屬: this tier and up only
     opens_at: datetime = timestamp()
     deadline: datetime = timestamp()
     status: BuyStatus = Field(default=BuyStatus.OPEN, sa_type=EnumText(BuyStatus))

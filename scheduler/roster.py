@@ -22,6 +22,7 @@ from messages.render import Renderer
 from messages.types import Button
 from models import communities, rosters
 from models.db import UnitOfWork
+from models.programme import programme_from
 from models.tables import BuyStatus, GroupBuy
 from models.types import id_of
 from scheduler.delivery import reserve_direct
@@ -52,9 +53,12 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
     tz = ZoneInfo(community.timezone)
     closed = buy.status != BuyStatus.OPEN or now >= buy.deadline
     deadline = buy.deadline.astimezone(tz).strftime("%m-%d %H:%M")
+    exclusive = (programme_from(community.programme).tier_name(buy.exclusive_tier,
+                                                               community.default_locale)
+                 if buy.exclusive_tier else None)
     text = renderer.render(
         community.default_locale, "roster", buy=buy, rows=rows, count=count, waiting=waiting,
-        closed=closed, currency=community.currency, deadline=deadline,
+        closed=closed, currency=community.currency, deadline=deadline, exclusive=exclusive,
     )
     buttons = () if closed else (Button("+1", f"/join 1 #{buy.number}"),)
     card: dict[str, object] = {
@@ -63,7 +67,7 @@ def render(session: Session, renderer: Renderer, buy: GroupBuy, now: datetime) -
         "left": max(buy.stock - buy.allocated, 0) if buy.stock is not None else None,
         "stock": buy.stock, "taken": buy.allocated, "deadline": deadline,
         "joined": [[name, units] for name, units in rows], "count": count, "waiting": waiting,
-        "closed": closed,
+        "closed": closed, "exclusive": exclusive,
     }
     return Roster(id_of(buy), buy.roster_rev, buy.chat_id, buy.roster_message_id, text, buttons,
                   card)

@@ -116,9 +116,9 @@ def test_the_guided_flow_asks_again_when_the_early_window_reaches_the_deadline(c
     say(console, "leader@demo: /open", "leader@demo: X", "leader@demo: 100", "leader@demo: -",
         "leader@demo: 2h", "leader@demo: -", "leader@demo: -", "leader@demo: -")
     out = say(console, "leader@demo: 金 3h")
-    assert out == ["bot -> leader@demo: 等級優先時段（例如 金 30m，或 -）的格式不正確。",
+    assert out == ["bot -> leader@demo: 等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。",
                    "bot -> leader@demo: "
-                   "（8/8）請輸入等級優先時段（例如 金 30m，或 -）。輸入 /cancel 放棄。"]
+                   "（8/8）請輸入等級優先時段或專屬（例如 金 30m、金 專屬，或 -）。輸入 /cancel 放棄。"]
     assert count(console, GroupBuy) == 0
     say(console, "leader@demo: 金 30m")
     assert the_buy(console).early_tier == "gold"
@@ -145,9 +145,9 @@ def test_a_member_cannot_open_a_group_buy_and_the_refusal_is_audited(console):
     ("/open 有機蘋果 | 350 | 0 | 2h", "庫存上限（數字，或 - 表示不限）的格式不正確。"),
     ("/open  | 350 | 3 | 2h", "商品名稱的格式不正確。"),
     ("/open 有機蘋果 | 350 | 3 | 2h | 水果 | 14 | 2 | 金 3h",
-     "等級優先時段（例如 金 30m，或 -）的格式不正確。"),
+     "等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。"),
     ("/open 有機蘋果 | 350 | 3 | 2h | 水果 | 14 | 2 | 白金 30m",
-     "等級優先時段（例如 金 30m，或 -）的格式不正確。"),
+     "等級優先時段或專屬（例如 金 30m、金 專屬，或 -）的格式不正確。"),
 ])
 def test_a_bad_field_is_named_and_nothing_is_opened(console, line, answer):
     assert say(console, f"leader@demo: {line}") == [f"bot -> leader@demo: {answer}"]
@@ -444,7 +444,11 @@ def test_someone_elses_coupon_cannot_be_used(console):
 
 def test_points_never_pay_more_than_the_balance_and_only_once_per_order(console):
     silver_member_with_a_coupon_and_points(console)
-    say(console, "amy: /usepoints 5000")
+    refused = say(console, "amy: /usepoints 5000")  # more than the balance: says how many
+    assert refused == ["bot -> amy: You have only 300 points, not enough to use 5000. "
+                       "Send /usepoints 300 to use them all."]
+    assert orders_of(console, "amy")[0].points_used == 0
+    say(console, "amy: /usepoints 300")
     [order] = orders_of(console, "amy")
     assert (order.points_used, order.points_value, order.net) == (300, 30_000, 160_000)
     assert member(console, "amy").points_balance == 0
@@ -709,15 +713,14 @@ def test_export_writes_a_csv_whose_rows_match_the_orders(console):
         rows = list(csv.DictReader(handle_))
     orders = fetch(console, select(Order, Member.display_name)
                    .join(Member, Member.id == Order.member_id).order_by(Order.id))
-    assert [(int(r["order_id"]), r["member"], int(r["quantity"]), r["net"], r["status"])
-            for r in rows] == [(o.id, name, o.quantity, major(o.net), o.status)
-                               for o, name in orders]
-    assert [(r["member"], r["list_price"], r["tier_discount"], r["net"], r["status"])
-            for r in rows] == [("amy", "700", "0", "700", "allocated"),
-                               ("bob", "350", "18", "332", "allocated"),
-                               ("cat", "350", "0", "350", "cancelled")]  # closed: no more waiting
-    assert rows[0]["product"] == "有機蘋果"
-    assert rows[0]["ordered_at"] == "2026-03-10T12:00:00+08:00"
+    assert [(int(r["訂單編號"]), r["會員"], int(r["數量"]), r["應付金額"]) for r in rows] == [
+        (o.id, name, o.quantity, major(o.net)) for o, name in orders]
+    assert [(r["會員"], r["原價"], r["等級折扣"], r["應付金額"], r["狀態"])
+            for r in rows] == [("amy", "700", "0", "700", "已保留"),
+                               ("bob", "350", "18", "332", "已保留"),
+                               ("cat", "350", "0", "350", "已取消")]  # closed: no more waiting
+    assert rows[0]["商品名稱"] == "有機蘋果"
+    assert rows[0]["下單時間"] == "2026-03-10T12:00:00+08:00"
 
 
 def test_export_is_for_staff_only(console):

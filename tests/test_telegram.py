@@ -109,7 +109,8 @@ async def test_leader_grants_points_by_replying_to_a_members_message(
     replied = {"message_id": said["message"]["message_id"], "user_id": AMY, "username": "amy"}
     clock.advance(seconds=1)
     await say(channel, "/grant 50 thanks", LEADER, GROUP, username="boss", reply_to=replied)
-    assert texts(fake, GROUP)[-1] == "已贈送 50 點給 Amy（thanks）。目前餘額：50。"
+    assert texts(fake, GROUP)[-1] == ("已贈送 50 點給 Amy（thanks）。目前餘額：50。\n"
+                                      "（Amy 尚未私訊機器人，無法私下通知 Amy。）")
     assert member_of(app, AMY).points_balance == 50
 
 

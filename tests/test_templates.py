@@ -66,6 +66,9 @@ def _full() -> dict[str, Any]:
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
         "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
+        "unreachable": True, "side": "referrer", "owed": 20, "wanted": 30, "exclusive": "Gold",
+        "needs": {"zh-Hant": "金", "zh-Hans": "金", "en": "Gold"},
+        "has": {"zh-Hant": "銅", "zh-Hans": "铜", "en": "Bronze"},
     }
 
 
@@ -76,9 +79,10 @@ def _empty() -> dict[str, Any]:
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
                 "people", "missing", "ids", "choices", "commands", "leader_commands"):
         full[key] = []
-    for key in ("gap", "next", "next_name", "referrer", "early"):
+    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
-    full.update(debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
+    full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
+                debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
     del full["invalid"]  # usage_birthday without a typed date
     return full

@@ -16,6 +16,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
+from models.rules.orders_export import unescape
+
 REQUIRED = ("external_id", "member", "product", "quantity", "unit_price")
 COLUMNS = (*REQUIRED, "status", "ordered_at")
 STATUSES = ("pending", "paid", "delivered", "cancelled")
@@ -38,7 +40,9 @@ _STATUS_ALIASES: dict[str, tuple[str, ...]] = {
     "paid": ("paid", "已付款", "已付"),
     "delivered": ("delivered", "已到貨", "已到货", "已取貨", "已取货", "已出貨", "已出货",
                   "已發貨", "已发货", "完成"),
-    "cancelled": ("cancelled", "canceled", "refunded", "已取消", "取消", "已退款"),
+    "cancelled": ("cancelled", "canceled", "refunded", "已取消", "取消", "已退款",
+                  # a waiting line never held stock nor was paid: not bought
+                  "waitlisted", "候補中", "候补中"),
 }
 _MONEY = re.compile(
     r"(?:NT\$|NTD|TWD|US\$|HK\$|RMB|CNY|\$|¥)?\s*"
@@ -173,7 +177,8 @@ def _check(
 ) -> ImportRow | list[RowError]:
     """One data row: the row, or every problem found in it."""
     values = {
-        name: cells[columns[name]].strip() if name in columns and columns[name] < len(cells) else ""
+        name: unescape(cells[columns[name]].strip())
+        if name in columns and columns[name] < len(cells) else ""
         for name in COLUMNS
     }
     problems: list[RowError] = []
@@ -267,3 +272,4 @@ def parse_orders(
     if columns is None:
         raise MissingColumns(list(REQUIRED))
     return rows, errors
+

@@ -72,7 +72,12 @@ def gap_to_next(
     index = rank(current, tiers)
     if index + 1 >= len(tiers):
         return None
-    target = tiers[index + 1]
+    return gap_to(tiers[index + 1].key, spend_12m, qualified_invites, tiers)
+
+
+def gap_to(key: str, spend_12m: int, qualified_invites: int, tiers: Sequence[Tier]) -> Gap:
+    """What is missing to reach the tier `key`: spend, or (if it allows it) invites."""
+    target = find(key, tiers)
     invites_missing = None
     if target.min_invites is not None:
         invites_missing = max(0, target.min_invites - qualified_invites)

@@ -316,3 +316,74 @@ def test_our_own_export_statuses_read_back():
     header = "order_id,member,product,quantity,unit_price,status\n"
     rows, errors = orders("1,Amy,Tea,1,100,allocated\n2,Bob,Tea,1,100,refunded", header=header)
     assert errors == [] and [r.status for r in rows] == ["pending", "cancelled"]
+
+
+# Our own export reads back through our import ------------------------------------------------
+
+from models.rules.orders_export import (  # noqa: E402
+    EXPORT_COLUMNS,
+    EXPORT_HEADERS,
+    EXPORT_STATUSES,
+    escape,
+    unescape,
+    write_orders,
+)
+
+
+def _export_row(**overrides: str) -> dict[str, str]:
+    row = dict.fromkeys(EXPORT_COLUMNS, "")
+    row.update(order_id="7", member="Amy", product="Tea", quantity="2", unit_price="3.5",
+               status="allocated", ordered_at="2026-03-10T12:00:00+08:00")
+    row.update(overrides)
+    return row
+
+
+@pytest.mark.parametrize("cell", ["=SUM(A1:A9)", "+886912345678", "-2+3", "@cmd", "\tx", "\rx",
+                                  "'=already quoted"])
+def test_a_cell_a_spreadsheet_would_run_is_escaped(cell):
+    assert escape(cell).startswith("'") and escape(cell)[1:] == cell
+
+
+@pytest.mark.parametrize("cell", ["Amy", "陳美玲", "12", "3.5", "2026-03-10T12:00:00+08:00", "", "a=b"])
+def test_a_harmless_cell_is_written_as_it_is(cell):
+    assert escape(cell) == cell == unescape(cell)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               max_size=30))
+def test_unescape_gives_back_any_escaped_value(cell):
+    assert unescape(escape(cell)) == cell
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-Hant", "zh-Hans"])
+@pytest.mark.parametrize("status, read_as", [("allocated", "pending"), ("paid", "paid"),
+                                             ("delivered", "delivered"), ("cancelled", "cancelled"),
+                                             ("refunded", "cancelled"), ("waitlisted", "cancelled")])
+def test_every_exported_status_in_every_language_reads_back(locale, status, read_as):
+    text = write_orders([_export_row(status=EXPORT_STATUSES[locale][status])], locale)
+    rows, errors = parse_orders(text)
+    assert errors == [] and [r.status for r in rows] == [read_as]
+
+
+@pytest.mark.parametrize("locale", ["en", "zh-Hant", "zh-Hans"])
+def test_an_escaped_cell_round_trips_to_the_original_value_through_our_import(locale):
+    text = write_orders([_export_row(member="=HYPERLINK(\"http://x\")", product="-5% 蘋果",
+                                     order_id="@1")], locale)
+    assert text.splitlines()[0].split(",") == list(EXPORT_HEADERS[locale])
+    assert "'=HYPERLINK" in text and "'-5% 蘋果" in text
+    rows, errors = parse_orders(text)
+    assert errors == []
+    [row] = rows
+    assert (row.external_id, row.member, row.product, row.quantity, row.unit_price) == (
+        "@1", '=HYPERLINK("http://x")', "-5% 蘋果", 2, 350)
+    assert row.ordered_at == "2026-03-10T12:00:00+08:00"
+
+
+_NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1,
+                 max_size=30).filter(lambda s: s == s.strip())
+
+
+@given(member=_NAMES, product=_NAMES)
+def test_any_member_and_product_name_round_trips_through_our_import(member, product):
+    rows, errors = parse_orders(write_orders([_export_row(member=member, product=product)], "zh-Hant"))
+    assert errors == [] and [(r.member, r.product) for r in rows] == [(member, product)]
