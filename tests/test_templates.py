@@ -66,6 +66,10 @@ def _full() -> dict[str, Any]:
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
         "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
+        "place": "Lobby", "days": 3, "amount": 51_500, "total": 51_500, "number": 99,
+        "owed": [SimpleNamespace(member=member, units=2, amount=51_500)], "arrived": True,
+        "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
+        "average": "4.5", "rater": member, "score": 2, "comment": "soft",
     }
 
 
@@ -74,10 +78,12 @@ def _empty() -> dict[str, Any]:
     full = _full()
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
-                "people", "missing", "ids", "choices", "commands", "leader_commands"):
+                "people", "missing", "ids", "choices", "commands", "leader_commands", "owed"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early"):
         full[key] = None
+    full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
+                arrived=False, points=0)
     full.update(debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
     del full["invalid"]  # usage_birthday without a typed date
