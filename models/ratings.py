@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Exists, exists, func, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from models.pickup import WAITING
@@ -76,8 +77,9 @@ def due_asks(session: Session, community_id: int, now: datetime, after: timedelt
              oldest: datetime) -> list[tuple[GroupBuy, Member]]:
     """Members with goods in hand from a buy (delivered at least `after` ago, since `oldest`),
     nothing of it still waiting for them, and no rating of it yet: ask them to rate."""
-    waiting = exists().where(col(Order.group_buy_id) == col(GroupBuy.id),
-                             col(Order.member_id) == col(Member.id), col(Order.status).in_(WAITING))
+    other = aliased(Order)
+    waiting = exists().where(col(other.group_buy_id) == col(GroupBuy.id),
+                             col(other.member_id) == col(Member.id), col(other.status).in_(WAITING))
     rated = exists().where(col(Rating.group_buy_id) == col(GroupBuy.id),
                            col(Rating.member_id) == col(Member.id))
     last = func.max(col(Order.delivered_at))
