@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, groupbuy, leader, member
+from handlers import buyleader, groupbuy, leader, member, pickup, rating
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -62,6 +62,10 @@ def _points_usage(ctx: Ctx) -> dict[str, object]:
     return {"max": leader.MAX_POINTS}
 
 
+def _pickup_usage(ctx: Ctx) -> dict[str, object]:
+    return {"days": ctx.programme.pickup_days}
+
+
 def _tiers_usage(ctx: Ctx) -> dict[str, object]:
     return {"tiers": [ctx.tier_name(t.key) for t in ctx.programme.tiers]}
 
@@ -88,6 +92,7 @@ TABLE: tuple[Entry, ...] = (
           usage="usecoupon"),
     Entry("usepoints", _words(("usepoints",), ("折抵",), ("抵扣",)), groupbuy.use_points,
           usage="usepoints"),
+    Entry("rate", _words(("rate",), ("評分",), ("评分",)), rating.rate, usage="rate"),
     Entry("link", _words(("link",), ("連結帳號",), ("关联账号",)), member.link),
     Entry("lang", _words(("lang", "language"), ("語言",), ("语言",)), member.lang, usage="lang"),
     Entry("optout", _words(("optout", "unsubscribe"), ("退訂",), ("退订",)), member.optout),
@@ -104,6 +109,12 @@ TABLE: tuple[Entry, ...] = (
           partial(buyleader.mark, action="delivered"), STAFF, usage="mark"),
     Entry("cancelorder", _words(("cancelorder",), ("取消訂單",), ("取消订单",)),
           partial(buyleader.mark, action="cancelorder"), STAFF, usage="mark"),
+    Entry("unpaid", _words(("unpaid",), ("未付款",), ("未付款",)), pickup.unpaid, STAFF),
+    Entry("arrived", _words(("arrived",), ("到貨通知", "取貨通知"), ("到货通知", "取货通知")),
+          pickup.arrived, STAFF, usage="arrived", usage_args=_pickup_usage),
+    Entry("picked", _words(("picked",), ("已取貨",), ("已取货",)), pickup.picked, STAFF,
+          usage="picked"),
+    Entry("ratings", _words(("ratings",), ("評價",), ("评价",)), rating.ratings_of_buy, STAFF),
     Entry("export", _words(("export",), ("匯出",), ("导出",)), buyleader.export, STAFF),
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from messages.records import reply_record
-from messages.types import Reply
+from messages.types import Button, Reply
 from models import communities, notifications
 from models.rules.notify import Kind
 from models.tables import Community, Member
@@ -33,14 +33,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Message:
-    """A template and what it needs, rendered in the member's language when it goes."""
+    """A template and what it needs, rendered in the member's language when it goes; with
+    buttons (numbered text where a channel has none)."""
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[Button, ...] = ()
 
-    def __init__(self, template: str, **context: Any) -> None:
+    def __init__(self, template: str, *, buttons: tuple[Button, ...] = (), **context: Any) -> None:
         object.__setattr__(self, "template", template)
         object.__setattr__(self, "context", context)
+        object.__setattr__(self, "buttons", buttons)
 
 
 def notify(session: Session, deps: Deps, member: Member, message: Message, kind: Kind, *,
@@ -62,5 +65,6 @@ def notify(session: Session, deps: Deps, member: Member, message: Message, kind:
         member.locale or community.default_locale, message.template, member=member,
         community=community, currency=community.currency, tz=local_now.tzinfo,
         **message.context)
-    return notifications.queue(session, decision, reply_record(Reply(text)), now, member=member,
+    body = reply_record(Reply(text, buttons=message.buttons))
+    return notifications.queue(session, decision, body, now, member=member,
                                community=community, kind=kind, dedupe_key=key)

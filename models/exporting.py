@@ -14,13 +14,6 @@ from models.tables import GroupBuy, Member, Order
 from models.types import id_of
 
 
-def picked_up_at(order: Order) -> datetime | None:
-    """When the member picked the line up. Reads `Order.picked_up_at` once the pickup work
-    adds that column; until then there is none (the integrator wires it here)."""
-    value = getattr(order, "picked_up_at", None)
-    return value if isinstance(value, datetime) else None
-
-
 def _major(minor: int) -> str:
     major, cents = divmod(minor, 100)
     return f"{major}.{cents:02d}" if cents else str(major)
@@ -33,7 +26,7 @@ def _when(moment: datetime | None, tz: tzinfo) -> str:
 def row(order: Order, member: Member, buy: GroupBuy, locale: str, tz: tzinfo) -> dict[str, str]:
     yes, no = YES_NO.get(locale, YES_NO["en"])
     statuses = EXPORT_STATUSES.get(locale, EXPORT_STATUSES["en"])
-    picked = picked_up_at(order)
+    picked = order.picked_up_at
     return {
         "order_id": str(order.id), "member": member.display_name, "product": buy.title,
         "quantity": str(order.quantity), "unit_price": _major(order.unit_price),

@@ -179,7 +179,8 @@ def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetim
 def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
     """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
     session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == BuyStatus.OPEN)
-                    .values(status=BuyStatus.CLOSED, roster_rev=col(GroupBuy.roster_rev) + 1)
+                    .values(status=BuyStatus.CLOSED, closed_at=now,
+                            roster_rev=col(GroupBuy.roster_rev) + 1)
                     .execution_options(synchronize_session="fetch"))
     waiting = session.execute(
         select(col(Order.id))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
 from models.rules.groupbuy import DEFAULT_MEMBER_CAP, configured_cap
 from models.rules.notify import Quiet, parse_clock
+from models.rules.pickup import ReminderPlan
 from models.rules.tiers import Tier
 
 DEFAULT_TIER_NAMES: dict[str, dict[str, str]] = {
@@ -43,6 +45,9 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "commission_ladder": [[0, 5], [1_000_000, 8], [3_000_000, 10]],
     "commission_level2_pct": 2,
     "commission_cap_pct": 12,
+    "payment_reminders": {"after_hours": 24, "gap_hours": 24, "count": 2},
+    "pickup_days": 3,
+    "rating_after_hours": 24,
 }
 
 
@@ -66,6 +71,9 @@ class Programme:
     frequency_cap_per_week: int | None  # promotions per member per week
     upgrade_coupons: dict[str, int] = field(default_factory=dict)  # tier -> coupon value
     member_cap: int | None = DEFAULT_MEMBER_CAP  # units per member in a buy without a limit
+    payment_reminders: ReminderPlan = ReminderPlan(timedelta(hours=24), timedelta(hours=24), 2)
+    pickup_days: int = 3  # the pickup window when '/arrived' names no end
+    rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
 
     def tier_name(self, key: str, locale: str) -> str:
         names = self.tier_names.get(key, {})
@@ -107,7 +115,17 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         frequency_cap_per_week=_optional_int(merged.get("frequency_cap_per_week")),
         upgrade_coupons={str(k): int(v) for k, v in (merged.get("upgrade_coupon") or {}).items()},
         member_cap=configured_cap(merged.get("member_cap", DEFAULT_MEMBER_CAP)),
+        payment_reminders=_reminder_plan(merged["payment_reminders"]),
+        pickup_days=max(1, int(merged["pickup_days"])),
+        rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
     )
+
+
+def _reminder_plan(config: dict[str, Any]) -> ReminderPlan:
+    given = {**DEFAULT_PROGRAMME["payment_reminders"], **(config or {})}
+    return ReminderPlan(after=timedelta(hours=max(0, int(given["after_hours"]))),
+                        gap=timedelta(hours=max(1, int(given["gap_hours"]))),
+                        count=max(0, int(given["count"])))
 
 
 def _quiet(config: Any) -> Quiet | None:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from models.tables_buys import BuyStatus, CommissionEvent, GroupBuy, LineStatus, Order
+from models.tables_buys import BuyStatus, CommissionEvent, GroupBuy, LineStatus, Order, Rating
 from models.tables_ledgers import Coupon, CouponTemplate, PointsEntry, SpendEntry
 from models.tables_messages import (
     InboundEvent,
@@ -30,7 +30,7 @@ __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
 ]
 
 

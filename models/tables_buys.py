@@ -56,6 +56,10 @@ class GroupBuy(SQLModel, table=True):
     roster_published_rev: int = 0
     roster_message_id: str | None = Field(default=None, max_length=64)
     roster_published_at: datetime | None = timestamp(nullable=True)
+    closed_at: datetime | None = timestamp(nullable=True)  # payment reminders count from here
+    arrived_at: datetime | None = timestamp(nullable=True)  # the goods are there to pick up
+    pickup_place: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    pickup_until: datetime | None = timestamp(nullable=True)
 
 
 class Order(SQLModel, table=True):
@@ -81,6 +85,7 @@ class Order(SQLModel, table=True):
     delivered_at: datetime | None = timestamp(nullable=True)
     cancelled_at: datetime | None = timestamp(nullable=True)
     replenish_on: date | None = None
+    picked_up_at: datetime | None = timestamp(nullable=True)  # the member took the goods
 
 
 class CommissionEvent(SQLModel, table=True):
@@ -93,3 +98,16 @@ class CommissionEvent(SQLModel, table=True):
     base_amount: int
     idem_key: str = Field(max_length=128, unique=True)
     created_at: datetime = timestamp()
+
+
+class Rating(SQLModel, table=True):
+    """A member's 1–5 rating of a group buy they received (one per member per buy)."""
+
+    __table_args__ = (UniqueConstraint("group_buy_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    group_buy_id: int = Field(foreign_key="groupbuy.id")
+    member_id: int = Field(foreign_key="member.id")
+    score: int
+    comment: str = Field(default="", max_length=200)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()

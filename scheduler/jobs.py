@@ -12,6 +12,7 @@ from handlers.context import Deps
 from models import events
 from models.db import UnitOfWork
 from scheduler.expiry import expire_points
+from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
 from scheduler.tiers import evaluate_tiers
 
@@ -36,5 +37,7 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
     scheduler.add_job(evaluate_tiers, "interval", hours=6, args=[deps], id="evaluate_tiers",
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(send_reminders, "interval", minutes=30, args=[deps], id="send_reminders",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(after_close, "interval", minutes=30, args=[deps], id="after_close",
                       replace_existing=True, coalesce=True, max_instances=1)
     return scheduler

@@ -4,15 +4,12 @@ spreadsheet would run, UTF-8 with a BOM, and our own /import reads it back."""
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 from bot.console import ConsoleChannel
-from models.exporting import picked_up_at
 from models.tables import Order
 from tests.conftest import Clock, say
-from tests.groupbuy_helpers import count, orders_of
+from tests.groupbuy_helpers import count, orders_of, started
 
 APPLES = "/open 有機蘋果 | 350 | 5 | 2h"
 
@@ -61,7 +58,12 @@ def test_our_import_reads_our_export_back_with_the_original_names(console, tmp_p
     assert [(o.quantity, o.status) for o in orders_of(console, "=cmd")][-1] == (2, "allocated")
 
 
-def test_the_picked_up_column_reads_the_pickup_time_once_orders_have_one():
-    when = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
-    assert picked_up_at(SimpleNamespace(picked_up_at=when)) == when  # type: ignore[arg-type]
-    assert picked_up_at(SimpleNamespace()) is None  # type: ignore[arg-type]
+def test_a_line_the_member_picked_up_is_exported_with_its_pickup_time(console, clock: Clock):
+    started(console, "amy", "leader")
+    say(console, f"leader@demo: {APPLES}", "amy@demo: +1", "leader@demo: /close",
+        "leader@demo: /arrived #1 大樓管理室")
+    clock.advance(minutes=30)
+    say(console, "leader@demo: /picked @amy")
+    _, rows = exported(console)
+    assert [(r["會員"], r["已取貨"], r["取貨時間"]) for r in rows] == [
+        ("amy", "是", "2026-03-10T12:30:00+08:00")]

@@ -69,6 +69,10 @@ def _full() -> dict[str, Any]:
         "unreachable": True, "side": "referrer", "owed": 20, "wanted": 30, "exclusive": "Gold",
         "needs": {"zh-Hant": "金", "zh-Hans": "金", "en": "Gold"},
         "has": {"zh-Hant": "銅", "zh-Hans": "铜", "en": "Bronze"},
+        "place": "Lobby", "days": 3, "amount": 51_500, "total": 51_500, "number": 99,
+        "unpaid_lines": [SimpleNamespace(member=member, units=2, amount=51_500)], "arrived": True,
+        "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
+        "average": "4.5", "rater": member, "score": 2, "comment": "soft",
     }
 
 
@@ -77,10 +81,12 @@ def _empty() -> dict[str, Any]:
     full = _full()
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
-                "people", "missing", "ids", "choices", "commands", "leader_commands"):
+                "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
+    full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
+                arrived=False, points=0)
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))

@@ -1,7 +1,7 @@
 """tier-only group buys (專屬團購): the tier a buy is open to, for its whole life
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0016
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0017'
-down_revision: str | None = '0010'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
