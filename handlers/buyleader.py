@@ -7,16 +7,17 @@ import io
 from pathlib import Path
 
 from handlers import guided, openflow
+from handlers.buychoice import choose_buy
 from handlers.context import Ctx
-from handlers.groupbuy import find_buy, tell_promoted
+from handlers.groupbuy import tell_promoted
 from handlers.importing import import_file
 from messages.types import Reply
 from models import buying, groupbuys, marking, orderlines
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
-from models.rules.text import DB_INT_MAX, whole_numbers
-from models.tables import GroupBuy, LineStatus, Member, Order
+from models.rules.text import whole_numbers
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
 
@@ -28,32 +29,12 @@ def open_buy(ctx: Ctx) -> list[Reply]:
     return guided.start(ctx, "open")
 
 
-def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
-                statuses: tuple[LineStatus, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
-    """'#N'; else the buy the given order numbers belong to; else the chat's one unsettled
-    buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
-    if "#" in args:
-        return find_buy(ctx, args, closed_too=True)
-    numbers = whole_numbers(args.replace(",", " ").replace("，", " ").split())
-    if order_words and numbers:
-        owners = groupbuys.buys_of_orders(ctx.session, id_of(ctx.community),
-                                          {n for n in numbers if n <= DB_INT_MAX})
-        if len(owners) == 1:
-            return owners[0], args
-    if ctx.msg.is_group:
-        candidates = groupbuys.unsettled_in_chat(ctx.session, ctx.msg.channel, ctx.msg.chat,
-                                                 statuses)
-        if len(candidates) == 1:
-            return candidates[0], args
-        if len(candidates) > 1:
-            raise DomainError("which_buy", buys=[brief(b) for b in candidates])
-    return find_buy(ctx, args, closed_too=True)
-
-
 def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
-    buy, _ = find_buy(ctx, ctx.args)
+    buy, _ = choose_buy(ctx, ctx.args, command="close", statuses=(BuyStatus.OPEN,))
     ended = orderlines.close_buy(ctx.session, id_of(buy), now=ctx.now)
+    if ended is None:  # closed a moment ago (a double tap)
+        raise DomainError("buy_is_closed", buy=brief(buy))
     for order, member in buying.owners(ctx.session, ended):
         ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
     return [ctx.reply("closed", buy=buy)]
@@ -82,7 +63,7 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str,
 def mark(ctx: Ctx, action: str) -> list[Reply]:
     """Each chosen line moves only from the status it is expected in; a line someone else
     moved a moment ago is left alone and not counted."""
-    buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
+    buy, rest = choose_buy(ctx, ctx.args, command=action, lines=MARKS[action], order_words=True)
     done = marking.mark_lines(ctx.session, buy=buy, action=action,
                               lines=_selected(ctx, buy, rest, MARKS[action]),
                               programme=ctx.programme, today=ctx.today, now=ctx.now)
@@ -109,7 +90,7 @@ def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
 
 
 def export(ctx: Ctx) -> list[Reply]:
-    buy, _ = leaders_buy(ctx, ctx.args)
+    buy, _ = choose_buy(ctx, ctx.args, command="export", lines=groupbuys.OPEN_LINES)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["order_id", "member", "product", "quantity", "unit_price", "list_price",

@@ -180,7 +180,8 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
         if ctx is None:
             return _commit_with_answer(uow, msg, [_plain(msg, deps, refusal.key, **refusal.params)])
         # keep a noisy group quiet: a member who started the bot hears refusals in private
-        return _commit_with_answer(uow, msg, [ctx.card(refusal.key, **refusal.params)])
+        answer = ctx.reply if refusal.here else ctx.card
+        return _commit_with_answer(uow, msg, [answer(refusal.key, **refusal.params)])
 
 
 def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:

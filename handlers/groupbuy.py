@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
 from messages.types import Reply
 from models import buying, groupbuys
@@ -35,11 +36,14 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     closed, so '/delivered all' works after '/close' and a late '+1' hears it is closed.
     """
     number, rest = _number(args)
+    named = number
     if number is None and not ctx.msg.is_group:
         number = groupbuys.latest_number_of(ctx.session, id_of(ctx.member))
     buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, number, ctx.community.id)
     if buy is None and number is None and closed_too and ctx.msg.is_group:
         buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, any_status=True)
+    if buy is None and named:
+        raise no_such_buy(ctx, named)  # '+1 #99': which buys there are, not "nothing is open"
     if buy is None or buy.community_id != ctx.community.id:
         raise DomainError("no_open_buy")
     return buy, rest

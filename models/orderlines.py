@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, literal, or_, select, update
 from sqlmodel import Session, col
 
 from models.tables import BuyStatus, GroupBuy, LineStatus, Order
+from models.types import rows_matched
 
 HOLDS_STOCK = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)
 CANCELLABLE = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
@@ -174,11 +175,15 @@ def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetim
                  delivered_at=now, replenish_on=replenish_on) is not None
 
 
-def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
-    """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
-    session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == BuyStatus.OPEN)
-                    .values(status=BuyStatus.CLOSED, roster_rev=col(GroupBuy.roster_rev) + 1)
-                    .execution_options(synchronize_session="fetch"))
+def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order] | None:
+    """Close the buy and end its waitlist; returns the waiting lines that were cancelled.
+    None when the buy was not open (closed a moment ago: a double tap)."""
+    closing = session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id,
+                                                     col(GroupBuy.status) == BuyStatus.OPEN)
+                              .values(status=BuyStatus.CLOSED, roster_rev=col(GroupBuy.roster_rev) + 1)
+                              .execution_options(synchronize_session="fetch"))
+    if rows_matched(closing) != 1:
+        return None
     waiting = session.execute(
         select(col(Order.id))
         .where(col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)

@@ -66,6 +66,7 @@ def _full() -> dict[str, Any]:
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
         "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
+        "command": "close", "number": 99,
     }
 
 
