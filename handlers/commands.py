@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, groupbuy, leader, member
+from handlers import buyleader, buylife, groupbuy, leader, member
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -98,6 +98,10 @@ TABLE: tuple[Entry, ...] = (
     # leaders
     Entry("open", _words(("open",), ("開團",), ("开团",)), buyleader.open_buy, STAFF, usage="open"),
     Entry("close", _words(("close",), ("結單", "截單"), ("结单", "截单")), buyleader.close, STAFF),
+    Entry("reopen", _words(("reopen",), ("重開", "重新開團"), ("重开", "重新开团")), buylife.reopen,
+          STAFF, usage="reopen"),
+    Entry("extend", _words(("extend",), ("延長", "延期"), ("延长", "延期")), buylife.extend, STAFF,
+          usage="extend"),
     Entry("paid", _words(("paid",), ("已付款",), ("已付款",)), partial(buyleader.mark, action="paid"),
           STAFF, usage="mark"),
     Entry("delivered", _words(("delivered",), ("已到貨",), ("已到货",)),

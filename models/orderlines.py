@@ -190,5 +190,6 @@ def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order] | 
         .order_by(col(Order.id))
     ).scalars().all()
     ended = [order_id for order_id in waiting
-             if cancel_line(session, buy_id, order_id, now=now, expected=(LineStatus.WAITLISTED,))]
+             if _release(session, buy_id, order_id, (LineStatus.WAITLISTED,), LineStatus.CANCELLED,
+                         cancelled_at=now, closed_out=True)]
     return [line for line in (session.get(Order, order_id) for order_id in ended) if line]
