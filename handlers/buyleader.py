@@ -9,8 +9,8 @@ from pathlib import Path
 from handlers import guided, openflow
 from handlers.buychoice import choose_buy
 from handlers.context import Ctx
-from handlers.groupbuy import tell_promoted
 from handlers.importing import import_file
+from handlers.telling import tell_closed, tell_marks, tell_promoted
 from messages.types import Reply
 from models import buying, groupbuys, marking, orderlines
 from models.buying import brief
@@ -35,8 +35,7 @@ def close(ctx: Ctx) -> list[Reply]:
     ended = orderlines.close_buy(ctx.session, id_of(buy), now=ctx.now)
     if ended is None:  # closed a moment ago (a double tap)
         raise DomainError("buy_is_closed", buy=brief(buy))
-    for order, member in buying.owners(ctx.session, ended):
-        ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
+    tell_closed(ctx, buy, buying.owners(ctx.session, ended))
     return [ctx.reply("closed", buy=buy)]
 
 
@@ -67,26 +66,9 @@ def mark(ctx: Ctx, action: str) -> list[Reply]:
     done = marking.mark_lines(ctx.session, buy=buy, action=action,
                               lines=_selected(ctx, buy, rest, MARKS[action]),
                               programme=ctx.programme, today=ctx.today, now=ctx.now)
-    for line in done.marked:
-        _tell(ctx, buy, action, line)
+    tell_marks(ctx, buy, action, done.marked)
     tell_promoted(ctx, buy, done.promoted)
     return [ctx.reply("marked", buy=buy, action=action, count=len(done.marked))]
-
-
-def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
-    """The member hears of a delivery (and their referrer of the reward) or a cancel."""
-    order, member = line.order, line.member
-    if action == "cancelorder":
-        ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
-                 refunded=line.refunded)
-    elif action == "delivered" and line.effects is not None:
-        ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
-                 effects=line.effects,
-                 tier=ctx.programme.tier_name(line.tier, member.locale
-                                              or ctx.community.default_locale))
-        if line.effects.referrer is not None:
-            ctx.push(line.effects.referrer, "referral_rewarded", f"referral:{member.id}",
-                     friend=member, points=ctx.programme.referrer_points)
 
 
 def export(ctx: Ctx) -> list[Reply]:

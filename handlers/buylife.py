@@ -7,7 +7,7 @@ from datetime import datetime
 
 from handlers.buychoice import choose_buy
 from handlers.context import Ctx
-from handlers.groupbuy import tell_promoted
+from handlers.telling import event_key, per_member, tell_promoted
 from messages.types import Reply
 from models import lifecycle
 from models.errors import DomainError, Usage
@@ -20,9 +20,9 @@ def reopen(ctx: Ctx) -> list[Reply]:
     buy, rest = choose_buy(ctx, ctx.args, command="reopen", statuses=(BuyStatus.CLOSED,))
     deadline = _deadline(ctx, rest, "reopen") if rest else None
     done = lifecycle.reopen_buy(ctx.session, buy, deadline=deadline, now=ctx.now)
-    for order, member in done.back_in_line:
-        ctx.push(member, "waitlist_reopened", f"reopened:{order.id}:{buy.roster_rev}",
-                 buy=buy, order=order)
+    for theirs in per_member(done.back_in_line):
+        ctx.push(theirs.member, "waitlist_reopened", event_key(ctx, "reopened", theirs.member),
+                 buy=buy, lines=theirs.lines, units=theirs.units)
     tell_promoted(ctx, buy, done.promoted)
     when = buy.deadline.astimezone(ctx.tz)
     return [ctx.reply("reopened", buy=buy, deadline=rules.echo(when), weekday=when.weekday(),

@@ -7,6 +7,7 @@ from typing import Any
 
 from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
+from handlers.telling import tell_promoted
 from messages.types import Reply
 from models import buying, groupbuys
 from models.buying import brief
@@ -14,7 +15,7 @@ from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules.text import parse_amount
-from models.tables import GroupBuy, LineStatus, Member, Order
+from models.tables import GroupBuy, LineStatus, Order
 from models.types import id_of
 
 MAX_UNITS = 9999
@@ -99,12 +100,6 @@ def cancel(ctx: Ctx) -> list[Reply]:
                                       programme=ctx.programme, today=ctx.today, now=ctx.now)
     tell_promoted(ctx, buy, done.promoted)
     return [ctx.card("cancelled", buy=buy, units=done.units)]
-
-
-def tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[tuple[Order, Member]]) -> None:
-    """Tell each member whose waiting line now holds stock."""
-    for order, member in promoted:
-        ctx.push(member, "promoted", f"promoted:{order.id}", buy=buy, order=order)
 
 
 def orders(ctx: Ctx) -> list[Reply]:

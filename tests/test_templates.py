@@ -66,7 +66,7 @@ def _full() -> dict[str, Any]:
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
         "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
-        "command": "close", "number": 99,
+        "command": "close", "number": 99, "lines": [order, order],
     }
 
 
@@ -75,7 +75,7 @@ def _empty() -> dict[str, Any]:
     full = _full()
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
-                "people", "missing", "ids", "choices", "commands", "leader_commands"):
+                "people", "missing", "ids", "choices", "commands", "leader_commands", "lines"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early"):
         full[key] = None
