@@ -81,7 +81,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
           bare=True),
     Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join"),
-    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel),
+    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel, usage="cancel"),
     Entry("orders", _words(("orders",), ("訂單", "我的訂單"), ("订单", "我的订单")), groupbuy.orders,
           bare=True),
     Entry("usecoupon", _words(("usecoupon",), ("用券",), ("用券",)), groupbuy.use_coupon,

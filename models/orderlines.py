@@ -193,3 +193,25 @@ def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order] | 
              if _release(session, buy_id, order_id, (LineStatus.WAITLISTED,), LineStatus.CANCELLED,
                          cancelled_at=now, closed_out=True)]
     return [line for line in (session.get(Order, order_id) for order_id in ended) if line]
+
+
+def shorten_line(session: Session, buy_id: int, order: Order, *, by: int,
+                 **prices: Any) -> list[Order] | None:
+    """Take `by` units off a line still as read (status, quantity, points, coupon), with its
+    new prices, in one conditional UPDATE; if it holds stock the units go back and serve the
+    waitlist in order. The promoted lines, or None when the line changed meanwhile."""
+    touch_roster(session, buy_id)
+    coupon_now = (col(Order.coupon_id).is_(None) if order.coupon_id is None
+                  else col(Order.coupon_id) == order.coupon_id)
+    done = session.execute(
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == order.status,
+                            col(Order.quantity) == order.quantity, col(Order.quantity) > by,
+                            col(Order.points_used) == order.points_used, coupon_now)
+        .values(quantity=col(Order.quantity) - by, **prices)
+        .execution_options(synchronize_session="fetch"))
+    if rows_matched(done) != 1:
+        return None
+    if order.status not in HOLDS_STOCK:
+        return []
+    _counter(session, _GIVE_BACK, buy_id, by)
+    return serve_waitlist(session, buy_id)
