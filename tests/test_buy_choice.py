@@ -85,3 +85,10 @@ def test_a_join_naming_a_buy_that_does_not_exist_lists_the_open_ones(console):
     out = say(console, "amy@demo: +1 #99")
     assert out[0].startswith("bot -> amy: ")  # in private, where amy started the bot
     assert "沒有團購 #99" in out[0] and "#2 牛肉" in out[0] and "#1 白菜" in out[0]
+
+
+def test_cancelorder_of_a_missing_order_is_answered_privately_to_a_leader_who_started_the_bot(
+        console):
+    say(console, "leader: /start", "leader@demo: /open 白菜 | 50 | 100 | 2h")
+    out = say(console, "leader@demo: /cancelorder 999")
+    assert out[0].startswith("bot -> leader: ") and "999" in out[0]
