@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handlers import guided, notices, openflow
+from handlers import guided, openflow
+from handlers.buychoice import choose_buy
 from handlers.context import Ctx
-from handlers.groupbuy import find_buy, tell_promoted
 from handlers.importing import import_file
+from handlers.telling import tell_closed, tell_marks, tell_promoted
 from messages.types import Reply
 from models import buying, exporting, groupbuys, marking, orderlines
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.marking import MARKS
 from models.rules.orders_export import write_orders
-from models.rules.text import DB_INT_MAX, whole_numbers
-from models.tables import GroupBuy, LineStatus, Member, Order
+from models.rules.text import whole_numbers
+from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of
 
 
@@ -27,34 +28,13 @@ def open_buy(ctx: Ctx) -> list[Reply]:
     return guided.start(ctx, "open")
 
 
-def leaders_buy(ctx: Ctx, args: str, order_words: bool = False,
-                statuses: tuple[LineStatus, ...] = groupbuys.OPEN_LINES) -> tuple[GroupBuy, str]:
-    """'#N'; else the buy the given order numbers belong to; else the chat's one unsettled
-    buy. With several unsettled buys and no '#N' the leader is asked which one is meant."""
-    if "#" in args:
-        return find_buy(ctx, args, closed_too=True)
-    numbers = whole_numbers(args.replace(",", " ").replace("，", " ").split())
-    if order_words and numbers:
-        owners = groupbuys.buys_of_orders(ctx.session, id_of(ctx.community),
-                                          {n for n in numbers if n <= DB_INT_MAX})
-        if len(owners) == 1:
-            return owners[0], args
-    if ctx.msg.is_group:
-        candidates = groupbuys.unsettled_in_chat(ctx.session, ctx.msg.channel, ctx.msg.chat,
-                                                 statuses)
-        if len(candidates) == 1:
-            return candidates[0], args
-        if len(candidates) > 1:
-            raise DomainError("which_buy", buys=[brief(b) for b in candidates])
-    return find_buy(ctx, args, closed_too=True)
-
-
 def close(ctx: Ctx) -> list[Reply]:
     """Close the buy; whoever is still on the waitlist is told it did not reach them."""
-    buy, _ = find_buy(ctx, ctx.args)
+    buy, _ = choose_buy(ctx, ctx.args, command="close", statuses=(BuyStatus.OPEN,))
     ended = orderlines.close_buy(ctx.session, id_of(buy), now=ctx.now)
-    for order, member in buying.owners(ctx.session, ended):
-        ctx.push(member, "waitlist_closed", f"closed:{order.id}", buy=buy, order=order)
+    if ended is None:  # closed a moment ago (a double tap)
+        raise DomainError("buy_is_closed", buy=brief(buy))
+    tell_closed(ctx, buy, buying.owners(ctx.session, ended))
     return [ctx.reply("closed", buy=buy)]
 
 
@@ -81,36 +61,18 @@ def _selected(ctx: Ctx, buy: GroupBuy, rest: str,
 def mark(ctx: Ctx, action: str) -> list[Reply]:
     """Each chosen line moves only from the status it is expected in; a line someone else
     moved a moment ago is left alone and not counted."""
-    buy, rest = leaders_buy(ctx, ctx.args, order_words=True, statuses=MARKS[action])
+    buy, rest = choose_buy(ctx, ctx.args, command=action, lines=MARKS[action], order_words=True)
     done = marking.mark_lines(ctx.session, buy=buy, action=action,
                               lines=_selected(ctx, buy, rest, MARKS[action]),
                               programme=ctx.programme, today=ctx.today, now=ctx.now)
-    for line in done.marked:
-        _tell(ctx, buy, action, line)
+    tell_marks(ctx, buy, action, done.marked)
     tell_promoted(ctx, buy, done.promoted)
     return [ctx.reply("marked", buy=buy, action=action, count=len(done.marked))]
 
 
-def _tell(ctx: Ctx, buy: GroupBuy, action: str, line: marking.Mark) -> None:
-    """The member hears of a delivery (and their referrer of the reward) or a cancel."""
-    order, member = line.order, line.member
-    if action == "cancelorder":
-        ctx.push(member, "order_cancelled", f"cancelled:{order.id}", buy=buy, order=order,
-                 refunded=line.refunded)
-        if line.refunded:
-            notices.referral_reversed(ctx, member)
-    elif action == "delivered" and line.effects is not None:
-        ctx.push(member, "delivered_push", f"delivered:{order.id}", buy=buy, order=order,
-                 effects=line.effects,
-                 tier=ctx.programme.tier_name(line.tier, member.locale
-                                              or ctx.community.default_locale))
-        if line.effects.referrer is not None:
-            ctx.push(line.effects.referrer, "referral_rewarded", f"referral:{member.id}",
-                     friend=member, points=ctx.programme.referrer_points)
-
-
 def export(ctx: Ctx) -> list[Reply]:
-    buy, _ = leaders_buy(ctx, ctx.args)
+    buy, _ = choose_buy(ctx, ctx.args, command="export",  # delivered buys too: accounting
+                        lines=(*groupbuys.OPEN_LINES, LineStatus.DELIVERED))
     text = write_orders(exporting.rows(ctx.session, buy, ctx.locale, ctx.tz), ctx.locale)
     folder = ctx.deps.media_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, groupbuy, leader, member, pickup, rating
+from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -85,7 +85,7 @@ TABLE: tuple[Entry, ...] = (
     Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
           bare=True),
     Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join"),
-    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel),
+    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel, usage="cancel"),
     Entry("orders", _words(("orders",), ("訂單", "我的訂單"), ("订单", "我的订单")), groupbuy.orders,
           bare=True),
     Entry("usecoupon", _words(("usecoupon",), ("用券",), ("用券",)), groupbuy.use_coupon,
@@ -103,6 +103,10 @@ TABLE: tuple[Entry, ...] = (
     # leaders
     Entry("open", _words(("open",), ("開團",), ("开团",)), buyleader.open_buy, STAFF, usage="open"),
     Entry("close", _words(("close",), ("結單", "截單"), ("结单", "截单")), buyleader.close, STAFF),
+    Entry("reopen", _words(("reopen",), ("重開", "重新開團"), ("重开", "重新开团")), buylife.reopen,
+          STAFF, usage="reopen"),
+    Entry("extend", _words(("extend",), ("延長", "延期"), ("延长", "延期")), buylife.extend, STAFF,
+          usage="extend"),
     Entry("paid", _words(("paid",), ("已付款",), ("已付款",)), partial(buyleader.mark, action="paid"),
           STAFF, usage="mark"),
     Entry("delivered", _words(("delivered",), ("已到貨",), ("已到货",)),

@@ -82,7 +82,9 @@ def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
         return _run(msg, command, deps)
     except DomainError as refusal:
         replies = _refuse(msg, refusal, deps)
-        return [] if refusal.key == "no_open_buy" and _bare_join(command) else replies
+        quiet = refusal.key == "no_open_buy" or (refusal.key == "nothing_to_cancel"
+                                                  and command is not None and command.word == "-")
+        return [] if quiet and _bare_join(command) else replies
 
 
 def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
@@ -160,9 +162,9 @@ def _bind_if_unbound(session: Session, msg: Incoming, command: Command, deps: De
 
 
 def _bare_join(command: Command | None) -> bool:
-    """'+1' typed as text: in a group it may just mean "me too", so it never gets a reply
-    when there is nothing to join."""
-    return command is not None and command.name == "join" and command.word == "+"
+    """'+1' (or '-1') typed as text: in a group it may just mean "me too" (or "not me"), so
+    it never gets a reply when there is nothing to join (or to take off)."""
+    return command is not None and command.word in ("+", "-") and command.name in ("join", "cancel")
 
 
 def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
@@ -180,7 +182,8 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
         if ctx is None:
             return _commit_with_answer(uow, msg, [_plain(msg, deps, refusal.key, **refusal.params)])
         # keep a noisy group quiet: a member who started the bot hears refusals in private
-        return _commit_with_answer(uow, msg, [ctx.card(refusal.key, **refusal.params)])
+        answer = ctx.reply if refusal.here else ctx.card
+        return _commit_with_answer(uow, msg, [answer(refusal.key, **refusal.params)])
 
 
 def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
+from handlers.telling import tell_promoted
 from messages.types import Reply
-from models import buying, groupbuys
+from models import buying, groupbuys, shortening
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
-from models.rules.text import parse_amount
-from models.tables import GroupBuy, LineStatus, Member, Order
+from models.rules.text import normalize, parse_amount
+from models.tables import GroupBuy, LineStatus, Order
 from models.types import id_of
 
 MAX_UNITS = 9999
@@ -35,11 +37,14 @@ def find_buy(ctx: Ctx, args: str, closed_too: bool = False) -> tuple[GroupBuy, s
     closed, so '/delivered all' works after '/close' and a late '+1' hears it is closed.
     """
     number, rest = _number(args)
+    named = number
     if number is None and not ctx.msg.is_group:
         number = groupbuys.latest_number_of(ctx.session, id_of(ctx.member))
     buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, number, ctx.community.id)
     if buy is None and number is None and closed_too and ctx.msg.is_group:
         buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, any_status=True)
+    if buy is None and named:
+        raise no_such_buy(ctx, named)  # '+1 #99': which buys there are, not "nothing is open"
     if buy is None or buy.community_id != ctx.community.id:
         raise DomainError("no_open_buy")
     return buy, rest
@@ -90,17 +95,29 @@ def join(ctx: Ctx) -> list[Reply]:
 
 
 def cancel(ctx: Ctx) -> list[Reply]:
-    buy, _ = members_buy(ctx, buying.MEMBER_CANCELS)
-    done = buying.cancel_member_lines(ctx.session, buy=buy, member=ctx.member,
-                                      programme=ctx.programme, today=ctx.today, now=ctx.now)
+    """'/cancel' cancels the member's lines in the buy; '/cancel #N 2' (or '-2' typed in the
+    chat) takes two units off, newest line first."""
+    buy, rest = members_buy(ctx, buying.MEMBER_CANCELS)
+    units = _units_off(rest)
+    if units is None:
+        done = buying.cancel_member_lines(ctx.session, buy=buy, member=ctx.member,
+                                          programme=ctx.programme, today=ctx.today, now=ctx.now)
+    else:
+        done = shortening.cancel_member_units(
+            ctx.session, buy=buy, member=ctx.member, units=units, programme=ctx.programme,
+            today=ctx.today, now=ctx.now, price_unit=price_unit(ctx.community))
     tell_promoted(ctx, buy, done.promoted)
     return [ctx.card("cancelled", buy=buy, units=done.units)]
 
 
-def tell_promoted(ctx: Ctx, buy: GroupBuy, promoted: list[tuple[Order, Member]]) -> None:
-    """Tell each member whose waiting line now holds stock."""
-    for order, member in promoted:
-        ctx.push(member, "promoted", f"promoted:{order.id}", buy=buy, order=order)
+def _units_off(rest: str) -> int | None:
+    """'' → None (the whole order); '2' / '２' → 2; anything else (0, -1, 'two') is refused."""
+    typed = normalize(rest)
+    if not typed:
+        return None
+    if not typed.isdigit() or not typed.isascii() or not 1 <= int(typed[:6]) <= MAX_UNITS:
+        raise Usage("cancel")
+    return int(typed)
 
 
 def orders(ctx: Ctx) -> list[Reply]:

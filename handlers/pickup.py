@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from handlers.buychoice import WhichBuy, buy_button
 from handlers.context import Ctx
 from messages.types import Reply
 from models import groupbuys, members, pickup
@@ -24,7 +25,7 @@ Candidates = Callable[[tuple[str, str] | None], list[GroupBuy]]
 
 
 def choose_buy(ctx: Ctx, args: str, candidates: Candidates,
-               none: DomainError | None = None) -> tuple[GroupBuy, str]:
+               none: DomainError | None = None, *, command: str) -> tuple[GroupBuy, str]:
     """'#N' (of this community, and of this chat in a group); else the one candidate (of
     this chat in a group, of the community in private); else a refusal listing them (or
     `none` when there is no candidate at all)."""
@@ -36,8 +37,10 @@ def choose_buy(ctx: Ctx, args: str, candidates: Candidates,
             return found[0], args.strip()
         if not found and none is not None:
             raise none
-        raise DomainError("which_buy" if found else "buy_not_found", number=None,
-                          buys=[brief(b) for b in found])
+        if found:  # asked with a button per buy, as every leader command does
+            raise WhichBuy(buys=[brief(b) for b in found], command=command,
+                           buttons=tuple(buy_button(b, command, args.strip()) for b in found))
+        raise DomainError("buy_not_found", number=None, buys=[])
     number, rest = int(match[1]), (args[:match.start()] + args[match.end():]).strip()
     buy = groupbuys.current(ctx.session, ctx.msg.channel, ctx.msg.chat, number, id_of(ctx.community))
     if buy is None or (chat is not None and (buy.channel, buy.chat_id) != chat):
@@ -49,7 +52,7 @@ def choose_buy(ctx: Ctx, args: str, candidates: Candidates,
 def unpaid(ctx: Ctx) -> list[Reply]:
     """Who has not paid in a buy (open or closed): name, units, amount; to the leader only."""
     buy, _ = choose_buy(ctx, ctx.args, lambda chat: pickup.buys_with_lines(
-        ctx.session, id_of(ctx.community), (LineStatus.ALLOCATED,), chat=chat))
+        ctx.session, id_of(ctx.community), (LineStatus.ALLOCATED,), chat=chat), command="unpaid")
     owed = pickup.unpaid(ctx.session, id_of(buy))
     return [ctx.card("unpaid", buy=buy, unpaid_lines=owed, total=sum(o.amount for o in owed))]
 
@@ -59,7 +62,8 @@ def arrived(ctx: Ctx) -> list[Reply]:
     if not ctx.args.strip():
         raise Usage("arrived")
     buy, rest = choose_buy(ctx, ctx.args, lambda chat: pickup.buys_with_lines(
-        ctx.session, id_of(ctx.community), pickup.WAITING, chat=chat, buy_where=pickup.NOT_ARRIVED))
+        ctx.session, id_of(ctx.community), pickup.WAITING, chat=chat, buy_where=pickup.NOT_ARRIVED),
+        command="arrived")
     if buy.arrived_at is not None:
         raise DomainError("already_arrived", buy=brief(buy), place=buy.pickup_place,
                           until=_local(ctx, buy))
@@ -90,7 +94,7 @@ def picked(ctx: Ctx) -> list[Reply]:
     target, rest = _target(ctx)
     buy, _ = choose_buy(ctx, rest, lambda chat: pickup.pickable_buys(
         ctx.session, id_of(ctx.community), id_of(target), chat),
-        none=DomainError("no_pickup", name=target.display_name))
+        none=DomainError("no_pickup", name=target.display_name), command="picked")
     done = pickup.pick_up(ctx.session, buy=buy, member=target, programme=ctx.programme,
                           today=ctx.today, now=ctx.now)
     if done.lines == 0:

@@ -24,7 +24,7 @@ def rate(ctx: Ctx) -> list[Reply]:
     """'/rate #N 4 很新鮮': one rating per member per buy; a re-rate changes it."""
     buy, rest = choose_buy(ctx, ctx.args, lambda chat: pickup.buys_with_lines(
         ctx.session, id_of(ctx.community), (LineStatus.DELIVERED,), chat=chat,
-        member_id=id_of(ctx.member)))
+        member_id=id_of(ctx.member)), command="rate")
     score_word, _, comment = rest.partition(" ")
     score = parse_score(score_word)
     if score is None:
@@ -45,7 +45,7 @@ def rate(ctx: Ctx) -> list[Reply]:
 def ratings_of_buy(ctx: Ctx) -> list[Reply]:
     """'/ratings #N': how many rated, the average, each score and comment (newest first)."""
     buy, _ = choose_buy(ctx, ctx.args, lambda chat: pickup.buys_with_lines(
-        ctx.session, id_of(ctx.community), (LineStatus.DELIVERED,), chat=chat))
+        ctx.session, id_of(ctx.community), (LineStatus.DELIVERED,), chat=chat), command="ratings")
     summary = ratings.summary(ctx.session, id_of(buy))
     average = summary.average_tenths
     shown = None if average is None else f"{average // 10}.{average % 10}"

@@ -15,6 +15,8 @@ BY_ALIAS: dict[str, str] = {alias.lower(): e.name for e in TABLE for alias in e.
 BARE: dict[str, str] = {a: e.name for e in TABLE if e.bare for a in e.aliases if not a.isascii()}
 
 
+# '-1', '－２', '-1 #2': the whole message, so '-1度' or '-1 哈哈' stays chatter
+_MINUS = re.compile(r"^-\s?(\d{1,4})(\s*#\d{1,6})?$")
 _BUY_NUMBER = re.compile(r"^\s*#\d{1,6}\s*|\s*#\d{1,6}\s*$")
 
 
@@ -36,6 +38,9 @@ def parse(raw: str) -> Command | None:
         return Command(BY_ALIAS.get(word), word, args.strip())
     if is_join(text):
         return Command("join", "+", text)
+    minus = _MINUS.match(text)
+    if minus is not None:
+        return Command("cancel", "-", f"{minus[1]} {minus[2] or ''}".strip())
     head, _, args = text.partition(" ")
     if head in BARE:
         return Command(BARE[head], head, args.strip())

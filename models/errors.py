@@ -9,6 +9,7 @@ class DomainError(Exception):
     """A request the rules refuse. `key` names the message template; `params` fill it."""
 
     key = "error"
+    here = False  # answered in the chat it came from (not in private): e.g. a choice to tap
 
     def __init__(self, key: str | None = None, **params: Any) -> None:
         if key is not None:

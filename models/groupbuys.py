@@ -244,3 +244,23 @@ def hold_for_join(session: Session, buy_id: int) -> None:
     the per-member limit), the queue and the free stock (a cancel freeing a unit finishes
     first, so the join sees it)."""
     hold_buy(session, buy_id)
+
+
+def by_number(session: Session, community_id: int, number: int) -> GroupBuy | None:
+    return session.execute(select(GroupBuy).where(
+        col(GroupBuy.community_id) == community_id, col(GroupBuy.number) == number)).scalars().first()
+
+
+def choices(session: Session, community_id: int, chat: tuple[str, str] | None,
+            statuses: tuple[BuyStatus, ...], lines: tuple[LineStatus, ...] | None = None,
+            limit: int = 8) -> list[GroupBuy]:
+    """The buys a leader may mean: of this chat (`(channel, chat_id)`; None: the whole
+    community), in `statuses`, and, given `lines`, with a line in one of them; newest first."""
+    query = select(GroupBuy).where(col(GroupBuy.community_id) == community_id,
+                                   col(GroupBuy.status).in_(statuses))
+    if chat is not None:
+        query = query.where(col(GroupBuy.channel) == chat[0], col(GroupBuy.chat_id) == chat[1])
+    if lines is not None:
+        query = query.where(col(GroupBuy.id).in_(
+            select(col(Order.group_buy_id)).where(col(Order.status).in_(lines))))
+    return list(session.execute(query.order_by(col(GroupBuy.number).desc()).limit(limit)).scalars())

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, literal, or_, select, update
 from sqlmodel import Session, col
 
 from models.tables import BuyStatus, GroupBuy, LineStatus, Order
+from models.types import rows_matched
 
 HOLDS_STOCK = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)
 CANCELLABLE = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
@@ -176,17 +177,44 @@ def mark_delivered(session: Session, buy_id: int, order_id: int, *, now: datetim
                  delivered_at=now, replenish_on=replenish_on) is not None
 
 
-def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order]:
-    """Close the buy and end its waitlist; returns the waiting lines that were cancelled."""
-    session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id, col(GroupBuy.status) == BuyStatus.OPEN)
-                    .values(status=BuyStatus.CLOSED, closed_at=now,
-                            roster_rev=col(GroupBuy.roster_rev) + 1)
-                    .execution_options(synchronize_session="fetch"))
+def close_buy(session: Session, buy_id: int, *, now: datetime) -> list[Order] | None:
+    """Close the buy and end its waitlist; returns the waiting lines that were cancelled.
+    None when the buy was not open (closed a moment ago: a double tap)."""
+    closing = session.execute(update(GroupBuy).where(col(GroupBuy.id) == buy_id,
+                                                     col(GroupBuy.status) == BuyStatus.OPEN)
+                              .values(status=BuyStatus.CLOSED, closed_at=now,
+                                       roster_rev=col(GroupBuy.roster_rev) + 1)
+                              .execution_options(synchronize_session="fetch"))
+    if rows_matched(closing) != 1:
+        return None
     waiting = session.execute(
         select(col(Order.id))
         .where(col(Order.group_buy_id) == buy_id, col(Order.status) == LineStatus.WAITLISTED)
         .order_by(col(Order.id))
     ).scalars().all()
     ended = [order_id for order_id in waiting
-             if cancel_line(session, buy_id, order_id, now=now, expected=(LineStatus.WAITLISTED,))]
+             if _release(session, buy_id, order_id, (LineStatus.WAITLISTED,), LineStatus.CANCELLED,
+                         cancelled_at=now, closed_out=True)]
     return [line for line in (session.get(Order, order_id) for order_id in ended) if line]
+
+
+def shorten_line(session: Session, buy_id: int, order: Order, *, by: int,
+                 **prices: Any) -> list[Order] | None:
+    """Take `by` units off a line still as read (status, quantity, points, coupon), with its
+    new prices, in one conditional UPDATE; if it holds stock the units go back and serve the
+    waitlist in order. The promoted lines, or None when the line changed meanwhile."""
+    touch_roster(session, buy_id)
+    coupon_now = (col(Order.coupon_id).is_(None) if order.coupon_id is None
+                  else col(Order.coupon_id) == order.coupon_id)
+    done = session.execute(
+        update(Order).where(col(Order.id) == order.id, col(Order.status) == order.status,
+                            col(Order.quantity) == order.quantity, col(Order.quantity) > by,
+                            col(Order.points_used) == order.points_used, coupon_now)
+        .values(quantity=col(Order.quantity) - by, **prices)
+        .execution_options(synchronize_session="fetch"))
+    if rows_matched(done) != 1:
+        return None
+    if order.status not in HOLDS_STOCK:
+        return []
+    _counter(session, _GIVE_BACK, buy_id, by)
+    return serve_waitlist(session, buy_id)

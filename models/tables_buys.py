@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, timestamp
@@ -86,6 +86,8 @@ class Order(SQLModel, table=True):
     cancelled_at: datetime | None = timestamp(nullable=True)
     replenish_on: date | None = None
     picked_up_at: datetime | None = timestamp(nullable=True)  # the member took the goods
+    closed_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # a waiting line the buy's close ended (cancelled): /reopen puts it back in line
 
 
 class CommissionEvent(SQLModel, table=True):

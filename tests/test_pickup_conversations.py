@@ -41,7 +41,7 @@ def test_without_a_number_and_two_buys_unpaid_asks_which_one_and_changes_nothing
     two_joined(console, close=False)
     say(console, "leader@demo: /open 鳳梨酥 | 50 | 10 | 2h", "amy@demo: +1 #2")
     [answer] = say(console, "leader@demo: /unpaid")
-    assert "請加上團號" in answer and "#2（鳳梨酥）" in answer and "#1（蘋果）" in answer
+    assert "加上團號" in answer and "#2（鳳梨酥）" in answer and "#1（蘋果）" in answer
 
 
 def test_a_member_may_not_use_the_leader_commands(console):

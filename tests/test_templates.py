@@ -73,6 +73,7 @@ def _full() -> dict[str, Any]:
         "unpaid_lines": [SimpleNamespace(member=member, units=2, amount=51_500)], "arrived": True,
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
+        "command": "close", "lines": [order, order],
     }
 
 
@@ -81,7 +82,8 @@ def _empty() -> dict[str, Any]:
     full = _full()
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
-                "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines"):
+                "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
+                "lines"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
