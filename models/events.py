@@ -10,27 +10,28 @@ from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from models.db import Statement, dialect_name
+from models.db import Statement, dialect_name, table_of
 from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
+from models.types import rows_matched
 
 
 def _store_once(**values: Any) -> dict[str, Statement]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, per dialect: the key is taken once."""
     return {
-        dialect: Statement(insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+        dialect: Statement(insert(table_of(InboundEvent))
                            .values(channel=bindparam("channel"), event_key=bindparam("key"),
                                    received_at=bindparam("at"), **values)
                            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-                           .returning(InboundEvent.id))
+                           .returning(col(InboundEvent.id)))
         for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
     }
 
 
 _INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at"))  # handled now
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
-_EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+_EVENTS = table_of(InboundEvent)
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
 # than running it.
@@ -143,7 +144,7 @@ def enqueue(
     """Queue one push; a dedupe key already queued changes nothing."""
     if dedupe_key is not None:
         seen = session.execute(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+            select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key)
         ).first()
         if seen:
             return None
@@ -167,15 +168,17 @@ def claim_due(
 
     One conditional UPDATE: two workers (or processes) never take the same message.
     """
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)  # type: ignore[union-attr]
-    due = (OutboxMessage.channel == channel, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
-           OutboxMessage.not_before <= now, free)
-    pick = select(OutboxMessage.id).where(*due).order_by(OutboxMessage.not_before, OutboxMessage.id)
+    until = col(OutboxMessage.claimed_until)
+    free = or_(until.is_(None), until < now)
+    due = (col(OutboxMessage.channel) == channel, col(OutboxMessage.status).in_(_OPEN),
+           col(OutboxMessage.not_before) <= now, free)
+    pick = (select(col(OutboxMessage.id)).where(*due)
+            .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id)))
     pick = pick.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     claimed = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()), *due)  # type: ignore[union-attr]
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(pick.scalar_subquery()), *due)
         .values(claimed_until=now + lease).returning(OutboxMessage),
         execution_options={"synchronize_session": False},
     ).scalars().all()
@@ -186,12 +189,12 @@ def _move(session: Session, message: OutboxMessage, **values: Any) -> bool:
     """Change `message` only while it is unfinished and its lease is still the one we hold."""
     done = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
-               OutboxMessage.claimed_until == message.claimed_until)
+        .where(col(OutboxMessage.id) == message.id, col(OutboxMessage.status).in_(_OPEN),
+               col(OutboxMessage.claimed_until) == message.claimed_until)
         .values(**values),
         execution_options={"synchronize_session": False},
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(done) != 1:
         return False
     for key, value in values.items():
         set_committed_value(message, key, value)
@@ -238,7 +241,7 @@ def fail(session: Session, message: OutboxMessage, error: str) -> bool:
 
 
 def _lock_pacing(insert: Any) -> Any:
-    table = PacingState.__table__  # type: ignore[attr-defined]
+    table = table_of(PacingState)
     return (insert(table).values(channel=bindparam("channel"))
             .on_conflict_do_update(index_elements=["channel"],
                                    set_={"paused_until": table.c.paused_until})
@@ -264,14 +267,14 @@ def pause(session: Session, channel: str, until: datetime) -> None:
     """The platform asked the whole bot to wait: every worker respects it until `until`."""
     lock_pacing(session, channel)
     session.execute(update(PacingState).where(
-        PacingState.channel == channel,
-        or_(PacingState.paused_until.is_(None), PacingState.paused_until < until),  # type: ignore[union-attr]
+        col(PacingState.channel) == channel,
+        or_(col(PacingState.paused_until).is_(None), col(PacingState.paused_until) < until),
     ).values(paused_until=until))
 
 
 def paused_until(session: Session, channel: str) -> datetime | None:
     return session.execute(
-        select(PacingState.paused_until).where(PacingState.channel == channel)
+        select(col(PacingState.paused_until)).where(col(PacingState.channel) == channel)
     ).scalar_one_or_none()
 
 
@@ -284,14 +287,15 @@ def recent_sends(
     window: timedelta = timedelta(seconds=1),
 ) -> list[datetime]:
     """Send times within the window, oldest first (for one chat, or the whole bot)."""
-    query = select(SendLog.sent_at).where(SendLog.channel == channel, SendLog.sent_at > now - window)
+    query = select(col(SendLog.sent_at)).where(col(SendLog.channel) == channel,
+                                        col(SendLog.sent_at) > now - window)
     if chat_id is not None:
-        query = query.where(SendLog.chat_id == chat_id)
-    return list(session.execute(query.order_by(SendLog.sent_at)).scalars())
+        query = query.where(col(SendLog.chat_id) == chat_id)
+    return list(session.execute(query.order_by(col(SendLog.sent_at))).scalars())
 
 
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:
-    session.execute(delete(SendLog).where(SendLog.sent_at < now - keep))
+    session.execute(delete(SendLog).where(col(SendLog.sent_at) < now - keep))
 
 
 def release(session: Session, messages: Sequence[OutboxMessage]) -> None:
