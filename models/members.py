@@ -1,4 +1,6 @@
-"""Members and their platform accounts: joining, finding, referral attribution."""
+"""Members and their platform accounts: finding the sender (every message), joining, keeping
+the account fresh. Lookups by handle or code: models.lookups; the referral graph:
+models.referrals; where a member can be pushed to: models.reachability."""
 
 from __future__ import annotations
 
@@ -6,12 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, bindparam, select
 from sqlmodel import Session, SQLModel, col
 
 from models.db import Statement, adopt, table_of
 from models.rules import coupons as coupon_rules
-from models.rules.referral import can_attribute
 from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEntry
 from models.types import id_of
 
@@ -184,14 +185,15 @@ def join(
         community_id=id_of(community),
         channel=channel,
         external_id=external_id,
-        handle=_handle(handle),
+        handle=normal_handle(handle),
         last_seen_at=now,
     )
     session.add(account)  # flushed with the rest of the transaction
     return Membership(community, member, account, True)
 
 
-def _handle(handle: str | None) -> str | None:
+def normal_handle(handle: str | None) -> str | None:
+    """A handle as stored and looked up: no "@", lower case, at most 64 characters."""
     return handle.lstrip("@").lower()[:64] if handle else None
 
 
@@ -200,97 +202,11 @@ REFERRAL_CODE_LENGTH = 10  # 50 random bits: the unique constraint is the only c
 
 def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
     """Keep the handle fresh; note activity at most once a minute to spare the database."""
-    new_handle = _handle(handle)
+    new_handle = normal_handle(handle)
     if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > 60:
         account.handle = new_handle
         account.last_seen_at = now
         session.add(account)
-
-
-def mark_private_reachable(session: Session, channel: str, external_id: str, chat: str) -> None:
-    """The person opened a private chat with the bot: every community may now push to it."""
-    session.execute(
-        update(ChannelAccount)
-        .where(col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id)
-        .values(private_chat=chat)
-    )
-
-
-def by_handle(session: Session, community_id: int, handle: str) -> Member | None:
-    """The one person with this handle (one person's accounts on two platforms count once)."""
-    accounts = session.execute(
-        select(Member)
-        .join(ChannelAccount, col(ChannelAccount.member_id) == Member.id)
-        .where(col(ChannelAccount.community_id) == community_id,
-               col(ChannelAccount.handle) == _handle(handle))
-        .limit(10)
-    ).scalars()
-    people = {person.id: person for person in (live(session, m) for m in accounts)}
-    return next(iter(people.values())) if len(people) == 1 else None
-
-
-def by_referral_code(session: Session, code: str) -> Member | None:
-    """The code's member; a merged-away member's code stands for the member it became."""
-    found = session.execute(
-        select(Member).where(col(Member.referral_code) == code.upper()[:16])
-    ).scalar_one_or_none()
-    return live(session, found) if found is not None else None
-
-
-def referrer_chain(session: Session, member: Member, limit: int = 50) -> list[int]:
-    """The member's referrer, their referrer, and so on (bounded; never the member itself)."""
-    return ancestors(session, member.referred_by_id, limit, stop=member.id)
-
-
-def ancestors(session: Session, start: int | None, limit: int = 50,
-              stop: int | None = None) -> list[int]:
-    """`start`, its referrer, theirs… until nobody, a repeat, `stop`, or `limit` ids."""
-    chain: list[int] = []
-    current = start
-    while current is not None and current != stop and current not in chain and len(chain) < limit:
-        chain.append(current)
-        current = session.execute(
-            select(col(Member.referred_by_id)).where(col(Member.id) == current)
-        ).scalar_one_or_none()
-    return chain
-
-
-def attribute_referral(session: Session, referee: Membership, referrer: Member) -> bool:
-    """First touch only: a member new to the community, never oneself, never a cycle."""
-    if referrer.community_id != referee.member.community_id:
-        return False
-    if not can_attribute(
-        id_of(referee.member),
-        id_of(referrer),
-        referee.is_new,
-        referee.member.referred_by_id is not None,
-        referrer_chain(session, referrer),
-    ):
-        return False
-    referee.member.referred_by_id = referrer.id
-    referee.member.referred_at = referee.member.joined_at  # only a member new here is attributed
-    session.add(referee.member)
-    return True
-
-
-def qualified_invites(session: Session, member_id: int) -> int:
-    """Invited members who have bought at least once."""
-    total = session.execute(
-        select(func.count(col(Member.id))).where(
-            col(Member.referred_by_id) == member_id,
-            col(Member.first_purchase_at).is_not(None),
-        )
-    ).scalar_one()
-    return int(total)
-
-
-def invited(session: Session, member_id: int, limit: int = 20) -> list[Member]:
-    return list(
-        session.execute(
-            select(Member).where(col(Member.referred_by_id) == member_id).order_by(col(Member.id))
-            .limit(limit)
-        ).scalars()
-    )
 
 
 def record_spend(
@@ -308,34 +224,6 @@ def record_spend(
         session.add(member)
     session.flush()
     return True
-
-
-def mark_private_unreachable(session: Session, channel: str, external_id: str) -> None:
-    """The person blocked the bot: answer in the group again until they start it anew."""
-    session.execute(
-        update(ChannelAccount)
-        .where(col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id)
-        .values(private_chat=None)
-    )
-
-
-def push_target(session: Session, member_id: int, prefer: str | None = None
-                ) -> tuple[str, str] | None:
-    """(channel, private chat) where the member can be pushed to, `prefer`'s channel first."""
-    rows = session.execute(
-        select(col(ChannelAccount.channel), col(ChannelAccount.private_chat)).where(
-            col(ChannelAccount.member_id) == member_id,
-            col(ChannelAccount.private_chat).is_not(None))
-    ).all()
-    found = sorted(((channel, chat) for channel, chat in rows if chat is not None),
-                   key=lambda row: row[0] != prefer)
-    return found[0] if found else None
-
-
-def private_chat_of(session: Session, member_id: int, channel: str) -> str | None:
-    """Where the bot may push to this member on this channel (None: never started the bot)."""
-    target = push_target(session, member_id, channel)
-    return target[1] if target is not None and target[0] == channel else None
 
 
 def offline_member(session: Session, community_id: int, name: str, now: datetime) -> Member:

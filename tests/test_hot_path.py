@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -111,3 +112,13 @@ def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_co
         assert community_only is not None and community_only.slug == "hot" and nobody is None
         assert isinstance(community_only, Community)
         assert members.locate(uow.session, "line", "U2", None) == (None, None)
+
+
+HOT_PATH_MODULES = ("models/members.py", "models/lookups.py", "models/referrals.py",
+                    "models/reachability.py", "models/db.py", "bot/inbox.py")
+
+
+@pytest.mark.parametrize("module", HOT_PATH_MODULES)
+def test_each_hot_path_module_stays_within_300_lines(module: str) -> None:
+    source = Path(__file__).resolve().parent.parent / module
+    assert len(source.read_text(encoding="utf-8").splitlines()) <= 300
