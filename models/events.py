@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,6 +31,8 @@ def _store_once(**values: Any) -> dict[str, Statement]:
 
 _INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at"))  # handled now
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
+# stored and claimed at once, by the process that handles it right away
+_TAKE = _store_once(payload=bindparam("payload"), claimed_until=bindparam("until"), attempts=1)
 _EVENTS = table_of(InboundEvent)
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
@@ -55,7 +57,9 @@ _SETTLE = Statement(
     .values(processed_at=bindparam("b_at"), replies=bindparam("b_replies"))
 )
 _ANSWERED = Statement(
-    update(_EVENTS).where(_ONE, _UNANSWERED).values(answered_at=bindparam("b_at"), claimed_until=None)
+    update(_EVENTS).where(_ONE, _UNANSWERED)
+    .values(answered_at=bindparam("b_at"), claimed_until=None,
+            processed_at=func.coalesce(_EVENTS.c.processed_at, bindparam("b_at")))
 )
 _UNANSWERED_KEYS = (
     select(_EVENTS.c.channel, _EVENTS.c.event_key)
@@ -100,6 +104,15 @@ def accept(session: Session, channel: str, event_key: str, payload: dict[str, An
     return _ACCEPT[dialect_name(session)].run(session, params).first() is not None
 
 
+def take(session: Session, channel: str, event_key: str, payload: dict[str, Any],
+         now: datetime, lease: timedelta) -> bool:
+    """`accept` and `claim` in one INSERT, for the process about to handle the event: stored
+    with a lease (the sweeper leaves it alone until it runs out); False when stored before."""
+    params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload,
+              "until": now + lease}
+    return _TAKE[dialect_name(session)].run(session, params).first() is not None
+
+
 def claim(session: Session, channel: str, event_key: str, now: datetime,
           lease: timedelta) -> Claim | None:
     """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
@@ -124,6 +137,7 @@ def settle(session: Session, channel: str, event_key: str, replies: list[dict[st
 
 
 def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
+    """Answered (and processed, if the handler left it unwritten with nothing to say)."""
     _ANSWERED.run(session, _key(channel, event_key, at=now))
 
 

@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot import inbox
+from bot.app import App
+from messages.types import Incoming, Reply
 from models import communities, events, members
 from models.db import Statement, UnitOfWork, session_factory
 from models.tables import Community, InboundEvent, Member
@@ -122,3 +126,61 @@ HOT_PATH_MODULES = ("models/members.py", "models/lookups.py", "models/referrals.
 def test_each_hot_path_module_stays_within_300_lines(module: str) -> None:
     source = Path(__file__).resolve().parent.parent / module
     assert len(source.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+LEASE = timedelta(seconds=30)
+
+
+def test_an_event_taken_on_arrival_is_left_to_its_worker_until_the_lease_runs_out(db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        assert events.take(uow.session, "line", "t1", PAYLOAD, NOW, LEASE)
+        assert not events.take(uow.session, "line", "t1", PAYLOAD, NOW, LEASE)  # a redelivery
+        uow.commit()
+    during, after = NOW + LEASE / 2, NOW + LEASE * 2
+    with UnitOfWork(sessions) as uow:
+        assert events.unanswered(uow.session, during, during) == []  # not even at start-up
+        assert events.claim(uow.session, "line", "t1", during, LEASE) is None
+        assert events.unanswered(uow.session, after, NOW) == [("line", "t1")]
+        assert events.claim(uow.session, "line", "t1", after, LEASE) == events.Claim(
+            PAYLOAD, False, [], 2)
+
+
+def test_an_event_answered_with_nothing_costs_the_inbox_no_transaction_of_its_own(
+    app: App,
+) -> None:
+    msg = Incoming("telegram", "4545", "4545", "hello", "1", event_key="k-quiet")
+    assert inbox.take(app.deps, msg, LEASE)
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    listen(app.engine, "commit", committed)
+    try:
+        assert inbox.handle_claimed(app.deps, msg, lambda m, d: []) == []
+    finally:
+        remove(app.engine, "commit", committed)
+    assert commits == []
+    inbox.answered(app.deps, msg)
+    with UnitOfWork(app.deps.sessions) as uow:
+        row = _row(uow.session, "k-quiet")
+        assert row.processed_at is not None and row.answered_at is not None
+        assert row.claimed_until is None
+
+
+@pytest.mark.asyncio
+async def test_a_message_taken_on_arrival_is_processed_without_a_second_claim(app: App) -> None:
+    msg = Incoming("telegram", "4646", "4646", "/help", "2", sender_name="Ann", event_key="k-help")
+    sent: list[Reply] = []
+
+    async def deliver(_msg: Incoming, reply: Reply) -> None:
+        sent.append(reply)
+
+    assert inbox.take(app.deps, msg, LEASE)
+    assert await inbox.process(app.deps, msg, inbox.Outlet(deliver), claimed=True)
+    assert sent and await inbox.recover(app.deps, {"telegram": deliver}) == 0
+    with UnitOfWork(app.deps.sessions) as uow:
+        row = _row(uow.session, "k-help")
+        assert (row.attempts, row.claimed_until) == (1, None)
+        assert row.processed_at is not None and row.answered_at is not None
