@@ -12,8 +12,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from models.db import Statement, dialect_name, table_of
+from models.db import Statement, adopt, dialect_name, table_of
 from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
+from models.tables_messages import OutboxStatus
 from models.types import rows_matched
 
 
@@ -150,26 +151,32 @@ def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
     return [(row.channel, row.event_key) for row in rows]
 
 
+def _queue_once(insert: Any) -> Statement:
+    table = table_of(OutboxMessage)
+    return Statement(insert(table).values({c.key: bindparam(c.key) for c in table.c if c.key != "id"})
+                     .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(*table.c))
+
+
+_QUEUE = {"sqlite": _queue_once(sqlite_insert), "postgresql": _queue_once(pg_insert)}
+_OUTBOX_KEYS = [c.key for c in table_of(OutboxMessage).c]
+
+
 def enqueue(
     session: Session, channel: str, chat_id: str, body: dict[str, Any], now: datetime, *,
     is_group: bool = False, community_id: int | None = None, dedupe_key: str | None = None,
     not_before: datetime | None = None, member_id: int | None = None, kind: str = "reply",
 ) -> OutboxMessage | None:
-    """Queue one push; a dedupe key already queued changes nothing."""
-    if dedupe_key is not None:
-        seen = session.execute(
-            select(col(OutboxMessage.id)).where(col(OutboxMessage.dedupe_key) == dedupe_key)
-        ).first()
-        if seen:
-            return None
-    message = OutboxMessage(
-        community_id=community_id, channel=channel, chat_id=chat_id, is_group=is_group,
-        body=body, dedupe_key=dedupe_key, created_at=now, not_before=not_before or now,
-        member_id=member_id, kind=kind,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    """Queue one push (the row, detached); a dedupe key already queued changes nothing, also
+    when another transaction queues it at the same moment. One INSERT … ON CONFLICT DO NOTHING."""
+    values = {"community_id": community_id, "channel": channel, "chat_id": chat_id,
+              "is_group": is_group, "body": body, "dedupe_key": dedupe_key,
+              "member_id": member_id, "kind": kind, "status": OutboxStatus.PENDING,
+              "attempts": 0, "last_error": "", "created_at": now, "not_before": not_before or now,
+              "claimed_until": None, "sent_at": None}
+    row = _QUEUE[dialect_name(session)].run(session, values).first()
+    if row is None:
+        return None
+    return adopt(session, OutboxMessage, dict(zip(_OUTBOX_KEYS, row, strict=True)), attach=False)
 
 
 _OPEN = ("pending", "sending")  # not finished: a 'sending' row whose lease ran out is in doubt

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from bot.app import App
 from messages.types import Incoming, Reply
 from models import communities, events, members
 from models.db import Statement, UnitOfWork, session_factory
-from models.tables import Community, InboundEvent, Member
+from models.tables import Community, InboundEvent, Member, OutboxMessage
 
 NOW = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "我的 /me ＋１", "nested": {"n": [1, None, True]}}
@@ -184,3 +184,40 @@ async def test_a_message_taken_on_arrival_is_processed_without_a_second_claim(ap
         row = _row(uow.session, "k-help")
         assert (row.attempts, row.claimed_until) == (1, None)
         assert row.processed_at is not None and row.answered_at is not None
+
+
+def test_a_dedupe_key_queued_by_a_racing_transaction_is_not_queued_twice_nor_an_error(
+    db: Engine,
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the second transaction cannot start its INSERT")
+    import threading
+
+    sessions = session_factory(db)
+    body = {"text": "confirmed"}
+    outcome: list[object] = []
+    with UnitOfWork(sessions) as first:
+        assert events.enqueue(first.session, "telegram", "1", body, NOW, dedupe_key="race-1")
+
+        def second() -> None:
+            with UnitOfWork(sessions) as uow:
+                try:
+                    outcome.append(events.enqueue(uow.session, "telegram", "1", body, NOW,
+                                                  dedupe_key="race-1"))
+                    uow.commit()
+                except Exception as error:  # the outcome under test
+                    outcome.append(error)
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        with db.connect() as watch:  # until the second INSERT waits on the first's row
+            while racer.is_alive() and not watch.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                watch.rollback()
+        first.commit()
+    racer.join()
+    assert outcome == [None]
+    with UnitOfWork(sessions) as uow:
+        rows = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == "race-1")).scalars().all()
+        assert [(r.body, r.status, r.attempts) for r in rows] == [(body, "pending", 0)]
