@@ -1,8 +1,9 @@
 """The inbox: every inbound event is stored before it is acknowledged, processed once, answered.
 
-    inbox.accept(deps, msg)                      # durable before the HTTP 200 (or, polling,
-                                                 # before it is processed)
-    inbox.spawn(deps, msg, outlet, tasks)        # after the 200: claim, handle, deliver
+    inbox.accept(deps, msg)                      # durable before the HTTP 200, handled later
+    inbox.take(deps, msg, lease)                 # durable and claimed, to be handled right
+                                                 # away (before the 200, or while polling)
+    inbox.spawn(deps, msg, outlet, tasks, claimed=True)   # after the 200: handle, deliver
     await inbox.sweeper(deps, outlets, stop)     # at start-up, then every few seconds
 
 A worker claims an event with a lease (one conditional UPDATE: of two workers, one wins).
@@ -87,6 +88,17 @@ def accept(deps: Deps, msg: Incoming) -> bool:
         return fresh
 
 
+def take(deps: Deps, msg: Incoming, lease: timedelta) -> bool:
+    """Record the event durably, claimed for `lease` by this process, which handles it next
+    (`process(..., claimed=True)`); False for a redelivery. A crash before it is answered
+    leaves the lease to run out: then the sweeper takes it, as it does a stored event."""
+    with UnitOfWork(deps.sessions) as uow:
+        fresh = events.take(uow.session, msg.channel, msg.event_key, to_payload(msg),
+                            deps.clock(), lease)
+        uow.commit()
+        return fresh
+
+
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
     with UnitOfWork(deps.sessions) as uow:
         taken = events.claim(uow.session, channel, event_key, deps.clock(), lease)
@@ -95,12 +107,15 @@ def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.
 
 
 def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle) -> list[Reply]:
-    """Handle a claimed event; an event the handler did not write is settled with its answer."""
+    """Handle a claimed event; an answer the handler did not keep is kept before it leaves
+    (a crash after it left sends it again rather than handle the event again). No answer
+    needs no keeping: the event is marked processed when it is marked answered."""
     replies = handler(msg, deps)
-    with UnitOfWork(deps.sessions) as uow:
-        events.settle(uow.session, msg.channel, msg.event_key,
-                      [reply_record(r) for r in replies], deps.clock())
-        uow.commit()
+    if replies:
+        with UnitOfWork(deps.sessions) as uow:
+            events.settle(uow.session, msg.channel, msg.event_key,
+                          [reply_record(r) for r in replies], deps.clock())
+            uow.commit()
     return replies
 
 
@@ -121,15 +136,20 @@ async def deliver_all(msg: Incoming, replies: list[Reply], deliver: Deliver) -> 
         await deliver(msg, keyed(msg, index, reply))
 
 
-async def process(deps: Deps, msg: Incoming, outlet: Outlet | Deliver) -> bool:
+FRESH = events.Claim(None, False, [], 1)  # what `take` claimed: new, its first attempt
+
+
+async def process(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,
+                  claimed: bool = False) -> bool:
     """Claim a stored event, handle it (or send its kept answer), mark it answered.
+    `claimed`: `take` claimed it already.
 
     False when another worker holds it. Never raises: a failure is logged and the event
     waits for its lease to run out.
     """
     outlet = outlet if isinstance(outlet, Outlet) else Outlet(outlet)
     try:
-        taken = claim(deps, msg.channel, msg.event_key, outlet.lease)
+        taken = FRESH if claimed else claim(deps, msg.channel, msg.event_key, outlet.lease)
         if taken is None:
             return False
         await _work(deps, msg, taken, outlet)
@@ -156,9 +176,9 @@ async def _work(deps: Deps, msg: Incoming, taken: events.Claim, outlet: Outlet) 
 
 
 def spawn(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,
-          tasks: set[asyncio.Task[bool]]) -> None:
+          tasks: set[asyncio.Task[bool]], claimed: bool = False) -> None:
     """Process after the response has gone; keep a reference so the task is not collected."""
-    task = asyncio.get_running_loop().create_task(process(deps, msg, outlet))
+    task = asyncio.get_running_loop().create_task(process(deps, msg, outlet, claimed))
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 

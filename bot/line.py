@@ -114,13 +114,14 @@ class LineChannel:
         return await line_webhook.webhook(self, request)
 
     def accept(self, webhook_events: Sequence[Mapping[str, Any]]) -> list[Incoming]:
-        """Store each event's messages in the inbox and keep its reply token; the new ones."""
+        """Store and claim each event's messages in the inbox and keep its reply token; the
+        new ones (to `process`)."""
         return line_webhook.accept(self, webhook_events)
 
     def process(self, accepted: list[Incoming]) -> None:
         """After the response: let the inbox handle each (the sender's name looked up first)."""
         for msg in accepted:
-            inbox.spawn(self.deps, msg, self.outlet, self.tasks)
+            inbox.spawn(self.deps, msg, self.outlet, self.tasks, claimed=True)
 
     async def settle(self) -> None:
         """Wait until every message accepted so far is handled and answered."""

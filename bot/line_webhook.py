@@ -53,7 +53,7 @@ async def webhook(channel: LineChannel, request: Request) -> Response:
 
 
 def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]]) -> list[Incoming]:
-    """Store each event's messages in the inbox and keep its reply token; the new ones."""
+    """Store and claim each event's messages in the inbox, keep its reply token; the new ones."""
     deps = channel.deps
     fresh: list[Incoming] = []
     for event in webhook_events:
@@ -68,7 +68,7 @@ def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]]) ->
             continue
         token = token_of(event)
         for msg in wanted(deps, event, [m for m in found if inbox.answerable(m)]):
-            if inbox.accept(deps, msg):
+            if inbox.take(deps, msg, channel.outlet.lease):  # handled after the 200
                 fresh.append(msg)
                 if token is not None:
                     channel.accepted += 1

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from handlers.context import Deps
 from messages.records import reply_record
 from messages.types import Reply
-from models import events, members
+from models import events, reachability
 from models.db import UnitOfWork
 
 MAX_BODY = 1024 * 1024
@@ -48,5 +48,5 @@ def queue_reply(deps: Deps, channel: str, chat_id: str, is_group: bool, reply: R
 def forget_private_chat(deps: Deps, channel: str, user_id: str) -> None:
     """The member blocked the bot: answer in the group again until they start it anew."""
     with UnitOfWork(deps.sessions) as uow:
-        members.mark_private_unreachable(uow.session, channel, user_id)
+        reachability.mark_private_unreachable(uow.session, channel, user_id)
         uow.commit()

@@ -137,8 +137,8 @@ class TelegramChannel:
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Long polling: into the inbox before it is processed, then processed."""
         msg = self.incoming(update)
-        if msg is not None and inbox.accept(self.deps, msg):
-            await inbox.process(self.deps, msg, self.outlet)
+        if msg is not None and inbox.take(self.deps, msg, self.outlet.lease):
+            await inbox.process(self.deps, msg, self.outlet, claimed=True)
 
     async def prepare(self, msg: Incoming) -> Incoming | None:
         """Before handling: stop a pressed button's spinner; fetch a CSV file sent to us."""

@@ -47,8 +47,8 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
         except MALFORMED as problem:
             log.info("telegram: malformed update refused (%s)", type(problem).__name__)
             return PlainTextResponse("bad request", status_code=400)
-        if msg is not None and inbox.accept(telegram.deps, msg):  # durable before the 200
-            inbox.spawn(telegram.deps, msg, telegram.outlet, tasks)
+        if msg is not None and inbox.take(telegram.deps, msg, telegram.outlet.lease):
+            inbox.spawn(telegram.deps, msg, telegram.outlet, tasks, claimed=True)  # after the 200
         return PlainTextResponse("ok")
 
     routes = [Route("/healthz", healthz), Route("/telegram", telegram_webhook, methods=["POST"])]

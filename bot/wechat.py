@@ -46,7 +46,7 @@ from bot.wechat_xml import (
 from handlers.context import Deps
 from messages.qr import qr_png
 from messages.types import Button, Incoming, Reply
-from models import members, notifications_state
+from models import notifications_state, reachability
 from models.db import UnitOfWork
 from models.rules.notify import WECHAT_WINDOW
 from scheduler.delivery import RateLimited, Undeliverable
@@ -151,7 +151,7 @@ class WechatChannel:
 
     def unfollowed(self, openid: str) -> None:
         with UnitOfWork(self.deps.sessions) as uow:
-            members.mark_private_unreachable(uow.session, CHANNEL, openid)
+            reachability.mark_private_unreachable(uow.session, CHANNEL, openid)
             uow.commit()
 
     def _take(self, openid: str, count: int) -> None:

@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse, Response
 from bot import inbox
 from bot.outbound import read_body
 from bot.wechat_crypto import BadXml, CryptoError, parse_fields, signed
-from bot.wechat_xml import CHANNEL, passive_and_later, reply_xml, to_incoming
+from bot.wechat_xml import passive_and_later, reply_xml, to_incoming
 from handlers.dispatch import handle
 from messages.types import Incoming, Reply
 
@@ -93,11 +93,9 @@ async def _answer(channel: WechatChannel, fields: dict[str, str], encrypted: boo
         if openid:
             channel.seen(openid)  # an image, a voice…: the user wrote, the window opens
         return _success()  # nothing the handlers act on: not stored
-    if not inbox.accept(channel.deps, msg):
+    if not inbox.take(channel.deps, msg, channel.outlet.lease):
         return _success()  # a retry of an event we have (being) answered
     channel.seen(openid)
-    if inbox.claim(channel.deps, CHANNEL, msg.event_key, channel.outlet.lease) is None:
-        return _success()  # the sweeper (or another worker) has it
     replies = await _handle_within(channel, msg)
     if replies is None:
         return _success()

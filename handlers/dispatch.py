@@ -17,7 +17,7 @@ from handlers.router import Command, parse
 from messages.records import reply_record
 from messages.render import locale_from
 from messages.types import Incoming, Reply
-from models import communities, events, flows, members
+from models import communities, events, flows, lookups, members, reachability
 from models.communities import ADMIN, audit, role_of
 from models.db import UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
@@ -210,7 +210,7 @@ def _context(session: Session, msg: Incoming, command: Command | None, deps: Dep
     else:
         members.touch(session, membership.account, handle, now)
     if not msg.is_group and membership.account.private_chat != msg.chat:
-        members.mark_private_reachable(session, msg.channel, msg.sender, msg.chat)
+        reachability.mark_private_reachable(session, msg.channel, msg.sender, msg.chat)
         membership.account.private_chat = msg.chat
     args = command.args if command else ""
     return Ctx(msg, args, session, deps, membership, programme_for(community), now)
@@ -220,7 +220,7 @@ def _referral_community(session: Session, command: Command | None) -> Community 
     """`/start ref_CODE` in private: the referrer's community."""
     if command is None or command.name != "start" or not command.args.lower().startswith("ref_"):
         return None
-    referrer = members.by_referral_code(session, command.args[4:])
+    referrer = lookups.by_referral_code(session, command.args[4:])
     return communities.get(session, referrer.community_id) if referrer else None
 
 

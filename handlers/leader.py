@@ -10,7 +10,7 @@ from sqlmodel import Session
 from handlers import notices
 from handlers.context import Ctx
 from messages.types import Incoming, Reply
-from models import communities, ledger, members
+from models import communities, ledger, lookups, members
 from models import tiers as tier_ops
 from models.errors import DomainError, NotAllowed, UnknownMember, Usage
 from models.rules.text import parse_amount
@@ -37,7 +37,7 @@ def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]
     """The member named by '@name' as first argument, or the author of the replied-to message."""
     words = ctx.args.split()
     if words and words[0].startswith("@") and len(words[0]) > 1:
-        found = members.by_handle(ctx.session, id_of(ctx.community), words[0])
+        found = lookups.by_handle(ctx.session, id_of(ctx.community), words[0])
         if found is None:
             raise UnknownMember(name=words[0][:40])
         return found, words[1:]

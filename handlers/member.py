@@ -8,7 +8,7 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, linking, members, notifications, profile
+from models import coupons, ledger, linking, lookups, notifications, profile, referrals
 from models import tiers as tier_ops
 from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
@@ -20,8 +20,8 @@ from models.types import id_of
 def start(ctx: Ctx) -> list[Reply]:
     referrer = None
     if ctx.membership.is_new and ctx.args.lower().startswith("ref_"):
-        candidate = members.by_referral_code(ctx.session, ctx.args[4:])
-        if candidate is not None and members.attribute_referral(ctx.session, ctx.membership, candidate):
+        candidate = lookups.by_referral_code(ctx.session, ctx.args[4:])
+        if candidate is not None and referrals.attribute_referral(ctx.session, ctx.membership, candidate):
             referrer = candidate
     return [ctx.reply(
         "welcome", is_new=ctx.membership.is_new, tier=ctx.tier_name(),
@@ -90,7 +90,7 @@ def claim(ctx: Ctx) -> list[Reply]:
 def invite(ctx: Ctx) -> list[Reply]:
     link = ctx.deps.referral_link(ctx.msg.channel, ctx.member.referral_code)
     image = qr_png(link, ctx.deps.media_dir / "qr")
-    people = members.invited(ctx.session, id_of(ctx.member))
+    people = referrals.invited(ctx.session, id_of(ctx.member))
     bought = sum(1 for p in people if p.first_purchase_at is not None)
     text = ctx.text("invite", link=link, code=ctx.member.referral_code, people=people,
                     bought=bought)

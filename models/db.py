@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import Compiled, Dialect, Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql.expression import Executable
-from sqlmodel import Session, create_engine
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlmodel import Session, SQLModel, create_engine
 
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
@@ -44,7 +46,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def session_factory(engine: Engine) -> SessionFactory:
-    return sessionmaker(engine, class_=Session, expire_on_commit=False)  # type: ignore[return-value]
+    return sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 class UnitOfWork:
@@ -76,7 +78,7 @@ class Statement:
     handle them as before. No autoflush: run it before, or apart from, pending ORM changes.
     """
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._plans: dict[tuple[object, ...], _Plan] = {}
 
@@ -93,30 +95,41 @@ class Statement:
         return _Rows(cursor, plan.results)
 
     def _plan(self, dialect: Dialect) -> _Plan:
-        plan = _Plan(self.statement.compile(dialect=dialect), dialect)  # type: ignore[arg-type]
+        compiled = self.statement.compile(dialect=dialect)
+        if not isinstance(compiled, SQLCompiler):  # DDL has no place on this path
+            raise TypeError(f"not a SQL statement: {self.statement}")
+        plan = _Plan(compiled, dialect)
         self._plans[_dialect_key(dialect)] = plan
         return plan
 
 
 class _Plan:
-    def __init__(self, compiled: Compiled, dialect: Dialect) -> None:
+    def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
         self.sql = compiled.string
-        self.defaults = compiled.construct_params(_check=False)  # type: ignore[call-arg]
-        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]  # type: ignore[attr-defined]
+        self.defaults = compiled.construct_params(_check=False)
+        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
         for column in prefetch:  # Python-side column defaults, as SQLAlchemy would fill in
-            if column.default is None or not column.default.is_scalar:
+            if not isinstance(column.default, ScalarElementColumnDefault):
                 raise NotImplementedError(f"{column}: only constant defaults on this path")
             self.defaults[column.key] = column.default.arg
-        self.binds = list(compiled._bind_processors.items())  # type: ignore[attr-defined]
-        self.order = list(compiled.positiontup or ()) if dialect.positional else None  # type: ignore[attr-defined]
+        self.binds = [(name, _single(name, process))
+                      for name, process in compiled._bind_processors.items()]
+        self.order = list(compiled.positiontup or ()) if dialect.positional else None
         self.results = [column.type._cached_result_processor(dialect, None)
-                        for column in compiled._result_columns]  # type: ignore[attr-defined]
+                        for column in compiled._result_columns]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         values = {**self.defaults, **params}
         for name, process in self.binds:
             values[name] = process(values[name])
         return values if self.order is None else [values[name] for name in self.order]
+
+
+def _single(name: str, process: object) -> Callable[[Any], Any]:
+    """A bind's one processor (an expanding tuple bind has one per element: not here)."""
+    if not callable(process):
+        raise NotImplementedError(f"{name}: tuple binds are not supported on this path")
+    return process
 
 
 class _Rows:
@@ -147,7 +160,7 @@ def _dbapi(session: Session) -> tuple[Any, Dialect]:
         connection = session.connection()
         found = session.info[_DBAPI] = (connection.connection.driver_connection,
                                         connection.dialect)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 _DBAPI = "tuanbot.dbapi"
@@ -156,6 +169,14 @@ _DBAPI = "tuanbot.dbapi"
 @event.listens_for(Session, "after_transaction_end")
 def _forget_dbapi(session: Session, _transaction: object) -> None:
     session.info.pop(_DBAPI, None)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The table a SQLModel class maps (`Model.__table__`, which the type checker cannot see)."""
+    table = sa_inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} maps no single table")
+    return table
 
 
 def dialect_name(session: Session) -> str:

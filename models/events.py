@@ -6,31 +6,35 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from models.db import Statement, dialect_name
+from models.db import Statement, adopt, dialect_name, table_of
 from models.tables import InboundEvent, OutboxMessage, PacingState, SendLog
+from models.tables_messages import OutboxStatus
+from models.types import rows_matched
 
 
 def _store_once(**values: Any) -> dict[str, Statement]:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id, per dialect: the key is taken once."""
     return {
-        dialect: Statement(insert(InboundEvent.__table__)  # type: ignore[attr-defined]
+        dialect: Statement(insert(table_of(InboundEvent))
                            .values(channel=bindparam("channel"), event_key=bindparam("key"),
                                    received_at=bindparam("at"), **values)
                            .on_conflict_do_nothing(index_elements=["channel", "event_key"])
-                           .returning(InboundEvent.id))
+                           .returning(col(InboundEvent.id)))
         for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
     }
 
 
 _INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at"))  # handled now
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
-_EVENTS = InboundEvent.__table__  # type: ignore[attr-defined]
+# stored and claimed at once, by the process that handles it right away
+_TAKE = _store_once(payload=bindparam("payload"), claimed_until=bindparam("until"), attempts=1)
+_EVENTS = table_of(InboundEvent)
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
 # than running it.
@@ -54,7 +58,9 @@ _SETTLE = Statement(
     .values(processed_at=bindparam("b_at"), replies=bindparam("b_replies"))
 )
 _ANSWERED = Statement(
-    update(_EVENTS).where(_ONE, _UNANSWERED).values(answered_at=bindparam("b_at"), claimed_until=None)
+    update(_EVENTS).where(_ONE, _UNANSWERED)
+    .values(answered_at=bindparam("b_at"), claimed_until=None,
+            processed_at=func.coalesce(_EVENTS.c.processed_at, bindparam("b_at")))
 )
 _UNANSWERED_KEYS = (
     select(_EVENTS.c.channel, _EVENTS.c.event_key)
@@ -99,6 +105,15 @@ def accept(session: Session, channel: str, event_key: str, payload: dict[str, An
     return _ACCEPT[dialect_name(session)].run(session, params).first() is not None
 
 
+def take(session: Session, channel: str, event_key: str, payload: dict[str, Any],
+         now: datetime, lease: timedelta) -> bool:
+    """`accept` and `claim` in one INSERT, for the process about to handle the event: stored
+    with a lease (the sweeper leaves it alone until it runs out); False when stored before."""
+    params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload,
+              "until": now + lease}
+    return _TAKE[dialect_name(session)].run(session, params).first() is not None
+
+
 def claim(session: Session, channel: str, event_key: str, now: datetime,
           lease: timedelta) -> Claim | None:
     """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
@@ -123,6 +138,7 @@ def settle(session: Session, channel: str, event_key: str, replies: list[dict[st
 
 
 def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
+    """Answered (and processed, if the handler left it unwritten with nothing to say)."""
     _ANSWERED.run(session, _key(channel, event_key, at=now))
 
 
@@ -135,26 +151,32 @@ def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
     return [(row.channel, row.event_key) for row in rows]
 
 
+def _queue_once(insert: Any) -> Statement:
+    table = table_of(OutboxMessage)
+    return Statement(insert(table).values({c.key: bindparam(c.key) for c in table.c if c.key != "id"})
+                     .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(*table.c))
+
+
+_QUEUE = {"sqlite": _queue_once(sqlite_insert), "postgresql": _queue_once(pg_insert)}
+_OUTBOX_KEYS = [c.key for c in table_of(OutboxMessage).c]
+
+
 def enqueue(
     session: Session, channel: str, chat_id: str, body: dict[str, Any], now: datetime, *,
     is_group: bool = False, community_id: int | None = None, dedupe_key: str | None = None,
     not_before: datetime | None = None, member_id: int | None = None, kind: str = "reply",
 ) -> OutboxMessage | None:
-    """Queue one push; a dedupe key already queued changes nothing."""
-    if dedupe_key is not None:
-        seen = session.execute(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        ).first()
-        if seen:
-            return None
-    message = OutboxMessage(
-        community_id=community_id, channel=channel, chat_id=chat_id, is_group=is_group,
-        body=body, dedupe_key=dedupe_key, created_at=now, not_before=not_before or now,
-        member_id=member_id, kind=kind,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    """Queue one push (the row, detached); a dedupe key already queued changes nothing, also
+    when another transaction queues it at the same moment. One INSERT … ON CONFLICT DO NOTHING."""
+    values = {"community_id": community_id, "channel": channel, "chat_id": chat_id,
+              "is_group": is_group, "body": body, "dedupe_key": dedupe_key,
+              "member_id": member_id, "kind": kind, "status": OutboxStatus.PENDING,
+              "attempts": 0, "last_error": "", "created_at": now, "not_before": not_before or now,
+              "claimed_until": None, "sent_at": None}
+    row = _QUEUE[dialect_name(session)].run(session, values).first()
+    if row is None:
+        return None
+    return adopt(session, OutboxMessage, dict(zip(_OUTBOX_KEYS, row, strict=True)), attach=False)
 
 
 _OPEN = ("pending", "sending")  # not finished: a 'sending' row whose lease ran out is in doubt
@@ -167,15 +189,17 @@ def claim_due(
 
     One conditional UPDATE: two workers (or processes) never take the same message.
     """
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)  # type: ignore[union-attr]
-    due = (OutboxMessage.channel == channel, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
-           OutboxMessage.not_before <= now, free)
-    pick = select(OutboxMessage.id).where(*due).order_by(OutboxMessage.not_before, OutboxMessage.id)
+    until = col(OutboxMessage.claimed_until)
+    free = or_(until.is_(None), until < now)
+    due = (col(OutboxMessage.channel) == channel, col(OutboxMessage.status).in_(_OPEN),
+           col(OutboxMessage.not_before) <= now, free)
+    pick = (select(col(OutboxMessage.id)).where(*due)
+            .order_by(col(OutboxMessage.not_before), col(OutboxMessage.id)))
     pick = pick.limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     claimed = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(pick.scalar_subquery()), *due)  # type: ignore[union-attr]
+        update(OutboxMessage).where(col(OutboxMessage.id).in_(pick.scalar_subquery()), *due)
         .values(claimed_until=now + lease).returning(OutboxMessage),
         execution_options={"synchronize_session": False},
     ).scalars().all()
@@ -186,12 +210,12 @@ def _move(session: Session, message: OutboxMessage, **values: Any) -> bool:
     """Change `message` only while it is unfinished and its lease is still the one we hold."""
     done = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.status.in_(_OPEN),  # type: ignore[attr-defined]
-               OutboxMessage.claimed_until == message.claimed_until)
+        .where(col(OutboxMessage.id) == message.id, col(OutboxMessage.status).in_(_OPEN),
+               col(OutboxMessage.claimed_until) == message.claimed_until)
         .values(**values),
         execution_options={"synchronize_session": False},
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    if rows_matched(done) != 1:
         return False
     for key, value in values.items():
         set_committed_value(message, key, value)
@@ -238,7 +262,7 @@ def fail(session: Session, message: OutboxMessage, error: str) -> bool:
 
 
 def _lock_pacing(insert: Any) -> Any:
-    table = PacingState.__table__  # type: ignore[attr-defined]
+    table = table_of(PacingState)
     return (insert(table).values(channel=bindparam("channel"))
             .on_conflict_do_update(index_elements=["channel"],
                                    set_={"paused_until": table.c.paused_until})
@@ -264,14 +288,14 @@ def pause(session: Session, channel: str, until: datetime) -> None:
     """The platform asked the whole bot to wait: every worker respects it until `until`."""
     lock_pacing(session, channel)
     session.execute(update(PacingState).where(
-        PacingState.channel == channel,
-        or_(PacingState.paused_until.is_(None), PacingState.paused_until < until),  # type: ignore[union-attr]
+        col(PacingState.channel) == channel,
+        or_(col(PacingState.paused_until).is_(None), col(PacingState.paused_until) < until),
     ).values(paused_until=until))
 
 
 def paused_until(session: Session, channel: str) -> datetime | None:
     return session.execute(
-        select(PacingState.paused_until).where(PacingState.channel == channel)
+        select(col(PacingState.paused_until)).where(col(PacingState.channel) == channel)
     ).scalar_one_or_none()
 
 
@@ -284,14 +308,15 @@ def recent_sends(
     window: timedelta = timedelta(seconds=1),
 ) -> list[datetime]:
     """Send times within the window, oldest first (for one chat, or the whole bot)."""
-    query = select(SendLog.sent_at).where(SendLog.channel == channel, SendLog.sent_at > now - window)
+    query = select(col(SendLog.sent_at)).where(col(SendLog.channel) == channel,
+                                        col(SendLog.sent_at) > now - window)
     if chat_id is not None:
-        query = query.where(SendLog.chat_id == chat_id)
-    return list(session.execute(query.order_by(SendLog.sent_at)).scalars())
+        query = query.where(col(SendLog.chat_id) == chat_id)
+    return list(session.execute(query.order_by(col(SendLog.sent_at))).scalars())
 
 
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:
-    session.execute(delete(SendLog).where(SendLog.sent_at < now - keep))
+    session.execute(delete(SendLog).where(col(SendLog.sent_at) < now - keep))
 
 
 def release(session: Session, messages: Sequence[OutboxMessage]) -> None:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from models import coupons, ledger, members, orderlines
+from models import coupons, ledger, members, orderlines, referrals
 from models import tiers as tier_ops
 from models.orderlines import Released
 from models.programme import Programme
@@ -141,7 +141,7 @@ def _commission(session: Session, order: Order, member: Member, sign: int) -> No
     if sign < 0:
         reverse_commission(session, id_of(order), "rev")
         return
-    chain = members.referrer_chain(session, member, limit=MAX_LEVELS)
+    chain = referrals.referrer_chain(session, member, limit=MAX_LEVELS)
     for level, beneficiary in enumerate(chain[:MAX_LEVELS], start=1):
         key = f"commission:{order.id}:{level}"
         if session.execute(select(col(CommissionEvent.id))

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from models import groupbuys, members
+from models import groupbuys, lookups, members
 from models.fulfilment import deliver
 from models.programme import Programme
 from models.rules.orders_csv import ImportRow, order_date
@@ -69,7 +69,7 @@ def _buy_for(session: Session, into: Importer, row: ImportRow) -> GroupBuy:
 
 def _member(session: Session, into: Importer, name: str) -> Member:
     """'@handle' or a display name; someone unknown becomes a member without a chat account."""
-    found = (members.by_handle(session, into.community_id, name) if name.startswith("@")
+    found = (lookups.by_handle(session, into.community_id, name) if name.startswith("@")
              else None)
     if found is None:
         found = session.execute(select(Member).where(

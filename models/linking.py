@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col
 
-from models import communities, ledger, members
+from models import communities, ledger, members, referrals
 from models.errors import DomainError
 from models.fulfilment import reverse_commission
 from models.rules import coupons as code_rules
@@ -160,7 +160,7 @@ def _one_referrer(session: Session, keep: Member, gone: Member) -> list[int]:
     person = (id_of(keep), id_of(gone))
     self_referred = [id_of(m) for m in (keep, gone) if m.referred_by_id in person]
     candidates = [(keep.referred_at, keep.referred_by_id), (gone.referred_at, gone.referred_by_id)]
-    chains = {r: members.ancestors(session, r) for _, r in candidates if r is not None}
+    chains = {r: referrals.ancestors(session, r) for _, r in candidates if r is not None}
     chosen = referral_rules.merged_referrer(person, candidates, chains)
     keep.referred_at, keep.referred_by_id = chosen if chosen is not None else (None, None)
     return self_referred

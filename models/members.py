@@ -1,4 +1,6 @@
-"""Members and their platform accounts: joining, finding, referral attribution."""
+"""Members and their platform accounts: finding the sender (every message), joining, keeping
+the account fresh. Lookups by handle or code: models.lookups; the referral graph:
+models.referrals; where a member can be pushed to: models.reachability."""
 
 from __future__ import annotations
 
@@ -6,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
-from sqlmodel import Session
+from sqlalchemy import and_, bindparam, select
+from sqlmodel import Session, SQLModel, col
 
-from models.db import Statement, adopt
+from models.db import Statement, adopt, table_of
 from models.rules import coupons as coupon_rules
-from models.rules.referral import can_attribute
 from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEntry
+from models.types import id_of
 
 
 @dataclass
@@ -29,14 +31,14 @@ class Membership:
 def group_community(session: Session, channel: str, chat: str) -> Community | None:
     row = session.execute(
         select(Community)
-        .join(ChatGroup, ChatGroup.community_id == Community.id)
-        .where(ChatGroup.channel == channel, ChatGroup.external_id == chat)
+        .join(ChatGroup, col(ChatGroup.community_id) == Community.id)
+        .where(col(ChatGroup.channel) == channel, col(ChatGroup.external_id) == chat)
     ).first()
     return row[0] if row else None
 
 
 def community_by_slug(session: Session, slug: str) -> Community | None:
-    return session.execute(select(Community).where(Community.slug == slug)).scalar_one_or_none()
+    return session.execute(select(Community).where(col(Community.slug) == slug)).scalar_one_or_none()
 
 
 def account_rows(
@@ -45,10 +47,10 @@ def account_rows(
     """Every community this platform identity belongs to, most recently active first."""
     rows = session.execute(
         select(ChannelAccount, Member, Community)
-        .join(Member, Member.id == ChannelAccount.member_id)
-        .join(Community, Community.id == ChannelAccount.community_id)
-        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
-        .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
+        .join(Member, col(Member.id) == ChannelAccount.member_id)
+        .join(Community, col(Community.id) == ChannelAccount.community_id)
+        .where(col(ChannelAccount.channel) == channel, col(ChannelAccount.external_id) == external_id)
+        .order_by(col(ChannelAccount.last_seen_at).desc())
     ).all()
     return [(a, _holder(session, a, m), c) for a, m, c in rows]
 
@@ -67,45 +69,47 @@ def _holder(session: Session, account: ChannelAccount, member: Member) -> Member
     if member.merged_into_id is None:
         return member
     member = live(session, member)
-    account.member_id = member.id  # type: ignore[assignment]
+    account.member_id = id_of(member)
     session.add(account)
     return member
 
 
-_PARTS = (Community, ChannelAccount, Member)
-_COLUMNS = [column.label(f"{model.__tablename__}_{column.key}")  # type: ignore[attr-defined]
-            for model in _PARTS for column in model.__table__.c]  # type: ignore[attr-defined]
+_PARTS: tuple[type[SQLModel], ...] = (Community, ChannelAccount, Member)
+_COLUMNS = [column.label(f"{table_of(model).name}_{column.key}")
+            for model in _PARTS for column in table_of(model).c]
 _IN_GROUP = Statement(
     select(*_COLUMNS)
     .select_from(ChatGroup)
-    .join(Community, Community.id == ChatGroup.community_id)
+    .join(Community, col(Community.id) == ChatGroup.community_id)
     .outerjoin(ChannelAccount, and_(
-        ChannelAccount.community_id == Community.id,
-        ChannelAccount.channel == bindparam("channel"),
-        ChannelAccount.external_id == bindparam("sender"),
+        col(ChannelAccount.community_id) == Community.id,
+        col(ChannelAccount.channel) == bindparam("channel"),
+        col(ChannelAccount.external_id) == bindparam("sender"),
     ))
-    .outerjoin(Member, Member.id == ChannelAccount.member_id)
-    .where(ChatGroup.channel == bindparam("channel"), ChatGroup.external_id == bindparam("chat"))
+    .outerjoin(Member, col(Member.id) == ChannelAccount.member_id)
+    .where(col(ChatGroup.channel) == bindparam("channel"),
+           col(ChatGroup.external_id) == bindparam("chat"))
 )
 _LATEST = Statement(
     select(*_COLUMNS)
     .select_from(ChannelAccount)
-    .join(Member, Member.id == ChannelAccount.member_id)
-    .join(Community, Community.id == ChannelAccount.community_id)
-    .where(ChannelAccount.channel == bindparam("channel"),
-           ChannelAccount.external_id == bindparam("sender"))
-    .order_by(ChannelAccount.last_seen_at.desc())  # type: ignore[union-attr]
+    .join(Member, col(Member.id) == ChannelAccount.member_id)
+    .join(Community, col(Community.id) == ChannelAccount.community_id)
+    .where(col(ChannelAccount.channel) == bindparam("channel"),
+           col(ChannelAccount.external_id) == bindparam("sender"))
+    .order_by(col(ChannelAccount.last_seen_at).desc())
     .limit(1)
 )
 
 
-_KEYS = [[column.key for column in model.__table__.c] for model in _PARTS]  # type: ignore[attr-defined]
+_KEYS = [[column.key for column in table_of(model).c] for model in _PARTS]
 
 
 def _split(session: Session, row: tuple[Any, ...]) -> list[Any]:
     """The row's community, account and member as ORM instances (None: no such row). Only
     the member is in the session: the community is read, an account changed is added."""
-    found, at = [], 0
+    found: list[Any] = []
+    at = 0
     for model, keys in zip(_PARTS, _KEYS, strict=True):
         values = dict(zip(keys, row[at:at + len(keys)], strict=True))
         at += len(keys)
@@ -137,11 +141,11 @@ def find_membership(
 ) -> Membership | None:
     row = session.execute(
         select(ChannelAccount, Member)
-        .join(Member, Member.id == ChannelAccount.member_id)
+        .join(Member, col(Member.id) == ChannelAccount.member_id)
         .where(
-            ChannelAccount.channel == channel,
-            ChannelAccount.external_id == external_id,
-            ChannelAccount.community_id == community.id,
+            col(ChannelAccount.channel) == channel,
+            col(ChannelAccount.external_id) == external_id,
+            col(ChannelAccount.community_id) == community.id,
         )
     ).first()
     if row is None:
@@ -169,7 +173,7 @@ def join(
         if found is not None:
             return found
     member = Member(
-        community_id=community.id,  # type: ignore[arg-type]
+        community_id=id_of(community),
         display_name=display_name[:64],
         referral_code=coupon_rules.new_code(REFERRAL_CODE_LENGTH),
         joined_at=now,
@@ -177,18 +181,19 @@ def join(
     session.add(member)
     session.flush()
     account = ChannelAccount(
-        member_id=member.id,  # type: ignore[arg-type]
-        community_id=community.id,  # type: ignore[arg-type]
+        member_id=id_of(member),
+        community_id=id_of(community),
         channel=channel,
         external_id=external_id,
-        handle=_handle(handle),
+        handle=normal_handle(handle),
         last_seen_at=now,
     )
     session.add(account)  # flushed with the rest of the transaction
     return Membership(community, member, account, True)
 
 
-def _handle(handle: str | None) -> str | None:
+def normal_handle(handle: str | None) -> str | None:
+    """A handle as stored and looked up: no "@", lower case, at most 64 characters."""
     return handle.lstrip("@").lower()[:64] if handle else None
 
 
@@ -197,95 +202,11 @@ REFERRAL_CODE_LENGTH = 10  # 50 random bits: the unique constraint is the only c
 
 def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
     """Keep the handle fresh; note activity at most once a minute to spare the database."""
-    new_handle = _handle(handle)
+    new_handle = normal_handle(handle)
     if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > 60:
         account.handle = new_handle
         account.last_seen_at = now
         session.add(account)
-
-
-def mark_private_reachable(session: Session, channel: str, external_id: str, chat: str) -> None:
-    """The person opened a private chat with the bot: every community may now push to it."""
-    session.execute(
-        update(ChannelAccount)
-        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
-        .values(private_chat=chat)
-    )
-
-
-def by_handle(session: Session, community_id: int, handle: str) -> Member | None:
-    """The one person with this handle (one person's accounts on two platforms count once)."""
-    accounts = session.execute(
-        select(Member)
-        .join(ChannelAccount, ChannelAccount.member_id == Member.id)
-        .where(ChannelAccount.community_id == community_id, ChannelAccount.handle == _handle(handle))
-        .limit(10)
-    ).scalars()
-    people = {person.id: person for person in (live(session, m) for m in accounts)}
-    return next(iter(people.values())) if len(people) == 1 else None
-
-
-def by_referral_code(session: Session, code: str) -> Member | None:
-    """The code's member; a merged-away member's code stands for the member it became."""
-    found = session.execute(
-        select(Member).where(Member.referral_code == code.upper()[:16])
-    ).scalar_one_or_none()
-    return live(session, found) if found is not None else None
-
-
-def referrer_chain(session: Session, member: Member, limit: int = 50) -> list[int]:
-    """The member's referrer, their referrer, and so on (bounded; never the member itself)."""
-    return ancestors(session, member.referred_by_id, limit, stop=member.id)
-
-
-def ancestors(session: Session, start: int | None, limit: int = 50,
-              stop: int | None = None) -> list[int]:
-    """`start`, its referrer, theirs… until nobody, a repeat, `stop`, or `limit` ids."""
-    chain: list[int] = []
-    current = start
-    while current is not None and current != stop and current not in chain and len(chain) < limit:
-        chain.append(current)
-        current = session.execute(
-            select(Member.referred_by_id).where(Member.id == current)
-        ).scalar_one_or_none()
-    return chain
-
-
-def attribute_referral(session: Session, referee: Membership, referrer: Member) -> bool:
-    """First touch only: a member new to the community, never oneself, never a cycle."""
-    if referrer.community_id != referee.member.community_id:
-        return False
-    if not can_attribute(
-        referee.member.id,  # type: ignore[arg-type]
-        referrer.id,  # type: ignore[arg-type]
-        referee.is_new,
-        referee.member.referred_by_id is not None,
-        referrer_chain(session, referrer),
-    ):
-        return False
-    referee.member.referred_by_id = referrer.id
-    referee.member.referred_at = referee.member.joined_at  # only a member new here is attributed
-    session.add(referee.member)
-    return True
-
-
-def qualified_invites(session: Session, member_id: int) -> int:
-    """Invited members who have bought at least once."""
-    total = session.execute(
-        select(func.count(Member.id)).where(
-            Member.referred_by_id == member_id,
-            Member.first_purchase_at.is_not(None),  # type: ignore[union-attr]
-        )
-    ).scalar_one()
-    return int(total)
-
-
-def invited(session: Session, member_id: int, limit: int = 20) -> list[Member]:
-    return list(
-        session.execute(
-            select(Member).where(Member.referred_by_id == member_id).order_by(Member.id).limit(limit)
-        ).scalars()
-    )
 
 
 def record_spend(
@@ -293,43 +214,16 @@ def record_spend(
 ) -> bool:
     """Append one spend entry (idempotent by source key); the first purchase is remembered."""
     exists = session.execute(
-        select(SpendEntry.id).where(SpendEntry.source_key == source_key)
+        select(col(SpendEntry.id)).where(col(SpendEntry.source_key) == source_key)
     ).first()
     if exists:
         return False
-    session.add(SpendEntry(member_id=member.id, amount=amount, source_key=source_key, occurred_at=at))
+    session.add(SpendEntry(member_id=id_of(member), amount=amount, source_key=source_key, occurred_at=at))
     if amount > 0 and member.first_purchase_at is None:
         member.first_purchase_at = at
         session.add(member)
     session.flush()
     return True
-
-
-def mark_private_unreachable(session: Session, channel: str, external_id: str) -> None:
-    """The person blocked the bot: answer in the group again until they start it anew."""
-    session.execute(
-        update(ChannelAccount)
-        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
-        .values(private_chat=None)
-    )
-
-
-def push_target(session: Session, member_id: int, prefer: str | None = None
-                ) -> tuple[str, str] | None:
-    """(channel, private chat) where the member can be pushed to, `prefer`'s channel first."""
-    rows = session.execute(
-        select(ChannelAccount.channel, ChannelAccount.private_chat).where(
-            ChannelAccount.member_id == member_id,
-            ChannelAccount.private_chat.is_not(None))  # type: ignore[union-attr]
-    ).all()
-    rows.sort(key=lambda row: row[0] != prefer)
-    return (rows[0][0], rows[0][1]) if rows else None
-
-
-def private_chat_of(session: Session, member_id: int, channel: str) -> str | None:
-    """Where the bot may push to this member on this channel (None: never started the bot)."""
-    target = push_target(session, member_id, channel)
-    return target[1] if target is not None and target[0] == channel else None
 
 
 def offline_member(session: Session, community_id: int, name: str, now: datetime) -> Member:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from messages.records import reply_from_record
 from messages.types import Reply
-from models import events, members
+from models import events, reachability
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
@@ -183,7 +183,7 @@ class DeliveryWorker:
             with UnitOfWork(self.sessions) as uow:
                 events.fail(uow.session, message, str(gone))
                 if not message.is_group:  # blocked the bot: no pushes there until they start it
-                    members.mark_private_unreachable(uow.session, self.channel, message.chat_id)
+                    reachability.mark_private_unreachable(uow.session, self.channel, message.chat_id)
                 uow.commit()
             log.info("outbox %s dropped: %s", message.id, gone)
             return "failed"

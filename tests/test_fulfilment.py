@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.app import App
-from models import buying, coupons, fulfilment, groupbuys, ledger, members
+from models import buying, coupons, fulfilment, groupbuys, ledger, lookups, members, referrals
 from models import tiers as tier_ops
 from models.db import UnitOfWork
 from models.programme import Programme, programme_for
@@ -72,9 +72,9 @@ def person(app: App, name: str, referrer: str | None = None, tier: str | None = 
     with step(app) as session:
         joined = members.join(session, demo(session), "console", name, name, name, now_of(app))
         if referrer is not None:
-            upline = members.by_handle(session, joined.member.community_id, referrer)
+            upline = lookups.by_handle(session, joined.member.community_id, referrer)
             assert upline is not None
-            assert members.attribute_referral(session, joined, upline)
+            assert referrals.attribute_referral(session, joined, upline)
         if tier is not None:
             tier_ops.change(session, joined.member, tier, "test", now_of(app))
         return joined.member.id  # type: ignore[return-value]

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot import inbox
+from bot.app import App
+from messages.types import Incoming, Reply
 from models import communities, events, members
 from models.db import Statement, UnitOfWork, session_factory
-from models.tables import Community, InboundEvent, Member
+from models.tables import Community, InboundEvent, Member, OutboxMessage
 
 NOW = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "我的 /me ＋１", "nested": {"n": [1, None, True]}}
@@ -111,3 +116,108 @@ def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_co
         assert community_only is not None and community_only.slug == "hot" and nobody is None
         assert isinstance(community_only, Community)
         assert members.locate(uow.session, "line", "U2", None) == (None, None)
+
+
+HOT_PATH_MODULES = ("models/members.py", "models/lookups.py", "models/referrals.py",
+                    "models/reachability.py", "models/db.py", "bot/inbox.py")
+
+
+@pytest.mark.parametrize("module", HOT_PATH_MODULES)
+def test_each_hot_path_module_stays_within_300_lines(module: str) -> None:
+    source = Path(__file__).resolve().parent.parent / module
+    assert len(source.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+LEASE = timedelta(seconds=30)
+
+
+def test_an_event_taken_on_arrival_is_left_to_its_worker_until_the_lease_runs_out(db: Engine) -> None:
+    sessions = session_factory(db)
+    with UnitOfWork(sessions) as uow:
+        assert events.take(uow.session, "line", "t1", PAYLOAD, NOW, LEASE)
+        assert not events.take(uow.session, "line", "t1", PAYLOAD, NOW, LEASE)  # a redelivery
+        uow.commit()
+    during, after = NOW + LEASE / 2, NOW + LEASE * 2
+    with UnitOfWork(sessions) as uow:
+        assert events.unanswered(uow.session, during, during) == []  # not even at start-up
+        assert events.claim(uow.session, "line", "t1", during, LEASE) is None
+        assert events.unanswered(uow.session, after, NOW) == [("line", "t1")]
+        assert events.claim(uow.session, "line", "t1", after, LEASE) == events.Claim(
+            PAYLOAD, False, [], 2)
+
+
+def test_an_event_answered_with_nothing_costs_the_inbox_no_transaction_of_its_own(
+    app: App,
+) -> None:
+    msg = Incoming("telegram", "4545", "4545", "hello", "1", event_key="k-quiet")
+    assert inbox.take(app.deps, msg, LEASE)
+    commits: list[object] = []
+
+    def committed(connection: object) -> None:
+        commits.append(connection)
+
+    listen(app.engine, "commit", committed)
+    try:
+        assert inbox.handle_claimed(app.deps, msg, lambda m, d: []) == []
+    finally:
+        remove(app.engine, "commit", committed)
+    assert commits == []
+    inbox.answered(app.deps, msg)
+    with UnitOfWork(app.deps.sessions) as uow:
+        row = _row(uow.session, "k-quiet")
+        assert row.processed_at is not None and row.answered_at is not None
+        assert row.claimed_until is None
+
+
+@pytest.mark.asyncio
+async def test_a_message_taken_on_arrival_is_processed_without_a_second_claim(app: App) -> None:
+    msg = Incoming("telegram", "4646", "4646", "/help", "2", sender_name="Ann", event_key="k-help")
+    sent: list[Reply] = []
+
+    async def deliver(_msg: Incoming, reply: Reply) -> None:
+        sent.append(reply)
+
+    assert inbox.take(app.deps, msg, LEASE)
+    assert await inbox.process(app.deps, msg, inbox.Outlet(deliver), claimed=True)
+    assert sent and await inbox.recover(app.deps, {"telegram": deliver}) == 0
+    with UnitOfWork(app.deps.sessions) as uow:
+        row = _row(uow.session, "k-help")
+        assert (row.attempts, row.claimed_until) == (1, None)
+        assert row.processed_at is not None and row.answered_at is not None
+
+
+def test_a_dedupe_key_queued_by_a_racing_transaction_is_not_queued_twice_nor_an_error(
+    db: Engine,
+) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: the second transaction cannot start its INSERT")
+    import threading
+
+    sessions = session_factory(db)
+    body = {"text": "confirmed"}
+    outcome: list[object] = []
+    with UnitOfWork(sessions) as first:
+        assert events.enqueue(first.session, "telegram", "1", body, NOW, dedupe_key="race-1")
+
+        def second() -> None:
+            with UnitOfWork(sessions) as uow:
+                try:
+                    outcome.append(events.enqueue(uow.session, "telegram", "1", body, NOW,
+                                                  dedupe_key="race-1"))
+                    uow.commit()
+                except Exception as error:  # the outcome under test
+                    outcome.append(error)
+
+        racer = threading.Thread(target=second)
+        racer.start()
+        with db.connect() as watch:  # until the second INSERT waits on the first's row
+            while racer.is_alive() and not watch.execute(
+                    text("SELECT count(*) FROM pg_locks WHERE NOT granted")).scalar():
+                watch.rollback()
+        first.commit()
+    racer.join()
+    assert outcome == [None]
+    with UnitOfWork(sessions) as uow:
+        rows = uow.session.execute(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == "race-1")).scalars().all()
+        assert [(r.body, r.status, r.attempts) for r in rows] == [(body, "pending", 0)]

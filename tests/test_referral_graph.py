@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from bot.app import App
-from models import communities, fulfilment, groupbuys, ledger, linking, members
+from models import communities, fulfilment, groupbuys, ledger, linking, members, referrals
 from models.db import UnitOfWork
 from models.programme import programme_for
 from models.tables import ChannelAccount, CommissionEvent, Community, Member, Order
@@ -49,7 +49,7 @@ def apply(session: Session, community_id: int, action: tuple[int | str, ...], no
         if k < len(people):
             referrer = session.get(Member, people[k])
             assert referrer is not None
-            members.attribute_referral(session, joined, referrer)
+            referrals.attribute_referral(session, joined, referrer)
     elif action[0] == "buy":
         who = session.get(Member, people[int(action[1]) % len(people)])
         assert who is not None
