@@ -12,7 +12,7 @@ from collections.abc import Callable
 from handlers.buychoice import WhichBuy, buy_button
 from handlers.context import Ctx
 from messages.types import Reply
-from models import groupbuys, members, pickup
+from models import groupbuys, lookups, members, pickup
 from models.buying import brief
 from models.errors import DomainError, UnknownMember, Usage
 from models.rules.deadline import echo
@@ -114,7 +114,7 @@ def _target(ctx: Ctx) -> tuple[Member, str]:
     """'@name' first, or the author of the message the leader replied to in the group."""
     words = ctx.args.split(maxsplit=1)
     if words and words[0].startswith("@") and len(words[0]) > 1:
-        found = members.by_handle(ctx.session, id_of(ctx.community), words[0])
+        found = lookups.by_handle(ctx.session, id_of(ctx.community), words[0])
         if found is None:
             raise UnknownMember(name=words[0][:40])
         return found, words[1] if len(words) > 1 else ""
