@@ -305,14 +305,20 @@ def log_send(session: Session, channel: str, chat_id: str, is_group: bool, now: 
 
 def recent_sends(
     session: Session, channel: str, now: datetime, chat_id: str | None = None,
-    window: timedelta = timedelta(seconds=1),
+    window: timedelta = timedelta(seconds=1), last: int | None = None,
 ) -> list[datetime]:
-    """Send times within the window, oldest first (for one chat, or the whole bot)."""
+    """Send times within the window, oldest first (for one chat, or the whole bot); with
+    `last`, only the newest `last` of them (all a limit of `last` per window looks at)."""
+    if last is not None and last <= 0:
+        return []
     query = select(col(SendLog.sent_at)).where(col(SendLog.channel) == channel,
-                                        col(SendLog.sent_at) > now - window)
+                                               col(SendLog.sent_at) > now - window)
     if chat_id is not None:
         query = query.where(col(SendLog.chat_id) == chat_id)
-    return list(session.execute(query.order_by(col(SendLog.sent_at))).scalars())
+    if last is None:
+        return list(session.execute(query.order_by(col(SendLog.sent_at))).scalars())
+    newest = session.execute(query.order_by(col(SendLog.sent_at).desc()).limit(last)).scalars()
+    return list(reversed(list(newest)))
 
 
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:

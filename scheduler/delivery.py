@@ -64,10 +64,13 @@ def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now:
     same transaction), with the send logged in that transaction: then no other worker can
     take the same slot. Without the lock a later slot is still a valid reason to wait.
     """
-    by_bot = events.recent_sends(session, channel, now, window=limits.per_bot_window)
+    # only the newest `limit` sends of a window decide when it opens: no need to read more
+    by_bot = events.recent_sends(session, channel, now, window=limits.per_bot_window,
+                                 last=max(limits.per_bot, 1))
     now = max([now, *by_bot[-1:]])  # the log never goes back in time (the lock may have waited)
     window = limits.per_group_window if is_group else limits.per_chat_window
-    to_chat = events.recent_sends(session, channel, now, chat_id, window=window)
+    to_chat = events.recent_sends(session, channel, now, chat_id, window=window,
+                                  last=max(limits.per_chat, limits.per_group if is_group else 0))
     return now, next_slot(now, by_bot, to_chat, is_group, limits)
 
 
