@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from messages.records import reply_from_record
 from messages.types import Reply
-from models import events, reachability
+from models import events, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
@@ -60,16 +60,16 @@ def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now:
               limits: Limits) -> tuple[datetime, datetime]:
     """(now, the earliest moment this send may leave), from the shared send log.
 
-    A "now" is binding only under the channel's pacing lock (events.lock_pacing earlier in the
+    A "now" is binding only under the channel's pacing lock (sendlog.lock_pacing earlier in the
     same transaction), with the send logged in that transaction: then no other worker can
     take the same slot. Without the lock a later slot is still a valid reason to wait.
     """
     # only the newest `limit` sends of a window decide when it opens: no need to read more
-    by_bot = events.recent_sends(session, channel, now, window=limits.per_bot_window,
+    by_bot = sendlog.recent_sends(session, channel, now, window=limits.per_bot_window,
                                  last=max(limits.per_bot, 1))
     now = max([now, *by_bot[-1:]])  # the log never goes back in time (the lock may have waited)
     window = limits.per_group_window if is_group else limits.per_chat_window
-    to_chat = events.recent_sends(session, channel, now, chat_id, window=window,
+    to_chat = sendlog.recent_sends(session, channel, now, chat_id, window=window,
                                   last=max(limits.per_chat, limits.per_group if is_group else 0))
     return now, next_slot(now, by_bot, to_chat, is_group, limits)
 
@@ -85,11 +85,11 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
         limits = limits or LIMITS.get(channel, Limits())
         if not is_group:
             limits = replace(limits, per_chat=0)
-        paused = events.lock_pacing(uow.session, channel)
+        paused = sendlog.lock_pacing(uow.session, channel)
         now, slot = take_slot(uow.session, channel, chat_id, is_group, now, limits)
         if slot > now or (paused is not None and paused > now):
             return False
-        events.log_send(uow.session, channel, chat_id, is_group, now)
+        sendlog.log_send(uow.session, channel, chat_id, is_group, now)
         uow.commit()
         return True
 
@@ -116,7 +116,7 @@ class DeliveryWorker:
         """Send what is due now and fits the limits; return how many messages left."""
         now = self.clock()
         with UnitOfWork(self.sessions) as uow:
-            paused = events.paused_until(uow.session, self.channel)
+            paused = sendlog.paused_until(uow.session, self.channel)
             if paused is not None and now < paused:
                 return 0
             claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
@@ -154,7 +154,7 @@ class DeliveryWorker:
         only ever extended), so only a send that may leave waits for the lock.
         """
         with UnitOfWork(self.sessions) as uow:
-            for read_pause in (events.paused_until, events.lock_pacing):  # peek, then lock
+            for read_pause in (sendlog.paused_until, sendlog.lock_pacing):  # peek, then lock
                 paused = read_pause(uow.session, self.channel)
                 now, slot = take_slot(uow.session, self.channel, message.chat_id,
                                       message.is_group, self.clock(), self.limits)
@@ -166,7 +166,7 @@ class DeliveryWorker:
                     return "later", now
             if not events.start_sending(uow.session, message, now, self.lease):
                 return "lost", now  # the lease ran out and another worker has it
-            events.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)
+            sendlog.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)
             uow.commit()
             return "go", now
 
@@ -177,7 +177,7 @@ class DeliveryWorker:
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:
-                events.pause(uow.session, self.channel, until)
+                sendlog.pause(uow.session, self.channel, until)
                 events.postpone(uow.session, message, until, str(limited), attempted=True)
                 uow.commit()
             log.warning("%s asked to wait %.1fs", self.channel, limited.retry_after)
@@ -223,6 +223,6 @@ def take_all(sessions: SessionFactory, channel: str, now: datetime) -> list[Outb
         rows = events.claim_due(uow.session, channel, now, 1000, timedelta(seconds=60))
         for row in rows:
             events.mark_sent(uow.session, row, now)
-            events.log_send(uow.session, channel, row.chat_id, row.is_group, now)
+            sendlog.log_send(uow.session, channel, row.chat_id, row.is_group, now)
         uow.commit()
         return rows

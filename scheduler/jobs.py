@@ -9,7 +9,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 
 from handlers.context import Deps
-from models import events
+from models import sendlog
 from models.db import UnitOfWork
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def prune_send_log(deps: Deps) -> None:
     """The send log only needs the last hour (the widest rate-limit window is a minute)."""
     with UnitOfWork(deps.sessions) as uow:
-        events.prune_send_log(uow.session, deps.clock())
+        sendlog.prune_send_log(uow.session, deps.clock())
         uow.commit()
 
 

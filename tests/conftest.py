@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -17,8 +18,10 @@ import models.tables  # noqa: F401
 from bot.app import App, bootstrap
 from bot.console import ConsoleChannel
 from bot.settings import Settings
+from bot.telegram import TelegramChannel
 from models.db import make_engine
 from models.migrate import upgrade
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 
@@ -97,3 +100,20 @@ def console(app: App) -> ConsoleChannel:
 def say(console: ConsoleChannel, *lines: str) -> list[str]:
     """Play console lines; return what the bot printed, one string per reply."""
     return [out for line in lines for out in console.exchange(line)]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegramAPI]:
+    """A local Telegram Bot API server (a module testing another platform defines its own)."""
+    with FakeTelegramAPI() as api:
+        yield api
+
+
+@pytest_asyncio.fixture
+async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
+    """Our Telegram adapter, with a real PTB Application, talking to the fake server."""
+    from tests.telegram_helpers import make_channel  # it imports this module: not at the top
+
+    channel = make_channel(app, fake)
+    async with channel.app:
+        yield channel

@@ -5,11 +5,9 @@ The clock is moved by hand and every round is one `drain_once()`: no sleeping, n
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-import pytest_asyncio
 
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
@@ -19,20 +17,7 @@ from models.db import UnitOfWork
 from scheduler.delivery import DeliveryWorker, reserve_direct
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.telegram_helpers import AMY, BOB, GROUP, make_channel, outbox, queue, say, texts
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI() as api:
-        yield api
-
-
-@pytest_asyncio.fixture
-async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(app, fake)
-    async with channel.app:
-        yield channel
+from tests.telegram_helpers import AMY, BOB, GROUP, outbox, queue, say, texts
 
 
 def worker_for(app: App, channel: TelegramChannel, clock: Clock, batch: int = 30) -> DeliveryWorker:

@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import pytest_asyncio
 
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
@@ -15,20 +13,7 @@ from scheduler.delivery import DeliveryWorker
 from scheduler.pickup import after_close
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
-from tests.telegram_helpers import AMY, BOB, GROUP, LEADER, bound_group, feed, make_channel, say, texts
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI() as api:
-        yield api
-
-
-@pytest_asyncio.fixture
-async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(app, fake)
-    async with channel.app:
-        yield channel
+from tests.telegram_helpers import AMY, BOB, GROUP, LEADER, bound_group, feed, say, texts
 
 
 async def in_group(channel: TelegramChannel, clock: Clock, text: str, user: int, name: str) -> None:

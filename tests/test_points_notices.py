@@ -4,10 +4,7 @@ points says how many there are."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
 from bot.app import App
@@ -18,7 +15,7 @@ from scheduler.delivery import DeliveryWorker
 from tests.conftest import Clock, say
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.groupbuy_helpers import count, fetch, member, orders_of, referral_code, started
-from tests.telegram_helpers import AMY, GROUP, LEADER, bound_group, make_channel, member_of, texts
+from tests.telegram_helpers import AMY, GROUP, LEADER, bound_group, member_of, texts
 from tests.telegram_helpers import say as tg_say
 
 APPLES = "/open 有機蘋果 | 350 | 3 | 2h"
@@ -132,19 +129,6 @@ def test_usepoints_with_no_points_says_there_are_none(console: ConsoleChannel):
     say(console, "amy: /start", "amy: /lang en", f"leader@demo: {APPLES}", "amy@demo: +1")
     assert say(console, "amy: /usepoints 30") == ["bot -> amy: You have no points to use yet."]
     assert fetch(console, select(PointsEntry.id)) == []
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI() as api:
-        yield api
-
-
-@pytest_asyncio.fixture
-async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(app, fake)
-    async with channel.app:
-        yield channel
 
 
 @pytest.mark.asyncio

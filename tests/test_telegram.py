@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -34,19 +34,6 @@ from tests.telegram_helpers import (
 )
 
 SECRET = "s3cret-token"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI() as api:
-        yield api
-
-
-@pytest_asyncio.fixture
-async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(app, fake)
-    async with channel.app:
-        yield channel
 
 
 @pytest.mark.asyncio

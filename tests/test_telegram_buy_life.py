@@ -4,10 +4,8 @@ one (a callback query) acting on that buy, and the answer in the group."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import pytest_asyncio
 
 from bot.app import App
 from bot.telegram import TelegramChannel
@@ -15,22 +13,9 @@ from models.tables import BuyStatus
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update
 from tests.groupbuy_helpers import the_buy
-from tests.telegram_helpers import GROUP, LEADER, bound_group, feed, make_channel, say, texts
+from tests.telegram_helpers import GROUP, LEADER, bound_group, feed, say, texts
 
 _taps = itertools.count(9000)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegramAPI]:
-    with FakeTelegramAPI() as api:
-        yield api
-
-
-@pytest_asyncio.fixture
-async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChannel]:
-    channel = make_channel(app, fake)
-    async with channel.app:
-        yield channel
 
 
 async def _two_buys(channel: TelegramChannel, clock: Clock, *then: str) -> None:
