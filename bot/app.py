@@ -46,6 +46,7 @@ def bootstrap(
         bot_names={"telegram": settings.telegram_bot_name, "line": settings.line_bot_id},
         limits=dict(settings.limits),
         reply_windows=dict(settings.reply_windows),
+        retention=settings.retention,
     )
     if settings.seed_demo:
         with UnitOfWork(deps.sessions) as uow:

@@ -12,6 +12,7 @@ from sqlalchemy import make_url
 from bot.limits import parse
 from models.rules.notify import WECHAT_WINDOW, ReplyWindow
 from models.rules.pacing import Limits
+from models.rules.privacy import Retention, parse_retention
 from scheduler.delivery import LIMITS
 
 LIMIT_VARIABLES = {"telegram": "TELEGRAM_LIMITS", "line": "LINE_LIMITS", "wechat": "WECHAT_LIMITS"}
@@ -64,6 +65,7 @@ class Settings:
     wechat_passive_timeout: float = 4.0  # seconds of handling waited for a passive reply
     limits: dict[str, Limits] = field(default_factory=lambda: dict(LIMITS))
     reply_windows: dict[str, ReplyWindow] = field(default_factory=_default_windows)
+    retention: Retention = field(default_factory=Retention)  # RETENTION=inbox=30,outbox=90,…
 
     @property
     def media_dir(self) -> Path:
@@ -78,6 +80,7 @@ class Settings:
         limits, windows = platform_limits(env)
         return cls(
             limits=limits, reply_windows=windows,
+            retention=parse_retention(env.get("RETENTION", "")),
             database_url=env.get("DATABASE_URL") or default_db,
             home=home,
             default_community=default_community,

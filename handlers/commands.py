@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
+from handlers import buyleader, buylife, groupbuy, leader, member, pickup, privacy, rating
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -97,6 +97,9 @@ TABLE: tuple[Entry, ...] = (
     Entry("lang", _words(("lang", "language"), ("語言",), ("语言",)), member.lang, usage="lang"),
     Entry("optout", _words(("optout", "unsubscribe"), ("退訂",), ("退订",)), member.optout),
     Entry("optin", _words(("optin", "subscribe"), ("訂閱",), ("订阅",)), member.optin),
+    Entry("privacy", _words(("privacy",), ("隱私", "個資"), ("隐私", "个人信息")), privacy.privacy_info),
+    Entry("mydata", _words(("mydata",), ("我的資料",), ("我的数据",)), privacy.mydata),
+    Entry("forget", _words(("forget",), ("刪除我的資料",), ("删除我的数据",)), privacy.forget),
     Entry("start", _words(("start",), ("開始", "加入"), ("开始", "加入")), member.start, help=None),
     Entry("help", _words(("help",), ("幫助", "說明", "指令"), ("帮助", "说明", "指令")), show_help,
           bare=True, help=None),

@@ -19,6 +19,7 @@ from models.members import Membership
 from models.programme import Programme
 from models.rules.notify import WECHAT_WINDOW, Kind, ReplyWindow
 from models.rules.pacing import Limits
+from models.rules.privacy import Retention
 from models.tables import Community, Member
 
 REFERRAL_LINKS = {
@@ -42,6 +43,7 @@ class Deps:
     limits: dict[str, Limits] = field(default_factory=dict)  # empty: each platform's defaults
     reply_windows: dict[str, ReplyWindow] = field(
         default_factory=lambda: {"wechat": WECHAT_WINDOW})
+    retention: Retention = field(default_factory=Retention)  # what the retention job removes
 
     def referral_link(self, channel: str, code: str) -> str:
         pattern = REFERRAL_LINKS.get(channel, REFERRAL_LINKS["console"])

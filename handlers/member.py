@@ -8,7 +8,7 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, linking, lookups, notifications, profile, referrals
+from models import coupons, ledger, linking, lookups, privacy, profile, referrals
 from models import tiers as tier_ops
 from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
@@ -121,12 +121,14 @@ def lang(ctx: Ctx) -> list[Reply]:
 
 def optout(ctx: Ctx) -> list[Reply]:
     """Promotions and reminders off on the channel this is sent from."""
-    notifications.set_opted_out(ctx.session, ctx.membership.account, True)
+    privacy.record_consent(ctx.session, account=ctx.membership.account, granted=False,
+                           source="command", now=ctx.now)
     return [ctx.card("optout", channel=ctx.msg.channel)]
 
 
 def optin(ctx: Ctx) -> list[Reply]:
-    notifications.set_opted_out(ctx.session, ctx.membership.account, False)
+    privacy.record_consent(ctx.session, account=ctx.membership.account, granted=True,
+                           source="command", now=ctx.now)
     return [ctx.card("optin", channel=ctx.msg.channel)]
 
 

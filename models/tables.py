@@ -24,10 +24,11 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
+from models.tables_privacy import Consent
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
+    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community", "Consent",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
     "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
@@ -74,6 +75,7 @@ class Member(SQLModel, table=True):
     checkin_streak: int = 0
     merged_into_id: int | None = Field(default=None, foreign_key="member.id")
     joined_at: datetime = timestamp()
+    forgotten_at: datetime | None = timestamp(nullable=True)  # /forget erased the person
 
 
 class ChannelAccount(SQLModel, table=True):

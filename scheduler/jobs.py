@@ -14,6 +14,7 @@ from models.db import UnitOfWork
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
+from scheduler.retention import apply_retention
 from scheduler.tiers import evaluate_tiers
 
 log = logging.getLogger(__name__)
@@ -39,5 +40,7 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
     scheduler.add_job(send_reminders, "interval", minutes=30, args=[deps], id="send_reminders",
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(after_close, "interval", minutes=30, args=[deps], id="after_close",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(apply_retention, "interval", hours=24, args=[deps], id="apply_retention",
                       replace_existing=True, coalesce=True, max_instances=1)
     return scheduler
