@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from models.rules import coupons as rules
@@ -61,6 +62,67 @@ def issue(
     session.add(coupon)
     session.flush()
     return coupon
+
+
+def issue_many(session: Session, tmpl: CouponTemplate, member_ids: Sequence[int],
+               issue_keys: Sequence[str], now: datetime) -> dict[int, Coupon]:
+    """`issue` for many members (a job's recipients): one coupon per member and key, none
+    when the key was used before or the member is at the template's limit. A few queries
+    and one INSERT per chunk; returns the coupons issued (detached), by member id."""
+    issued: dict[int, Coupon] = {}
+    for start in range(0, len(member_ids), CHUNK):
+        ids, keys = member_ids[start:start + CHUNK], issue_keys[start:start + CHUNK]
+        seen = set(session.execute(select(col(Coupon.issue_key))
+                                   .where(col(Coupon.issue_key).in_(keys))).scalars())
+        held = _held(session, tmpl, ids)
+        fresh = [Coupon(template_id=id_of(tmpl), member_id=member_id, code=rules.new_code(),
+                        issue_key=key, issued_at=now, valid_from=now,
+                        valid_until=now + timedelta(days=tmpl.valid_days))
+                 for member_id, key in zip(ids, keys, strict=True)
+                 if key not in seen and rules.within_limit(held.get(member_id, 0),
+                                                           tmpl.per_member_limit)]
+        _unique_codes(session, fresh)
+        if fresh:
+            session.execute(insert(Coupon), [_values(c) for c in fresh])
+        issued.update((c.member_id, c) for c in fresh)
+    return issued
+
+
+CHUNK = 500
+
+
+def _held(session: Session, tmpl: CouponTemplate, member_ids: Sequence[int]) -> dict[int, int]:
+    if tmpl.per_member_limit is None:
+        return {}
+    rows = session.execute(
+        select(col(Coupon.member_id), func.count(col(Coupon.id)))
+        .where(col(Coupon.member_id).in_(member_ids), col(Coupon.template_id) == tmpl.id)
+        .group_by(col(Coupon.member_id)))
+    return {int(member_id): int(n) for member_id, n in rows}
+
+
+def _unique_codes(session: Session, fresh: list[Coupon]) -> None:
+    """New codes for any that are taken already, or twice in the batch."""
+    while True:
+        codes = [c.code for c in fresh]
+        taken = set(session.execute(select(col(Coupon.code)).where(col(Coupon.code).in_(codes)))
+                    .scalars())
+        clash, kept = [], set()
+        for coupon in fresh:
+            if coupon.code in taken or coupon.code in kept:
+                clash.append(coupon)
+            kept.add(coupon.code)
+        if not clash:
+            return
+        for coupon in clash:
+            coupon.code = rules.new_code()
+
+
+def _values(coupon: Coupon) -> dict[str, object]:
+    return {"template_id": coupon.template_id, "member_id": coupon.member_id, "code": coupon.code,
+            "issue_key": coupon.issue_key, "issued_at": coupon.issued_at,
+            "valid_from": coupon.valid_from, "valid_until": coupon.valid_until,
+            "redeemed_at": None}
 
 
 def _unused_code(session: Session) -> str:

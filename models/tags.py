@@ -67,6 +67,7 @@ def recompute_interests(session: Session, community_id: int, min_purchases: int,
         .group_by(col(Order.member_id), col(GroupBuy.category))
         .having(func.count(func.distinct(col(Order.group_buy_id))) >= max(1, min_purchases))
     )
-    done = session.execute(insert(MemberTag).from_select(
+    session.execute(insert(MemberTag).from_select(
         ["community_id", "member_id", "tag", "source", "created_at"], earned))
-    return rows_matched(done)
+    return int(session.execute(select(func.count()).where(
+        col(MemberTag.community_id) == community_id, col(MemberTag.source) == AUTO)).scalar_one())

@@ -77,6 +77,7 @@ def _full() -> dict[str, Any]:
         "rule": "category=母嬰 orders>=2", "replaced": True, "problem": "unknown_field",
         "details": {"field": "colour", "token": "colour=red"}, "tag": "母嬰", "removed": False,
         "changed": True,
+        "open_buy": buy, "product": "Apples", "gift": coupon,
         "saved": [(SimpleNamespace(name="moms", rule_text="tag=x"), 3),
                   (SimpleNamespace(name="old", rule_text="tier=gone"), None)],
     }
@@ -90,7 +91,7 @@ def _empty() -> dict[str, Any]:
                 "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
                 "lines", "saved"):
         full[key] = []
-    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
+    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive", "open_buy", "gift"):
         full[key] = None
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
