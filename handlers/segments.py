@@ -53,7 +53,7 @@ def _define(ctx: Ctx, args: str) -> list[Reply]:
                       f"{name} {rule.text}", ctx.member.id, ctx.now)
     count, people = segments.count_and_sample(ctx.session, id_of(ctx.community), rule,
                                               ctx.local_now, SAMPLE)
-    return [ctx.reply("segment_saved", name=name, rule=rule.text, count=count, people=people,
+    return [ctx.card("segment_saved", name=name, rule=rule.text, count=count, people=people,
                       replaced=replaced)]
 
 
@@ -64,13 +64,13 @@ def _show(ctx: Ctx, name: str) -> list[Reply]:
     rule = segments.checked_rule(ctx.community, found.rule_text)
     count, people = segments.count_and_sample(ctx.session, id_of(ctx.community), rule,
                                               ctx.local_now, SAMPLE)
-    return [ctx.reply("segment_shown", name=found.name, rule=found.rule_text, count=count,
+    return [ctx.card("segment_shown", name=found.name, rule=found.rule_text, count=count,
                       people=people)]
 
 
 def list_all(ctx: Ctx) -> list[Reply]:
     saved = segments.counted_segments(ctx.session, ctx.community, ctx.local_now)
-    return [ctx.reply("segments_list", saved=saved)]
+    return [ctx.card("segments_list", saved=saved)]
 
 
 def tag(ctx: Ctx) -> list[Reply]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import String, and_, cast, exists, literal, select
+from sqlalchemy import String, and_, cast, exists, literal, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from models.segments import reachable_account
 from models.tables import (
     BuyStatus,
     ChannelAccount,
@@ -21,10 +22,12 @@ from models.tables import (
 
 
 def due_replenishments(session: Session, community_id: int, today: date, oldest: date,
-                       limit: int = 20_000) -> list[tuple[Order, GroupBuy, Member]]:
+                       limit: int = 20_000,
+                       now: datetime | None = None) -> list[tuple[Order, GroupBuy, Member]]:
     """Delivered lines whose consumption cycle runs out by today, not yet reminded, and not
     followed by a newer order of the same product (or category) by the same member; not for
-    a member who opted out on every channel (notify decides per channel)."""
+    a member who opted out on every channel (notify decides per channel), nor, given `now`,
+    for one no push can reach now (who would otherwise come back first in every run)."""
     later, later_buy = aliased(Order), aliased(GroupBuy)
     rebought = exists().where(
         col(later.member_id) == col(Order.member_id), col(later.id) > col(Order.id),
@@ -35,7 +38,8 @@ def due_replenishments(session: Session, community_id: int, today: date, oldest:
                  (col(GroupBuy.category) != "") & (col(later_buy.category) == col(GroupBuy.category)))),
     )
     willing = exists().where(col(ChannelAccount.member_id) == col(Order.member_id),
-                             col(ChannelAccount.opted_out).is_(False))
+                             col(ChannelAccount.opted_out).is_(False),
+                             reachable_account(now) if now is not None else true())
     key = literal("replenish:").concat(cast(col(Order.id), String))
     reminded = exists().where(col(OutboxMessage.dedupe_key) == key)
     rows = session.execute(

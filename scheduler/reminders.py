@@ -45,6 +45,18 @@ def send_reminders(deps: Deps) -> int:
     return queued
 
 
+def send_birthdays(deps: Deps) -> int:
+    """The birthday part of `send_reminders` alone (bench/daily.py times it)."""
+    return each_community(deps, lambda session, community, local: _birthdays(
+        session, deps, community, programme_for(community), local))
+
+
+def send_replenishments(deps: Deps) -> int:
+    """The replenishment part of `send_reminders` alone."""
+    return each_community(deps, lambda session, community, local: _replenishments(
+        session, deps, community, local, programme_for(community)))
+
+
 def _birthdays(session: Session, deps: Deps, community: Community, programme: Programme,
                local: datetime) -> int:
     """At the start of the birthday month: the coupon, and a greeting if they can be reached.
@@ -81,7 +93,8 @@ def _replenishments(session: Session, deps: Deps, community: Community, local: d
     else category) when there is one; otherwise the owner hears how many members are due
     for each product (demand for the next buy), once per product per day."""
     today = local.date()
-    due = reminders.due_replenishments(session, id_of(community), today, today - STALE)
+    due = reminders.due_replenishments(session, id_of(community), today, today - STALE,
+                                       now=deps.clock())
     if not due:
         return 0
     buys = reminders.open_buys(session, id_of(community), deps.clock())

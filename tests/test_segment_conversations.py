@@ -96,3 +96,10 @@ def test_every_refusal_renders_in_every_language(text, code):
                                    details=refused.value.details)
         first = answer.splitlines()[0]
         assert not first.endswith((f": {code}.", f"：{code}。")), first  # not the fallback
+
+
+def test_in_a_group_the_count_and_names_go_to_the_leader_in_private(console):
+    two_apple_buyers(console)
+    say(console, "leader: /start")
+    [answer] = say(console, "leader@demo: /segment new fruit category=水果")
+    assert answer.startswith("bot -> leader: ") and "amy" in answer
