@@ -8,7 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, privacy, rating
+from handlers import (
+    buyleader,
+    buylife,
+    groupbuy,
+    leader,
+    member,
+    pickup,
+    privacy,
+    rating,
+    segments,
+)
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -132,6 +142,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
           usage="settier", usage_args=_tiers_usage),
     Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
+    Entry("segment", _words(("segment",), ("分群",), ("分群",)), segments.segment, STAFF,
+          usage="segment"),
+    Entry("segments", _words(("segments",), ("分群列表",), ("分群列表",)), segments.list_all, STAFF),
+    Entry("tag", _words(("tag",), ("標籤",), ("标签",)), segments.tag, STAFF, usage="tag"),
     Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
     Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
 )

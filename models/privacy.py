@@ -27,6 +27,7 @@ from models.tables import (
     InboundEvent,
     LinkCode,
     Member,
+    MemberTag,
     Order,
     OutboxMessage,
     OutboxStatus,
@@ -103,6 +104,8 @@ def my_data(session: Session, *, member: Member, tz: tzinfo) -> dict[str, Any]:
         "ratings": [
             {"group_buy_id": r.group_buy_id, "score": r.score, "comment": r.comment}
             for r in session.execute(select(Rating).where(col(Rating.member_id) == mid)).scalars()],
+        "tags": sorted(session.execute(select(col(MemberTag.tag)).where(
+            col(MemberTag.member_id) == mid)).scalars()),
         "members_invited": len(_rows(session, select(col(Member.id)).where(
             col(Member.referred_by_id) == mid))),
     }
@@ -127,6 +130,7 @@ def forget(session: Session, *, member: Member, now: datetime) -> None:
     session.execute(update(OutboxMessage).where(col(OutboxMessage.member_id).in_(ids))
                     .values(body={}, chat_id="forgotten"))
     session.execute(delete(LinkCode).where(col(LinkCode.member_id).in_(ids)))
+    session.execute(delete(MemberTag).where(col(MemberTag.member_id).in_(ids)))  # interests
     session.execute(update(Rating).where(col(Rating.member_id).in_(ids)).values(comment=""))
     for mid in ids:
         session.execute(update(AuditLog).where(col(AuditLog.actor_member_id) == mid)

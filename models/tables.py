@@ -25,13 +25,14 @@ from models.tables_messages import (
     SendLog,
 )
 from models.tables_privacy import Consent
+from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community", "Consent",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
-    "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
+    "PointsEntry", "Rating", "ReplyToken", "Role", "Segment", "SendLog", "SpendEntry", "TierChange",
 ]
 
 

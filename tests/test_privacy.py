@@ -19,6 +19,7 @@ from models.tables import (
     Consent,
     InboundEvent,
     Member,
+    MemberTag,
     Order,
     OutboxMessage,
     PointsEntry,
@@ -42,7 +43,7 @@ def test_privacy_says_what_is_stored_and_why_in_the_members_language(console):
 
 def test_mydata_sends_everything_stored_about_the_member_as_a_json_file(console):
     say(console, "amy: /start", "amy: /birthday 03-15", "leader@demo: /grant @amy 120 welcome",
-        "amy: /optout", "amy: /optin")
+        "amy: /optout", "amy: /optin", "leader: /tag @amy VIP")
     out = say(console, "amy: /mydata")
     assert any("JSON" in line for line in out)
     data = json.loads(_file_of(out[-1]).read_text(encoding="utf-8"))
@@ -53,6 +54,7 @@ def test_mydata_sends_everything_stored_about_the_member_as_a_json_file(console)
     assert [c["promotions"] for c in data["consent_changes"]] == [False, True]
     assert {c["source"] for c in data["consent_changes"]} == {"command"}
     assert data["points_history"][0]["points"] == 120
+    assert data["tags"] == ["VIP"]
 
 
 def test_mydata_asked_in_a_group_before_starting_the_bot_is_refused_and_sends_nothing(console):
@@ -81,7 +83,7 @@ def test_forget_asks_first_and_anything_but_yes_keeps_everything(console):
 
 def test_forget_erases_the_person_and_keeps_every_ledger_total(console):
     say(console, "amy: /start", "amy: /birthday 03-15", "leader@demo: /grant @amy 120 welcome",
-        "leader@demo: /open 蘋果 | 100 | 10 | 2099-01-01 20:00", "amy@demo: +2")
+        "leader: /tag @amy VIP", "leader@demo: /open 蘋果 | 100 | 10 | 2099-01-01 20:00", "amy@demo: +2")
     amy = member(console, "amy")
     points_before = fetch(console, select(func.sum(PointsEntry.delta)))[0]
     out = say(console, "amy: /forget", "amy: 是")
@@ -94,6 +96,7 @@ def test_forget_erases_the_person_and_keeps_every_ledger_total(console):
     assert (account.handle, account.private_chat) == (None, None)
     assert fetch(console, select(func.sum(PointsEntry.delta)))[0] == points_before
     assert [o.quantity for o in fetch(console, select(Order))] == [2]
+    assert fetch(console, select(MemberTag)) == []
     ledgers_balance(console)
 
 
