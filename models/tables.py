@@ -25,14 +25,15 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
+from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "ChannelAccount",
     "ChatGroup", "CommissionEvent", "Community",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
-    "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
+    "PointsEntry", "Rating", "ReplyToken", "Role", "Segment", "SendLog", "SpendEntry", "TierChange",
 ]
 
 
