@@ -12,6 +12,7 @@ in the member's language, only once it is known to go.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -68,3 +69,32 @@ def notify(session: Session, deps: Deps, member: Member, message: Message, kind:
     body = reply_record(Reply(text, buttons=message.buttons))
     return notifications.queue(session, decision, body, now, member=member,
                                community=community, kind=kind, dedupe_key=key)
+
+
+def notify_many(session: Session, deps: Deps, community: Community,
+                pushes: Sequence[tuple[int, str]], render: Callable[[int], Reply], kind: Kind, *,
+                now: datetime | None = None) -> dict[int, str]:
+    """`notify` for many members at once: (member id, dedupe key) each. The same rule decides
+    (opt-out per channel, quiet hours, weekly cap, reachability, dedupe), fed in bulk;
+    `render(member_id)` makes a message only for those it goes to; all of them are queued with
+    one INSERT. Gives member id → '' when queued, else why not ('opted out', 'unreachable',
+    'weekly cap', 'duplicate')."""
+    now = now or deps.clock()
+    local_now = now.astimezone(ZoneInfo(community.timezone))
+    decisions = notifications.plan_many(session, community, kind, pushes, local_now=local_now,
+                                        windows=deps.reply_windows)
+    rows: list[dict[str, Any]] = []
+    outcome: dict[int, str] = {}
+    for member_id, key in pushes:
+        decision = decisions[member_id]
+        account = decision.account
+        if account is None or account.chat is None:
+            outcome[member_id] = decision.reason or "unreachable"
+            continue
+        rows.append({"community_id": community.id, "channel": account.channel,
+                     "chat_id": account.chat, "body": reply_record(render(member_id)),
+                     "dedupe_key": key[:128], "member_id": member_id, "kind": kind.value,
+                     "created_at": now, "not_before": decision.not_before or now})
+        outcome[member_id] = ""
+    notifications.queue_many(session, rows)
+    return outcome

@@ -1,6 +1,6 @@
 """Campaigns as leaders write them, and who gets which variant (pure).
 
-    /campaign new 會員日 segment=媽媽回購 at=2026-12-08T10:00 holdout=10% multiplier=2 | 嗨 {{name}} || 哈囉 {{name}}
+    /campaign new 會員日 segment=媽媽回購 at=2026-12-08T10:00 holdout=10% multiplier=2 | 嗨 {{name}} || 哈囉
     /campaign new 會員日 segment=媽媽回購 every=month:8@10:00 | 今天會員日，{{buy}} 雙倍積分
 
 Options before the first `|`, the message after it; `||` separates variant A from variant B.

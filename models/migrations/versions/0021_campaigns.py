@@ -1,7 +1,7 @@
 """campaigns and their recipients (variant, send, outbox key) for the conversion report
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import models.types
 
 revision: str = '0021'
-down_revision: str | None = '0015'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,154 @@
+"""What a campaign run needs to know about its recipients, loaded in bulk (set-based): the
+segment's members, the open buys with their joined counts, co-purchase counts (once per run),
+and per chunk of recipients their card, history, joined buys and 12-month spend.
+
+No loop issues a query per member: each loader is one SELECT for the whole chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Select, and_, func, select
+from sqlmodel import Session, col
+
+from models.rules.recommend import Bought, CoPurchases, OpenBuy, product_key
+from models.segments import find_segment, rule_for, segment_query
+from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
+
+HOLDING = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.WAITLISTED)  # in the buy now
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    member_id: int
+    name: str
+    locale: str | None
+    tier: str
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """The same for every recipient of a run."""
+
+    open_buys: tuple[OpenBuy, ...]
+    co_bought: CoPurchases
+    titles: frozenset[str]  # raw titles of every buy worth knowing a member bought
+    categories: frozenset[str]
+
+
+def segment_select(session: Session, community: Community, name: str,
+                   local_now: datetime) -> Select[tuple[int]] | None:
+    """The segment's members as one SELECT of member_id; None when no such segment."""
+    segment = find_segment(session, community.id or 0, name)
+    if segment is None:
+        return None
+    return segment_query(community.id or 0, rule_for(community, segment.rule_text), local_now)
+
+
+def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
+    return sorted(session.execute(query).scalars())
+
+
+def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
+    """Buys anyone may join now (open, begun, not tier-only, not sold out), with how many
+    members are in each."""
+    joined = (select(col(Order.group_buy_id), func.count(func.distinct(col(Order.member_id))))
+              .where(col(Order.status).in_(HOLDING)).group_by(col(Order.group_buy_id)).subquery())
+    rows = session.execute(
+        select(GroupBuy, func.coalesce(joined.c.count, 0))
+        .outerjoin(joined, joined.c.group_buy_id == col(GroupBuy.id))
+        .where(col(GroupBuy.community_id) == community_id, col(GroupBuy.status) == BuyStatus.OPEN,
+               col(GroupBuy.opens_at) <= now, col(GroupBuy.deadline) > now,
+               col(GroupBuy.exclusive_tier).is_(None))).all()
+    return [OpenBuy(b.id or 0, b.number, b.title, b.category, int(n), b.price) for b, n in rows
+            if b.stock is None or b.allocated < b.stock]
+
+
+def _bought(community_id: int) -> Select[tuple[int, str]]:
+    """Distinct (member, title) of delivered purchases in the community."""
+    return (select(col(Order.member_id), col(GroupBuy.title))
+            .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
+            .where(col(GroupBuy.community_id) == community_id,
+                   col(Order.status) == LineStatus.DELIVERED).distinct())
+
+
+def shared(session: Session, community_id: int, now: datetime) -> Shared:
+    """Open buys and co-purchase counts: members who bought X also bought Y, Y an open buy's
+    product (one GROUP BY over the community's purchases)."""
+    buys = tuple(open_buys(session, community_id, now))
+    wanted = {b.product for b in buys}
+    titles = session.execute(select(col(GroupBuy.title)).where(
+        col(GroupBuy.community_id) == community_id).distinct()).scalars().all()
+    open_titles = [t for t in titles if product_key(t) in wanted]
+    co: dict[str, dict[str, int]] = {}
+    if open_titles:
+        x, y = _bought(community_id).subquery(), _bought(community_id).subquery()
+        rows = session.execute(
+            select(x.c.title, y.c.title, func.count())
+            .join(y, and_(y.c.member_id == x.c.member_id, y.c.title != x.c.title))
+            .where(y.c.title.in_(open_titles)).group_by(x.c.title, y.c.title)).all()
+        for bought, other, count in rows:
+            mine = co.setdefault(product_key(bought), {})
+            mine[product_key(other)] = mine.get(product_key(other), 0) + int(count)
+    keys = wanted | set(co)
+    return Shared(buys, co, frozenset(t for t in titles if product_key(t) in keys),
+                  frozenset(b.category for b in buys if b.category))
+
+
+def cards(session: Session, ids: Sequence[int]) -> list[Card]:
+    rows = session.execute(
+        select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
+               col(Member.points_balance)).where(col(Member.id).in_(ids))
+        .order_by(col(Member.id))).all()
+    return [Card(*row) for row in rows]
+
+
+def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int, list[Bought]]:
+    """Per member, what they received of the products and categories that matter now, with
+    when it runs out (the latest replenishment date; None: no cycle known)."""
+    if not common.open_buys:
+        return {}
+    rows = session.execute(
+        select(col(Order.member_id), col(GroupBuy.title), col(GroupBuy.category),
+               func.max(col(Order.replenish_on)))
+        .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
+        .where(col(Order.member_id).in_(ids), col(Order.status) == LineStatus.DELIVERED,
+               col(GroupBuy.title).in_(common.titles) | col(GroupBuy.category).in_(common.categories))
+        .group_by(col(Order.member_id), col(GroupBuy.title), col(GroupBuy.category))).all()
+    found: dict[int, list[Bought]] = {}
+    for member_id, title, category, due_on in rows:
+        found.setdefault(member_id, []).append(Bought(product_key(title), category, _day(due_on)))
+    return found
+
+
+def _day(value: date | str | None) -> date | None:
+    """MAX() of a date column comes back as text on SQLite."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, set[int]]:
+    """Per member, the open buys they are in (holding or waiting)."""
+    buy_ids = [b.buy_id for b in common.open_buys]
+    if not buy_ids:
+        return {}
+    rows = session.execute(
+        select(col(Order.member_id), col(Order.group_buy_id))
+        .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING),
+               col(Order.member_id).in_(ids)).distinct()).all()
+    found: dict[int, set[int]] = {}
+    for member_id, buy_id in rows:
+        found.setdefault(member_id, set()).add(buy_id)
+    return found
+
+
+def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
+    rows = session.execute(
+        select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
+        .where(col(SpendEntry.member_id).in_(ids), col(SpendEntry.occurred_at) >= now - YEAR)
+        .group_by(col(SpendEntry.member_id))).all()
+    return {member_id: int(total or 0) for member_id, total in rows}
