@@ -195,3 +195,24 @@ def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
     outcome = send_run(session, deps, community, campaign, run, ids, now)
     log.info("campaign %s run %d: %s", campaign_id, run, outcome)
     return True
+
+
+def preview_for(session: Session, deps: Deps, community: Community, campaign: Campaign,
+                now: datetime) -> list[tuple[str, Card, Reply]]:
+    """Each variant as its first member in the segment (by id) would get it now; [] when
+    the segment is gone or empty."""
+    local_now = now.astimezone(ZoneInfo(community.timezone))
+    query = audience.segment_select(session, community, campaign.segment, local_now)
+    ids = audience.member_ids(session, query) if query is not None else []
+    common = audience.shared(session, id_of(community), now)
+    person = Personaliser(deps, community, texts_of(campaign), common, now)
+    campaign_id, count = id_of(campaign), len(campaigns.variants(campaign))
+    found = []
+    for which in campaigns.variants(campaign):
+        sample = next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
+                       == which), None)
+        cards = audience.cards(session, [sample]) if sample is not None else []
+        if cards:
+            inputs = _inputs(session, person, [cards[0].member_id])
+            found.append((which, cards[0], person.reply(which, cards[0], *inputs(sample))))
+    return found

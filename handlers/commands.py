@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
+from handlers import buyleader, buylife, campaigns, groupbuy, leader, member, pickup, rating
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -129,6 +129,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
           usage="settier", usage_args=_tiers_usage),
     Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
+    Entry("campaign", _words(("campaign",), ("活動", "行銷活動"), ("活动", "营销活动")),
+          campaigns.campaign, STAFF, usage="campaign"),
+    Entry("campaigns", _words(("campaigns",), ("活動列表",), ("活动列表",)), campaigns.listing,
+          STAFF),
     Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
     Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
 )

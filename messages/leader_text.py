@@ -19,7 +19,9 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-MAX_LENGTH = 1_000
+from models.rules.campaigns import MAX_MESSAGE
+
+MAX_LENGTH = MAX_MESSAGE
 PLACEHOLDERS: dict[str, str] = {
     "name": "name", "名字": "name", "姓名": "name",
     "tier": "tier", "等級": "tier", "等级": "tier",

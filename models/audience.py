@@ -50,6 +50,10 @@ def segment_select(session: Session, community: Community, name: str,
     return segment_query(community.id or 0, rule_for(community, segment.rule_text), local_now)
 
 
+def count(session: Session, query: Select[tuple[int]]) -> int:
+    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
 def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
     return sorted(session.execute(query).scalars())
 

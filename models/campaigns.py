@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
+from models import audience
 from models.errors import DomainError
-from models.rules.campaigns import VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
-from models.tables import Campaign, CampaignRecipient, CampaignStatus
-from models.types import rows_matched
+from models.rules.campaigns import MAX_MESSAGE, VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
+from models.tables import Campaign, CampaignRecipient, CampaignStatus, Community
+from models.types import id_of, rows_matched
 
 LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)
 _SAME = {"synchronize_session": False}
@@ -46,11 +47,27 @@ def first_run(draft: Draft, now: datetime, local_now: datetime) -> datetime:
     return now
 
 
-def create(session: Session, *, community_id: int, draft: Draft, created_by: int | None,
-           now: datetime, local_now: datetime) -> Campaign:
-    """A new campaign, scheduled; its name must be new in the community."""
+def audience_size(session: Session, community: Community, segment: str,
+                  local_now: datetime) -> int:
+    """How many members the segment holds now; refused when there is no such segment or
+    nobody in it (a campaign to nobody sends nothing, so it is not saved)."""
+    query = audience.segment_select(session, community, segment, local_now)
+    if query is None:
+        raise DomainError("campaign_bad", problem="no_segment", value=segment, max=MAX_MESSAGE)
+    size = audience.count(session, query)
+    if size == 0:
+        raise DomainError("campaign_bad", problem="empty_segment", value=segment, max=MAX_MESSAGE)
+    return size
+
+
+def create(session: Session, *, community: Community, draft: Draft, created_by: int | None,
+           now: datetime, local_now: datetime) -> tuple[Campaign, int]:
+    """A new campaign, scheduled, and how many members its segment holds now; its name must be
+    new in the community, its segment known and not empty."""
+    community_id = id_of(community)
     if find(session, community_id, draft.name) is not None:
-        raise DomainError("campaign_bad", problem="exists", value=draft.name)
+        raise DomainError("campaign_bad", problem="exists", value=draft.name, max=MAX_MESSAGE)
+    size = audience_size(session, community, draft.segment, local_now)
     campaign = Campaign(
         community_id=community_id, name=draft.name, segment=draft.segment,
         message_a=draft.messages[0], message_b=draft.messages[1] if len(draft.messages) > 1 else None,
@@ -59,7 +76,7 @@ def create(session: Session, *, community_id: int, draft: Draft, created_by: int
         next_run_at=first_run(draft, now, local_now), created_by=created_by, created_at=now)
     session.add(campaign)
     session.flush()
-    return campaign
+    return campaign, size
 
 
 def cancel(session: Session, campaign: Campaign, now: datetime) -> bool:

@@ -42,8 +42,8 @@ def _shop(session: Session, members: int = 40) -> tuple[Shop, list]:
 
 
 def _campaign(session: Session, shop: Shop, line: str) -> Campaign:
-    return campaigns.create(session, community_id=shop.id, draft=parse_line(line, TZ_NOW),
-                            created_by=None, now=NOW, local_now=TZ_NOW)
+    return campaigns.create(session, community=shop.community, draft=parse_line(line, TZ_NOW),
+                            created_by=None, now=NOW, local_now=TZ_NOW)[0]
 
 
 def _open(session: Session, shop: Shop, title: str, category: str = "") -> GroupBuy:

@@ -22,6 +22,7 @@ from models.rules.deadline import parse_deadline
 from models.rules.text import fold
 
 MAX_NAME = 32
+MAX_MESSAGE = 1_000  # characters of one variant's text
 MIN_HOLDOUT, MAX_HOLDOUT = 1, 90
 MAX_MULTIPLIER_PCT = 500
 KEYS = {"segment": "segment", "分群": "segment", "at": "at", "時間": "at", "时间": "at",
