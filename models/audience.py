@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from models.rules.recommend import Bought, CoPurchases, OpenBuy, product_key
@@ -39,6 +40,7 @@ class Shared:
     co_bought: CoPurchases
     titles: frozenset[str]  # raw titles of every buy worth knowing a member bought
     categories: frozenset[str]
+    keys: dict[str, str]  # raw title → product_key, worked out once
 
 
 def segment_select(session: Session, community: Community, name: str,
@@ -73,35 +75,42 @@ def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBu
             if b.stock is None or b.allocated < b.stock]
 
 
-def _bought(community_id: int) -> Select[tuple[int, str]]:
-    """Distinct (member, title) of delivered purchases in the community."""
-    return (select(col(Order.member_id), col(GroupBuy.title))
-            .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
-            .where(col(GroupBuy.community_id) == community_id,
-                   col(Order.status) == LineStatus.DELIVERED).distinct())
-
-
 def shared(session: Session, community_id: int, now: datetime) -> Shared:
-    """Open buys and co-purchase counts: members who bought X also bought Y, Y an open buy's
-    product (one GROUP BY over the community's purchases)."""
+    """Open buys and co-purchase counts: how many members who received X also received Y, Y
+    an open buy's product (one GROUP BY, driven from the open products' buyers)."""
     buys = tuple(open_buys(session, community_id, now))
     wanted = {b.product for b in buys}
     titles = session.execute(select(col(GroupBuy.title)).where(
         col(GroupBuy.community_id) == community_id).distinct()).scalars().all()
-    open_titles = [t for t in titles if product_key(t) in wanted]
+    keys = {title: product_key(title) for title in titles}
     co: dict[str, dict[str, int]] = {}
-    if open_titles:
-        x, y = _bought(community_id).subquery(), _bought(community_id).subquery()
-        rows = session.execute(
-            select(x.c.title, y.c.title, func.count())
-            .join(y, and_(y.c.member_id == x.c.member_id, y.c.title != x.c.title))
-            .where(y.c.title.in_(open_titles)).group_by(x.c.title, y.c.title)).all()
-        for bought, other, count in rows:
-            mine = co.setdefault(product_key(bought), {})
-            mine[product_key(other)] = mine.get(product_key(other), 0) + int(count)
-    keys = wanted | set(co)
-    return Shared(buys, co, frozenset(t for t in titles if product_key(t) in keys),
-                  frozenset(b.category for b in buys if b.category))
+    open_titles = [t for t in titles if keys[t] in wanted]
+    for bought, other, count in _co_purchases(session, community_id, open_titles):
+        mine = co.setdefault(keys[bought], {})
+        if keys[bought] != keys[other]:
+            mine[keys[other]] = mine.get(keys[other], 0) + int(count)
+    relevant = wanted | set(co)
+    return Shared(buys, co, frozenset(t for t in titles if keys[t] in relevant),
+                  frozenset(b.category for b in buys if b.category), keys)
+
+
+def _co_purchases(session: Session, community_id: int,
+                  open_titles: Sequence[str]) -> Sequence[tuple[str, str, int]]:
+    if not open_titles:
+        return []
+    buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
+    order_y, order_x = aliased(Order), aliased(Order)
+    rows = session.execute(
+        select(buy_x.title, buy_y.title, func.count(func.distinct(order_x.member_id)))
+        .select_from(buy_y)
+        .join(order_y, and_(order_y.group_buy_id == buy_y.id,
+                            order_y.status == LineStatus.DELIVERED))
+        .join(order_x, and_(order_x.member_id == order_y.member_id,
+                            order_x.status == LineStatus.DELIVERED))
+        .join(buy_x, and_(buy_x.id == order_x.group_buy_id, buy_x.title != buy_y.title))
+        .where(buy_y.community_id == community_id, buy_y.title.in_(open_titles))
+        .group_by(buy_x.title, buy_y.title)).all()
+    return [(x, y, int(n)) for x, y, n in rows]
 
 
 def cards(session: Session, ids: Sequence[int]) -> list[Card]:
@@ -126,7 +135,7 @@ def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int,
         .group_by(col(Order.member_id), col(GroupBuy.title), col(GroupBuy.category))).all()
     found: dict[int, list[Bought]] = {}
     for member_id, title, category, due_on in rows:
-        found.setdefault(member_id, []).append(Bought(product_key(title), category, _day(due_on)))
+        found.setdefault(member_id, []).append(Bought(common.keys[title], category, _day(due_on)))
     return found
 
 

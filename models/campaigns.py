@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from models import audience
+from models.db import table_of
 from models.errors import DomainError
 from models.rules.campaigns import MAX_MESSAGE, VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
 from models.tables import Campaign, CampaignRecipient, CampaignStatus, Community
@@ -129,7 +130,7 @@ def get(session: Session, campaign_id: int) -> Campaign | None:
 def record(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Who a run went to (variant, when, the outbox key or why not): one INSERT for all."""
     if rows:
-        session.execute(insert(CampaignRecipient), list(rows))
+        session.connection().execute(insert(table_of(CampaignRecipient)), list(rows))
 
 
 def variants(campaign: Campaign) -> tuple[str, ...]:

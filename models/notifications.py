@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models import events
+from models.db import table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage
@@ -137,8 +138,9 @@ def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(statement, [{**_QUEUED, **row} for row in rows])
+    statement = insert(table_of(OutboxMessage)).on_conflict_do_nothing(
+        index_elements=["dedupe_key"])
+    session.connection().execute(statement, [{**_QUEUED, **row} for row in rows])
 
 
 _QUEUED = {"is_group": False, "status": "pending", "attempts": 0, "last_error": "",

@@ -11,6 +11,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from handlers.context import Deps
 from models import sendlog
 from models.db import UnitOfWork
+from scheduler.campaigns import run_due_campaigns
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
@@ -40,4 +41,7 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(after_close, "interval", minutes=30, args=[deps], id="after_close",
                       replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(run_due_campaigns, "interval", minutes=1, args=[deps],
+                      id="run_due_campaigns", replace_existing=True, coalesce=True,
+                      max_instances=1)
     return scheduler

@@ -9,11 +9,10 @@ from itertools import count
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from handlers.campaignrun import run_due
 from models import campaigns
-from models.campaign_report import report
 from models.db import UnitOfWork
 from models.rules.campaigns import parse_line
 from models.segments import save_segment
@@ -22,7 +21,6 @@ from models.tables import (
     CampaignRecipient,
     CampaignStatus,
     GroupBuy,
-    LineStatus,
     OutboxMessage,
 )
 from tests.segment_helpers import NOW, Shop

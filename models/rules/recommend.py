@@ -10,7 +10,7 @@ still has at home (not yet due). Ties go to the most-joined buy, then the lowest
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 
@@ -27,10 +27,11 @@ class OpenBuy:
     category: str
     joined: int  # members in it now
     price: int = 0
+    product: str = field(default="", compare=False)  # product_key(title), filled in
 
-    @property
-    def product(self) -> str:
-        return product_key(self.title)
+    def __post_init__(self) -> None:
+        if not self.product:
+            object.__setattr__(self, "product", product_key(self.title))
 
 
 @dataclass(frozen=True, slots=True)
