@@ -20,6 +20,7 @@ from sqlmodel import Session
 from handlers.context import Deps
 from handlers.notify import notify_many
 from messages.leader_text import LeaderText, check
+from messages.money import format_money
 from messages.types import Button, Reply
 from models import audience, campaigns, communities
 from models.audience import Card, Shared
@@ -34,6 +35,7 @@ from models.types import id_of
 
 log = logging.getLogger(__name__)
 CHUNK = 5_000
+_MARKER = 987_654_321_987  # an amount no gap is: where the amount goes in a cached sentence
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Personaliser:
 
     def __post_init__(self) -> None:
         self.programme = programme_for(self.community)
+        self.marker = format_money(_MARKER, self.community.currency)
         self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
         self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
 
@@ -93,11 +96,23 @@ class Personaliser:
         return Reply(self.texts[which].render(values), buttons=buttons)
 
     def _missing(self, locale: str, tier: str, spend: int) -> str:
+        """'NT$1,200 more to reach Silver': the sentence is rendered once per language and
+        tier with a marker amount, then only the amount changes."""
         gap = tier_rules.gap_to_next(tier, spend, 0, self.programme.tiers)
         if gap is None:
-            return self._part(locale, "top")
-        return self._part(locale, "missing", amount=gap.spend_missing,
-                          tier=self.programme.tier_name(gap.tier, locale))
+            return self._cached_part(locale, "top", None)
+        sentence = self._cached_part(locale, "missing", gap.tier)
+        return sentence.replace(self.marker, format_money(gap.spend_missing,
+                                                           self.community.currency))
+
+    def _cached_part(self, locale: str, part: str, tier: str | None) -> str:
+        key = (locale, part, tier)
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = self._part(
+                locale, part, amount=_MARKER,
+                tier=self.programme.tier_name(tier, locale) if tier else "")
+        return found
 
 
 def texts_of(campaign: Campaign) -> dict[str, LeaderText]:

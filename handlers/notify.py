@@ -74,15 +74,15 @@ def notify(session: Session, deps: Deps, member: Member, message: Message, kind:
 def notify_many(session: Session, deps: Deps, community: Community,
                 pushes: Sequence[tuple[int, str]], render: Callable[[int], Reply], kind: Kind, *,
                 now: datetime | None = None) -> dict[int, str]:
-    """`notify` for many members at once: (member id, dedupe key) each. The same rule decides
-    (opt-out per channel, quiet hours, weekly cap, reachability, dedupe), fed in bulk;
-    `render(member_id)` makes a message only for those it goes to; all of them are queued with
-    one INSERT. Gives member id → '' when queued, else why not ('opted out', 'unreachable',
-    'weekly cap', 'duplicate')."""
+    """`notify` for many members at once: (member id, dedupe key) each, ids ascending. The
+    same rule decides (opt-out per channel, quiet hours, weekly cap, reachability), fed in
+    bulk; `render(member_id)` makes a message only for those it goes to; they are queued with
+    multi-row INSERTs, where a dedupe key queued before is skipped. Gives member id → '' when
+    queued, else why not ('opted out', 'unreachable', 'weekly cap', 'duplicate')."""
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
-    decisions = notifications.plan_many(session, community, kind, pushes, local_now=local_now,
-                                        windows=deps.reply_windows)
+    decisions = notifications.plan_many(session, community, kind, [m for m, _ in pushes],
+                                        local_now=local_now, windows=deps.reply_windows)
     rows: list[dict[str, Any]] = []
     outcome: dict[int, str] = {}
     for member_id, key in pushes:
@@ -95,6 +95,7 @@ def notify_many(session: Session, deps: Deps, community: Community,
                      "chat_id": account.chat, "body": reply_record(render(member_id)),
                      "dedupe_key": key[:128], "member_id": member_id, "kind": kind.value,
                      "created_at": now, "not_before": decision.not_before or now})
-        outcome[member_id] = ""
-    notifications.queue_many(session, rows)
+    queued = notifications.queue_many(session, rows)
+    for row in rows:
+        outcome[row["member_id"]] = "" if row["dedupe_key"] in queued else "duplicate"
     return outcome

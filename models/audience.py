@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from models.db import among
 from models.rules.recommend import Bought, CoPurchases, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
 from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
@@ -38,9 +39,7 @@ class Shared:
 
     open_buys: tuple[OpenBuy, ...]
     co_bought: CoPurchases
-    titles: frozenset[str]  # raw titles of every buy worth knowing a member bought
-    categories: frozenset[str]
-    keys: dict[str, str]  # raw title → product_key, worked out once
+    products: dict[int, tuple[str, str]]  # buy id → (product, category), buys that matter
 
 
 def segment_select(session: Session, community: Community, name: str,
@@ -80,8 +79,9 @@ def shared(session: Session, community_id: int, now: datetime) -> Shared:
     an open buy's product (one GROUP BY, driven from the open products' buyers)."""
     buys = tuple(open_buys(session, community_id, now))
     wanted = {b.product for b in buys}
-    titles = session.execute(select(col(GroupBuy.title)).where(
-        col(GroupBuy.community_id) == community_id).distinct()).scalars().all()
+    every = session.execute(select(col(GroupBuy.id), col(GroupBuy.title), col(GroupBuy.category))
+                            .where(col(GroupBuy.community_id) == community_id)).all()
+    titles = sorted({title for _, title, _ in every})
     keys = {title: product_key(title) for title in titles}
     co: dict[str, dict[str, int]] = {}
     open_titles = [t for t in titles if keys[t] in wanted]
@@ -90,8 +90,10 @@ def shared(session: Session, community_id: int, now: datetime) -> Shared:
         if keys[bought] != keys[other]:
             mine[keys[other]] = mine.get(keys[other], 0) + int(count)
     relevant = wanted | set(co)
-    return Shared(buys, co, frozenset(t for t in titles if keys[t] in relevant),
-                  frozenset(b.category for b in buys if b.category), keys)
+    categories = frozenset(b.category for b in buys if b.category)
+    products = {buy_id: (keys[title], category) for buy_id, title, category in every
+                if keys[title] in relevant or category in categories}
+    return Shared(buys, co, products)
 
 
 def _co_purchases(session: Session, community_id: int,
@@ -116,26 +118,33 @@ def _co_purchases(session: Session, community_id: int,
 def cards(session: Session, ids: Sequence[int]) -> list[Card]:
     rows = session.execute(
         select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
-               col(Member.points_balance)).where(col(Member.id).in_(ids))
+               col(Member.points_balance)).where(among(col(Member.id), ids))
         .order_by(col(Member.id))).all()
-    return [Card(*row) for row in rows]
+    wanted = set(ids)
+    return [Card(*row) for row in rows if row[0] in wanted]
 
 
 def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int, list[Bought]]:
     """Per member, what they received of the products and categories that matter now, with
-    when it runs out (the latest replenishment date; None: no cycle known)."""
+    when it runs out (the latest replenishment date; None: no cycle known). Read from the
+    index on (member, status, buy, replenish date) alone."""
     if not common.open_buys:
         return {}
-    rows = session.execute(
-        select(col(Order.member_id), col(GroupBuy.title), col(GroupBuy.category),
-               func.max(col(Order.replenish_on)))
-        .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
-        .where(col(Order.member_id).in_(ids), col(Order.status) == LineStatus.DELIVERED,
-               col(GroupBuy.title).in_(common.titles) | col(GroupBuy.category).in_(common.categories))
-        .group_by(col(Order.member_id), col(GroupBuy.title), col(GroupBuy.category))).all()
+    wanted, products = set(ids), common.products
+    latest: dict[tuple[int, str, str], date | None] = {}
+    for member_id, buy_id, due_on in session.execute(
+            select(col(Order.member_id), col(Order.group_buy_id), func.max(col(Order.replenish_on)))
+            .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
+            .group_by(col(Order.member_id), col(Order.group_buy_id))):
+        product = products.get(buy_id)
+        if product is None or member_id not in wanted:
+            continue
+        key = (member_id, *product)
+        due, before = _day(due_on), latest.get(key)
+        latest[key] = due if before is None or (due is not None and due > before) else before
     found: dict[int, list[Bought]] = {}
-    for member_id, title, category, due_on in rows:
-        found.setdefault(member_id, []).append(Bought(common.keys[title], category, _day(due_on)))
+    for (member_id, product_name, category), due in latest.items():
+        found.setdefault(member_id, []).append(Bought(product_name, category, due))
     return found
 
 
@@ -152,7 +161,7 @@ def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, se
     rows = session.execute(
         select(col(Order.member_id), col(Order.group_buy_id))
         .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING),
-               col(Order.member_id).in_(ids)).distinct()).all()
+               among(col(Order.member_id), ids)).distinct()).all()
     found: dict[int, set[int]] = {}
     for member_id, buy_id in rows:
         found.setdefault(member_id, set()).add(buy_id)
@@ -162,6 +171,6 @@ def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, se
 def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
     rows = session.execute(
         select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
-        .where(col(SpendEntry.member_id).in_(ids), col(SpendEntry.occurred_at) >= now - YEAR)
+        .where(among(col(SpendEntry.member_id), ids), col(SpendEntry.occurred_at) >= now - YEAR)
         .group_by(col(SpendEntry.member_id))).all()
     return {member_id: int(total or 0) for member_id, total in rows}

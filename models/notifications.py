@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models import events
-from models.db import table_of
+from models.db import among, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage
@@ -89,12 +89,13 @@ def queue(session: Session, decision: Decision, body: dict[str, Any], now: datet
                           kind=kind.value) is not None
 
 
-def plan_many(session: Session, community: Community, kind: Kind,
-              pushes: Sequence[tuple[int, str]], *, local_now: datetime,
-              windows: dict[str, ReplyWindow] | None = None) -> dict[int, Decision]:
-    """`plan` for many members at once (member id, dedupe key): the same rule, `decide`, fed
-    by three SELECTs for all of them (accounts, promotions this week, keys already queued)."""
-    ids = [member_id for member_id, _ in pushes]
+def plan_many(session: Session, community: Community, kind: Kind, ids: Sequence[int], *,
+              local_now: datetime, windows: dict[str, ReplyWindow] | None = None
+              ) -> dict[int, Decision]:
+    """`plan` for many members at once (sorted ids): the same rule, `decide`, fed by two
+    SELECTs for all of them (their accounts, their promotions this week). A dedupe key
+    already queued is found by the INSERT itself (`queue_many`)."""
+    wanted = set(ids)
     found: dict[int, list[Account]] = {}
     for row in session.execute(
             select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
@@ -102,28 +103,27 @@ def plan_many(session: Session, community: Community, kind: Kind,
                    func.coalesce(col(ChannelAccount.last_inbound_at),
                                  col(ChannelAccount.last_seen_at)),
                    col(ChannelAccount.pushes_since_inbound))
-            .where(col(ChannelAccount.member_id).in_(ids))
+            .where(among(col(ChannelAccount.member_id), ids))
             .order_by(col(ChannelAccount.last_seen_at).desc(), col(ChannelAccount.id))):
-        found.setdefault(row[0], []).append(Account(row[1], row[2], row[3], _aware(row[4]),
-                                                    row[5]))
+        if row[0] in wanted:
+            found.setdefault(row[0], []).append(Account(row[1], row[2], row[3], _aware(row[4]),
+                                                        row[5]))
     sent: dict[int, int] = {}
     if kind is Kind.PROMOTION:
         sent = {member_id: int(n) for member_id, n in session.execute(
             select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
-            .where(col(OutboxMessage.member_id).in_(ids), col(OutboxMessage.kind) == Kind.PROMOTION,
+            .where(among(col(OutboxMessage.member_id), ids),
+                   col(OutboxMessage.kind) == Kind.PROMOTION,
                    col(OutboxMessage.created_at) >= local_now - WEEK)
             .group_by(col(OutboxMessage.member_id))).all()}
-    keys = [key for _, key in pushes]
-    queued_keys = set(session.execute(select(col(OutboxMessage.dedupe_key)).where(
-        col(OutboxMessage.dedupe_key).in_(keys))).scalars())
     quiet, cap = quiet_hours(community), weekly_cap(community)
     return {member_id: decide(kind, found.get(member_id, ()), local_now=local_now,
-                              windows=windows, quiet=quiet, promotions_this_week=sent.get(member_id, 0),
-                              weekly_cap=cap, already_queued=key in queued_keys)
-            for member_id, key in pushes}
+                              windows=windows, quiet=quiet,
+                              promotions_this_week=sent.get(member_id, 0), weekly_cap=cap)
+            for member_id in ids}
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _aware(value: datetime | str | None) -> datetime | None:
     """COALESCE() of two timestamps loses their type on SQLite: read back as UTC."""
     if value is None or isinstance(value, datetime) and value.tzinfo is not None:
         return value
@@ -131,16 +131,18 @@ def _aware(value: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Queue pushes `plan_many` allowed: one INSERT … ON CONFLICT (dedupe_key) DO NOTHING for
-    all of them. Each row: member_id, channel, chat_id, body, dedupe_key, not_before, kind,
-    community_id, created_at."""
+def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Queue pushes `plan_many` allowed, in multi-row INSERTs … ON CONFLICT (dedupe_key) DO
+    NOTHING; the dedupe keys that were new (the others were queued before). Each row:
+    member_id, channel, chat_id, body, dedupe_key, not_before, kind, community_id, created_at."""
     if not rows:
-        return
+        return set()
+    table = table_of(OutboxMessage)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table_of(OutboxMessage)).on_conflict_do_nothing(
-        index_elements=["dedupe_key"])
-    session.connection().execute(statement, [{**_QUEUED, **row} for row in rows])
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(table.c.dedupe_key))
+    result = session.connection().execute(statement, [{**_QUEUED, **row} for row in rows])
+    return {key for key in result.scalars()}
 
 
 _QUEUED = {"is_group": False, "status": "pending", "attempts": 0, "last_error": "",

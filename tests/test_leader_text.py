@@ -60,3 +60,13 @@ def test_the_longest_allowed_message_is_accepted():
 
 def test_a_value_that_looks_like_a_template_is_printed_not_evaluated():
     assert check("{{name}}").render({**VALUES, "name": "{{ 7*7 }}"}) == "{{ 7*7 }}"
+
+
+@pytest.mark.parametrize("text", [
+    "嗨 {{name}}（{{ tier }}），你有 {{points}} 點，{{missing}}；推薦 {{buy}}",
+    "{{名字}}{{名字}} {# a comment #} end", "  spaced  {{buy}}  ", "no placeholders", "",
+    "{{name}}\n第二行 {{points}}\n",
+])
+def test_filling_in_the_parts_gives_exactly_what_the_sandbox_renders(text):
+    checked = check(text)
+    assert checked.render(VALUES) == checked.render_sandboxed(VALUES)

@@ -1,4 +1,5 @@
-"""campaigns and their recipients (variant, send, outbox key) for the conversion report
+"""campaigns and their recipients (variant, send, outbox key) for the conversion report;
+what a member bought readable from one index
 
 Revision ID: 0021
 Revises: 0020
@@ -65,9 +66,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_campaignrecipient_member', 'campaignrecipient', ['member_id', 'sent_at'],
                     unique=False)
+    op.create_index('ix_order_member_history', 'order',
+                    ['member_id', 'status', 'group_buy_id', 'replenish_on'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_order_member_history', table_name='order')
     op.drop_index('ix_campaignrecipient_member', table_name='campaignrecipient')
     op.drop_table('campaignrecipient')
     op.drop_index('ix_campaign_due', table_name='campaign')
