@@ -103,15 +103,15 @@ def _co_purchases(session: Session, community_id: int,
     buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
     order_y, order_x = aliased(Order), aliased(Order)
     rows = session.execute(
-        select(buy_x.title, buy_y.title, func.count(func.distinct(order_x.member_id)))
+        select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
         .select_from(buy_y)
-        .join(order_y, and_(order_y.group_buy_id == buy_y.id,
-                            order_y.status == LineStatus.DELIVERED))
-        .join(order_x, and_(order_x.member_id == order_y.member_id,
-                            order_x.status == LineStatus.DELIVERED))
-        .join(buy_x, and_(buy_x.id == order_x.group_buy_id, buy_x.title != buy_y.title))
-        .where(buy_y.community_id == community_id, buy_y.title.in_(open_titles))
-        .group_by(buy_x.title, buy_y.title)).all()
+        .join(order_y, and_(col(order_y.group_buy_id) == col(buy_y.id),
+                            col(order_y.status) == LineStatus.DELIVERED))
+        .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
+                            col(order_x.status) == LineStatus.DELIVERED))
+        .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
+        .where(col(buy_y.community_id) == community_id, col(buy_y.title).in_(open_titles))
+        .group_by(col(buy_x.title), col(buy_y.title))).all()
     return [(x, y, int(n)) for x, y, n in rows]
 
 

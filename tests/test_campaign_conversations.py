@@ -17,7 +17,8 @@ from models.tables import AuditLog, Campaign, CampaignRecipient, Conversation, O
 from tests.conftest import say
 from tests.groupbuy_helpers import count, english, fetch, member
 
-LINE = "/campaign new 會員日 segment=all holdout=20% | Hi {{name}} ({{tier}}), try {{buy}} || Hello {{name}}, {{missing}}"
+LINE = ("/campaign new 會員日 segment=all holdout=20% | Hi {{name}} ({{tier}}), try {{buy}}"
+        " || Hello {{name}}, {{missing}}")
 
 
 def segment(console: ConsoleChannel, name: str, rule: str) -> None:
@@ -98,7 +99,8 @@ def test_a_campaign_step_by_step_asks_each_answer_again_until_it_is_right(consol
     assert "The holdout must be 1–90 %" in out[7][0]
     assert "has already passed" in out[9][0]
     assert "The points multiplier must be ×1 to ×5" in out[11][0]
-    assert "Campaign 春季 saved" in out[12][0] and "Repeats (month:8@10:00); first send 2026-04-08 10:00" in out[12][0]
+    assert "Campaign 春季 saved" in out[12][0]
+    assert "Repeats (month:8@10:00); first send 2026-04-08 10:00" in out[12][0]
     assert count(console, Conversation) == 0
     saved = fetch(console, select(Campaign))
     assert [(c.holdout_pct, c.multiplier_pct, c.message_b) for c in saved] == [(10, 200, None)]
@@ -114,7 +116,8 @@ def test_cancel_stops_a_guided_campaign_with_nothing_saved(console):
 def test_bad_campaigns_are_answered_and_nothing_is_saved(console, clock):
     shop(console)
     answers = {
-        "/campaign new x segment=big | hi": "Segment big has no members right now: nothing to send, nothing saved.",
+        "/campaign new x segment=big | hi":
+            "Segment big has no members right now: nothing to send, nothing saved.",
         "/campaign new x segment=nobody | hi": "There is no segment called nobody.",
         "/campaign new x segment=all at=2026-03-09T10:00 | hi": "2026-03-09 10:00 has already passed",
         "/campaign new x segment=all holdout=0% | hi": "The holdout must be 1–90 %",
@@ -122,7 +125,8 @@ def test_bad_campaigns_are_answered_and_nothing_is_saved(console, clock):
         "/campaign new x segment=all | hi {{nickname}}": "I do not know the placeholder {{nickname}}",
         "/campaign new x segment=all | {{ name.__class__ }}": "Only placeholders are allowed",
         "/campaign new x segment=all | {% for i in range(9) %}x{% endfor %}": "Only placeholders are allowed",
-        "/campaign new x segment=all | " + "好" * 1_500: "The message is too long (1500 characters; at most 1000).",
+        "/campaign new x segment=all | " + "好" * 1_500:
+            "The message is too long (1500 characters; at most 1000).",
         "/campaign new x segment=all colour=red | hi": "I do not know the option “colour=red”",
         "/campaign new x segment=all every=month:40@10:00 | hi": "is no schedule",
         "/campaign frobnicate": "Usage:",
@@ -169,7 +173,8 @@ def test_a_monthly_campaign_runs_on_its_day_and_a_missed_run_is_caught_up_once(c
     found = fetch(console, select(Campaign))[0]
     assert found.runs == 2 and found.status == "running"
     assert found.next_run_at.isoformat().startswith("2026-08-08T02:00")
-    keys = {o.dedupe_key for o in fetch(console, select(OutboxMessage).where(OutboxMessage.kind == "promotion"))}
+    promotions = fetch(console, select(OutboxMessage).where(OutboxMessage.kind == "promotion"))
+    keys = {o.dedupe_key for o in promotions}
     assert len(keys) == 2 * 3  # three reachable members, two runs
 
 
