@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, String, and_, cast, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -116,36 +117,48 @@ def _co_purchases(session: Session, community_id: int,
 
 
 def cards(session: Session, ids: Sequence[int]) -> list[Card]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
                col(Member.points_balance)).where(among(col(Member.id), ids))
         .order_by(col(Member.id))).all()
     wanted = set(ids)
-    return [Card(*row) for row in rows if row[0] in wanted]
+    return [Card(int(m), name, locale, tier, points) for m, name, locale, tier, points in rows
+            if m in wanted]
 
 
 def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int, list[Bought]]:
     """Per member, what they received of the products and categories that matter now, with
-    when it runs out (the latest replenishment date; None: no cycle known). Read from the
-    index on (member, status, buy, replenish date) alone."""
+    when it runs out (the latest replenishment date; None: no cycle known). One row per
+    member ('buy:date,buy:date,…'), read from the index on (member, status, buy, replenish
+    date) alone; ISO dates compare as text."""
     if not common.open_buys:
         return {}
     wanted, products = set(ids), common.products
-    latest: dict[tuple[int, str, str], date | None] = {}
-    for member_id, buy_id, due_on in session.execute(
-            select(col(Order.member_id), col(Order.group_buy_id), func.max(col(Order.replenish_on)))
-            .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
-            .group_by(col(Order.member_id), col(Order.group_buy_id))):
-        product = products.get(buy_id)
-        if product is None or member_id not in wanted:
-            continue
-        key = (member_id, *product)
-        due, before = _day(due_on), latest.get(key)
-        latest[key] = due if before is None or (due is not None and due > before) else before
+    line = (cast(col(Order.group_buy_id), String) + ":"
+            + func.coalesce(cast(col(Order.replenish_on), String), ""))
+    rows = session.connection().execute(
+        select(col(Order.member_id), func.aggregate_strings(line, ","))
+        .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
+        .group_by(col(Order.member_id)))
     found: dict[int, list[Bought]] = {}
-    for (member_id, product_name, category), due in latest.items():
-        found.setdefault(member_id, []).append(Bought(product_name, category, due))
+    for member_id, lines in rows:
+        if member_id not in wanted:
+            continue
+        latest: dict[tuple[str, str], str] = {}
+        for item in lines.split(","):
+            buy_id, _, due_on = item.partition(":")
+            product = products.get(int(buy_id))
+            if product is not None and (product not in latest or due_on > latest[product]):
+                latest[product] = due_on
+        if latest:
+            found[member_id] = [Bought(name, category, _date(due))
+                                for (name, category), due in latest.items()]
     return found
+
+
+@lru_cache(maxsize=4096)
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _day(value: date | str | None) -> date | None:
@@ -158,7 +171,7 @@ def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, se
     buy_ids = [b.buy_id for b in common.open_buys]
     if not buy_ids:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(col(Order.member_id), col(Order.group_buy_id))
         .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING),
                among(col(Order.member_id), ids)).distinct()).all()
@@ -169,7 +182,7 @@ def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, se
 
 
 def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
         .where(among(col(SpendEntry.member_id), ids), col(SpendEntry.occurred_at) >= now - YEAR)
         .group_by(col(SpendEntry.member_id))).all()

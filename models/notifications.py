@@ -97,7 +97,7 @@ def plan_many(session: Session, community: Community, kind: Kind, ids: Sequence[
     already queued is found by the INSERT itself (`queue_many`)."""
     wanted = set(ids)
     found: dict[int, list[Account]] = {}
-    for row in session.execute(
+    for row in session.connection().execute(
             select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
                    col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
                    func.coalesce(col(ChannelAccount.last_inbound_at),
@@ -110,7 +110,7 @@ def plan_many(session: Session, community: Community, kind: Kind, ids: Sequence[
                                                         row[5]))
     sent: dict[int, int] = {}
     if kind is Kind.PROMOTION:
-        sent = {member_id: int(n) for member_id, n in session.execute(
+        sent = {int(member_id or 0): int(n) for member_id, n in session.connection().execute(
             select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
             .where(among(col(OutboxMessage.member_id), ids),
                    col(OutboxMessage.kind) == Kind.PROMOTION,

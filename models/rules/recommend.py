@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 
 def product_key(title: str) -> str:
@@ -34,8 +35,7 @@ class OpenBuy:
             object.__setattr__(self, "product", product_key(self.title))
 
 
-@dataclass(frozen=True, slots=True)
-class Bought:
+class Bought(NamedTuple):
     """A product the member received: its category and when it runs out (None: no cycle)."""
 
     product: str
@@ -55,16 +55,20 @@ def _best(buys: Sequence[OpenBuy]) -> OpenBuy | None:
 def recommend(open_buys: Sequence[OpenBuy], history: Sequence[Bought], joined: Collection[int],
               co_bought: CoPurchases, today: date) -> OpenBuy | None:
     """The one open buy to put in front of this member, or None when none fits."""
-    not_due = {b.product for b in history if b.due_on is not None and b.due_on > today}
+    bought, not_due, categories, waiting = set(), set(), set(), set()
+    for product, category, due_on in history:
+        bought.add(product)
+        categories.add(category)
+        if due_on is not None and due_on > today:
+            not_due.add(product)
+            waiting.add(category)
     candidates = [b for b in open_buys if b.buy_id not in joined and b.product not in not_due]
     if not candidates:
         return None
-    bought = {b.product for b in history}
     again = _best([b for b in candidates if b.product in bought])
     if again is not None:
         return again
-    waiting = {b.category for b in history if b.due_on is not None and b.due_on > today}
-    categories = {b.category for b in history if b.category} - waiting
+    categories -= waiting
     same_kind = _best([b for b in candidates if b.category and b.category in categories])
     if same_kind is not None:
         return same_kind
