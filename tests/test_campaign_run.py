@@ -178,3 +178,37 @@ def test_the_report_counts_each_variant_and_the_verdict_reads_in_every_language(
     assert f"B sold to {verdict.lift_pct} % more members than A; the difference is significant" in texts["en"]
     assert f"B 的購買率比 A 高 {verdict.lift_pct} %；差異顯著" in texts["zh-Hant"]
     assert f"B 的购买率比 A 高 {verdict.lift_pct} %；差异显著" in texts["zh-Hans"]
+
+
+def test_the_audience_is_loaded_in_bulk_and_each_member_gets_their_own_recommendation(app):
+    from models import audience
+    from models.rules.recommend import recommend
+
+    with UnitOfWork(app.deps.sessions) as uow:
+        session = uow.session
+        shop = Shop(session)
+        amy, bob, cat, dan = (shop.member(n) for n in ("amy", "bob", "cat", "dan"))
+        shop.bought(amy, "尿布", "母嬰", days_ago=40).replenish_on = (NOW - timedelta(days=1)).date()
+        shop.bought(bob, "尿布", "母嬰", days_ago=5).replenish_on = (NOW + timedelta(days=20)).date()
+        diapers, tea = _open(session, shop, "尿布", "母嬰"), _open(session, shop, "茶", "飲品")
+        apples = _open(session, shop, "蘋果", "水果")
+        for buyer in (shop.member("x"), shop.member("y")):
+            shop.bought(buyer, "茶", "飲品", status=LineStatus.ALLOCATED, buy=tea, days_ago=0)
+        shop.bought(dan, "茶", "飲品", status=LineStatus.ALLOCATED, buy=tea, days_ago=0)
+        shop.bought(shop.member("z"), "蘋果", "水果", status=LineStatus.ALLOCATED, buy=apples,
+                    days_ago=0)
+        session.flush()
+        common = audience.shared(session, shop.id, NOW)
+        ids = sorted(m.id for m in (amy, bob, cat, dan))
+        history, joined = audience.histories(session, ids, common), audience.joined(session, ids, common)
+
+        def pick(member):
+            found = recommend(common.open_buys, history.get(member.id, ()),
+                              joined.get(member.id, ()), common.co_bought, NOW.date())
+            return found.buy_id if found else None
+
+        assert pick(amy) == diapers.id  # due again
+        assert pick(bob) == tea.id  # still has diapers at home: the most joined instead
+        assert pick(cat) == tea.id  # no history: the most joined
+        assert pick(dan) == apples.id  # already in the tea buy: the next most joined
+        assert {b.buy_id: b.joined for b in common.open_buys}[tea.id] == 3
