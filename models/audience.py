@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from models.db import among
-from models.rules.recommend import Bought, CoPurchases, OpenBuy, product_key
+from models.rules.recommend import CoPurchases, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
 from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
 
@@ -126,7 +126,8 @@ def cards(session: Session, ids: Sequence[int]) -> list[Card]:
             if m in wanted]
 
 
-def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int, list[Bought]]:
+def histories(session: Session, ids: Sequence[int], common: Shared
+              ) -> dict[int, list[tuple[str, str, date | None]]]:
     """Per member, what they received of the products and categories that matter now, with
     when it runs out (the latest replenishment date; None: no cycle known). One row per
     member ('buy:date,buy:date,…'), read from the index on (member, status, buy, replenish
@@ -140,7 +141,7 @@ def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int,
         select(col(Order.member_id), func.aggregate_strings(line, ","))
         .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
         .group_by(col(Order.member_id)))
-    found: dict[int, list[Bought]] = {}
+    found: dict[int, list[tuple[str, str, date | None]]] = {}
     for member_id, lines in rows:
         if member_id not in wanted:
             continue
@@ -151,7 +152,7 @@ def histories(session: Session, ids: Sequence[int], common: Shared) -> dict[int,
             if product is not None and (product not in latest or due_on > latest[product]):
                 latest[product] = due_on
         if latest:
-            found[member_id] = [Bought(name, category, _date(due))
+            found[member_id] = [(name, category, _date(due))  # as Bought, without its cost
                                 for (name, category), due in latest.items()]
     return found
 

@@ -43,6 +43,7 @@ class Bought(NamedTuple):
     due_on: date | None
 
 
+History = Sequence[tuple[str, str, date | None]]  # Bought, or plain (product, category, due_on)
 CoPurchases = Mapping[str, Mapping[str, int]]  # product X → product Y → members who bought both
 
 
@@ -52,7 +53,7 @@ def _best(buys: Sequence[OpenBuy]) -> OpenBuy | None:
     return min(buys, key=lambda b: (-b.joined, b.number))
 
 
-def recommend(open_buys: Sequence[OpenBuy], history: Sequence[Bought], joined: Collection[int],
+def recommend(open_buys: Sequence[OpenBuy], history: History, joined: Collection[int],
               co_bought: CoPurchases, today: date) -> OpenBuy | None:
     """The one open buy to put in front of this member, or None when none fits."""
     bought, not_due, categories, waiting = set(), set(), set(), set()

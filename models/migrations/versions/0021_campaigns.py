@@ -1,5 +1,5 @@
 """campaigns and their recipients (variant, send, outbox key) for the conversion report;
-what a member bought readable from one index
+what a member bought, and spent, readable from one index each
 
 Revision ID: 0021
 Revises: 0020
@@ -68,9 +68,12 @@ def upgrade() -> None:
                     unique=False)
     op.create_index('ix_order_member_history', 'order',
                     ['member_id', 'status', 'group_buy_id', 'replenish_on'], unique=False)
+    op.create_index('ix_spendentry_member_time', 'spendentry',
+                    ['member_id', 'occurred_at', 'amount'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_spendentry_member_time', table_name='spendentry')
     op.drop_index('ix_order_member_history', table_name='order')
     op.drop_index('ix_campaignrecipient_member', table_name='campaignrecipient')
     op.drop_table('campaignrecipient')
