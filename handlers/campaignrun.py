@@ -9,7 +9,7 @@ promotion, and every recipient recorded with the outcome for the report.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -164,7 +164,8 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     outcome.skipped += sum(1 for m in keys if results.get(m))
 
 
-def _inputs(session: Session, person: Personaliser, ids: Sequence[int]) -> Any:
+def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
+            ) -> Callable[[int], tuple[int, OpenBuy | None]]:
     """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
     spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
     wants_buy = "buy" in person.uses
@@ -229,5 +230,5 @@ def preview_for(session: Session, deps: Deps, community: Community, campaign: Ca
         cards = audience.cards(session, [sample]) if sample is not None else []
         if cards:
             inputs = _inputs(session, person, [cards[0].member_id])
-            found.append((which, cards[0], person.reply(which, cards[0], *inputs(sample))))
+            found.append((which, cards[0], person.reply(which, cards[0], *inputs(cards[0].member_id))))
     return found
