@@ -73,6 +73,12 @@ def generate(path: str, members: int, purchases: int) -> None:
          for m in range(1, members + 1)))
     _buys(db, rng, community)
     _orders(db, rng, members, purchases)
+    db.execute(  # tiers as the programme's default ladder gives them from 12-month spend
+        "UPDATE member SET tier = CASE WHEN s.total >= 2000000 THEN 'diamond'"
+        " WHEN s.total >= 800000 THEN 'gold' WHEN s.total >= 300000 THEN 'silver'"
+        " ELSE 'bronze' END FROM (SELECT member_id, SUM(amount) AS total FROM spendentry"
+        " WHERE occurred_at >= ? GROUP BY member_id) AS s WHERE s.member_id = member.id",
+        (stamp(NOW - timedelta(days=365)),))
     db.commit()
     db.close()
 
