@@ -59,6 +59,7 @@ class Personaliser:
     now: datetime
     uses: frozenset[str] = frozenset()
     programme: Programme = field(init=False)
+    joined: dict[int, set[int]] | None = None  # member → open buys they are in
     _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -170,7 +171,9 @@ def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
     spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
     wants_buy = "buy" in person.uses
     history = audience.histories(session, ids, person.common) if wants_buy else {}
-    joined = audience.joined(session, ids, person.common) if wants_buy else {}
+    if wants_buy and person.joined is None:  # everyone's, once per run
+        person.joined = audience.joined(session, None, person.common)
+    joined = person.joined or {}
     common = person.common
 
     def inputs(member_id: int) -> tuple[int, OpenBuy | None]:

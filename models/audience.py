@@ -167,15 +167,17 @@ def _day(value: date | str | None) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def joined(session: Session, ids: Sequence[int], common: Shared) -> dict[int, set[int]]:
-    """Per member, the open buys they are in (holding or waiting)."""
+def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[int, set[int]]:
+    """Per member, the open buys they are in (holding or waiting); every member's when `ids`
+    is None (one query per run: open buys' lines are few)."""
     buy_ids = [b.buy_id for b in common.open_buys]
     if not buy_ids:
         return {}
-    rows = session.connection().execute(
-        select(col(Order.member_id), col(Order.group_buy_id))
-        .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING),
-               among(col(Order.member_id), ids)).distinct()).all()
+    query = (select(col(Order.member_id), col(Order.group_buy_id))
+             .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING)))
+    if ids is not None:
+        query = query.where(among(col(Order.member_id), ids))
+    rows = session.connection().execute(query.distinct()).all()
     found: dict[int, set[int]] = {}
     for member_id, buy_id in rows:
         found.setdefault(member_id, set()).add(buy_id)
