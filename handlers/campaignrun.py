@@ -1,6 +1,6 @@
 """Running a campaign: the segment's members in chunks, each assigned A, B or the holdout
 (deterministically), the leader's message rendered for each (compiled once, a plain dict per
-member, with the recommended open buy and its join button), queued through `notify_many` as a
+member, with the recommended open buy and its join button), queued through `notify_rendered` as a
 promotion, and every recipient recorded with the outcome for the report.
 
     run_due(deps)   # the scheduler's job, every minute: claims due runs, one transaction each
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.context import Deps
-from handlers.notify import notify_many
+from handlers.notify import notify_rendered
 from messages.leader_text import LeaderText, check
 from messages.money import format_money
 from messages.types import Button, Reply
@@ -148,12 +148,16 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     cards = {c.member_id: c for c in audience.cards(session, sending)}
     inputs = _inputs(session, person, sending)
 
-    def render(member_id: int) -> Reply:
+    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
+    targets = [(m, key, None) for m, key in keys.items()]
+
+    def render(index: int) -> Reply:
+        member_id = targets[index][0]
         return person.reply(assigned[member_id], cards[member_id], *inputs(member_id))
 
-    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
-    results = notify_many(session, person.deps, person.community, list(keys.items()), render,
-                          Kind.PROMOTION, now=person.now)
+    reasons = notify_rendered(session, person.deps, person.community, targets, render,
+                              Kind.PROMOTION, now=person.now)
+    results = {m: reason for (m, _, _), reason in zip(targets, reasons, strict=True)}
     rows = [{"campaign_id": campaign_id, "run": run, "member_id": m, "variant": assigned[m],
              "sent_at": person.now, "window_until": window,
              "outbox_key": keys[m] if results.get(m) == "" else None,

@@ -8,7 +8,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, campaigns, groupbuy, leader, member, pickup, rating
+from handlers import (
+    buyleader,
+    buylife,
+    campaigns,
+    groupbuy,
+    leader,
+    member,
+    pickup,
+    rating,
+    segments,
+)
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -133,6 +143,10 @@ TABLE: tuple[Entry, ...] = (
           campaigns.campaign, STAFF, usage="campaign"),
     Entry("campaigns", _words(("campaigns",), ("活動列表",), ("活动列表",)), campaigns.listing,
           STAFF),
+    Entry("segment", _words(("segment",), ("分群",), ("分群",)), segments.segment, STAFF,
+          usage="segment"),
+    Entry("segments", _words(("segments",), ("分群列表",), ("分群列表",)), segments.list_all, STAFF),
+    Entry("tag", _words(("tag",), ("標籤",), ("标签",)), segments.tag, STAFF, usage="tag"),
     Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
     Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
 )

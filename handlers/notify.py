@@ -2,6 +2,8 @@
 
     notify(session, deps, member, Message("promoted", buy=buy, order=order), Kind.SERVICE,
            key=f"promoted:{order.id}", prefer=msg.channel)
+    notify_many(session, deps, community, [Push(member, message, key), ...], Kind.PROMOTION)
+    notify_rendered(session, deps, community, [(member_id, key, None), ...], render, kind)
 
 The decision (opt-out on the channel, quiet hours in the community's time zone, the weekly
 cap for promotions, reachability on each platform, the dedupe key) is the pure rule
@@ -25,6 +27,7 @@ from messages.types import Button, Reply
 from models import communities, notifications
 from models.rules.notify import Kind
 from models.tables import Community, Member
+from models.types import id_of
 
 if TYPE_CHECKING:  # handlers.context builds Ctx.push on this module
     from handlers.context import Deps
@@ -71,31 +74,64 @@ def notify(session: Session, deps: Deps, member: Member, message: Message, kind:
                                community=community, kind=kind, dedupe_key=key)
 
 
-def notify_many(session: Session, deps: Deps, community: Community,
-                pushes: Sequence[tuple[int, str]], render: Callable[[int], Reply], kind: Kind, *,
-                now: datetime | None = None) -> dict[int, str]:
-    """`notify` for many members at once: (member id, dedupe key) each, ids ascending. The
-    same rule decides (opt-out per channel, quiet hours, weekly cap, reachability), fed in
-    bulk; `render(member_id)` makes a message only for those it goes to; they are queued with
-    multi-row INSERTs, where a dedupe key queued before is skipped. Gives member id → '' when
-    queued, else why not ('opted out', 'unreachable', 'weekly cap', 'duplicate')."""
+@dataclass(frozen=True)
+class Push:
+    """One push of many (notify_many): to whom, what, its dedupe key, the channel first tried."""
+
+    member: Member
+    message: Message
+    key: str
+    prefer: str | None = None
+
+
+def notify_many(session: Session, deps: Deps, community: Community, pushes: Sequence[Push],
+                kind: Kind, *, now: datetime | None = None) -> int:
+    """`notify` for many members of one community (a job's recipients): each message a
+    template, rendered in the member's language only when it goes (`notify_rendered` decides
+    and queues). Returns how many were queued."""
+    now = now or deps.clock()
+    tz = ZoneInfo(community.timezone)
+
+    def render(index: int) -> Reply:
+        push = pushes[index]
+        text = deps.renderer.render(
+            push.member.locale or community.default_locale, push.message.template,
+            member=push.member, community=community, currency=community.currency, tz=tz,
+            **push.message.context)
+        return Reply(text, buttons=push.message.buttons)
+
+    targets = [(id_of(p.member), p.key, p.prefer) for p in pushes]
+    return notify_rendered(session, deps, community, targets, render, kind, now=now).count("")
+
+
+def notify_rendered(session: Session, deps: Deps, community: Community,
+                    targets: Sequence[tuple[int, str, str | None]],
+                    render: Callable[[int], Reply], kind: Kind, *,
+                    now: datetime | None = None) -> list[str]:
+    """The one bulk path out (notify_many, campaigns): per target (member id, dedupe key,
+    channel tried first) the same decision as `notify` (`decide`: opt-out, quiet hours, weekly
+    cap, reachability, dedupe), fed by a few queries per chunk of members; `render(index)`
+    makes the message only for a target it goes to; all of them queued with multi-row
+    INSERTs. Per target '' when queued, else why not ('opted out', 'unreachable', 'weekly
+    cap', 'duplicate')."""
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
-    decisions = notifications.plan_many(session, community, kind, [m for m, _ in pushes],
-                                        local_now=local_now, windows=deps.reply_windows)
-    rows: list[dict[str, Any]] = []
-    outcome: dict[int, str] = {}
-    for member_id, key in pushes:
-        decision = decisions[member_id]
+    decisions = notifications.plan_many(session, targets, community, kind, local_now=local_now,
+                                        windows=deps.reply_windows)
+    outcome: list[str] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for index, ((member_id, key, _), decision) in enumerate(zip(targets, decisions, strict=True)):
         account = decision.account
         if account is None or account.chat is None:
-            outcome[member_id] = decision.reason or "unreachable"
+            outcome.append(decision.reason or "unreachable")
             continue
-        rows.append({"community_id": community.id, "channel": account.channel,
-                     "chat_id": account.chat, "body": reply_record(render(member_id)),
-                     "dedupe_key": key[:128], "member_id": member_id, "kind": kind.value,
-                     "created_at": now, "not_before": decision.not_before or now})
-    queued = notifications.queue_many(session, rows)
-    for row in rows:
-        outcome[row["member_id"]] = "" if row["dedupe_key"] in queued else "duplicate"
+        outcome.append("")
+        rows.append((index, {
+            "community_id": community.id, "channel": account.channel, "chat_id": account.chat,
+            "body": reply_record(render(index)), "dedupe_key": key[:128], "member_id": member_id,
+            "kind": kind.value, "created_at": now, "not_before": decision.not_before or now}))
+    queued = notifications.queue_many(session, [row for _, row in rows])
+    for index, row in rows:
+        if row["dedupe_key"] not in queued:  # queued by another transaction meanwhile
+            outcome[index] = "duplicate"
     return outcome

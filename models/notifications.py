@@ -19,7 +19,7 @@ from models import events
 from models.db import among, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
-from models.tables import ChannelAccount, Community, Member, OutboxMessage
+from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
 from models.types import id_of
 
 WEEK = timedelta(days=7)
@@ -89,38 +89,30 @@ def queue(session: Session, decision: Decision, body: dict[str, Any], now: datet
                           kind=kind.value) is not None
 
 
-def plan_many(session: Session, community: Community, kind: Kind, ids: Sequence[int], *,
-              local_now: datetime, windows: dict[str, ReplyWindow] | None = None
-              ) -> dict[int, Decision]:
-    """`plan` for many members at once (sorted ids): the same rule, `decide`, fed by two
-    SELECTs for all of them (their accounts, their promotions this week). A dedupe key
-    already queued is found by the INSERT itself (`queue_many`)."""
+# --- the same, for many members at once (handlers/notify.py notify_many) ---
+
+CHUNK = 2_000  # members per round of queries (well under every database's parameter limit)
+
+
+def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[Account]]:
+    """`accounts` for many members: one query (a range of ids when they are dense), each
+    member's most recently active first."""
+    ids = sorted(set(member_ids))
     wanted = set(ids)
     found: dict[int, list[Account]] = {}
-    for row in session.connection().execute(
-            select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
-                   col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
-                   func.coalesce(col(ChannelAccount.last_inbound_at),
-                                 col(ChannelAccount.last_seen_at)),
-                   col(ChannelAccount.pushes_since_inbound))
-            .where(among(col(ChannelAccount.member_id), ids))
-            .order_by(col(ChannelAccount.last_seen_at).desc(), col(ChannelAccount.id))):
-        if row[0] in wanted:
-            found.setdefault(row[0], []).append(Account(row[1], row[2], row[3], _aware(row[4]),
-                                                        row[5]))
-    sent: dict[int, int] = {}
-    if kind is Kind.PROMOTION:
-        sent = {int(member_id or 0): int(n) for member_id, n in session.connection().execute(
-            select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
-            .where(among(col(OutboxMessage.member_id), ids),
-                   col(OutboxMessage.kind) == Kind.PROMOTION,
-                   col(OutboxMessage.created_at) >= local_now - WEEK)
-            .group_by(col(OutboxMessage.member_id))).all()}
-    quiet, cap = quiet_hours(community), weekly_cap(community)
-    return {member_id: decide(kind, found.get(member_id, ()), local_now=local_now,
-                              windows=windows, quiet=quiet,
-                              promotions_this_week=sent.get(member_id, 0), weekly_cap=cap)
-            for member_id in ids}
+    rows = session.connection().execute(
+        select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
+               col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
+               func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+               col(ChannelAccount.pushes_since_inbound))
+        .where(among(col(ChannelAccount.member_id), ids))
+        .order_by(col(ChannelAccount.member_id), col(ChannelAccount.last_seen_at).desc(),
+                  col(ChannelAccount.id)))
+    for member_id, channel, chat, opted_out, inbound, sent in rows:
+        if member_id in wanted:
+            found.setdefault(member_id, []).append(
+                Account(channel, chat, opted_out, _aware(inbound), sent))
+    return found
 
 
 def _aware(value: datetime | str | None) -> datetime | None:
@@ -131,19 +123,59 @@ def _aware(value: datetime | str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
+def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    return set(session.execute(select(col(OutboxMessage.dedupe_key))
+                               .where(col(OutboxMessage.dedupe_key).in_(keys))).scalars())
+
+
+def promotions_since_of(session: Session, member_ids: Sequence[int],
+                        since: datetime) -> dict[int, int]:
+    ids = sorted(set(member_ids))
+    rows = session.connection().execute(
+        select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
+        .where(among(col(OutboxMessage.member_id), ids),
+               col(OutboxMessage.kind) == Kind.PROMOTION, col(OutboxMessage.created_at) >= since)
+        .group_by(col(OutboxMessage.member_id)))
+    return {int(member_id): int(n) for member_id, n in rows if member_id is not None}
+
+
+def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
+              community: Community, kind: Kind, *, local_now: datetime,
+              windows: dict[str, ReplyWindow] | None = None) -> list[Decision]:
+    """`plan` for (member id, dedupe key, preferred channel) triples of one community: the
+    same rule (`decide`) on what three queries per chunk know. Two pushes with one key in
+    the list: the second is a duplicate."""
+    decisions: list[Decision] = []
+    quiet, cap = quiet_hours(community), weekly_cap(community)
+    for start in range(0, len(members), CHUNK):
+        chunk = members[start:start + CHUNK]
+        ids = [member_id for member_id, _, _ in chunk]
+        seen = queued_keys(session, [key for _, key, _ in chunk])
+        found = accounts_of(session, ids)
+        sent = (promotions_since_of(session, ids, local_now - WEEK)
+                if kind is Kind.PROMOTION else {})
+        for member_id, key, prefer in chunk:
+            decisions.append(decide(
+                kind, found.get(member_id, []), local_now=local_now, prefer=prefer,
+                windows=windows, quiet=quiet, promotions_this_week=sent.get(member_id, 0),
+                weekly_cap=cap, already_queued=key in seen))
+            seen.add(key)
+    return decisions
+
+
 def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Queue pushes `plan_many` allowed, in multi-row INSERTs … ON CONFLICT (dedupe_key) DO
-    NOTHING; the dedupe keys that were new (the others were queued before). Each row:
-    member_id, channel, chat_id, body, dedupe_key, not_before, kind, community_id, created_at."""
-    if not rows:
-        return set()
+    """Queue many pushes (each a dict: channel, chat_id, body, member_id, kind, dedupe_key,
+    not_before, created_at, community_id): multi-row INSERTs … ON CONFLICT DO NOTHING, so a
+    key another transaction queued meanwhile is skipped. Returns the keys queued."""
     table = table_of(OutboxMessage)
+    defaults = {"is_group": False, "status": OutboxStatus.PENDING, "attempts": 0,
+                "last_error": "", "claimed_until": None, "sent_at": None}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
                  .returning(table.c.dedupe_key))
-    result = session.connection().execute(statement, [{**_QUEUED, **row} for row in rows])
-    return {key for key in result.scalars()}
-
-
-_QUEUED = {"is_group": False, "status": "pending", "attempts": 0, "last_error": "",
-           "claimed_until": None, "sent_at": None}
+    queued: set[str] = set()
+    for start in range(0, len(rows), CHUNK):
+        chunk = [{**defaults, **row} for row in rows[start:start + CHUNK]]
+        if chunk:
+            queued.update(session.connection().execute(statement, chunk).scalars())
+    return queued

@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlmodel import Session, col
 
+from models.errors import DomainError
 from models.programme import programme_for
-from models.rules.segments import THIS_MONTH, Condition, Rule, parse_rule, tier_choices
+from models.rules.segments import THIS_MONTH, Condition, Rule, RuleError, parse_rule, tier_choices
 from models.tables import (
     ChannelAccount,
     Community,
@@ -34,6 +35,7 @@ from models.tables import (
     Segment,
     SpendEntry,
 )
+from models.types import id_of
 
 COUNTED = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)  # an order that stands
 YEAR = timedelta(days=365)
@@ -53,6 +55,20 @@ def rule_for(community: Community, text: str) -> Rule:
     return parse_rule(text, tiers=tiers)
 
 
+class BadRule(DomainError):
+    """A rule the parser refused: `problem` is RuleError's code, `details` its details."""
+
+    key = "segment_bad_rule"
+
+
+def checked_rule(community: Community, text: str) -> Rule:
+    """`rule_for`, refusing a bad rule with BadRule (answered in the leader's language)."""
+    try:
+        return rule_for(community, text)
+    except RuleError as bad:
+        raise BadRule(problem=bad.code, details=bad.details) from None
+
+
 def segment_query(community_id: int, rule: Rule, now: datetime) -> Select[tuple[int]]:
     """The ids of the community's live members the rule holds for: `select(member_id)`."""
     live = (col(Member.community_id) == community_id, col(Member.merged_into_id).is_(None))
@@ -69,6 +85,22 @@ def count_and_sample(session: Session, community_id: int, rule: Rule, now: datet
         select(Member).where(col(Member.id).in_(select(ids.c.member_id)))
         .order_by(col(Member.id)).limit(sample)).scalars())
     return count, members
+
+
+def counted_segments(session: Session, community: Community,
+                     now: datetime) -> list[tuple[Segment, int | None]]:
+    """Every saved segment with its count now (None: its rule no longer parses, e.g. a tier
+    renamed since)."""
+    found: list[tuple[Segment, int | None]] = []
+    for saved in list_segments(session, id_of(community)):
+        try:
+            rule = rule_for(community, saved.rule_text)
+        except RuleError:
+            found.append((saved, None))
+            continue
+        ids = segment_query(id_of(community), rule, now).subquery()
+        found.append((saved, int(session.execute(select(func.count()).select_from(ids)).scalar_one())))
+    return found
 
 
 def save_segment(session: Session, *, community_id: int, name: str, rule_text: str,

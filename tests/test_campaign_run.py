@@ -98,7 +98,7 @@ def test_a_run_that_fails_midway_leaves_nothing_and_is_sent_once_later(app, cloc
     def broken(*args, **kwargs):
         raise RuntimeError("the process died here")
 
-    monkeypatch.setattr(campaignrun, "notify_many", broken)
+    monkeypatch.setattr(campaignrun, "notify_rendered", broken)
     with contextlib.suppress(RuntimeError):
         run_due(app.deps)
     with UnitOfWork(app.deps.sessions) as uow:

@@ -89,11 +89,17 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
-        "campaign": campaign, "problem": "holdout", "campaign_rows": [(campaign, "2026-12-08 10:00")],
+        "campaign": campaign, "campaign_rows": [(campaign, "2026-12-08 10:00")],
         "variant": "A", "text": "hi amy", "question": "holdout", "part": "missing",
         "arms": [(ArmCounts("A", 100, 90, 80, 10, 12, 420_000), 12.0),
                  (ArmCounts("H", 10, 0, 0, 0, 1, 35_000), 10.0)],
         "lifts": {"A": 20, "B": None}, "verdict": Verdict("B", "A", 18, 0.34, False),
+        "rule": "category=母嬰 orders>=2", "replaced": True, "problem": "unknown_field",
+        "details": {"field": "colour", "token": "colour=red"}, "tag": "母嬰", "removed": False,
+        "changed": True,
+        "open_buy": buy, "product": "Apples", "gift": coupon,
+        "saved": [(SimpleNamespace(name="moms", rule_text="tag=x"), 3),
+                  (SimpleNamespace(name="old", rule_text="tier=gone"), None)],
     }
 
 
@@ -103,18 +109,19 @@ def _empty() -> dict[str, Any]:
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
                 "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
-                "lines"):
+                "lines", "saved"):
         full[key] = []
-    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
+    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive", "open_buy", "gift"):
         full[key] = None
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
+    full.update(replaced=False, removed=True, changed=False)
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
     full.update(campaign=Campaign(id=2, community_id=1, name="x", segment="s", message_a="hi",
                                   runs=1, status=CampaignStatus.SCHEDULED),
-                campaign_rows=[], arms=[], lifts={}, verdict=None, part="no_buy", problem="?")
+                campaign_rows=[], arms=[], lifts={}, verdict=None, part="no_buy")
     del full["invalid"]  # usage_birthday without a typed date
     return full
 

@@ -73,7 +73,7 @@ def test_all_alone_is_everyone():
     assert parse_rule("all").conditions == () and parse_rule("全部").conditions == ()
 
 
-@pytest.mark.parametrize(("text", "code"), [
+BAD_RULES = [
     ("", "empty"),
     ("   ", "empty"),
     ("colour=red", "unknown_field"),
@@ -96,7 +96,11 @@ def test_all_alone_is_everyone():
     ("orders0d>=1", "not_positive"),
     ("category=母嬰 all", "all_alone"),
     (" ".join(["orders>=1"] * 21), "too_many"),
-])
+    ('product="' + "x" * 100 + '"', "too_long"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), BAD_RULES)
 def test_a_bad_rule_is_refused_with_a_reason(text, code):
     with pytest.raises(RuleError) as refused:
         parse_rule(text)
