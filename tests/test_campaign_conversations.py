@@ -190,3 +190,15 @@ def test_the_weekly_cap_and_opt_out_hold_for_campaigns(console, clock):
     assert pushes.count(bob.id) == 0
     skipped = fetch(console, select(CampaignRecipient.skipped).where(CampaignRecipient.member_id == bob.id))
     assert set(skipped) == {"opted out"}
+
+
+def test_a_leader_defines_the_segment_and_the_campaign_in_the_chat(console, clock):
+    english(console, "leader", "amy", "bob")
+    out = say(console, "leader: /segment new 都要 orders>=0")
+    assert out and "都要" in out[0]
+    created = say(console, "leader: /campaign new 早安 segment=都要 | Good morning {{name}}!")
+    assert "Campaign 早安 saved: segment 都要 (3 members now)." in created[0]
+    assert run_due(console.deps) == 1
+    texts = sorted(o.body["text"] for o in fetch(console, select(OutboxMessage)
+                                                   .where(OutboxMessage.kind == "promotion")))
+    assert texts == ["Good morning amy!", "Good morning bob!", "Good morning leader!"]
