@@ -11,6 +11,7 @@ from functools import partial
 from handlers import (
     buyleader,
     buylife,
+    campaigns,
     groupbuy,
     leader,
     member,
@@ -142,6 +143,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
           usage="settier", usage_args=_tiers_usage),
     Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
+    Entry("campaign", _words(("campaign",), ("活動", "行銷活動"), ("活动", "营销活动")),
+          campaigns.campaign, STAFF, usage="campaign"),
+    Entry("campaigns", _words(("campaigns",), ("活動列表",), ("活动列表",)), campaigns.listing,
+          STAFF),
     Entry("segment", _words(("segment",), ("分群",), ("分群",)), segments.segment, STAFF,
           usage="segment"),
     Entry("segments", _words(("segments",), ("分群列表",), ("分群列表",)), segments.list_all, STAFF),

@@ -3,6 +3,7 @@
     notify(session, deps, member, Message("promoted", buy=buy, order=order), Kind.SERVICE,
            key=f"promoted:{order.id}", prefer=msg.channel)
     notify_many(session, deps, community, [Push(member, message, key), ...], Kind.PROMOTION)
+    notify_rendered(session, deps, community, [(member_id, key, None), ...], render, kind)
 
 The decision (opt-out on the channel, quiet hours in the community's time zone, the weekly
 cap for promotions, reachability on each platform, the dedupe key) is the pure rule
@@ -13,7 +14,7 @@ in the member's language, only once it is known to go.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from sqlmodel import Session
 from messages.records import reply_record
 from messages.types import Button, Reply
 from models import communities, notifications
-from models.rules.notify import Decision, Kind
+from models.rules.notify import Kind
 from models.tables import Community, Member
 from models.types import id_of
 
@@ -85,33 +86,52 @@ class Push:
 
 def notify_many(session: Session, deps: Deps, community: Community, pushes: Sequence[Push],
                 kind: Kind, *, now: datetime | None = None) -> int:
-    """`notify` for many members of one community (a job's recipients): the same decision
-    (`decide`: opt-out, quiet hours, weekly cap, reachability, dedupe) per push, fed by a few
-    queries per chunk of members, and one INSERT per chunk. Returns how many were queued."""
+    """`notify` for many members of one community (a job's recipients): each message a
+    template, rendered in the member's language only when it goes (`notify_rendered` decides
+    and queues). Returns how many were queued."""
+    now = now or deps.clock()
+    tz = ZoneInfo(community.timezone)
+
+    def render(index: int) -> Reply:
+        push = pushes[index]
+        text = deps.renderer.render(
+            push.member.locale or community.default_locale, push.message.template,
+            member=push.member, community=community, currency=community.currency, tz=tz,
+            **push.message.context)
+        return Reply(text, buttons=push.message.buttons)
+
+    targets = [(id_of(p.member), p.key, p.prefer) for p in pushes]
+    return notify_rendered(session, deps, community, targets, render, kind, now=now).count("")
+
+
+def notify_rendered(session: Session, deps: Deps, community: Community,
+                    targets: Sequence[tuple[int, str, str | None]],
+                    render: Callable[[int], Reply], kind: Kind, *,
+                    now: datetime | None = None) -> list[str]:
+    """The one bulk path out (notify_many, campaigns): per target (member id, dedupe key,
+    channel tried first) the same decision as `notify` (`decide`: opt-out, quiet hours, weekly
+    cap, reachability, dedupe), fed by a few queries per chunk of members; `render(index)`
+    makes the message only for a target it goes to; all of them queued with multi-row
+    INSERTs. Per target '' when queued, else why not ('opted out', 'unreachable', 'weekly
+    cap', 'duplicate')."""
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
-    queued = 0
-    for start in range(0, len(pushes), notifications.CHUNK):
-        chunk = pushes[start:start + notifications.CHUNK]
-        decisions = notifications.plan_many(
-            session, [(id_of(p.member), p.key[:128], p.prefer) for p in chunk], community, kind,
-            local_now=local_now, windows=deps.reply_windows)
-        rows = [_row(deps, community, push, decision, kind, now, local_now)
-                for push, decision in zip(chunk, decisions, strict=True)
-                if decision.account is not None and decision.account.chat is not None]
-        queued += notifications.queue_many(session, rows)
-    return queued
-
-
-def _row(deps: Deps, community: Community, push: Push, decision: Decision,
-         kind: Kind, now: datetime, local_now: datetime) -> dict[str, Any]:
-    member, account = push.member, decision.account
-    assert account is not None
-    text = deps.renderer.render(
-        member.locale or community.default_locale, push.message.template, member=member,
-        community=community, currency=community.currency, tz=local_now.tzinfo,
-        **push.message.context)
-    return {"community_id": community.id, "channel": account.channel, "chat_id": account.chat,
-            "body": reply_record(Reply(text, buttons=push.message.buttons)),
-            "dedupe_key": push.key[:128], "member_id": member.id, "kind": kind.value,
-            "created_at": now, "not_before": decision.not_before or now}
+    decisions = notifications.plan_many(session, targets, community, kind, local_now=local_now,
+                                        windows=deps.reply_windows)
+    outcome: list[str] = []
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for index, ((member_id, key, _), decision) in enumerate(zip(targets, decisions, strict=True)):
+        account = decision.account
+        if account is None or account.chat is None:
+            outcome.append(decision.reason or "unreachable")
+            continue
+        outcome.append("")
+        rows.append((index, {
+            "community_id": community.id, "channel": account.channel, "chat_id": account.chat,
+            "body": reply_record(render(index)), "dedupe_key": key[:128], "member_id": member_id,
+            "kind": kind.value, "created_at": now, "not_before": decision.not_before or now}))
+    queued = notifications.queue_many(session, [row for _, row in rows])
+    for index, row in rows:
+        if row["dedupe_key"] not in queued:  # queued by another transaction meanwhile
+            outcome[index] = "duplicate"
+    return outcome

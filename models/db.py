@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
@@ -203,3 +203,15 @@ def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: b
     if attach:
         session.add(instance)
     return instance  # type: ignore[no-any-return]
+
+
+def among(column: Any, ids: Sequence[int]) -> Any:
+    """`column` is one of `ids` (sorted): a range when they are dense (the caller keeps only
+    the ids it asked for), an IN list when sparse. Thousands of bound parameters cost more to
+    compile than a range costs to read."""
+    if not ids:
+        return column.in_([])
+    low, high = ids[0], ids[-1]
+    if len(ids) > 50 and len(ids) * 4 >= high - low + 1:
+        return column.between(low, high)
+    return column.in_(ids)

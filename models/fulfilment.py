@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from models import coupons, ledger, members, orderlines, referrals
+from models import campaigns, coupons, ledger, members, orderlines, referrals
 from models import tiers as tier_ops
 from models.orderlines import Released
 from models.programme import Programme
@@ -47,7 +47,7 @@ class Effects:
 
 
 def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
-            today: date, now: datetime, campaign_pct: int = 100) -> Effects | None:
+            today: date, now: datetime, campaign_pct: int | None = None) -> Effects | None:
     """Mark one allocated or paid line delivered and credit everything it earns.
 
     None, and nothing credited, when the line is neither any more (delivered or cancelled
@@ -64,6 +64,8 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     first = member.first_purchase_at is None
     members.record_spend(session, member, order.net, f"order:{order.id}:spend", now)
     tier = tier_rules.find(member.tier, programme.tiers)
+    if campaign_pct is None:  # a campaign the member received whose window holds the purchase
+        campaign_pct = campaigns.multiplier_pct(session, id_of(member), order.created_at)
     effects.points = purchase_points(order.net, programme.minor_per_point,
                                      tier.points_multiplier_pct, campaign_pct)
     ledger.post(session, member, effects.points, "purchase", f"order:{order.id}:earn", today,

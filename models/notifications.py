@@ -7,7 +7,7 @@ the member's language is the caller's (handlers/notify.py): no templates here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models import events
-from models.db import table_of
+from models.db import among, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
@@ -91,23 +91,36 @@ def queue(session: Session, decision: Decision, body: dict[str, Any], now: datet
 
 # --- the same, for many members at once (handlers/notify.py notify_many) ---
 
-CHUNK = 500  # members per round of queries (well under every database's parameter limit)
+CHUNK = 2_000  # members per round of queries (well under every database's parameter limit)
 
 
 def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[Account]]:
-    """`accounts` for many members: one query, each member's most recently active first."""
+    """`accounts` for many members: one query (a range of ids when they are dense), each
+    member's most recently active first."""
+    ids = sorted(set(member_ids))
+    wanted = set(ids)
     found: dict[int, list[Account]] = {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
                col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
                func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
                col(ChannelAccount.pushes_since_inbound))
-        .where(col(ChannelAccount.member_id).in_(member_ids))
+        .where(among(col(ChannelAccount.member_id), ids))
         .order_by(col(ChannelAccount.member_id), col(ChannelAccount.last_seen_at).desc(),
                   col(ChannelAccount.id)))
     for member_id, channel, chat, opted_out, inbound, sent in rows:
-        found.setdefault(member_id, []).append(Account(channel, chat, opted_out, inbound, sent))
+        if member_id in wanted:
+            found.setdefault(member_id, []).append(
+                Account(channel, chat, opted_out, _aware(inbound), sent))
     return found
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """COALESCE() of two timestamps loses their type on SQLite: read back as UTC."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
 
 
 def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
@@ -117,12 +130,13 @@ def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
 
 def promotions_since_of(session: Session, member_ids: Sequence[int],
                         since: datetime) -> dict[int, int]:
-    rows = session.execute(
+    ids = sorted(set(member_ids))
+    rows = session.connection().execute(
         select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
-        .where(col(OutboxMessage.member_id).in_(member_ids),
+        .where(among(col(OutboxMessage.member_id), ids),
                col(OutboxMessage.kind) == Kind.PROMOTION, col(OutboxMessage.created_at) >= since)
         .group_by(col(OutboxMessage.member_id)))
-    return {int(member_id): int(n) for member_id, n in rows}
+    return {int(member_id): int(n) for member_id, n in rows if member_id is not None}
 
 
 def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
@@ -149,19 +163,19 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
     return decisions
 
 
-def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     """Queue many pushes (each a dict: channel, chat_id, body, member_id, kind, dedupe_key,
-    not_before, created_at, community_id): one INSERT … ON CONFLICT DO NOTHING per chunk, so
-    a key another transaction queued meanwhile is skipped. Returns how many were queued."""
+    not_before, created_at, community_id): multi-row INSERTs … ON CONFLICT DO NOTHING, so a
+    key another transaction queued meanwhile is skipped. Returns the keys queued."""
     table = table_of(OutboxMessage)
     defaults = {"is_group": False, "status": OutboxStatus.PENDING, "attempts": 0,
                 "last_error": "", "claimed_until": None, "sent_at": None}
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    queued = 0
+    statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                 .returning(table.c.dedupe_key))
+    queued: set[str] = set()
     for start in range(0, len(rows), CHUNK):
         chunk = [{**defaults, **row} for row in rows[start:start + CHUNK]]
         if chunk:
-            done = session.execute(statement.returning(table.c.id), chunk)
-            queued += len(done.all())
+            queued.update(session.connection().execute(statement, chunk).scalars())
     return queued

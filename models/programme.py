@@ -48,6 +48,7 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "payment_reminders": {"after_hours": 24, "gap_hours": 24, "count": 2},
     "pickup_days": 3,
     "rating_after_hours": 24,
+    "campaign_conversion_days": 7,
     "interest_tags": {"min_purchases": 2},
     "automations": {
         "welcome": {"on": True, "coupon": 5_000, "valid_days": 30, "within_days": 7},
@@ -135,6 +136,8 @@ class Programme:
     payment_reminders: ReminderPlan = ReminderPlan(timedelta(hours=24), timedelta(hours=24), 2)
     pickup_days: int = 3  # the pickup window when '/arrived' names no end
     rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
+    # a purchase this long after a campaign's send converts for it (and earns its multiplier)
+    campaign_window: timedelta = timedelta(days=7)
     interest_tag_min_purchases: int = 2  # buys in a category that earn its tag
     automations: Automations = Automations()
 
@@ -181,9 +184,21 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         payment_reminders=_reminder_plan(merged["payment_reminders"]),
         pickup_days=max(1, int(merged["pickup_days"])),
         rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
+        campaign_window=_campaign_window(merged["campaign_conversion_days"]),
         interest_tag_min_purchases=_min_purchases(merged.get("interest_tags")),
         automations=_automations(merged.get("automations")),
     )
+
+
+MAX_CONVERSION_DAYS = 90
+
+
+def _campaign_window(value: Any) -> timedelta:
+    """1–90 days; anything else is a configuration error, said plainly."""
+    days = int(value)
+    if not 1 <= days <= MAX_CONVERSION_DAYS:
+        raise ValueError(f"campaign_conversion_days must be 1–{MAX_CONVERSION_DAYS}, not {days}")
+    return timedelta(days=days)
 
 
 def _reminder_plan(config: dict[str, Any]) -> ReminderPlan:

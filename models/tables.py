@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.tables_buys import BuyStatus, CommissionEvent, GroupBuy, LineStatus, Order, Rating
+from models.tables_campaigns import Campaign, CampaignRecipient, CampaignStatus
 from models.tables_ledgers import Coupon, CouponTemplate, PointsEntry, SpendEntry
 from models.tables_messages import (
     InboundEvent,
@@ -29,7 +30,8 @@ from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community", "Consent",
+    "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "ChannelAccount",
+    "ChatGroup", "CommissionEvent", "Community", "Consent",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
     "PointsEntry", "Rating", "ReplyToken", "Role", "Segment", "SendLog", "SpendEntry", "TierChange",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import timestamp
@@ -13,6 +13,8 @@ from models.types import timestamp
 class SpendEntry(SQLModel, table=True):
     """Append-only record of what a member spent (delivered purchases, refunds negative)."""
 
+    # a member's spend over a period, summed from the index alone (tiers, segments, campaigns)
+    __table_args__ = (Index("ix_spendentry_member_time", "member_id", "occurred_at", "amount"),)
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     amount: int

@@ -18,6 +18,7 @@ from scheduler.automations import (
     welcome_new_members,
     win_back,
 )
+from scheduler.campaigns import run_due_campaigns
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
@@ -50,6 +51,9 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(apply_retention, "interval", hours=24, args=[deps], id="apply_retention",
                       replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(run_due_campaigns, "interval", minutes=1, args=[deps],
+                      id="run_due_campaigns", replace_existing=True, coalesce=True,
+                      max_instances=1)
     # the automations and interest tags (scheduler/automations.py): idempotent, dedupe keys
     for job, hours in ((refresh_tags, 24), (welcome_new_members, 1), (win_back, 6),
                        (remind_expiring_points, 6), (nudge_tiers, 6)):

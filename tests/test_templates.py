@@ -12,12 +12,24 @@ import pytest
 from jinja2 import meta
 
 from messages.render import LOCALES, Renderer
+from models.campaign_report import ArmCounts
 from models.fulfilment import Effects
 from models.programme import programme_from
+from models.rules.abtest import Verdict
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.tiers import Gap
-from models.tables import Community, Coupon, CouponTemplate, GroupBuy, Member, Order, PointsEntry
+from models.tables import (
+    Campaign,
+    CampaignStatus,
+    Community,
+    Coupon,
+    CouponTemplate,
+    GroupBuy,
+    Member,
+    Order,
+    PointsEntry,
+)
 
 RENDERER = Renderer()
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -40,6 +52,9 @@ def _full() -> dict[str, Any]:
     effects = Effects()
     effects.points, effects.upgraded_to, effects.gift_code = 515, "silver", "GIFT1"
     joined = SimpleNamespace(allocated=1, waitlisted=1, orders=[order])
+    campaign = Campaign(id=1, community_id=1, name="會員日", segment="媽媽", message_a="hi",
+                        message_b="yo", holdout_pct=10, multiplier_pct=200,
+                        schedule="month:8@10:00", runs=2, status=CampaignStatus.RUNNING)
     brief = SimpleNamespace(number=3, title="Apples")
     return {
         "member": member, "community": community, "currency": "TWD", "tz": ZoneInfo("Asia/Taipei"),
@@ -74,6 +89,11 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
+        "campaign": campaign, "campaign_rows": [(campaign, "2026-12-08 10:00")],
+        "variant": "A", "text": "hi amy", "question": "holdout", "part": "missing",
+        "arms": [(ArmCounts("A", 100, 90, 80, 10, 12, 420_000), 12.0),
+                 (ArmCounts("H", 10, 0, 0, 0, 1, 35_000), 10.0)],
+        "lifts": {"A": 20, "B": None}, "verdict": Verdict("B", "A", 18, 0.34, False),
         "rule": "category=母嬰 orders>=2", "replaced": True, "problem": "unknown_field",
         "details": {"field": "colour", "token": "colour=red"}, "tag": "母嬰", "removed": False,
         "changed": True,
@@ -99,6 +119,9 @@ def _empty() -> dict[str, Any]:
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
+    full.update(campaign=Campaign(id=2, community_id=1, name="x", segment="s", message_a="hi",
+                                  runs=1, status=CampaignStatus.SCHEDULED),
+                campaign_rows=[], arms=[], lifts={}, verdict=None, part="no_buy")
     del full["invalid"]  # usage_birthday without a typed date
     return full
 

@@ -1,0 +1,241 @@
+"""Running a campaign: the segment's members in chunks, each assigned A, B or the holdout
+(deterministically), the leader's message rendered for each (compiled once, a plain dict per
+member, with the recommended open buy and its join button), queued through `notify_rendered` as a
+promotion, and every recipient recorded with the outcome for the report.
+
+    run_due(deps)   # the scheduler's job, every minute: claims due runs, one transaction each
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from handlers.context import Deps
+from handlers.notify import notify_rendered
+from messages.leader_text import LeaderText, check
+from messages.money import format_money
+from messages.types import Button, Reply
+from models import audience, campaigns, communities
+from models.audience import Card, Shared
+from models.db import UnitOfWork
+from models.programme import Programme, programme_for
+from models.rules import tiers as tier_rules
+from models.rules.campaigns import HOLDOUT, VARIANT_A, variant
+from models.rules.notify import Kind
+from models.rules.recommend import OpenBuy, recommend
+from models.tables import Campaign, Community
+from models.types import id_of
+
+log = logging.getLogger(__name__)
+CHUNK = 5_000
+_MARKER = 987_654_321_987  # an amount no gap is: where the amount goes in a cached sentence
+
+
+@dataclass
+class Outcome:
+    recipients: int = 0
+    queued: int = 0
+    holdout: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Personaliser:
+    """The leader's message for one member: placeholders filled from plain values; the parts
+    in the member's language (tier name, what is missing, the buy and its button) are made
+    once per language and buy, or per member only when the message uses them."""
+
+    deps: Deps
+    community: Community
+    texts: dict[str, LeaderText]
+    common: Shared
+    now: datetime
+    uses: frozenset[str] = frozenset()
+    programme: Programme = field(init=False)
+    joined: dict[int, set[int]] | None = None  # member → open buys they are in
+    _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.programme = programme_for(self.community)
+        self.marker = format_money(_MARKER, self.community.currency)
+        self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
+        self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
+
+    def _part(self, locale: str, part: str, **context: Any) -> str:
+        return self.deps.renderer.render(locale, "campaign_part", part=part,
+                                         currency=self.community.currency, **context)
+
+    def _cached(self, locale: str, part: str, buy: OpenBuy) -> str:
+        key = (locale, part, buy.buy_id)
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = self._part(locale, part, buy=buy)
+        return found
+
+    def reply(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> Reply:
+        locale = card.locale or self.community.default_locale
+        values = {"name": card.name, "points": str(card.points),
+                  "tier": self.programme.tier_name(card.tier, locale)}
+        if "missing" in self.uses:
+            values["missing"] = self._missing(locale, card.tier, spend)
+        buttons: tuple[Button, ...] = ()
+        if "buy" in self.uses:
+            text = self.texts[which]
+            if buy is None:
+                values["buy"] = self._part(locale, "no_buy")
+            else:
+                values["buy"] = self._cached(locale, "buy", buy)
+                if "buy" in text.uses:
+                    buttons = (Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
+        return Reply(self.texts[which].render(values), buttons=buttons)
+
+    def _missing(self, locale: str, tier: str, spend: int) -> str:
+        """'NT$1,200 more to reach Silver': the sentence is rendered once per language and
+        tier with a marker amount, then only the amount changes."""
+        gap = tier_rules.gap_to_next(tier, spend, 0, self.programme.tiers)
+        if gap is None:
+            return self._cached_part(locale, "top", None)
+        sentence = self._cached_part(locale, "missing", gap.tier)
+        return sentence.replace(self.marker, format_money(gap.spend_missing,
+                                                           self.community.currency))
+
+    def _cached_part(self, locale: str, part: str, tier: str | None) -> str:
+        key = (locale, part, tier)
+        found = self._parts.get(key)
+        if found is None:
+            found = self._parts[key] = self._part(
+                locale, part, amount=_MARKER,
+                tier=self.programme.tier_name(tier, locale) if tier else "")
+        return found
+
+
+def texts_of(campaign: Campaign) -> dict[str, LeaderText]:
+    found = {VARIANT_A: check(campaign.message_a)}
+    if campaign.message_b:
+        found["B"] = check(campaign.message_b)
+    return found
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def send_run(session: Session, deps: Deps, community: Community, campaign: Campaign, run: int,
+             ids: Sequence[int], now: datetime) -> Outcome:
+    """One run to these members (the segment's, evaluated now): assign, render, queue, record."""
+    common = audience.shared(session, id_of(community), now)
+    person = Personaliser(deps, community, texts_of(campaign), common, now)
+    window = now + person.programme.campaign_window
+    outcome = Outcome()
+    for chunk in _chunks(ids):
+        _send_chunk(session, person, campaign, run, chunk, window, outcome)
+    return outcome
+
+
+def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
+                chunk: Sequence[int], window: datetime, outcome: Outcome) -> None:
+    campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
+    assigned = {m: variant(campaign_id, m, campaign.holdout_pct, variants) for m in chunk}
+    sending = [m for m in chunk if assigned[m] != HOLDOUT]
+    cards = {c.member_id: c for c in audience.cards(session, sending)}
+    inputs = _inputs(session, person, sending)
+
+    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
+    targets = [(m, key, None) for m, key in keys.items()]
+
+    def render(index: int) -> Reply:
+        member_id = targets[index][0]
+        return person.reply(assigned[member_id], cards[member_id], *inputs(member_id))
+
+    reasons = notify_rendered(session, person.deps, person.community, targets, render,
+                              Kind.PROMOTION, now=person.now)
+    results = {m: reason for (m, _, _), reason in zip(targets, reasons, strict=True)}
+    rows = [{"campaign_id": campaign_id, "run": run, "member_id": m, "variant": assigned[m],
+             "sent_at": person.now, "window_until": window,
+             "outbox_key": keys[m] if results.get(m) == "" else None,
+             "skipped": (results.get(m) or "")[:16]} for m in chunk if m in keys or assigned[m] == HOLDOUT]
+    campaigns.record(session, rows)
+    outcome.recipients += len(rows)
+    outcome.holdout += len(chunk) - len(sending)
+    outcome.queued += sum(1 for m in keys if results.get(m) == "")
+    outcome.skipped += sum(1 for m in keys if results.get(m))
+
+
+def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
+            ) -> Callable[[int], tuple[int, OpenBuy | None]]:
+    """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
+    spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
+    wants_buy = "buy" in person.uses
+    history = audience.histories(session, ids, person.common) if wants_buy else {}
+    if wants_buy and person.joined is None:  # everyone's, once per run
+        person.joined = audience.joined(session, None, person.common)
+    joined = person.joined or {}
+    common = person.common
+
+    def inputs(member_id: int) -> tuple[int, OpenBuy | None]:
+        buy = recommend(common.open_buys, history.get(member_id, ()), joined.get(member_id, ()),
+                        common.co_bought, person.today) if wants_buy else None
+        return spend.get(member_id, 0), buy
+
+    return inputs
+
+
+def run_due(deps: Deps) -> int:
+    """Claim and send every run that has come (a missed one once): one transaction per run,
+    so a restart or a second scheduler never sends a run twice. How many runs were sent."""
+    now = deps.clock()
+    with UnitOfWork(deps.sessions) as uow:
+        found = campaigns.due(uow.session, now)
+    sent = 0
+    for campaign_id, due_at in found:
+        with UnitOfWork(deps.sessions) as uow:
+            if _run_one(uow.session, deps, campaign_id, due_at, now):
+                uow.commit()
+                sent += 1
+    return sent
+
+
+def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
+             now: datetime) -> bool:
+    campaign = campaigns.get(session, campaign_id)
+    community = communities.get(session, campaign.community_id) if campaign else None
+    if campaign is None or community is None:
+        return False
+    tz = ZoneInfo(community.timezone)
+    run = campaigns.claim(session, campaign_id, due_at, now, campaigns.following(campaign, now, tz))
+    if run is None:
+        return False
+    query = audience.segment_select(session, community, campaign.segment, now.astimezone(tz))
+    ids = audience.member_ids(session, query) if query is not None else []
+    outcome = send_run(session, deps, community, campaign, run, ids, now)
+    log.info("campaign %s run %d: %s", campaign_id, run, outcome)
+    return True
+
+
+def preview_for(session: Session, deps: Deps, community: Community, campaign: Campaign,
+                now: datetime) -> list[tuple[str, Card, Reply]]:
+    """Each variant as its first member in the segment (by id) would get it now; [] when
+    the segment is gone or empty."""
+    local_now = now.astimezone(ZoneInfo(community.timezone))
+    query = audience.segment_select(session, community, campaign.segment, local_now)
+    ids = audience.member_ids(session, query) if query is not None else []
+    common = audience.shared(session, id_of(community), now)
+    person = Personaliser(deps, community, texts_of(campaign), common, now)
+    campaign_id, count = id_of(campaign), len(campaigns.variants(campaign))
+    found = []
+    for which in campaigns.variants(campaign):
+        sample = next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
+                       == which), None)
+        cards = audience.cards(session, [sample]) if sample is not None else []
+        if cards:
+            inputs = _inputs(session, person, [cards[0].member_id])
+            found.append((which, cards[0], person.reply(which, cards[0], *inputs(cards[0].member_id))))
+    return found

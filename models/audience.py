@@ -1,0 +1,192 @@
+"""What a campaign run needs to know about its recipients, loaded in bulk (set-based): the
+segment's members, the open buys with their joined counts, co-purchase counts (once per run),
+and per chunk of recipients their card, history, joined buys and 12-month spend.
+
+No loop issues a query per member: each loader is one SELECT for the whole chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import Select, String, and_, cast, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from models.db import among
+from models.rules.recommend import CoPurchases, OpenBuy, product_key
+from models.segments import find_segment, rule_for, segment_query
+from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
+
+HOLDING = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.WAITLISTED)  # in the buy now
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    member_id: int
+    name: str
+    locale: str | None
+    tier: str
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """The same for every recipient of a run."""
+
+    open_buys: tuple[OpenBuy, ...]
+    co_bought: CoPurchases
+    products: dict[int, tuple[str, str]]  # buy id → (product, category), buys that matter
+
+
+def segment_select(session: Session, community: Community, name: str,
+                   local_now: datetime) -> Select[tuple[int]] | None:
+    """The segment's members as one SELECT of member_id; None when no such segment."""
+    segment = find_segment(session, community.id or 0, name)
+    if segment is None:
+        return None
+    return segment_query(community.id or 0, rule_for(community, segment.rule_text), local_now)
+
+
+def count(session: Session, query: Select[tuple[int]]) -> int:
+    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
+
+
+def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
+    return sorted(session.execute(query).scalars())
+
+
+def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
+    """Buys anyone may join now (open, begun, not tier-only, not sold out), with how many
+    members are in each."""
+    joined = (select(col(Order.group_buy_id), func.count(func.distinct(col(Order.member_id))))
+              .where(col(Order.status).in_(HOLDING)).group_by(col(Order.group_buy_id)).subquery())
+    rows = session.execute(
+        select(GroupBuy, func.coalesce(joined.c.count, 0))
+        .outerjoin(joined, joined.c.group_buy_id == col(GroupBuy.id))
+        .where(col(GroupBuy.community_id) == community_id, col(GroupBuy.status) == BuyStatus.OPEN,
+               col(GroupBuy.opens_at) <= now, col(GroupBuy.deadline) > now,
+               col(GroupBuy.exclusive_tier).is_(None))).all()
+    return [OpenBuy(b.id or 0, b.number, b.title, b.category, int(n), b.price) for b, n in rows
+            if b.stock is None or b.allocated < b.stock]
+
+
+def shared(session: Session, community_id: int, now: datetime) -> Shared:
+    """Open buys and co-purchase counts: how many members who received X also received Y, Y
+    an open buy's product (one GROUP BY, driven from the open products' buyers)."""
+    buys = tuple(open_buys(session, community_id, now))
+    wanted = {b.product for b in buys}
+    every = session.execute(select(col(GroupBuy.id), col(GroupBuy.title), col(GroupBuy.category))
+                            .where(col(GroupBuy.community_id) == community_id)).all()
+    titles = sorted({title for _, title, _ in every})
+    keys = {title: product_key(title) for title in titles}
+    co: dict[str, dict[str, int]] = {}
+    open_titles = [t for t in titles if keys[t] in wanted]
+    for bought, other, count in _co_purchases(session, community_id, open_titles):
+        mine = co.setdefault(keys[bought], {})
+        if keys[bought] != keys[other]:
+            mine[keys[other]] = mine.get(keys[other], 0) + int(count)
+    relevant = wanted | set(co)
+    categories = frozenset(b.category for b in buys if b.category)
+    products = {buy_id: (keys[title], category) for buy_id, title, category in every
+                if keys[title] in relevant or category in categories}
+    return Shared(buys, co, products)
+
+
+def _co_purchases(session: Session, community_id: int,
+                  open_titles: Sequence[str]) -> Sequence[tuple[str, str, int]]:
+    if not open_titles:
+        return []
+    buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
+    order_y, order_x = aliased(Order), aliased(Order)
+    rows = session.execute(
+        select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
+        .select_from(buy_y)
+        .join(order_y, and_(col(order_y.group_buy_id) == col(buy_y.id),
+                            col(order_y.status) == LineStatus.DELIVERED))
+        .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
+                            col(order_x.status) == LineStatus.DELIVERED))
+        .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
+        .where(col(buy_y.community_id) == community_id, col(buy_y.title).in_(open_titles))
+        .group_by(col(buy_x.title), col(buy_y.title))).all()
+    return [(x, y, int(n)) for x, y, n in rows]
+
+
+def cards(session: Session, ids: Sequence[int]) -> list[Card]:
+    rows = session.connection().execute(
+        select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
+               col(Member.points_balance)).where(among(col(Member.id), ids))
+        .order_by(col(Member.id))).all()
+    wanted = set(ids)
+    return [Card(int(m), name, locale, tier, points) for m, name, locale, tier, points in rows
+            if m in wanted]
+
+
+def histories(session: Session, ids: Sequence[int], common: Shared
+              ) -> dict[int, list[tuple[str, str, date | None]]]:
+    """Per member, what they received of the products and categories that matter now, with
+    when it runs out (the latest replenishment date; None: no cycle known). One row per
+    member ('buy:date,buy:date,…'), read from the index on (member, status, buy, replenish
+    date) alone; ISO dates compare as text."""
+    if not common.open_buys:
+        return {}
+    wanted, products = set(ids), common.products
+    line = (cast(col(Order.group_buy_id), String) + ":"
+            + func.coalesce(cast(col(Order.replenish_on), String), ""))
+    rows = session.connection().execute(
+        select(col(Order.member_id), func.aggregate_strings(line, ","))
+        .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
+        .group_by(col(Order.member_id)))
+    found: dict[int, list[tuple[str, str, date | None]]] = {}
+    for member_id, lines in rows:
+        if member_id not in wanted:
+            continue
+        latest: dict[tuple[str, str], str] = {}
+        for item in lines.split(","):
+            buy_id, _, due_on = item.partition(":")
+            product = products.get(int(buy_id))
+            if product is not None and (product not in latest or due_on > latest[product]):
+                latest[product] = due_on
+        if latest:
+            found[member_id] = [(name, category, _date(due))  # as Bought, without its cost
+                                for (name, category), due in latest.items()]
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _day(value: date | str | None) -> date | None:
+    """MAX() of a date column comes back as text on SQLite."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[int, set[int]]:
+    """Per member, the open buys they are in (holding or waiting); every member's when `ids`
+    is None (one query per run: open buys' lines are few)."""
+    buy_ids = [b.buy_id for b in common.open_buys]
+    if not buy_ids:
+        return {}
+    query = (select(col(Order.member_id), col(Order.group_buy_id))
+             .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING)))
+    if ids is not None:
+        query = query.where(among(col(Order.member_id), ids))
+    rows = session.connection().execute(query.distinct()).all()
+    found: dict[int, set[int]] = {}
+    for member_id, buy_id in rows:
+        found.setdefault(member_id, set()).add(buy_id)
+    return found
+
+
+def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
+    rows = session.connection().execute(
+        select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
+        .where(among(col(SpendEntry.member_id), ids), col(SpendEntry.occurred_at) >= now - YEAR)
+        .group_by(col(SpendEntry.member_id))).all()
+    return {member_id: int(total or 0) for member_id, total in rows}
