@@ -45,7 +45,9 @@ def watermark(session: Session, community_id: int, *, lock: bool = False) -> dat
         col(CommissionClock.community_id) == community_id)
     if lock:
         query = query.with_for_update(read=True)
-    return session.execute(query).scalar_one()
+    mark = session.execute(query).scalar_one()
+    assert isinstance(mark, datetime)
+    return mark
 
 
 def monthly_sales(session: Session, member_id: int, month: str) -> int:

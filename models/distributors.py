@@ -95,7 +95,7 @@ def apply(session: Session, member: Member, note: str, programme: Programme,
         raise DomainError(f"distributor_already_{row.status.value}")
     if programme.distribution.mode != APPLY and not qualifies(session, id_of(member), programme):
         missing = programme.distribution.min_spend - _spend(session, [id_of(member)]).get(id_of(member), 0)
-        raise DomainError("distributor_below_threshold", missing=missing)
+        raise DomainError("distributor_below_threshold", short=missing)
     status = Status.PENDING if programme.distribution.mode == APPLY else Status.APPROVED
     if row is None:
         _insert(session, member.community_id, id_of(member), status, note, now)
@@ -143,7 +143,7 @@ def pending(session: Session, community_id: int, limit: int = 30) -> list[tuple[
 
 
 def review(session: Session, community_id: int, days: int, now: datetime,
-           reason: str = "review") -> list[int]:
+           reason: str = "review") -> list[Member]:
     """Suspend every approved distributor with no delivered sale in the last `days` days
     (approved at least that long ago), in one UPDATE; the members suspended."""
     cutoff = now - timedelta(days=days)
@@ -157,7 +157,9 @@ def review(session: Session, community_id: int, days: int, now: datetime,
                                   col(Distributor.decided_at) < cutoff, ~sold)
         .values(status=Status.SUSPENDED, reason=reason, decided_by_id=None, decided_at=now)
         .returning(col(Distributor.member_id)).execution_options(synchronize_session=False))
-    return sorted(int(m) for m in moved.scalars())
+    suspended = sorted(int(m) for m in moved.scalars())
+    return list(session.execute(select(Member).where(col(Member.id).in_(suspended))
+                                .order_by(col(Member.id))).scalars())
 
 
 def downline(session: Session, member_id: int) -> tuple[int, int]:
