@@ -145,3 +145,8 @@ def test_payout_amounts_as_leaders_type_them():
     assert parse_money("１２００") == 120_000
     for wrong in ("-5", "0", "abc", "1.234", "", "1e5", "1,2"):
         assert parse_money(wrong) is None, wrong
+
+
+def test_the_readme_example_pays_8_percent_on_step_2_and_2_percent_on_level_2():
+    paid = split(100_000, 1_200_000, LADDER, 2, 12)  # NT$1,000; cal has NT$12,000 this month
+    assert (paid.level1, paid.level2, paid.cap) == (8_000, 2_000, 12_000)
