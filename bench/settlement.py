@@ -9,7 +9,7 @@ is not timed.
 
 Timed, on 2026-04-01 12:00 Taipei: the confirmation job's work (models/commission.py
 `confirm`: the watermark, one INSERT … SELECT of a confirm entry per distributor, one UPDATE
-of the cached totals) and the settlement's (models/settlement.py `build`: one INSERT … SELECT
+of the cached totals; committed) and the settlement's (models/settlement.py `build`: one INSERT … SELECT
 of every distributor's March statement), committed. Baseline, same run, same rows: a plain
 `SELECT beneficiary_id, SUM(pending_delta) FROM commissionentry GROUP BY beneficiary_id`
 (timed before and after, the mean). Sending each distributor their statement (a push per
@@ -114,8 +114,10 @@ def bare(engine: Engine) -> tuple[float, int]:
 def settle(engine: Engine) -> tuple[float, int, int]:
     sessions = session_factory(engine)
     started = time.perf_counter()
-    with UnitOfWork(sessions) as uow:
+    with UnitOfWork(sessions) as uow:  # the hourly confirmation job's transaction
         confirmed = commission.confirm(uow.session, 1, NOW, TAIPEI)
+        uow.commit()
+    with UnitOfWork(sessions) as uow:  # the settlement job's
         start, end = months.bounds(MARCH, TAIPEI)
         built = settlement.build(uow.session, 1, MARCH, start, end, NOW)
         uow.commit()

@@ -30,43 +30,47 @@ FIGURES = ("orders", "sales", "earned", "confirmed", "reversed", "paid", "balanc
 
 
 def _figures(month: str, start: datetime) -> list[Any]:
-    """The statement's figures as aggregates over a beneficiary's entries before the end."""
-    of_month = and_(_E.month == month, _E.kind.in_(_ORDER))
+    """The statement's figures as aggregates over a beneficiary's entries before the end (one
+    pass; an order's entries are the ones with a level, confirm and payout have level 0)."""
+    of_month = and_(_E.month == month, _E.level > 0)
     since = _E.created_at >= start
 
     def total(when: Any, value: Any) -> Any:
         return func.coalesce(func.sum(case((when, value), else_=0)), 0)
 
-    sale = and_(of_month, _E.level == 1)
+    sale = and_(_E.month == month, _E.level == 1)
     return [
-        total(sale, case((_E.kind == CommissionKind.ACCRUE.value, 1), else_=-1)),
+        total(sale, case((_E.base > 0, 1), (_E.base < 0, -1), else_=0)),
         total(sale, _E.base),
         total(of_month, _E.pending_delta + _E.confirmed_delta),
         total(and_(since, _E.kind == CommissionKind.CONFIRM.value), _E.confirmed_delta),
         total(and_(since, _E.kind == CommissionKind.REVERSE.value),
               -(_E.pending_delta + _E.confirmed_delta)),
-        total(and_(since, _E.kind == CommissionKind.PAYOUT.value), _E.paid_delta),
+        total(since, _E.paid_delta),
         func.coalesce(func.sum(_E.confirmed_delta), 0),
         func.coalesce(func.sum(_E.pending_delta), 0),
     ]
 
 
-def _active(month: str, start: datetime) -> Any:
-    """Something happened in the month, or a balance is still open at its end."""
-    return or_(func.max(case((or_(_E.month == month, _E.created_at >= start), 1), else_=0)) == 1,
-               func.sum(_E.confirmed_delta) != 0, func.sum(_E.pending_delta) != 0)
+def _active(figures: list[Any]) -> Any:
+    """Something moved in the month, or a balance is still open at its end."""
+    return or_(*(figure != 0 for figure in figures))
 
 
 def build(session: Session, community_id: int, month: str, start: datetime, end: datetime,
           now: datetime) -> int:
     """Every distributor's statement for `month` [start, end), once: a statement already
     there is left alone (so a re-run adds nothing). Returns how many were added."""
-    done = exists().where(col(Statement.beneficiary_id) == _E.beneficiary_id,
+    sums = _figures(month, start)
+    figures = (select(_E.beneficiary_id, *(f.label(name) for f, name in
+                                            zip(sums, FIGURES, strict=True)))
+               .where(_E.community_id == community_id, _E.created_at < end)
+               .group_by(_E.beneficiary_id).having(_active(sums)).subquery())
+    done = exists().where(col(Statement.beneficiary_id) == figures.c.beneficiary_id,
                           col(Statement.month) == month)
-    rows = (select(_E.community_id, _E.beneficiary_id, literal(month), *_figures(month, start),
-                   literal(now, type_=_E.created_at.type))
-            .where(_E.community_id == community_id, _E.created_at < end, ~done)
-            .group_by(_E.community_id, _E.beneficiary_id).having(_active(month, start)))
+    rows = select(literal(community_id), figures.c.beneficiary_id, literal(month),
+                  *(figures.c[name] for name in FIGURES),
+                  literal(now, type_=_E.created_at.type)).where(~done)
     added = session.execute(insert(table_of(Statement)).from_select(
         ["community_id", "beneficiary_id", "month", *FIGURES, "created_at"], rows))
     return int(getattr(added, "rowcount", 0) or 0)

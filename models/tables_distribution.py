@@ -65,7 +65,9 @@ class CommissionEntry(SQLModel, table=True):
     """One movement of commission (see the module's docstring); never updated or deleted."""
 
     __table_args__ = (
-        Index("ix_commissionentry_due", "community_id", "confirm_after"),
+        # covering what the confirmation sums, so it reads the index alone
+        Index("ix_commissionentry_due", "community_id", "confirm_after", "kind", "beneficiary_id",
+              "pending_delta"),
         Index("ix_commissionentry_sales", "beneficiary_id", "month"),
         Index("ix_commissionentry_time", "community_id", "created_at"),
     )

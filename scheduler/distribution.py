@@ -36,14 +36,15 @@ def confirm_commissions(deps: Deps) -> int:
 
 def settle_month(deps: Deps) -> int:
     """On the 1st (or within the first week): last month's statements, once; each
-    distributor hears theirs, the owner hears the CSV is ready. Returns statements added."""
+    distributor hears theirs, the owner hears the CSV is ready. Returns statements added.
+    What the return window released by now is confirmed first (its own transactions)."""
+    confirm_commissions(deps)
 
     def settle(session: Session, community: Community, local: datetime) -> int:
         if local.day > GRACE_DAYS:
             return 0
         now, tz = deps.clock(), local.tzinfo
         assert tz is not None
-        commission.confirm(session, id_of(community), now, tz)
         month = months.previous_month(local.date())
         start, end = months.bounds(month, tz)
         added = settlement.build(session, id_of(community), month, start, end, now)

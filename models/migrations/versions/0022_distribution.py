@@ -96,7 +96,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('idem_key')
     )
     with op.batch_alter_table('commissionentry', schema=None) as batch_op:
-        batch_op.create_index('ix_commissionentry_due', ['community_id', 'confirm_after'], unique=False)
+        batch_op.create_index('ix_commissionentry_due', ['community_id', 'confirm_after', 'kind',
+                                                          'beneficiary_id', 'pending_delta'],
+                              unique=False)
         batch_op.create_index(batch_op.f('ix_commissionentry_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_commissionentry_sales', ['beneficiary_id', 'month'], unique=False)
         batch_op.create_index('ix_commissionentry_time', ['community_id', 'created_at'], unique=False)
