@@ -229,3 +229,27 @@ def test_the_review_suspends_a_distributor_without_sales_for_90_days_with_a_noti
     assert fetch(console, select(Distributor.status).order_by(Distributor.id)) == [
         "approved", "suspended"]
     assert review_distributors(console.deps) == 0
+
+
+def test_a_configuration_with_three_levels_or_a_cap_below_the_first_rate_is_refused_and_not_stored(app):
+    from models import communities, members
+    from models.db import UnitOfWork
+    from models.programme import ProgrammeError
+
+    for config in ({"commission_levels": 3}, {"commission_level3_pct": 1},
+                   {"commission_cap_pct": 3}, {"commission_ladder": [[0, 8], [1_000_000, 5]]},
+                   {"commission_level2_pct": -2}):
+        with UnitOfWork(app.deps.sessions) as uow:
+            demo = members.community_by_slug(uow.session, "demo")
+            try:
+                communities.set_programme(uow.session, demo, config)
+            except ProgrammeError:
+                uow.commit()
+            else:
+                raise AssertionError(f"{config} was stored")
+        with app.deps.sessions() as session:
+            assert members.community_by_slug(session, "demo").programme == {}
+    with UnitOfWork(app.deps.sessions) as uow:
+        communities.set_programme(uow.session, members.community_by_slug(uow.session, "demo"),
+                                  {"commission_cap_pct": 15})
+        uow.commit()
