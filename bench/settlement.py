@@ -9,8 +9,9 @@ is not timed.
 
 Timed, on 2026-04-01 12:00 Taipei: the confirmation job's work (models/commission.py
 `confirm`: the watermark, one INSERT … SELECT of a confirm entry per distributor, one UPDATE
-of the cached totals; committed) and the settlement's (models/settlement.py `build`: one INSERT … SELECT
-of every distributor's March statement), committed. Baseline, same run, same rows: a plain
+of the cached totals and of the distributors' months; committed) and the settlement's
+(models/settlement.py `build`: one INSERT … SELECT of every distributor's March statement from
+their months), committed. Baseline, same run, same rows: a plain
 `SELECT beneficiary_id, SUM(pending_delta) FROM commissionentry GROUP BY beneficiary_id`
 (timed before and after, the mean). Sending each distributor their statement (a push per
 distributor through notify) is not timed. Prints the last line
@@ -38,7 +39,6 @@ import models.tables  # noqa: E402, F401
 from models import commission, settlement  # noqa: E402
 from models.db import UnitOfWork, make_engine, session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
-from models.rules import settlement as months  # noqa: E402
 from models.tables import Distributor  # noqa: E402
 
 MEMBERS, DISTRIBUTORS = 100_000, 10_000
@@ -86,10 +86,10 @@ def populate(engine: Engine, orders: int) -> None:
         for level, pct, upline in ((1, 5, "b.referred_by_id"), (2, 2, "r.referred_by_id")):
             db.execute(text(
                 "INSERT INTO commissionentry (community_id, beneficiary_id, order_id, level, kind,"
-                " base, pct, pending_delta, confirmed_delta, paid_delta, month, confirm_after,"
+                " base, pct, pending_delta, confirmed_delta, paid_delta, month, booked, confirm_after,"
                 " idem_key, created_at) "
                 f"SELECT 1, {upline}, o.id, {level}, 'accrue', o.net, {pct}, o.net * {pct} / 100, 0, 0,"
-                f" :month, strftime('%Y-%m-%d %H:%M:%S', o.delivered_at, '+7 days') || '.000000',"
+                f" :month, :month, strftime('%Y-%m-%d %H:%M:%S', o.delivered_at, '+7 days') || '.000000',"
                 f" 'commission:' || o.id || char(58) || '{level}', o.delivered_at "
                 "FROM \"order\" o JOIN member b ON b.id = o.member_id"
                 " JOIN member r ON r.id = b.referred_by_id"
@@ -97,6 +97,12 @@ def populate(engine: Engine, orders: int) -> None:
         db.execute(text(
             "UPDATE distributor SET pending = (SELECT COALESCE(SUM(pending_delta), 0)"
             " FROM commissionentry e WHERE e.beneficiary_id = distributor.member_id)"))
+        db.execute(text(  # each distributor's month, as every entry keeps it
+            "INSERT INTO commissionmonth (community_id, beneficiary_id, month, orders, sales, earned,"
+            " confirmed, reversed, paid, pending_change, confirmed_change) SELECT 1, beneficiary_id,"
+            " month, SUM(level = 1), SUM(CASE WHEN level = 1 THEN base ELSE 0 END),"
+            " SUM(pending_delta), 0, 0, 0, SUM(pending_delta), 0 FROM commissionentry"
+            " GROUP BY beneficiary_id, month"))
         db.execute(text("INSERT INTO commissionclock (community_id, confirmed_through)"
                         " VALUES (1, :start || '.000000')"), {"start": START})
     with engine.connect() as db:
@@ -119,8 +125,7 @@ def settle(engine: Engine) -> tuple[float, float, int, int]:
         uow.commit()
     confirming = time.perf_counter() - started
     with UnitOfWork(sessions) as uow:  # the settlement job's
-        start, end = months.bounds(MARCH, TAIPEI)
-        built = settlement.build(uow.session, 1, MARCH, start, end, NOW)
+        built = settlement.build(uow.session, 1, MARCH, NOW)
         uow.commit()
     return time.perf_counter() - started, confirming, confirmed, built
 

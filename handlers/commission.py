@@ -41,8 +41,7 @@ def statement(ctx: Ctx) -> list[Reply]:
     """/statement [YYYY-MM]: the stored statement of a past month, this month's as it stands."""
     this_month = commission.month_of(ctx.now, ctx.tz)
     month = _month(ctx, ctx.args.strip(), this_month)
-    start, end = months.bounds(month, ctx.tz)
-    figures = settlement.of_member(ctx.session, id_of(ctx.member), month, start, end)
+    figures = settlement.of_member(ctx.session, id_of(ctx.member), month)
     return [ctx.card("statement", f=figures)]
 
 
@@ -80,9 +79,8 @@ def settlement_csv(ctx: Ctx) -> list[Reply]:
     month = _month(ctx, ctx.args.strip(), months.previous_month(ctx.today))
     if month >= commission.month_of(ctx.now, ctx.tz):
         raise DomainError("settlement_not_over", ym=month)
-    start, end = months.bounds(month, ctx.tz)
     community_id = id_of(ctx.community)
-    settlement.build(ctx.session, community_id, month, start, end, ctx.now)
+    settlement.build(ctx.session, community_id, month, ctx.now)
     summaries = [{"month": month, "distributor": who.display_name,
                   **{f: getattr(s, f) for f in settlement.FIGURES}}
                  for s, who in settlement.statements(ctx.session, community_id, month)]

@@ -11,8 +11,10 @@ one writer at a time anyway).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -22,13 +24,22 @@ from models.db import dialect_name, table_of
 from models.errors import DomainError
 from models.programme import Programme
 from models.rules import commission as rules
-from models.tables import Member, Order
-from models.tables_distribution import CommissionClock, CommissionEntry, CommissionKind, Distributor
+from models.tables import Community, Member, Order
+from models.tables_distribution import (
+    CommissionClock,
+    CommissionEntry,
+    CommissionKind,
+    CommissionMonth,
+    Distributor,
+)
 from models.types import id_of, rows_matched
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ORDER_KINDS = (CommissionKind.ACCRUE, CommissionKind.REVERSE)
 _ENTRIES = table_of(CommissionEntry)
+_MONTHS = table_of(CommissionMonth)
+MONTH_FIGURES = ("orders", "sales", "earned", "confirmed", "reversed", "paid", "pending_change",
+                 "confirmed_change")
 
 
 def month_of(moment: datetime, tz: tzinfo) -> str:
@@ -52,11 +63,9 @@ def watermark(session: Session, community_id: int, *, lock: bool = False) -> dat
 
 def monthly_sales(session: Session, member_id: int, month: str) -> int:
     """The distributor's delivered level-1 sales of `month`, net of reversals."""
-    return int(session.execute(
-        select(func.coalesce(func.sum(col(CommissionEntry.base)), 0)).where(
-            col(CommissionEntry.beneficiary_id) == member_id, col(CommissionEntry.month) == month,
-            col(CommissionEntry.level) == 1, col(CommissionEntry.kind).in_(ORDER_KINDS))
-    ).scalar_one())
+    return int(session.execute(select(col(CommissionMonth.sales)).where(
+        col(CommissionMonth.beneficiary_id) == member_id, col(CommissionMonth.month) == month)
+    ).scalar() or 0)
 
 
 def _seen(session: Session, key: str) -> bool:
@@ -64,10 +73,51 @@ def _seen(session: Session, key: str) -> bool:
                            .where(col(CommissionEntry.idem_key) == key)).first() is not None
 
 
+def changes(entry: CommissionEntry) -> list[tuple[str, dict[str, int]]]:
+    """What the entry adds to its distributor's months: (month of the sale, …), (month the
+    entry was written, …) — see CommissionMonth."""
+    sale = entry.kind in ORDER_KINDS
+    first = sale and entry.level == 1
+    return [
+        (entry.month, {"orders": (entry.base > 0) - (entry.base < 0) if first else 0,
+                       "sales": entry.base if first else 0,
+                       "earned": entry.pending_delta + entry.confirmed_delta if sale else 0}),
+        (entry.booked, {
+            "confirmed": entry.confirmed_delta if entry.kind == CommissionKind.CONFIRM else 0,
+            "reversed": -(entry.pending_delta + entry.confirmed_delta)
+            if entry.kind == CommissionKind.REVERSE else 0,
+            "paid": entry.paid_delta, "pending_change": entry.pending_delta,
+            "confirmed_change": entry.confirmed_delta}),
+    ]
+
+
+def _upsert(session: Session, rows: Any, columns: list[str]) -> None:
+    """Add `rows` (a VALUES dict or a SELECT of community, beneficiary, month, *columns) to
+    the distributors' months, creating a month the first time."""
+    insert_once = sqlite_insert if dialect_name(session) == "sqlite" else pg_insert
+    keys = ["community_id", "beneficiary_id", "month", *columns]
+    statement = (insert_once(_MONTHS).values(rows) if isinstance(rows, dict)
+                 else insert_once(_MONTHS).from_select(keys, rows))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["beneficiary_id", "month"],
+        set_={c: _MONTHS.c[c] + statement.excluded[c] for c in columns}))
+
+
+def _book(session: Session, entry: CommissionEntry) -> None:
+    for month, figures in changes(entry):
+        if any(figures.values()):
+            zeros = dict.fromkeys(MONTH_FIGURES, 0)
+            _upsert(session, {"community_id": entry.community_id,
+                              "beneficiary_id": entry.beneficiary_id, "month": month,
+                              **zeros, **figures}, list(MONTH_FIGURES))
+
+
 def _post(session: Session, entry: CommissionEntry) -> CommissionEntry:
-    """Append the entry and move its distributor's cached totals by the same amounts."""
+    """Append the entry and move its distributor's cached totals (and months) by the same
+    amounts."""
     session.add(entry)
     session.flush()
+    _book(session, entry)
     session.execute(update(Distributor).where(col(Distributor.member_id) == entry.beneficiary_id)
                     .values(pending=col(Distributor.pending) + entry.pending_delta,
                             confirmed=col(Distributor.confirmed) + entry.confirmed_delta,
@@ -104,7 +154,8 @@ def accrue(session: Session, order: Order, buyer: Member, programme: Programme, 
         written.append(_post(session, CommissionEntry(
             community_id=buyer.community_id, beneficiary_id=who, order_id=id_of(order),
             level=level, kind=CommissionKind.ACCRUE, base=order.net, pct=pct,
-            pending_delta=amount, month=month, confirm_after=due, idem_key=key, created_at=now)))
+            pending_delta=amount, month=month, booked=month, confirm_after=due, idem_key=key,
+            created_at=now)))
     return written
 
 
@@ -118,7 +169,10 @@ def reverse(session: Session, order_id: int, why: str, now: datetime,
     if beneficiary_id is not None:
         query = query.where(col(CommissionEntry.beneficiary_id) == beneficiary_id)
     written = []
-    for accrual in session.execute(query.order_by(col(CommissionEntry.level))).scalars().all():
+    accruals = session.execute(query.order_by(col(CommissionEntry.level))).scalars().all()
+    community = session.get(Community, accruals[0].community_id) if accruals else None
+    booked = month_of(now, ZoneInfo(community.timezone)) if community else ""
+    for accrual in accruals:
         key = f"commission:{order_id}:{accrual.level}:{why}"
         standing = session.execute(
             select(func.coalesce(func.sum(col(CommissionEntry.pending_delta)
@@ -138,7 +192,7 @@ def reverse(session: Session, order_id: int, why: str, now: datetime,
             community_id=accrual.community_id, beneficiary_id=accrual.beneficiary_id,
             order_id=order_id, level=accrual.level, kind=CommissionKind.REVERSE, base=-base,
             pct=accrual.pct, pending_delta=0 if confirmed else -amount,
-            confirmed_delta=-amount if confirmed else 0, month=accrual.month,
+            confirmed_delta=-amount if confirmed else 0, month=accrual.month, booked=booked,
             confirm_after=accrual.confirm_after, idem_key=key[:128], created_at=now)))
     session.flush()
     return written
@@ -157,16 +211,17 @@ def confirm(session: Session, community_id: int, now: datetime, tz: tzinfo) -> i
         return 0
     e = _ENTRIES.c
     stamp = f"confirm:{community_id}:{now.timestamp():.6f}:"
+    month = month_of(now, tz)
     due = (select(e.community_id, e.beneficiary_id, literal(CommissionKind.CONFIRM.value),
                   literal(0), -func.sum(e.pending_delta), func.sum(e.pending_delta),
-                  literal(month_of(now, tz)), literal(stamp) + cast(e.beneficiary_id, String),
+                  literal(month), literal(month), literal(stamp) + cast(e.beneficiary_id, String),
                   bindparam("now", now, type_=e.created_at.type))
            .where(e.community_id == community_id, e.confirm_after > old, e.confirm_after <= now,
                   e.kind.in_([k.value for k in ORDER_KINDS]))
            .group_by(e.community_id, e.beneficiary_id).having(func.sum(e.pending_delta) != 0))
     inserted = session.execute(insert(_ENTRIES).from_select(
         ["community_id", "beneficiary_id", "kind", "level", "pending_delta", "confirmed_delta",
-         "month", "idem_key", "created_at"], due))
+         "month", "booked", "idem_key", "created_at"], due))
     moved = (select(e.beneficiary_id, e.confirmed_delta)
              .where(e.community_id == community_id, e.created_at == now,
                     e.kind == CommissionKind.CONFIRM.value).subquery())
@@ -174,6 +229,11 @@ def confirm(session: Session, community_id: int, now: datetime, tz: tzinfo) -> i
     session.execute(update(distributor).where(distributor.c.member_id == moved.c.beneficiary_id)
                     .values(pending=distributor.c.pending - moved.c.confirmed_delta,
                             confirmed=distributor.c.confirmed + moved.c.confirmed_delta))
+    zero = literal(0)
+    _upsert(session, select(e.community_id, e.beneficiary_id, e.booked, zero, zero, zero,
+                            e.confirmed_delta, zero, zero, e.pending_delta, e.confirmed_delta)
+            .where(e.community_id == community_id, e.created_at == now,
+                   e.kind == CommissionKind.CONFIRM.value), list(MONTH_FIGURES))
     return int(rows_matched(inserted))
 
 
@@ -197,11 +257,13 @@ def payout(session: Session, member: Member, amount: int, *, key: str, actor_id:
     session.refresh(row)
     if not rows_matched(moved):
         raise DomainError("payout_too_much", target=member, amount=amount, confirmed=row.confirmed)
-    session.add(CommissionEntry(
+    entry = CommissionEntry(
         community_id=member.community_id, beneficiary_id=id_of(member), kind=CommissionKind.PAYOUT,
-        confirmed_delta=-amount, paid_delta=amount, month=month_of(now, tz), idem_key=key[:128],
-        actor_member_id=actor_id, created_at=now))
+        confirmed_delta=-amount, paid_delta=amount, month=month_of(now, tz),
+        booked=month_of(now, tz), idem_key=key[:128], actor_member_id=actor_id, created_at=now)
+    session.add(entry)
     session.flush()
+    _book(session, entry)
     return row
 
 
@@ -213,3 +275,27 @@ def sums(session: Session, member_id: int) -> tuple[int, int, int]:
                                    func.coalesce(func.sum(e.paid_delta), 0))
                             .where(e.beneficiary_id == member_id)).one()
     return int(found[0]), int(found[1]), int(found[2])
+
+
+def month_sums(session: Session, member_id: int) -> dict[str, dict[str, int]]:
+    """The member's months as the sums over their entries (what CommissionMonth caches)."""
+    months: dict[str, dict[str, int]] = {}
+    entries = session.execute(select(CommissionEntry).where(
+        col(CommissionEntry.beneficiary_id) == member_id)).scalars()
+    for entry in entries:
+        for month, figures in changes(entry):
+            into = months.setdefault(month, dict.fromkeys(MONTH_FIGURES, 0))
+            for name, value in figures.items():
+                into[name] += value
+    return {m: f for m, f in months.items() if any(f.values())}
+
+
+def rebuild_months(session: Session, member_id: int, community_id: int, gone_id: int) -> None:
+    """Two members became one (`gone_id`'s entries now `member_id`'s): the months again,
+    from the entries."""
+    session.execute(delete(CommissionMonth)
+                    .where(col(CommissionMonth.beneficiary_id).in_([member_id, gone_id]))
+                    .execution_options(synchronize_session=False))
+    for month, figures in month_sums(session, member_id).items():
+        _upsert(session, {"community_id": community_id, "beneficiary_id": member_id,
+                          "month": month, **figures}, list(MONTH_FIGURES))

@@ -2,10 +2,12 @@
 statement's order lines for the leader's CSV, and the sales leaderboard.
 
 A statement covers one local calendar month: the month's level-1 sales (counted in the month
-of the sale, net of reversals written before the month ended), the commission earned on the
-month's sales (both levels), what was confirmed, reversed and paid during the month, and the
-balances at the month's end — confirmed and unpaid (negative: a reversal after a payout,
-carried into the next month), and still pending.
+of the sale, net of reversals), the commission earned on the month's sales (both levels),
+what was confirmed, reversed and paid during the month, and the balances at the month's end —
+confirmed and unpaid (negative: a reversal after a payout, carried into the next month), and
+still pending. All of it from the distributors' months (CommissionMonth), which every ledger
+entry keeps up to date, so building a month's statements reads a row per distributor and
+month, never the ledger.
 """
 
 from __future__ import annotations
@@ -21,51 +23,38 @@ from sqlmodel import Session, col
 from models import commission
 from models.db import table_of
 from models.tables import Member, Order
-from models.tables_distribution import CommissionEntry, CommissionKind, Statement
+from models.tables_distribution import CommissionEntry, CommissionKind, CommissionMonth, Statement
 from models.types import id_of
 
 _E = table_of(CommissionEntry).c
-_ORDER = [k.value for k in commission.ORDER_KINDS]
+_M = table_of(CommissionMonth).c
 FIGURES = ("orders", "sales", "earned", "confirmed", "reversed", "paid", "balance", "pending")
 
 
-def _figures(month: str, start: datetime) -> list[Any]:
-    """The statement's figures as aggregates over a beneficiary's entries before the end (one
-    pass; an order's entries are the ones with a level, confirm and payout have level 0)."""
-    of_month = and_(_E.month == month, _E.level > 0)
-    since = _E.created_at >= start
+def _figures(month: str) -> list[Any]:
+    """The statement's figures over a distributor's months up to `month`: that month's own,
+    and the balances at its end (the sums of the monthly changes)."""
+    this = _M.month == month
 
-    def total(when: Any, value: Any) -> Any:
-        return func.coalesce(func.sum(case((when, value), else_=0)), 0)
+    def of_month(value: Any) -> Any:
+        return func.coalesce(func.sum(case((this, value), else_=0)), 0)
 
-    sale = and_(_E.month == month, _E.level == 1)
-    return [
-        total(sale, case((_E.base > 0, 1), (_E.base < 0, -1), else_=0)),
-        total(sale, _E.base),
-        total(of_month, _E.pending_delta + _E.confirmed_delta),
-        total(and_(since, _E.kind == CommissionKind.CONFIRM.value), _E.confirmed_delta),
-        total(and_(since, _E.kind == CommissionKind.REVERSE.value),
-              -(_E.pending_delta + _E.confirmed_delta)),
-        total(since, _E.paid_delta),
-        func.coalesce(func.sum(_E.confirmed_delta), 0),
-        func.coalesce(func.sum(_E.pending_delta), 0),
-    ]
+    return [of_month(_M.orders), of_month(_M.sales), of_month(_M.earned),
+            of_month(_M.confirmed), of_month(_M.reversed), of_month(_M.paid),
+            func.coalesce(func.sum(_M.confirmed_change), 0),
+            func.coalesce(func.sum(_M.pending_change), 0)]
 
 
-def _active(figures: list[Any]) -> Any:
-    """Something moved in the month, or a balance is still open at its end."""
-    return or_(*(figure != 0 for figure in figures))
-
-
-def build(session: Session, community_id: int, month: str, start: datetime, end: datetime,
-          now: datetime) -> int:
-    """Every distributor's statement for `month` [start, end), once: a statement already
-    there is left alone (so a re-run adds nothing). Returns how many were added."""
-    sums = _figures(month, start)
-    figures = (select(_E.beneficiary_id, *(f.label(name) for f, name in
+def build(session: Session, community_id: int, month: str, now: datetime) -> int:
+    """Every distributor's statement for `month`, once: a statement already there is left
+    alone (so a re-run adds nothing); a distributor with nothing in the month and nothing
+    open gets none. One INSERT … SELECT over the distributors' months (CommissionMonth).
+    Returns how many were added."""
+    sums = _figures(month)
+    figures = (select(_M.beneficiary_id, *(f.label(name) for f, name in
                                             zip(sums, FIGURES, strict=True)))
-               .where(_E.community_id == community_id, _E.created_at < end)
-               .group_by(_E.beneficiary_id).having(_active(sums)).subquery())
+               .where(_M.community_id == community_id, _M.month <= month)
+               .group_by(_M.beneficiary_id).having(or_(*(f != 0 for f in sums))).subquery())
     done = exists().where(col(Statement.beneficiary_id) == figures.c.beneficiary_id,
                           col(Statement.month) == month)
     rows = select(literal(community_id), figures.c.beneficiary_id, literal(month),
@@ -92,15 +81,14 @@ class Figures:
     final: bool  # a stored statement (the month is over)
 
 
-def of_member(session: Session, member_id: int, month: str, start: datetime,
-              end: datetime) -> Figures:
+def of_member(session: Session, member_id: int, month: str) -> Figures:
     """The member's statement for `month`: the stored one, else worked out as it stands."""
     stored = session.execute(select(Statement).where(col(Statement.beneficiary_id) == member_id,
                                                      col(Statement.month) == month)).scalar_one_or_none()
     if stored is not None:
         return Figures(month=month, final=True, **{f: int(getattr(stored, f)) for f in FIGURES})
-    row = session.execute(select(*_figures(month, start))
-                          .where(_E.beneficiary_id == member_id, _E.created_at < end)).one()
+    row = session.execute(select(*_figures(month))
+                          .where(_M.beneficiary_id == member_id, _M.month <= month)).one()
     return Figures(month=month, final=False,
                    **{f: int(v) for f, v in zip(FIGURES, row, strict=True)})
 
@@ -144,14 +132,13 @@ def leaderboard(session: Session, community_id: int, months: list[str] | None,
                 limit: int = 10) -> list[tuple[Member, int, int]]:
     """(distributor, level-1 sales, orders) for these months (None: all time), the most sales
     first; a tie goes to the member who joined first (the lower member number)."""
-    sales = func.sum(_E.base)
-    query = (select(_E.beneficiary_id, sales,
-                    func.sum(case((_E.kind == CommissionKind.ACCRUE.value, 1), else_=-1)))
-             .where(_E.community_id == community_id, _E.level == 1, _E.kind.in_(_ORDER))
-             .group_by(_E.beneficiary_id).having(sales > 0)
-             .order_by(sales.desc(), _E.beneficiary_id).limit(limit))
+    sales = func.sum(_M.sales)
+    query = (select(_M.beneficiary_id, sales, func.sum(_M.orders))
+             .where(_M.community_id == community_id)
+             .group_by(_M.beneficiary_id).having(sales > 0)
+             .order_by(sales.desc(), _M.beneficiary_id).limit(limit))
     if months is not None:
-        query = query.where(_E.month.in_(months))
+        query = query.where(_M.month.in_(months))
     rows = session.execute(query).all()
     people = {id_of(m): m for m in session.execute(
         select(Member).where(col(Member.id).in_([r[0] for r in rows]))).scalars()}
@@ -160,11 +147,8 @@ def leaderboard(session: Session, community_id: int, months: list[str] | None,
 
 def rank(session: Session, community_id: int, member_id: int, month: str) -> int | None:
     """The member's place on this month's board (ties as `leaderboard`); None without sales."""
-    sales = func.sum(_E.base)
-    board = (select(_E.beneficiary_id.label("who"), sales.label("sales"))
-             .where(_E.community_id == community_id, _E.level == 1, _E.kind.in_(_ORDER),
-                    _E.month == month)
-             .group_by(_E.beneficiary_id).having(sales > 0).subquery())
+    board = (select(_M.beneficiary_id.label("who"), _M.sales.label("sales"))
+             .where(_M.community_id == community_id, _M.month == month, _M.sales > 0).subquery())
     mine = session.execute(select(board.c.sales).where(board.c.who == member_id)).scalar()
     if mine is None:
         return None

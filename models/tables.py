@@ -20,6 +20,7 @@ from models.tables_distribution import (
     CommissionClock,
     CommissionEntry,
     CommissionKind,
+    CommissionMonth,
     Distributor,
     DistributorStatus,
     Statement,
@@ -37,7 +38,7 @@ from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry",
-    "CommissionKind", "Community", "Distributor", "DistributorStatus", "Statement",
+    "CommissionKind", "CommissionMonth", "Community", "Distributor", "DistributorStatus", "Statement",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
     "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",

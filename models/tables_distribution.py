@@ -83,10 +83,35 @@ class CommissionEntry(SQLModel, table=True):
     confirmed_delta: int = 0
     paid_delta: int = 0
     month: str = Field(max_length=7)  # YYYY-MM of the sale (local time); of the entry otherwise
+    booked: str = Field(max_length=7)  # YYYY-MM (local time) the entry was written
     confirm_after: datetime | None = timestamp(nullable=True)
     idem_key: str = Field(max_length=128, unique=True)
     actor_member_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = timestamp()
+
+
+class CommissionMonth(SQLModel, table=True):
+    """A distributor's month, kept up to date with every entry (so a statement, the ladder,
+    the card and the leaderboard read one row, not the ledger). By the month of the sale:
+    orders, sales (level 1), earned (both levels); by the month the entry was written:
+    confirmed, reversed, paid, and the month's change of pending and of confirmed (the
+    balances at a month's end are the sums of those changes up to it). Always equal to the
+    same sums over the entries (models/commission.py `month_sums`)."""
+
+    __table_args__ = (UniqueConstraint("beneficiary_id", "month"),
+                      Index("ix_commissionmonth_month", "community_id", "month"))
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    beneficiary_id: int = Field(foreign_key="member.id")
+    month: str = Field(max_length=7)
+    orders: int = 0
+    sales: int = 0
+    earned: int = 0
+    confirmed: int = 0
+    reversed: int = 0
+    paid: int = 0
+    pending_change: int = 0
+    confirmed_change: int = 0
 
 
 class CommissionClock(SQLModel, table=True):

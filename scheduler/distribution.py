@@ -43,15 +43,13 @@ def settle_month(deps: Deps) -> int:
     def settle(session: Session, community: Community, local: datetime) -> int:
         if local.day > GRACE_DAYS:
             return 0
-        now, tz = deps.clock(), local.tzinfo
-        assert tz is not None
+        now = deps.clock()
         month = months.previous_month(local.date())
-        start, end = months.bounds(month, tz)
-        added = settlement.build(session, id_of(community), month, start, end, now)
+        added = settlement.build(session, id_of(community), month, now)
         done = settlement.statements(session, id_of(community), month)
         for row, who in done:
             notify(session, deps, who, Message("statement", f=settlement.of_member(
-                session, id_of(who), month, start, end)), Kind.SERVICE,
+                session, id_of(who), month)), Kind.SERVICE,
                 key=f"statement:{row.id}", community=community, now=now)
         if done:
             for leader, role in communities.staff(session, id_of(community)):

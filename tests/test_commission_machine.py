@@ -31,7 +31,16 @@ from models.db import UnitOfWork
 from models.errors import DomainError
 from models.programme import programme_for
 from models.rules.commission import MAX_LEVELS
-from models.tables import CommissionEntry, CommissionKind, Community, Distributor, GroupBuy, Member, Order
+from models.tables import (
+    CommissionEntry,
+    CommissionKind,
+    CommissionMonth,
+    Community,
+    Distributor,
+    GroupBuy,
+    Member,
+    Order,
+)
 from models.tables import DistributorStatus as Status
 from tests.conftest import Clock
 
@@ -202,6 +211,11 @@ class CommissionMachine(RuleBasedStateMachine):
         with self.app.deps.sessions() as session:
             for who, cached in self.totals().items():
                 assert cached == commission.sums(session, who)
+                months = session.execute(select(CommissionMonth).where(
+                    CommissionMonth.beneficiary_id == who)).scalars()
+                kept = {m.month: {f: getattr(m, f) for f in commission.MONTH_FIGURES} for m in months}
+                assert {m: f for m, f in kept.items() if any(f.values())} == commission.month_sums(
+                    session, who)
                 confirmed = session.execute(
                     select(func.coalesce(func.sum(CommissionEntry.confirmed_delta), 0))
                     .where(CommissionEntry.beneficiary_id == who,

@@ -1,6 +1,6 @@
 """distribution: distributors, the append-only commission ledger (replacing the commission
-events, which held only a base amount and were never settled), the confirmation watermark and
-the monthly statements
+events, which held only a base amount and were never settled), each distributor's months, the
+confirmation watermark and the monthly statements
 
 Revision ID: 0022
 Revises: 0015
@@ -49,6 +49,27 @@ def upgrade() -> None:
     with op.batch_alter_table('distributor', schema=None) as batch_op:
         batch_op.create_index('ix_distributor_status', ['community_id', 'status'], unique=False)
 
+    op.create_table('commissionmonth',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('beneficiary_id', sa.Integer(), nullable=False),
+    sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('orders', sa.Integer(), nullable=False),
+    sa.Column('sales', sa.Integer(), nullable=False),
+    sa.Column('earned', sa.Integer(), nullable=False),
+    sa.Column('confirmed', sa.Integer(), nullable=False),
+    sa.Column('reversed', sa.Integer(), nullable=False),
+    sa.Column('paid', sa.Integer(), nullable=False),
+    sa.Column('pending_change', sa.Integer(), nullable=False),
+    sa.Column('confirmed_change', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['beneficiary_id'], ['member.id'], ),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('beneficiary_id', 'month')
+    )
+    with op.batch_alter_table('commissionmonth', schema=None) as batch_op:
+        batch_op.create_index('ix_commissionmonth_month', ['community_id', 'month'], unique=False)
+
     op.create_table('statement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
@@ -84,6 +105,7 @@ def upgrade() -> None:
     sa.Column('confirmed_delta', sa.Integer(), nullable=False),
     sa.Column('paid_delta', sa.Integer(), nullable=False),
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+    sa.Column('booked', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
     sa.Column('confirm_after', models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('idem_key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('actor_member_id', sa.Integer(), nullable=True),
@@ -139,6 +161,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_statement_month')
 
     op.drop_table('statement')
+    with op.batch_alter_table('commissionmonth', schema=None) as batch_op:
+        batch_op.drop_index('ix_commissionmonth_month')
+
+    op.drop_table('commissionmonth')
     with op.batch_alter_table('distributor', schema=None) as batch_op:
         batch_op.drop_index('ix_distributor_status')
 
