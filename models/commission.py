@@ -221,7 +221,7 @@ def confirm(session: Session, community_id: int, now: datetime, tz: tzinfo) -> i
            .group_by(e.community_id, e.beneficiary_id).having(func.sum(e.pending_delta) != 0))
     inserted = session.execute(insert(_ENTRIES).from_select(
         ["community_id", "beneficiary_id", "kind", "level", "pending_delta", "confirmed_delta",
-         "month", "booked", "idem_key", "created_at"], due))
+         "month", "booked", "idem_key", "created_at"], due).returning(e.id)).all()
     moved = (select(e.beneficiary_id, e.confirmed_delta)
              .where(e.community_id == community_id, e.created_at == now,
                     e.kind == CommissionKind.CONFIRM.value).subquery())
@@ -234,7 +234,7 @@ def confirm(session: Session, community_id: int, now: datetime, tz: tzinfo) -> i
                             e.confirmed_delta, zero, zero, e.pending_delta, e.confirmed_delta)
             .where(e.community_id == community_id, e.created_at == now,
                    e.kind == CommissionKind.CONFIRM.value), list(MONTH_FIGURES))
-    return int(rows_matched(inserted))
+    return len(inserted)
 
 
 def payout(session: Session, member: Member, amount: int, *, key: str, actor_id: int,

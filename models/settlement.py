@@ -61,8 +61,9 @@ def build(session: Session, community_id: int, month: str, now: datetime) -> int
                   *(figures.c[name] for name in FIGURES),
                   literal(now, type_=_E.created_at.type)).where(~done)
     added = session.execute(insert(table_of(Statement)).from_select(
-        ["community_id", "beneficiary_id", "month", *FIGURES, "created_at"], rows))
-    return int(getattr(added, "rowcount", 0) or 0)
+        ["community_id", "beneficiary_id", "month", *FIGURES, "created_at"], rows)
+        .returning(table_of(Statement).c.id))
+    return len(added.all())
 
 
 @dataclass(frozen=True)
