@@ -11,14 +11,14 @@ one writer at a time anyway).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, bindparam, cast, delete, func, insert, literal, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from models import commission_months as months
 from models import distributors, referrals
 from models.db import dialect_name, table_of
 from models.errors import DomainError
@@ -37,9 +37,6 @@ from models.types import id_of, rows_matched
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ORDER_KINDS = (CommissionKind.ACCRUE, CommissionKind.REVERSE)
 _ENTRIES = table_of(CommissionEntry)
-_MONTHS = table_of(CommissionMonth)
-MONTH_FIGURES = ("orders", "sales", "earned", "confirmed", "reversed", "paid", "pending_change",
-                 "confirmed_change")
 
 
 def month_of(moment: datetime, tz: tzinfo) -> str:
@@ -73,51 +70,12 @@ def _seen(session: Session, key: str) -> bool:
                            .where(col(CommissionEntry.idem_key) == key)).first() is not None
 
 
-def changes(entry: CommissionEntry) -> list[tuple[str, dict[str, int]]]:
-    """What the entry adds to its distributor's months: (month of the sale, …), (month the
-    entry was written, …) — see CommissionMonth."""
-    sale = entry.kind in ORDER_KINDS
-    first = sale and entry.level == 1
-    return [
-        (entry.month, {"orders": (entry.base > 0) - (entry.base < 0) if first else 0,
-                       "sales": entry.base if first else 0,
-                       "earned": entry.pending_delta + entry.confirmed_delta if sale else 0}),
-        (entry.booked, {
-            "confirmed": entry.confirmed_delta if entry.kind == CommissionKind.CONFIRM else 0,
-            "reversed": -(entry.pending_delta + entry.confirmed_delta)
-            if entry.kind == CommissionKind.REVERSE else 0,
-            "paid": entry.paid_delta, "pending_change": entry.pending_delta,
-            "confirmed_change": entry.confirmed_delta}),
-    ]
-
-
-def _upsert(session: Session, rows: Any, columns: list[str]) -> None:
-    """Add `rows` (a VALUES dict or a SELECT of community, beneficiary, month, *columns) to
-    the distributors' months, creating a month the first time."""
-    insert_once = sqlite_insert if dialect_name(session) == "sqlite" else pg_insert
-    keys = ["community_id", "beneficiary_id", "month", *columns]
-    statement = (insert_once(_MONTHS).values(rows) if isinstance(rows, dict)
-                 else insert_once(_MONTHS).from_select(keys, rows))
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["beneficiary_id", "month"],
-        set_={c: _MONTHS.c[c] + statement.excluded[c] for c in columns}))
-
-
-def _book(session: Session, entry: CommissionEntry) -> None:
-    for month, figures in changes(entry):
-        if any(figures.values()):
-            zeros = dict.fromkeys(MONTH_FIGURES, 0)
-            _upsert(session, {"community_id": entry.community_id,
-                              "beneficiary_id": entry.beneficiary_id, "month": month,
-                              **zeros, **figures}, list(MONTH_FIGURES))
-
-
 def _post(session: Session, entry: CommissionEntry) -> CommissionEntry:
     """Append the entry and move its distributor's cached totals (and months) by the same
     amounts."""
     session.add(entry)
     session.flush()
-    _book(session, entry)
+    months.book(session, entry)
     session.execute(update(Distributor).where(col(Distributor.member_id) == entry.beneficiary_id)
                     .values(pending=col(Distributor.pending) + entry.pending_delta,
                             confirmed=col(Distributor.confirmed) + entry.confirmed_delta,
@@ -230,10 +188,10 @@ def confirm(session: Session, community_id: int, now: datetime, tz: tzinfo) -> i
                     .values(pending=distributor.c.pending - moved.c.confirmed_delta,
                             confirmed=distributor.c.confirmed + moved.c.confirmed_delta))
     zero = literal(0)
-    _upsert(session, select(e.community_id, e.beneficiary_id, e.booked, zero, zero, zero,
+    months.upsert(session, select(e.community_id, e.beneficiary_id, e.booked, zero, zero, zero,
                             e.confirmed_delta, zero, zero, e.pending_delta, e.confirmed_delta)
             .where(e.community_id == community_id, e.created_at == now,
-                   e.kind == CommissionKind.CONFIRM.value), list(MONTH_FIGURES))
+                   e.kind == CommissionKind.CONFIRM.value), list(months.MONTH_FIGURES))
     return len(inserted)
 
 
@@ -263,7 +221,7 @@ def payout(session: Session, member: Member, amount: int, *, key: str, actor_id:
         booked=month_of(now, tz), idem_key=key[:128], actor_member_id=actor_id, created_at=now)
     session.add(entry)
     session.flush()
-    _book(session, entry)
+    months.book(session, entry)
     return row
 
 
@@ -276,26 +234,3 @@ def sums(session: Session, member_id: int) -> tuple[int, int, int]:
                             .where(e.beneficiary_id == member_id)).one()
     return int(found[0]), int(found[1]), int(found[2])
 
-
-def month_sums(session: Session, member_id: int) -> dict[str, dict[str, int]]:
-    """The member's months as the sums over their entries (what CommissionMonth caches)."""
-    months: dict[str, dict[str, int]] = {}
-    entries = session.execute(select(CommissionEntry).where(
-        col(CommissionEntry.beneficiary_id) == member_id)).scalars()
-    for entry in entries:
-        for month, figures in changes(entry):
-            into = months.setdefault(month, dict.fromkeys(MONTH_FIGURES, 0))
-            for name, value in figures.items():
-                into[name] += value
-    return {m: f for m, f in months.items() if any(f.values())}
-
-
-def rebuild_months(session: Session, member_id: int, community_id: int, gone_id: int) -> None:
-    """Two members became one (`gone_id`'s entries now `member_id`'s): the months again,
-    from the entries."""
-    session.execute(delete(CommissionMonth)
-                    .where(col(CommissionMonth.beneficiary_id).in_([member_id, gone_id]))
-                    .execution_options(synchronize_session=False))
-    for month, figures in month_sums(session, member_id).items():
-        _upsert(session, {"community_id": community_id, "beneficiary_id": member_id,
-                          "month": month, **figures}, list(MONTH_FIGURES))

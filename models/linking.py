@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col
 
-from models import commission, communities, distributors, ledger, members, referrals
+from models import commission_months, communities, distributors, ledger, members, referrals
 from models.errors import DomainError
 from models.fulfilment import reverse_commission
 from models.rules import coupons as code_rules
@@ -125,7 +125,7 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
         session.execute(update(table).where(column == gone.id).values({column: keep.id})
                         .execution_options(synchronize_session=False))
     distributors.merge(session, id_of(keep), id_of(gone))
-    commission.rebuild_months(session, id_of(keep), keep.community_id, id_of(gone))
+    commission_months.rebuild_months(session, id_of(keep), keep.community_id, id_of(gone))
     for pointer in (col(Member.referred_by_id), col(Member.merged_into_id)):
         session.execute(update(Member).where(pointer == gone.id).values({pointer: keep.id})
                         .execution_options(synchronize_session=False))

@@ -26,7 +26,16 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from sqlalchemy import func, select
 
 from bot.app import App
-from models import commission, communities, distributors, fulfilment, groupbuys, members, referrals
+from models import (
+    commission,
+    commission_months,
+    communities,
+    distributors,
+    fulfilment,
+    groupbuys,
+    members,
+    referrals,
+)
 from models.db import UnitOfWork
 from models.errors import DomainError
 from models.programme import programme_for
@@ -213,8 +222,8 @@ class CommissionMachine(RuleBasedStateMachine):
                 assert cached == commission.sums(session, who)
                 months = session.execute(select(CommissionMonth).where(
                     CommissionMonth.beneficiary_id == who)).scalars()
-                kept = {m.month: {f: getattr(m, f) for f in commission.MONTH_FIGURES} for m in months}
-                assert {m: f for m, f in kept.items() if any(f.values())} == commission.month_sums(
+                kept = {m.month: {f: getattr(m, f) for f in commission_months.MONTH_FIGURES} for m in months}
+                assert {m: f for m, f in kept.items() if any(f.values())} == commission_months.month_sums(
                     session, who)
                 confirmed = session.execute(
                     select(func.coalesce(func.sum(CommissionEntry.confirmed_delta), 0))
