@@ -55,6 +55,7 @@ from tests.conftest import Clock
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 _communities = count(1)
+_payouts = count(1)  # each payout its own (a repeated key pays nothing more)
 LADDERS = [[[0, 5], [1_000_000, 8], [3_000_000, 10]], [[0, 3]], [[0, 10], [20_000, 20]]]
 
 
@@ -172,7 +173,7 @@ class CommissionMachine(RuleBasedStateMachine):
         with self.step() as uow:
             member = uow.session.get_one(Member, who)
             try:
-                commission.payout(uow.session, member, amount, key=f"pay:{who}:{self.clock.now}:{amount}",
+                commission.payout(uow.session, member, amount, key=f"pay:{next(_payouts)}",
                                   actor_id=who, now=self.clock.now, tz=TAIPEI)
                 uow.commit()
                 assert amount <= confirmed
