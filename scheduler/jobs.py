@@ -19,6 +19,7 @@ from scheduler.automations import (
     win_back,
 )
 from scheduler.campaigns import run_due_campaigns
+from scheduler.distribution import confirm_commissions, review_distributors, settle_month
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
@@ -59,4 +60,10 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                        (remind_expiring_points, 6), (nudge_tiers, 6)):
         scheduler.add_job(job, "interval", hours=hours, args=[deps], id=job.__name__,
                           replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(confirm_commissions, "interval", hours=1, args=[deps],
+                      id="confirm_commissions", replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(settle_month, "interval", hours=1, args=[deps], id="settle_month",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(review_distributors, "interval", hours=24, args=[deps],
+                      id="review_distributors", replace_existing=True, coalesce=True, max_instances=1)
     return scheduler
