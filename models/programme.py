@@ -15,6 +15,7 @@ from typing import Any
 from models.rules.groupbuy import DEFAULT_MEMBER_CAP, configured_cap
 from models.rules.notify import Quiet, parse_clock
 from models.rules.pickup import ReminderPlan
+from models.rules.referral import COUPON, POINTS, REWARD_KINDS, ReferralTerms, Reward
 from models.rules.tiers import Tier
 
 DEFAULT_TIER_NAMES: dict[str, dict[str, str]] = {
@@ -39,6 +40,11 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "points_expiry_months": 12,
     "checkin": {"base": 5, "bonus_every": 7, "bonus": 20},
     "referral_reward_points": {"referrer": 100, "referee": 50},
+    "referral_reward": {"referrer": "points", "referee": "points"},  # or "coupon", per side
+    "referral_reward_coupon": {"referrer": 10_000, "referee": 5_000},  # amount off, minor units
+    "referral_coupon_valid_days": 30,
+    "referral_min_purchase": 0,  # minor units: the referee's purchase must reach it
+    "referral_hold": {"over": 10, "hours": 24},  # null: never held for review
     "birthday_coupon_valid_days": 30,
     "quiet_hours": {"start": "22:00", "end": "08:00"},
     "frequency_cap_per_week": 3,
@@ -74,6 +80,7 @@ class Programme:
     payment_reminders: ReminderPlan = ReminderPlan(timedelta(hours=24), timedelta(hours=24), 2)
     pickup_days: int = 3  # the pickup window when '/arrived' names no end
     rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
+    referral: ReferralTerms = ReferralTerms(Reward(POINTS, 100), Reward(POINTS, 50))
 
     def tier_name(self, key: str, locale: str) -> str:
         names = self.tier_names.get(key, {})
@@ -118,7 +125,55 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         payment_reminders=_reminder_plan(merged["payment_reminders"]),
         pickup_days=max(1, int(merged["pickup_days"])),
         rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
+        referral=referral_terms(merged, int(referral["referrer"]), int(referral["referee"])),
     )
+
+
+class ProgrammeError(ValueError):
+    """A configuration the programme refuses; the message says which key and why."""
+
+
+def referral_terms(merged: dict[str, Any], referrer_points: int, referee_points: int) -> ReferralTerms:
+    """The referral reward per side (points or a coupon), the minimum purchase, the hold."""
+    kinds = {**DEFAULT_PROGRAMME["referral_reward"], **(merged.get("referral_reward") or {})}
+    values = {**DEFAULT_PROGRAMME["referral_reward_coupon"],
+              **(merged.get("referral_reward_coupon") or {})}
+    points = {"referrer": referrer_points, "referee": referee_points}
+    sides = {}
+    for side in ("referrer", "referee"):
+        kind = str(kinds[side])
+        if kind not in REWARD_KINDS:
+            raise ProgrammeError(f"referral_reward.{side} must be one of {', '.join(REWARD_KINDS)},"
+                                 f" not {kind!r}")
+        value = _whole(values[side], f"referral_reward_coupon.{side}") if kind == COUPON \
+            else _whole(points[side], f"referral_reward_points.{side}")
+        sides[side] = Reward(kind, value)
+    hold = merged.get("referral_hold", DEFAULT_PROGRAMME["referral_hold"])
+    over, hours = None, 24
+    if hold:
+        over = _whole(hold.get("over", 10), "referral_hold.over")
+        hours = _whole(hold.get("hours", 24), "referral_hold.hours")
+        if hours < 1:
+            raise ProgrammeError("referral_hold.hours must be at least 1")
+    return ReferralTerms(
+        sides["referrer"], sides["referee"],
+        min_purchase=_whole(merged.get("referral_min_purchase", 0), "referral_min_purchase"),
+        hold_over=over, hold_window=timedelta(hours=hours),
+        coupon_valid_days=max(1, _whole(merged.get("referral_coupon_valid_days", 30),
+                                        "referral_coupon_valid_days")))
+
+
+def _whole(value: Any, key: str) -> int:
+    """A whole number of at least 0, or a ProgrammeError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ProgrammeError(f"{key} must be a whole number, not {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ProgrammeError(f"{key} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ProgrammeError(f"{key} must not be negative ({number})")
+    return number
 
 
 def _reminder_plan(config: dict[str, Any]) -> ReminderPlan:

@@ -24,13 +24,15 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
+from models.tables_referrals import ReferralReward, RewardStatus
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "PointsEntry", "Rating", "ReferralReward", "ReplyToken", "RewardStatus", "Role", "SendLog",
+    "SpendEntry", "TierChange",
 ]
 
 
