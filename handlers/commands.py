@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
+from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating, referral
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -128,6 +128,11 @@ TABLE: tuple[Entry, ...] = (
           usage_args=_points_usage),
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
           usage="settier", usage_args=_tiers_usage),
+    Entry("holds", _words(("holds",), ("待審獎勵",), ("待审奖励",)), referral.list_holds, STAFF),
+    Entry("release", _words(("release",), ("發放獎勵",), ("发放奖励",)), referral.release, STAFF,
+          usage="release"),
+    Entry("void", _words(("void",), ("取消獎勵",), ("取消奖励",)), referral.void, STAFF,
+          usage="void"),
     Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
     Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
     Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),

@@ -12,8 +12,6 @@ from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
 from models.types import UTCDateTime, id_of
 
-
-
 _STANDING = select(
     select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
     .where(col(SpendEntry.member_id) == bindparam("member"),

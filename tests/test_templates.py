@@ -16,6 +16,7 @@ from models.fulfilment import Effects
 from models.programme import programme_from
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
+from models.rules.referral import Reward
 from models.rules.tiers import Gap
 from models.tables import Community, Coupon, CouponTemplate, GroupBuy, Member, Order, PointsEntry
 
@@ -74,6 +75,10 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
+        "refused": "unknown", "min_purchase": 50_000, "reward": Reward("coupon", 10_000),
+        "released": True, "what": "@bob", "held_total": 3,
+        "holds": [SimpleNamespace(reward=SimpleNamespace(id=4, created_at=NOW), referee=member,
+                                  referrer=member)] * 2,
     }
 
 
@@ -87,6 +92,8 @@ def _empty() -> dict[str, Any]:
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
+    full.update(refused=None, min_purchase=0, reward=Reward("points", 100), released=False,
+                reason="", holds=[], held_total=0)
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,

@@ -55,8 +55,8 @@ ALREADY = "already"  # first touch: the member already has a referrer
 SELF = "self"  # one's own code
 CYCLE = "cycle"  # the referrer's chain leads back to the member
 
-CODE_ALPHABET = frozenset("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-CODE_LENGTHS = range(4, 17)  # codes are 10 characters today; older or imported ones vary
+CODE_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")  # ASCII: a code is typed
+CODE_LENGTHS = range(4, 17)  # codes are 10 characters today (no 0/O, 1/I); older ones vary
 
 
 def code_in(payload: str) -> str | None:
