@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating, referral
+from handlers import buyleader, buylife, groupbuy, leader, member, pickup, poster, rating, referral
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -82,6 +82,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("claim", _words(("claim",), ("領取", "領生日禮"), ("领取", "领生日礼")), member.claim),
     Entry("invite", _words(("invite", "referral"), ("邀請", "推薦"), ("邀请", "推荐")),
           member.invite, bare=True),
+    Entry("poster", _words(("poster",), ("海報", "宣傳海報"), ("海报", "宣传海报")), poster.poster,
+          usage="poster"),
     Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
           bare=True),
     Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join"),
