@@ -12,8 +12,8 @@ from messages.poster import SIZE, Box, Lines, draw_poster, qr_matrix
 from tests.conftest import say
 from tests.test_conversations import member
 
-LINES = Lines("北區團購社", "鑽石級台灣高山茶禮盒（團購價）", "每份 NT$1,200", "截止 2026-03-12 20:00（週四）",
-              "掃描 QR 碼加入，一起跟團！")
+LINES = Lines("北區團購社", "鑽石級台灣高山茶禮盒（團購價）", "每份 NT$1,200",
+              "截止 2026-03-12 20:00（週四）", "掃描 QR 碼加入，一起跟團！")
 LINK = "https://t.me/tuanbot?start=ref_ABCDEFGH23"
 
 
