@@ -2,7 +2,7 @@
 rewards already paid are carried over from the points ledger
 
 Revision ID: 0023
-Revises: 0015
+Revises: 0022
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import models.types
 
 revision: str = '0023'
-down_revision: str | None = '0015'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
