@@ -10,6 +10,7 @@ from PIL import Image, ImageFont
 from messages.fonts import cjk_font_path
 from messages.poster import SIZE, Box, Lines, draw_poster, qr_matrix
 from tests.conftest import say
+from tests.distribution_helpers import approve, everyone_distributes
 from tests.test_conversations import member
 
 LINES = Lines("北區團購社", "鑽石級台灣高山茶禮盒（團購價）", "每份 NT$1,200",
@@ -71,8 +72,13 @@ def open_buy(console, title: str = "蘋果") -> None:  # type: ignore[no-untyped
     say(console, f"leader@demo: /open {title} | 350 | 100 | 明天 20:00")
 
 
-def test_poster_gives_the_member_a_png_with_their_referral_qr_and_a_caption(console):
-    say(console, "amy: /start")
+def distributor(console, name: str = "amy") -> None:  # type: ignore[no-untyped-def]
+    say(console, f"{name}: /start")
+    approve(console, member(console, name).id)  # type: ignore[arg-type]
+
+
+def test_poster_gives_a_distributor_a_png_with_their_referral_qr_and_a_caption(console):
+    distributor(console)
     open_buy(console)
     out = say(console, "amy: /poster")
     assert "#1 蘋果 的宣傳海報" in out[0]
@@ -87,7 +93,7 @@ def test_poster_gives_the_member_a_png_with_their_referral_qr_and_a_caption(cons
 
 
 def test_poster_with_several_open_buys_asks_which_and_hash_n_picks_one(console):
-    say(console, "amy: /start")
+    distributor(console)
     open_buy(console, "蘋果")
     open_buy(console, "鳳梨酥")
     asked = say(console, "amy: /poster")
@@ -97,10 +103,30 @@ def test_poster_with_several_open_buys_asks_which_and_hash_n_picks_one(console):
 
 
 def test_poster_bad_input_gets_a_clear_answer(console):
-    say(console, "amy: /start")
+    distributor(console)
     assert "沒有進行中的團購" in say(console, "amy: /poster")[0]
     open_buy(console)
     assert "#99" in say(console, "amy: /poster #99")[0]
     assert "用法：/poster" in say(console, "amy: /poster please")[0]
     say(console, "leader@demo: /close")
     assert "#1 蘋果 已經結單了" in say(console, "amy: /poster #1")[0]
+
+
+def test_a_member_who_is_no_distributor_is_told_how_to_become_one_and_gets_no_poster(console):
+    say(console, "bob: /start")
+    open_buy(console)
+    out = say(console, "bob: /poster")
+    assert len(out) == 1 and "宣傳海報只提供給分銷商：輸入 /apply 申請" in out[0]
+    say(console, "bob: /apply 我朋友很多")
+    assert "你的分銷商申請還在審核中" in say(console, "bob: /poster")[0]
+    say(console, "leader@demo: /approve @bob")
+    assert say(console, "bob: /poster")[1].endswith(".png")
+    say(console, "leader@demo: /suspend @bob 違規")
+    assert "你的分銷商資格已停權" in say(console, "bob: /poster")[0]
+
+
+def test_when_every_member_distributes_every_member_gets_a_poster(console):
+    everyone_distributes(console)
+    say(console, "cat: /start")
+    open_buy(console)
+    assert say(console, "cat: /poster")[1].endswith(".png")
