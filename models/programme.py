@@ -46,6 +46,8 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "referral_coupon_valid_days": 30,
     "referral_min_purchase": 0,  # minor units: the referee's purchase must reach it
     "referral_hold": {"over": 10, "hours": 24},  # null: never held for review
+    "champions": {"month": {"kind": "points", "value": 500},  # null: no champion that period
+                  "quarter": {"kind": "coupon", "value": 50_000}},
     "birthday_coupon_valid_days": 30,
     "quiet_hours": {"start": "22:00", "end": "08:00"},
     "frequency_cap_per_week": 3,
@@ -110,6 +112,7 @@ class Programme:
     pickup_days: int = 3  # the pickup window when '/arrived' names no end
     rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
     referral: ReferralTerms = ReferralTerms(Reward(POINTS, 100), Reward(POINTS, 50))
+    champions: dict[str, Reward | None] = field(default_factory=dict)  # month/quarter → reward
     distribution: Distribution = Distribution()
 
     def tier_name(self, key: str, locale: str) -> str:
@@ -156,6 +159,7 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         pickup_days=max(1, int(merged["pickup_days"])),
         rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
         referral=referral_terms(merged, int(referral["referrer"]), int(referral["referee"])),
+        champions=champion_rewards(merged.get("champions")),
         distribution=_distribution(merged),
     )
 
@@ -216,6 +220,23 @@ def referral_terms(merged: dict[str, Any], referrer_points: int, referee_points:
         hold_over=over, hold_window=timedelta(hours=hours),
         coupon_valid_days=max(1, _whole(merged.get("referral_coupon_valid_days", 30),
                                         "referral_coupon_valid_days")))
+
+
+def champion_rewards(config: Any) -> dict[str, Reward | None]:
+    """The month's and the quarter's champion reward (points or a coupon); None: no champion."""
+    given = {**DEFAULT_PROGRAMME["champions"], **(config or {})}
+    found: dict[str, Reward | None] = {}
+    for period in ("month", "quarter"):
+        terms = given[period]
+        if not terms:
+            found[period] = None
+            continue
+        kind = str(terms.get("kind", POINTS)) if isinstance(terms, dict) else ""
+        if kind not in REWARD_KINDS:
+            raise ProgrammeError(f"champions.{period} must be {{\"kind\": \"points\" or \"coupon\","
+                                 f" \"value\": N}} or null, not {terms!r}")
+        found[period] = Reward(kind, _whole(terms.get("value", 0), f"champions.{period}.value"))
+    return found
 
 
 def _whole(value: Any, key: str) -> int:

@@ -33,11 +33,11 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
-from models.tables_referrals import ReferralReward, RewardStatus
+from models.tables_referrals import Champion, ReferralReward, RewardStatus
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry",
+    "AuditLog", "BuyStatus", "Champion", "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry",
     "CommissionKind", "Community", "Distributor", "DistributorStatus", "Statement",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",

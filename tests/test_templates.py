@@ -15,6 +15,7 @@ from jinja2 import meta
 from messages.render import LOCALES, Renderer
 from models.fulfilment import Effects
 from models.programme import programme_from
+from models.rules.champions import Period
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.referral import Reward
@@ -79,7 +80,8 @@ def _full() -> dict[str, Any]:
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
         "refused": "unknown", "min_purchase": 50_000, "reward": Reward("coupon", 10_000),
-        "released": True, "what": "@bob", "held_total": 3,
+        "released": True, "what": "@bob", "held_total": 3, "sales": 1_250_000,
+        "period": Period("quarter", "2026-Q1", ("2026-01", "2026-02", "2026-03"), 2026, 1),
         "holds": [SimpleNamespace(reward=SimpleNamespace(id=4, created_at=NOW), referee=member,
                                   referrer=member)] * 2,
         **_distribution(member),
@@ -113,7 +115,8 @@ def _empty() -> dict[str, Any]:
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
     full.update(refused=None, min_purchase=0, reward=Reward("points", 100), released=False,
-                reason="", holds=[], held_total=0)
+                reason="", holds=[], held_total=0,
+                period=Period("month", "2026-02", ("2026-02",), 2026, 2))
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
     full.update(applicants=[], automatic=False, status="approved", mode="apply",

@@ -1,5 +1,5 @@
 """the referral reward: one row per referee (held, paid, reversed, void), rounds after a refund;
-rewards already paid are carried over from the points ledger
+rewards already paid are carried over from the points ledger; the distributor champions
 
 Revision ID: 0023
 Revises: 0022
@@ -43,6 +43,22 @@ def upgrade() -> None:
     op.create_index('ix_referralreward_referrer_id', 'referralreward', ['referrer_id'])
     op.create_index('ix_referralreward_status', 'referralreward', ['community_id', 'status'])
     _carry_over_paid_rewards()
+    op.create_table(
+        'champion',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('community_id', sa.Integer(), nullable=False),
+        sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
+        sa.Column('member_id', sa.Integer(), nullable=False),
+        sa.Column('sales', sa.Integer(), nullable=False),
+        sa.Column('first_sale_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('reward_kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column('reward_value', sa.Integer(), nullable=False),
+        sa.Column('created_at', models.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['community_id'], ['community.id']),
+        sa.ForeignKeyConstraint(['member_id'], ['member.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('community_id', 'period'),
+    )
 
 
 def _carry_over_paid_rewards() -> None:
@@ -66,6 +82,7 @@ def _carry_over_paid_rewards() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('champion')
     op.drop_index('ix_referralreward_status', table_name='referralreward')
     op.drop_index('ix_referralreward_referrer_id', table_name='referralreward')
     op.drop_table('referralreward')
