@@ -10,7 +10,7 @@ from messages.types import Reply
 from models import communities, holds, lookups, rewards
 from models.errors import DomainError, UnknownMember, Usage
 from models.holds import Hold
-from models.rules.text import fold, whole_numbers
+from models.rules.text import DB_INT_MAX, fold, whole_numbers
 from models.types import id_of
 
 
@@ -35,7 +35,8 @@ def _chosen(ctx: Ctx, command: str) -> tuple[list[Hold], str]:
         number = whole_numbers([fold(first).lstrip("#")])
         if number is None:
             raise Usage(command)
-        found = holds.held(ctx.session, id_of(ctx.community), reward_id=number[0])
+        found = [] if number[0] > DB_INT_MAX else holds.held(  # no row has a bigger id
+            ctx.session, id_of(ctx.community), reward_id=number[0])
     if not found:
         raise DomainError("no_hold", what=first[:40])
     return found, rest[:200]

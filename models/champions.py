@@ -19,7 +19,6 @@ from models.rules import champions as rules
 from models.rules.coupons import AMOUNT_OFF
 from models.rules.referral import COUPON, Reward
 from models.tables import Champion, CommissionEntry, Distributor, DistributorStatus, Member
-from models.types import rows_matched
 
 
 def candidates(session: Session, community_id: int, months: tuple[str, ...],
@@ -54,8 +53,9 @@ def crown(session: Session, *, community_id: int, period: rules.Period, reward: 
         community_id=community_id, period=period.label, member_id=best.member_id,
         sales=best.sales, first_sale_at=best.first_sale, reward_kind=reward.kind,
         reward_value=reward.value, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["community_id", "period"]))
-    if rows_matched(added) != 1:
+    ).on_conflict_do_nothing(index_elements=["community_id", "period"])
+        .returning(table_of(Champion).c.id)).first()  # rowcount is -1 on psycopg
+    if added is None:
         return None
     winner = session.get_one(Member, best.member_id)
     key = f"champion:{community_id}:{period.label}"

@@ -113,8 +113,9 @@ def _claim(session: Session, member: Member, referrer: Member, order_id: int,
     insert = pg_insert if dialect_name(session) == "postgresql" else sqlite_insert
     table = ReferralReward.__table__  # type: ignore[attr-defined]
     added = session.execute(insert(table).values(**values)
-                            .on_conflict_do_nothing(index_elements=["referee_id"]))
-    if rows_matched(added) != 1:
+                            .on_conflict_do_nothing(index_elements=["referee_id"])
+                            .returning(table.c.id)).first()  # rowcount is -1 on psycopg
+    if added is None:
         revived = session.execute(
             update(ReferralReward)
             .where(col(ReferralReward.referee_id) == member.id,
