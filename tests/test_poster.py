@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageFont
 
 from messages.fonts import cjk_font_path
@@ -130,3 +131,32 @@ def test_when_every_member_distributes_every_member_gets_a_poster(console):
     say(console, "cat: /start")
     open_buy(console)
     assert say(console, "cat: /poster")[1].endswith(".png")
+
+
+# On Telegram: the poster goes out as a photo ------------------------------------------------------
+
+
+@pytest.mark.asyncio
+async def test_on_telegram_the_poster_is_sent_as_a_photo_with_the_referral_link(app, channel, fake,
+                                                                                  clock):
+    from sqlalchemy import update
+
+    from models.db import UnitOfWork
+    from models.tables import Community
+    from tests.telegram_helpers import AMY, GROUP, LEADER, bound_group, member_of
+    from tests.telegram_helpers import say as tell
+
+    await bound_group(app, channel, fake, clock)
+    with UnitOfWork(app.deps.sessions) as uow:
+        uow.session.execute(update(Community).where(Community.slug == "shop")
+                            .values(programme={"distribution": {"mode": "everyone"}}))
+        uow.commit()
+    await tell(channel, "/open 蘋果 | 350 | 100 | 2h", LEADER, GROUP, username="boss")
+    clock.advance(minutes=1)
+    fake.clear()
+    await tell(channel, "/poster", AMY, GROUP, username="amy")
+    [photo] = fake.sent("sendPhoto", chat_id=GROUP)
+    assert photo["photo"]["content"].startswith(b"\x89PNG\r\n\x1a\n")
+    code = member_of(app, AMY).referral_code
+    assert f"https://t.me/tuanbot?start=ref_{code}" in photo["caption"]
+    assert "#1 蘋果 的宣傳海報" in photo["caption"]
