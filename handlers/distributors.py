@@ -25,7 +25,7 @@ def apply(ctx: Ctx) -> list[Reply]:
 
 def applications(ctx: Ctx) -> list[Reply]:
     waiting = distributors.pending(ctx.session, id_of(ctx.community))
-    return [ctx.card("applications", rows=waiting, mode=ctx.programme.distribution.mode)]
+    return [ctx.card("applications", applicants=waiting, mode=ctx.programme.distribution.mode)]
 
 
 def _decide(ctx: Ctx, command: str, to: DistributorStatus, needs_reason: bool) -> list[Reply]:
