@@ -8,7 +8,7 @@ from handlers.context import Ctx
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
-from models import coupons, ledger, linking, lookups, privacy, profile, referrals
+from models import coupons, ledger, linking, privacy, profile, referrals
 from models import tiers as tier_ops
 from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
@@ -18,14 +18,15 @@ from models.types import id_of
 
 
 def start(ctx: Ctx) -> list[Reply]:
-    referrer = None
-    if ctx.membership.is_new and ctx.args.lower().startswith("ref_"):
-        candidate = lookups.by_referral_code(ctx.session, ctx.args[4:])
-        if candidate is not None and referrals.attribute_referral(ctx.session, ctx.membership, candidate):
-            referrer = candidate
+    """Join; `/start ref_CODE` attributes the referral, or says why it does not count."""
+    referrer, refused = None, None
+    if ctx.args.strip():
+        outcome, referrer = referrals.attribute_payload(ctx.session, ctx.membership, ctx.args)
+        refused = None if referrer is not None else outcome
     return [ctx.reply(
         "welcome", is_new=ctx.membership.is_new, tier=ctx.tier_name(),
-        referrer=referrer.display_name if referrer else None,
+        referrer=referrer.display_name if referrer else None, refused=refused,
+        min_purchase=ctx.programme.referral.min_purchase,
     )]
 
 

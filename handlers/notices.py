@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers.context import Ctx
 from models import fulfilment
+from models.fulfilment import Effects
 from models.tables import Member, PointsEntry
 
 
@@ -20,6 +21,15 @@ def tier_changed(ctx: Ctx, target: Member, before: str, after: str, reason: str)
     return ctx.push(target, "tier_notice", f"tier:{target.id}:{ctx.msg.channel}:{ctx.msg.event_key}",
                     before=ctx.programme.tier_name(before, locale),
                     after=ctx.programme.tier_name(after, locale), reason=reason)
+
+
+def referral_rewarded(ctx: Ctx, effects: Effects, friend: Member) -> None:
+    """The referrer hears that `friend`'s purchase earned them the reward (once per round)."""
+    if effects.referrer is None:
+        return
+    ctx.push(effects.referrer, "referral_rewarded", f"referral:{friend.id}:{effects.referral_round}",
+             friend=friend, reward=ctx.programme.referral.referrer,
+             points=ctx.programme.referral.referrer.value)
 
 
 def referral_reversed(ctx: Ctx, friend: Member) -> None:

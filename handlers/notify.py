@@ -24,8 +24,8 @@ from sqlmodel import Session
 
 from messages.records import reply_record
 from messages.types import Button, Reply
-from models import communities, notifications
-from models.rules.notify import Kind
+from models import communities, events, notifications
+from models.rules.notify import Kind, quiet_until
 from models.tables import Community, Member
 from models.types import id_of
 
@@ -135,3 +135,24 @@ def notify_rendered(session: Session, deps: Deps, community: Community,
         if row["dedupe_key"] not in queued:  # queued by another transaction meanwhile
             outcome[index] = "duplicate"
     return outcome
+
+
+def announce(session: Session, deps: Deps, community: Community, message: Message, *, key: str,
+             now: datetime | None = None) -> int:
+    """Post `message` in each of the community's groups, in its language, through the outbox:
+    the delivery worker sends each at that group's pace (its per-group limit, shared by every
+    worker), after quiet hours, once per group (key + the group). Returns how many queued."""
+    now = now or deps.clock()
+    local_now = now.astimezone(ZoneInfo(community.timezone))
+    later = quiet_until(local_now, notifications.quiet_hours(community))
+    text = deps.renderer.render(community.default_locale, message.template, community=community,
+                                currency=community.currency, tz=local_now.tzinfo,
+                                **message.context)
+    body = reply_record(Reply(text, buttons=message.buttons))
+    queued = 0
+    for group in communities.groups(session, community.id or 0):
+        row = events.enqueue(session, group.channel, group.external_id, body, now, is_group=True,
+                             community_id=community.id, dedupe_key=f"{key}:{group.id}"[:128],
+                             not_before=later or now, kind="announce")
+        queued += row is not None
+    return queued

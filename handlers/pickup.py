@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from handlers import notices
 from handlers.buychoice import WhichBuy, buy_button
 from handlers.context import Ctx
 from messages.types import Reply
@@ -104,9 +105,8 @@ def picked(ctx: Ctx) -> list[Reply]:
     ctx.push(target, "picked_push", f"picked:{buy.id}:{target.id}", buy=buy, units=done.units,
              points=points)
     for mark in done.marks:
-        if mark.effects is not None and mark.effects.referrer is not None:
-            ctx.push(mark.effects.referrer, "referral_rewarded", f"referral:{target.id}",
-                     friend=target, points=ctx.programme.referrer_points)
+        if mark.effects is not None:
+            notices.referral_rewarded(ctx, mark.effects, target)
     return [ctx.reply("picked", buy=buy, name=target.display_name, units=done.units)]
 
 

@@ -83,6 +83,5 @@ def _tell_delivered(ctx: Ctx, buy: GroupBuy, theirs: Theirs, mine: list[Mark]) -
              effects=effects, tier=ctx.programme.tier_name(
                  mine[-1].tier, member.locale or ctx.community.default_locale))
     for mark in mine:
-        if mark.effects is not None and mark.effects.referrer is not None:
-            ctx.push(mark.effects.referrer, "referral_rewarded", f"referral:{member.id}",
-                     friend=member, points=ctx.programme.referrer_points)
+        if mark.effects is not None:
+            notices.referral_rewarded(ctx, mark.effects, member)

@@ -99,6 +99,12 @@ def bind_group(
     return True
 
 
+def groups(session: Session, community_id: int) -> list[ChatGroup]:
+    """The community's chat groups, in the order they were bound."""
+    return list(session.execute(select(ChatGroup).where(col(ChatGroup.community_id) == community_id)
+                                .order_by(col(ChatGroup.id))).scalars())
+
+
 def create(
     session: Session, slug: str, name: str, *, timezone: str = "Asia/Taipei",
     currency: str = "TWD", default_locale: str = "zh-Hant",

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from models import campaigns, commission, coupons, ledger, members, orderlines
+from models import campaigns, commission, coupons, ledger, members, orderlines, rewards
 from models import tiers as tier_ops
 from models.orderlines import Released
 from models.programme import Programme
@@ -44,6 +44,8 @@ class Effects:
     gift_code: str | None = None
     referral_rewarded: bool = False
     referrer: Member | None = None  # who earned the referral reward, to be told
+    referral_round: int = 0  # the reward's round (a new one after a refund and a re-buy)
+    referral_held: bool = False  # earned, but held for the leader's review
 
 
 def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
@@ -71,9 +73,15 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     ledger.post(session, member, effects.points, "purchase", f"order:{order.id}:earn", today,
                 reason=f"#{buy.number} {buy.title}", expiry_months=programme.points_expiry_months)
     effects.upgraded_to, effects.gift_code = _upgrade(session, member, programme, now)
-    if first and member.referred_by_id is not None:
-        effects.referrer = _reward_referral(session, member, programme, today, now, 1)
-        effects.referral_rewarded = effects.referrer is not None
+    if first and member.referred_by_id is not None:  # a qualified invite: the referrer may rise
+        referrer = session.get(Member, member.referred_by_id)
+        if referrer is not None:
+            _upgrade(session, referrer, programme, now)
+    earned = rewards.earn(session, member, order, programme, today, now)
+    if earned is not None:
+        effects.referral_round, effects.referral_held = earned.reward.round, earned.held
+        effects.referrer = None if earned.held else earned.referrer
+        effects.referral_rewarded = not earned.held
     _commission(session, order, member, programme, now)
     session.flush()
     return effects
@@ -92,23 +100,6 @@ def _upgrade(session: Session, member: Member, programme: Programme,
     return upgraded, gift.code if gift else None
 
 
-def _reward_referral(session: Session, member: Member, programme: Programme, today: date,
-                     now: datetime, sign: int) -> Member | None:
-    """Both sides of a referral (or, sign < 0, their reversal); the referrer, if any."""
-    referrer = session.get(Member, member.referred_by_id)
-    if referrer is None:
-        return None
-    suffix = "" if sign > 0 else ":rev"
-    for who, points, side in ((referrer, programme.referrer_points, "referrer"),
-                              (member, programme.referee_points, "referee")):
-        ledger.post(session, who, sign * points, "referral", f"referral:{member.id}:{side}{suffix}",
-                    today, reason=member.display_name if side == "referrer" else "",
-                    expiry_months=programme.points_expiry_months, clawback=sign < 0)
-    if sign > 0:
-        _upgrade(session, referrer, programme, now)
-    return referrer
-
-
 @dataclass(frozen=True)
 class ReversedReward:
     """One side of a referral reward taken back: who, the ledger entry, what it took."""
@@ -123,7 +114,7 @@ class ReversedReward:
 def reversed_referral(session: Session, friend: Member) -> list[ReversedReward]:
     """The reversal entries of `friend`'s referral reward (the notice hook of a refund); each
     side once, so a notice keyed on the entry is sent once however often this is asked."""
-    keys = {f"referral:{friend.id}:{side}:rev": side for side in ("referrer", "referee")}
+    keys = rewards.reversal_keys(session, id_of(friend))
     entries = session.execute(select(PointsEntry).where(col(PointsEntry.idem_key).in_(keys))
                               .order_by(col(PointsEntry.id))).scalars()
     found = []
@@ -175,11 +166,11 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
                     today, expiry_months=programme.points_expiry_months)
     _reverse_points(session, member, f"order:{order.id}:earn", today)
     release_coupon(session, order)
-    if _was_first_purchase(session, member, order):
+    nothing_left = _was_first_purchase(session, member, order)
+    if nothing_left:
         member.first_purchase_at = None
         session.add(member)
-        if member.referred_by_id is not None:
-            _reward_referral(session, member, programme, today, now, -1)
+    rewards.on_refund(session, member, order, programme, today, now, nothing_left)
     reverse_commission(session, id_of(order), "rev", now=now)
     session.flush()
     return promoted

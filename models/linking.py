@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col
 
-from models import commission_months, communities, distributors, ledger, members, referrals
+from models import commission_months, communities, distributors, ledger, members, referrals, rewards
 from models.errors import DomainError
 from models.fulfilment import reverse_commission
 from models.rules import coupons as code_rules
@@ -31,6 +31,7 @@ from models.tables import (
     Member,
     Order,
     PointsEntry,
+    ReferralReward,
     Role,
     SpendEntry,
     TierChange,
@@ -43,6 +44,7 @@ _MOVED: tuple[tuple[type[SQLModel], Mapped[int]], ...] = (
     (Coupon, col(Coupon.member_id)), (Order, col(Order.member_id)),
     (TierChange, col(TierChange.member_id)), (ChannelAccount, col(ChannelAccount.member_id)),
     (CommissionEntry, col(CommissionEntry.beneficiary_id)), (LinkCode, col(LinkCode.member_id)),
+    (ReferralReward, col(ReferralReward.referrer_id)),  # a referee's row stays: its keys name it
 )
 
 
@@ -148,7 +150,7 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
                          action="merge", allowed=True, detail=f"{gone.id}->{keep.id}", at=now))
     session.flush()
     for referee_id in self_referred:  # one account referred the other: no reward for oneself
-        _take_back_referral_rewards(session, keep, referee_id, now)
+        rewards.void_self_referral(session, referee_id, keep, now.date(), now)
     ledger.settle(session, keep, f"merge:{gone.id}:repay")  # one person: the balance pays the debt
     _no_self_commission(session, keep, gone)
 
@@ -166,17 +168,6 @@ def _one_referrer(session: Session, keep: Member, gone: Member) -> list[int]:
     chosen = referral_rules.merged_referrer(person, candidates, chains)
     keep.referred_at, keep.referred_by_id = chosen if chosen is not None else (None, None)
     return self_referred
-
-
-def _take_back_referral_rewards(session: Session, keep: Member, referee_id: int,
-                                now: datetime) -> None:
-    for side in ("referrer", "referee"):
-        key = f"referral:{referee_id}:{side}"
-        given = session.execute(select(col(PointsEntry.delta))
-                                .where(col(PointsEntry.idem_key) == key)).scalar()
-        if given:
-            ledger.post(session, keep, -int(given), "reversal", f"{key}:rev", now.date(),
-                        clawback=True)
 
 
 def _no_self_commission(session: Session, keep: Member, gone: Member) -> None:

@@ -16,6 +16,7 @@ from models.rules.commission import CommissionConfigError, Ladder, check
 from models.rules.groupbuy import DEFAULT_MEMBER_CAP, configured_cap
 from models.rules.notify import Quiet, parse_clock
 from models.rules.pickup import ReminderPlan
+from models.rules.referral import COUPON, POINTS, REWARD_KINDS, ReferralTerms, Reward
 from models.rules.tiers import Tier
 
 DEFAULT_TIER_NAMES: dict[str, dict[str, str]] = {
@@ -40,6 +41,13 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "points_expiry_months": 12,
     "checkin": {"base": 5, "bonus_every": 7, "bonus": 20},
     "referral_reward_points": {"referrer": 100, "referee": 50},
+    "referral_reward": {"referrer": "points", "referee": "points"},  # or "coupon", per side
+    "referral_reward_coupon": {"referrer": 10_000, "referee": 5_000},  # amount off, minor units
+    "referral_coupon_valid_days": 30,
+    "referral_min_purchase": 0,  # minor units: the referee's purchase must reach it
+    "referral_hold": {"over": 10, "hours": 24},  # null: never held for review
+    "champions": {"month": {"kind": "points", "value": 500},  # null: no champion that period
+                  "quarter": {"kind": "coupon", "value": 50_000}},
     "birthday_coupon_valid_days": 30,
     "quiet_hours": {"start": "22:00", "end": "08:00"},
     "frequency_cap_per_week": 3,
@@ -169,6 +177,8 @@ class Programme:
     campaign_window: timedelta = timedelta(days=7)
     interest_tag_min_purchases: int = 2  # buys in a category that earn its tag
     automations: Automations = Automations()
+    referral: ReferralTerms = ReferralTerms(Reward(POINTS, 100), Reward(POINTS, 50))
+    champions: dict[str, Reward | None] = field(default_factory=dict)  # month/quarter → reward
     distribution: Distribution = Distribution()
 
     def tier_name(self, key: str, locale: str) -> str:
@@ -217,6 +227,8 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         campaign_window=_campaign_window(merged["campaign_conversion_days"]),
         interest_tag_min_purchases=_min_purchases(merged.get("interest_tags")),
         automations=_automations(merged.get("automations")),
+        referral=referral_terms(merged, int(referral["referrer"]), int(referral["referee"])),
+        champions=champion_rewards(merged.get("champions")),
         distribution=_distribution(merged),
     )
 
@@ -258,6 +270,66 @@ def _distribution(merged: dict[str, Any]) -> Distribution:
                         review_days=numbers["review_days"] or None, ladder=ladder,
                         level2_pct=int(merged["commission_level2_pct"]),
                         cap_pct=int(merged["commission_cap_pct"]))
+
+
+def referral_terms(merged: dict[str, Any], referrer_points: int, referee_points: int) -> ReferralTerms:
+    """The referral reward per side (points or a coupon), the minimum purchase, the hold."""
+    kinds = {**DEFAULT_PROGRAMME["referral_reward"], **(merged.get("referral_reward") or {})}
+    values = {**DEFAULT_PROGRAMME["referral_reward_coupon"],
+              **(merged.get("referral_reward_coupon") or {})}
+    points = {"referrer": referrer_points, "referee": referee_points}
+    sides = {}
+    for side in ("referrer", "referee"):
+        kind = str(kinds[side])
+        if kind not in REWARD_KINDS:
+            raise ProgrammeError(f"referral_reward.{side} must be one of {', '.join(REWARD_KINDS)},"
+                                 f" not {kind!r}")
+        value = _whole(values[side], f"referral_reward_coupon.{side}") if kind == COUPON \
+            else _whole(points[side], f"referral_reward_points.{side}")
+        sides[side] = Reward(kind, value)
+    hold = merged.get("referral_hold", DEFAULT_PROGRAMME["referral_hold"])
+    over, hours = None, 24
+    if hold:
+        over = _whole(hold.get("over", 10), "referral_hold.over")
+        hours = _whole(hold.get("hours", 24), "referral_hold.hours")
+        if hours < 1:
+            raise ProgrammeError("referral_hold.hours must be at least 1")
+    return ReferralTerms(
+        sides["referrer"], sides["referee"],
+        min_purchase=_whole(merged.get("referral_min_purchase", 0), "referral_min_purchase"),
+        hold_over=over, hold_window=timedelta(hours=hours),
+        coupon_valid_days=max(1, _whole(merged.get("referral_coupon_valid_days", 30),
+                                        "referral_coupon_valid_days")))
+
+
+def champion_rewards(config: Any) -> dict[str, Reward | None]:
+    """The month's and the quarter's champion reward (points or a coupon); None: no champion."""
+    given = {**DEFAULT_PROGRAMME["champions"], **(config or {})}
+    found: dict[str, Reward | None] = {}
+    for period in ("month", "quarter"):
+        terms = given[period]
+        if not terms:
+            found[period] = None
+            continue
+        kind = str(terms.get("kind", POINTS)) if isinstance(terms, dict) else ""
+        if kind not in REWARD_KINDS:
+            raise ProgrammeError(f"champions.{period} must be {{\"kind\": \"points\" or \"coupon\","
+                                 f" \"value\": N}} or null, not {terms!r}")
+        found[period] = Reward(kind, _whole(terms.get("value", 0), f"champions.{period}.value"))
+    return found
+
+
+def _whole(value: Any, key: str) -> int:
+    """A whole number of at least 0, or a ProgrammeError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ProgrammeError(f"{key} must be a whole number, not {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ProgrammeError(f"{key} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ProgrammeError(f"{key} must not be negative ({number})")
+    return number
 
 
 def _reminder_plan(config: dict[str, Any]) -> ReminderPlan:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from models import lookups
 from models.members import Membership
-from models.rules.referral import can_attribute
+from models.rules import referral as rules
 from models.tables import Member
 from models.types import id_of
 
@@ -29,22 +30,42 @@ def ancestors(session: Session, start: int | None, limit: int = 50,
     return chain
 
 
+def attribute_payload(session: Session, referee: Membership,
+                      payload: str) -> tuple[str, Member | None]:
+    """`/start ref_CODE`: (ATTRIBUTED, the referrer), or (why it is refused, None) — a
+    garbled payload, a code nobody has, another community's, an existing member's…"""
+    code = rules.code_in(payload)
+    if code is None:
+        return rules.GARBLED, None
+    referrer = lookups.by_referral_code(session, code)
+    if referrer is None:
+        return rules.UNKNOWN, None
+    why = refused(session, referee, referrer)
+    if why is not None:
+        return why, None
+    _attribute(session, referee, referrer)
+    return rules.ATTRIBUTED, referrer
+
+
+def refused(session: Session, referee: Membership, referrer: Member) -> str | None:
+    same = referrer.community_id == referee.member.community_id
+    return rules.refusal(id_of(referee.member), id_of(referrer), same, referee.is_new,
+                         referee.member.referred_by_id is not None,
+                         referrer_chain(session, referrer) if same else [])
+
+
 def attribute_referral(session: Session, referee: Membership, referrer: Member) -> bool:
     """First touch only: a member new to the community, never oneself, never a cycle."""
-    if referrer.community_id != referee.member.community_id:
+    if refused(session, referee, referrer) is not None:
         return False
-    if not can_attribute(
-        id_of(referee.member),
-        id_of(referrer),
-        referee.is_new,
-        referee.member.referred_by_id is not None,
-        referrer_chain(session, referrer),
-    ):
-        return False
+    _attribute(session, referee, referrer)
+    return True
+
+
+def _attribute(session: Session, referee: Membership, referrer: Member) -> None:
     referee.member.referred_by_id = referrer.id
     referee.member.referred_at = referee.member.joined_at  # only a member new here is attributed
     session.add(referee.member)
-    return True
 
 
 def qualified_invites(session: Session, member_id: int) -> int:

@@ -36,16 +36,18 @@ from models.tables_messages import (
     SendLog,
 )
 from models.tables_privacy import Consent
+from models.tables_referrals import Champion, ReferralReward, RewardStatus
 from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "ChannelAccount",
-    "ChatGroup", "CommissionClock", "CommissionEntry", "CommissionKind", "CommissionMonth",
-    "Community", "Consent", "Distributor", "DistributorStatus", "Statement",
-    "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
-    "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "Segment", "SendLog", "SpendEntry", "TierChange",
+    "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "Champion",
+    "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry", "CommissionKind",
+    "CommissionMonth", "Community", "Consent", "Conversation", "Coupon", "CouponTemplate",
+    "Distributor", "DistributorStatus", "GroupBuy", "InboundEvent", "LineStatus", "LinkCode",
+    "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState", "PointsEntry",
+    "Rating", "ReferralReward", "ReplyToken", "RewardStatus", "Role", "Segment", "SendLog",
+    "SpendEntry", "Statement", "TierChange",
 ]
 
 

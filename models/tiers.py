@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session, col
@@ -12,9 +12,6 @@ from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
 from models.types import UTCDateTime, id_of
 
-YEAR = timedelta(days=365)
-
-
 _STANDING = select(
     select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
     .where(col(SpendEntry.member_id) == bindparam("member"),
@@ -22,15 +19,16 @@ _STANDING = select(
     .scalar_subquery(),
     select(func.count(col(Member.id)))
     .where(col(Member.referred_by_id) == bindparam("member"),
-           col(Member.first_purchase_at).is_not(None))
+           col(Member.first_purchase_at) >= bindparam("since", type_=UTCDateTime()))
     .scalar_subquery(),
 )
 
 
 def standing(session: Session, member: Member, now: datetime) -> tuple[int, int]:
-    """Rolling 12-month spend and invited members who bought (one query)."""
+    """Rolling 12-month spend and invited members whose first purchase is in the same 12
+    months (one query): an invite-earned tier lapses as a spend-earned one does."""
     spend, invites = session.connection().execute(
-        _STANDING, {"member": member.id, "since": now - YEAR}
+        _STANDING, {"member": member.id, "since": rules.rolling_since(now)}
     ).one()
     return int(spend), int(invites)
 

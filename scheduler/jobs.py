@@ -19,6 +19,7 @@ from scheduler.automations import (
     win_back,
 )
 from scheduler.campaigns import run_due_campaigns
+from scheduler.champions import crown_champions
 from scheduler.distribution import confirm_commissions, review_distributors, settle_month
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
@@ -66,4 +67,6 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(review_distributors, "interval", hours=24, args=[deps],
                       id="review_distributors", replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(crown_champions, "interval", hours=1, args=[deps], id="crown_champions",
+                      replace_existing=True, coalesce=True, max_instances=1)
     return scheduler

@@ -17,8 +17,10 @@ from models.campaign_report import ArmCounts
 from models.fulfilment import Effects
 from models.programme import programme_from
 from models.rules.abtest import Verdict
+from models.rules.champions import Period
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
+from models.rules.referral import Reward
 from models.rules.tiers import Gap
 from models.settlement import Figures
 from models.standing import Standing
@@ -104,6 +106,11 @@ def _full() -> dict[str, Any]:
         "open_buy": buy, "product": "Apples", "gift": coupon,
         "saved": [(SimpleNamespace(name="moms", rule_text="tag=x"), 3),
                   (SimpleNamespace(name="old", rule_text="tier=gone"), None)],
+        "refused": "unknown", "min_purchase": 50_000, "reward": Reward("coupon", 10_000),
+        "released": True, "what": "@bob", "held_total": 3, "sales": 1_250_000,
+        "period": Period("quarter", "2026-Q1", ("2026-01", "2026-02", "2026-03"), 2026, 1),
+        "holds": [SimpleNamespace(reward=SimpleNamespace(id=4, created_at=NOW), referee=member,
+                                  referrer=member)] * 2,
         **_distribution(member),
     }
 
@@ -134,6 +141,9 @@ def _empty() -> dict[str, Any]:
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive", "open_buy", "gift"):
         full[key] = None
+    full.update(refused=None, min_purchase=0, reward=Reward("points", 100), released=False,
+                reason="", holds=[], held_total=0,
+                period=Period("month", "2026-02", ("2026-02",), 2026, 2))
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
     full.update(replaced=False, removed=True, changed=False)

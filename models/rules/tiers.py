@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+ROLLING = timedelta(days=365)  # spend and invites count over the same rolling 12 months
+
+
+def rolling_since(now: datetime) -> datetime:
+    """The start of the rolling 12 months that end `now`: spend since then counts, and an
+    invite counts when the invited member's first purchase was since then."""
+    return now - ROLLING
 
 
 @dataclass(frozen=True, slots=True)
