@@ -145,6 +145,14 @@ class _Rows:
         self.cursor.close()
         if row is None:
             return None
+        return self._processed(row)
+
+    def all(self) -> list[tuple[Any, ...]]:
+        rows = self.cursor.fetchall()
+        self.cursor.close()
+        return [self._processed(row) for row in rows]
+
+    def _processed(self, row: Any) -> tuple[Any, ...]:
         return tuple(p(v) if p is not None else v for p, v in zip(self.results, row, strict=True))
 
 
