@@ -27,10 +27,10 @@ from typing import Any
 
 from handlers.context import Deps
 from handlers.dispatch import MAX_INBOUND, handle
-from messages.records import reply_from_record, reply_record
+from messages.records import reply_from_record
 from messages.types import Incoming, Reply
 from models import events
-from models.db import UnitOfWork
+from models.db import Direct, UnitOfWork
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
@@ -81,10 +81,9 @@ def answerable(msg: Incoming) -> bool:
 
 def accept(deps: Deps, msg: Incoming) -> bool:
     """Record the event durably; False for a redelivery of an event already stored."""
-    with UnitOfWork(deps.sessions) as uow:
-        fresh = events.accept(uow.session, msg.channel, msg.event_key, to_payload(msg),
-                              deps.clock())
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        fresh = events.accept(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock())
+        tx.commit()
         return fresh
 
 
@@ -92,37 +91,31 @@ def take(deps: Deps, msg: Incoming, lease: timedelta) -> bool:
     """Record the event durably, claimed for `lease` by this process, which handles it next
     (`process(..., claimed=True)`); False for a redelivery. A crash before it is answered
     leaves the lease to run out: then the sweeper takes it, as it does a stored event."""
-    with UnitOfWork(deps.sessions) as uow:
-        fresh = events.take(uow.session, msg.channel, msg.event_key, to_payload(msg),
-                            deps.clock(), lease)
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        fresh = events.take(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock(), lease)
+        tx.commit()
         return fresh
 
 
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
-    with UnitOfWork(deps.sessions) as uow:
-        taken = events.claim(uow.session, channel, event_key, deps.clock(), lease)
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        taken = events.claim(tx, channel, event_key, deps.clock(), lease)
+        tx.commit()
         return taken
 
 
 def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle) -> list[Reply]:
-    """Handle a claimed event; an answer the handler did not keep is kept before it leaves
-    (a crash after it left sends it again rather than handle the event again). No answer
-    needs no keeping: the event is marked processed when it is marked answered."""
-    replies = handler(msg, deps)
-    if replies:
-        with UnitOfWork(deps.sessions) as uow:
-            events.settle(uow.session, msg.channel, msg.event_key,
-                          [reply_record(r) for r in replies], deps.clock())
-            uow.commit()
-    return replies
+    """Handle a claimed event. The handler keeps its answer on the event in the transaction
+    that processes it (`handlers.dispatch.handle` does, also for "too long" and its polite
+    error), so a crash after the answer left sends it again rather than handle the event
+    again. No answer needs no keeping: the event is marked processed when it is answered."""
+    return handler(msg, deps)
 
 
 def answered(deps: Deps, msg: Incoming) -> None:
-    with UnitOfWork(deps.sessions) as uow:
-        events.mark_answered(uow.session, msg.channel, msg.event_key, deps.clock())
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        events.mark_answered(tx, msg.channel, msg.event_key, deps.clock())
+        tx.commit()
 
 
 def keyed(msg: Incoming, part: int | str, reply: Reply) -> Reply:

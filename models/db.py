@@ -69,6 +69,49 @@ class UnitOfWork:
         self.session.rollback()
 
 
+class Direct:
+    """One short transaction straight on a pooled DB-API connection, for `Statement`s only
+    (no Session, no ORM): the inbox's own writes and reads around each message.
+
+        with Direct(deps.sessions) as tx:
+            events.take(tx, ...)
+            tx.commit()
+
+    Leaving without `commit` rolls back. A factory that is not a sessionmaker bound to an
+    engine gets a UnitOfWork's session instead (the statements run the same on it).
+    """
+
+    def __init__(self, factory: SessionFactory) -> None:
+        self._factory = factory
+        self.info: dict[str, Any] = {}
+
+    def __enter__(self) -> Runner:
+        bind = getattr(self._factory, "kw", {}).get("bind")
+        if not isinstance(bind, Engine):
+            self._uow: UnitOfWork | None = UnitOfWork(self._factory).__enter__()
+            return self._uow.session
+        self._uow = None
+        self._fairy = bind.raw_connection()
+        self.info[_DBAPI] = (self._fairy.driver_connection, bind.dialect)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._uow is not None:
+            self._uow.__exit__(*exc)
+            return
+        try:
+            self._fairy.rollback()  # nothing left after a commit
+        finally:
+            self._fairy.close()
+            self.info.clear()
+
+    def commit(self) -> None:
+        self._fairy.commit()
+
+
+Runner = Session | Direct  # where a Statement runs: a session's transaction, or a Direct one
+
+
 class Statement:
     """A Core statement compiled once per dialect and run on the DB-API cursor of the
     session's transaction: the SQL SQLAlchemy itself would send (same binds, types, casts,
@@ -82,7 +125,7 @@ class Statement:
         self.statement = statement
         self._plans: dict[tuple[object, ...], _Plan] = {}
 
-    def run(self, session: Session, params: Mapping[str, Any]) -> Any:
+    def run(self, session: Runner, params: Mapping[str, Any]) -> Any:
         """Execute; the DB-API cursor (rowcount, and rows through `one`/`first`)."""
         connection, dialect = _dbapi(session)
         plan = self._plans.get(_dialect_key(dialect)) or self._plan(dialect)
@@ -160,11 +203,12 @@ def _dialect_key(dialect: Dialect) -> tuple[object, ...]:
     return (dialect.name, dialect.driver, dialect.server_version_info)
 
 
-def _dbapi(session: Session) -> tuple[Any, Dialect]:
+def _dbapi(session: Runner) -> tuple[Any, Dialect]:
     """The DB-API connection of the session's transaction (begun if need be), kept on the
     session until that transaction ends."""
     found = session.info.get(_DBAPI)
     if found is None:
+        assert isinstance(session, Session)
         connection = session.connection()
         found = session.info[_DBAPI] = (connection.connection.driver_connection,
                                         connection.dialect)
@@ -187,7 +231,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def dialect_name(session: Session) -> str:
+def dialect_name(session: Runner) -> str:
     """'sqlite' or 'postgresql': the session's database (for a dialect-specific INSERT)."""
     return str(_dbapi(session)[1].name)
 

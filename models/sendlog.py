@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from models.db import Statement, dialect_name, table_of
+from models.db import Runner, Statement, dialect_name, table_of
 from models.tables import PacingState, SendLog
 
 
@@ -48,7 +48,7 @@ _EDGE = Statement(select(
     _newest_first().limit(1).offset(bindparam("skip")).scalar_subquery()))
 
 
-def lock_pacing(session: Session, channel: str) -> datetime | None:
+def lock_pacing(session: Runner, channel: str) -> datetime | None:
     """Take the channel's pacing lock until commit; return its 429 pause (if any).
 
     One write (an upsert of the channel's row) comes first: on PostgreSQL it locks the row,
@@ -69,17 +69,17 @@ def pause(session: Session, channel: str, until: datetime) -> None:
     ).values(paused_until=until))
 
 
-def paused_until(session: Session, channel: str) -> datetime | None:
+def paused_until(session: Runner, channel: str) -> datetime | None:
     row = _PAUSED.run(session, {"channel": channel}).first()
     return None if row is None else row[0]
 
 
-def log_send(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime) -> None:
+def log_send(session: Runner, channel: str, chat_id: str, is_group: bool, now: datetime) -> None:
     _LOG_SEND.run(session, {"channel": channel, "chat_id": chat_id, "is_group": is_group,
                             "sent_at": now})
 
 
-def window_edge(session: Session, channel: str, now: datetime, window: timedelta,
+def window_edge(session: Runner, channel: str, now: datetime, window: timedelta,
                 limit: int) -> tuple[datetime | None, datetime | None]:
     """The bot's newest send within the window, and its `limit`-th newest (None while fewer
     than `limit` were sent in the window, or when there is no limit). One statement."""
@@ -91,7 +91,7 @@ def window_edge(session: Session, channel: str, now: datetime, window: timedelta
 
 
 def recent_sends(
-    session: Session, channel: str, now: datetime, chat_id: str | None = None,
+    session: Runner, channel: str, now: datetime, chat_id: str | None = None,
     window: timedelta = timedelta(seconds=1), last: int | None = None,
 ) -> list[datetime]:
     """Send times within the window, oldest first (for one chat, or the whole bot); with
@@ -104,6 +104,7 @@ def recent_sends(
         if chat_id is not None:
             statement, params = _NEWEST_TO_CHAT, {**params, "chat_id": chat_id}
         return [row[0] for row in reversed(statement.run(session, params).all())]
+    assert isinstance(session, Session), "the whole window is read through a session"
     query = select(col(SendLog.sent_at)).where(col(SendLog.channel) == channel,
                                                col(SendLog.sent_at) > now - window)
     if chat_id is not None:

@@ -13,12 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from messages.records import reply_from_record
 from messages.types import Reply
 from models import events, reachability, sendlog
-from models.db import SessionFactory, UnitOfWork
+from models.db import Direct, Runner, SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
 
@@ -56,7 +54,7 @@ class Undeliverable(Exception):
     """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
-def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
+def take_slot(session: Runner, channel: str, chat_id: str, is_group: bool, now: datetime,
               limits: Limits) -> tuple[datetime, datetime]:
     """(now, the earliest moment this send may leave), from the shared send log.
 
@@ -90,18 +88,18 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
     only a 429 pause holds a reply back: one read, nothing logged (no limit reads the log).
     """
     limits = limits or LIMITS.get(channel, Limits())
-    with UnitOfWork(sessions) as uow:
+    with Direct(sessions) as tx:
         if unlimited(limits):
-            paused = sendlog.paused_until(uow.session, channel)
+            paused = sendlog.paused_until(tx, channel)
             return paused is None or paused <= now
         if not is_group:
             limits = replace(limits, per_chat=0)
-        paused = sendlog.lock_pacing(uow.session, channel)
-        now, slot = take_slot(uow.session, channel, chat_id, is_group, now, limits)
+        paused = sendlog.lock_pacing(tx, channel)
+        now, slot = take_slot(tx, channel, chat_id, is_group, now, limits)
         if slot > now or (paused is not None and paused > now):
             return False
-        sendlog.log_send(uow.session, channel, chat_id, is_group, now)
-        uow.commit()
+        sendlog.log_send(tx, channel, chat_id, is_group, now)
+        tx.commit()
         return True
 
 
