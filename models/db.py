@@ -148,6 +148,8 @@ class Statement:
 
 class _Plan:
     def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise NotImplementedError("an IN list (expanding bind) is not taken on this path")
         self.sql = compiled.string
         self.defaults = compiled.construct_params(_check=False)
         prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
@@ -242,16 +244,30 @@ def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: b
 
     `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
     """
-    mapper = sa_inspect(model)
-    if not mapper.configured:  # no ORM query ran yet in this process
-        configure_mappers()
+    mapper = _MAPPERS.get(model) or _mapper(model)
     key = mapper.identity_key_from_primary_key((values["id"],))
     found = session.identity_map.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
     instance = mapper.class_manager.new_instance()
-    instance_state(instance).dict.update(values)
-    make_transient_to_detached(instance)
+    state = instance_state(instance)
+    state.dict.update(values)
+    if len(values) == len(mapper.column_attrs):  # a whole row: loaded as a query loads it
+        state.key = key
+        state._commit_all(state.dict)
+    else:  # what is missing loads when read
+        make_transient_to_detached(instance)
     if attach:
         session.add(instance)
     return instance  # type: ignore[no-any-return]
+
+
+_MAPPERS: dict[type[Any], Any] = {}
+
+
+def _mapper(model: type[Any]) -> Any:
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # no ORM query ran yet in this process
+        configure_mappers()
+    _MAPPERS[model] = mapper
+    return mapper
