@@ -113,11 +113,7 @@ def _write_marks(deps: Deps, tx: Any) -> int:
 
 
 def _written(deps: Deps, count: int) -> None:
-    marks = _marks(deps)
-    del marks.due[:count]
-    if not marks.due and marks.timer is not None:
-        marks.timer.cancel()
-        marks.timer = None
+    del _marks(deps).due[:count]  # a timer left running finds nothing to write
 
 
 def flush_answered(deps: Deps) -> None:
