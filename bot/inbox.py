@@ -260,6 +260,7 @@ async def recover(deps: Deps, outlets: Mapping[str, Outlet | Deliver],
                  for channel, key in found]
         done += sum(taken)
         if len(due) < 100 or not any(taken):
+            flush_answered(deps)  # a sweep writes the marks of what it answered
             return done
 
 

@@ -160,8 +160,10 @@ class _Plan:
         self.binds = [(name, _single(name, process))
                       for name, process in compiled._bind_processors.items()]
         self.order = list(compiled.positiontup or ()) if dialect.positional else None
-        self.results = [column.type._cached_result_processor(dialect, None)
-                        for column in compiled._result_columns]
+        processors = [column.type._cached_result_processor(dialect, None)
+                      for column in compiled._result_columns]
+        # only the columns whose values change on the way in (timestamps, JSON, enums…)
+        self.results = [(at, p) for at, p in enumerate(processors) if p is not None]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         values = {**self.defaults, **params}
@@ -178,7 +180,7 @@ def _single(name: str, process: object) -> Callable[[Any], Any]:
 
 
 class _Rows:
-    def __init__(self, cursor: Any, results: list[Any]) -> None:
+    def __init__(self, cursor: Any, results: list[tuple[int, Any]]) -> None:
         self.cursor, self.results = cursor, results
 
     @property
@@ -198,7 +200,12 @@ class _Rows:
         return [self._processed(row) for row in rows]
 
     def _processed(self, row: Any) -> tuple[Any, ...]:
-        return tuple(p(v) if p is not None else v for p, v in zip(self.results, row, strict=True))
+        if not self.results:
+            return tuple(row)
+        values = list(row)
+        for at, process in self.results:
+            values[at] = process(values[at])
+        return tuple(values)
 
 
 def _dialect_key(dialect: Dialect) -> tuple[object, ...]:
