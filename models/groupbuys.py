@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlmodel import Session, col
 
 from models.db import Statement, adopt, table_of
-from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
+from models.orderlines import HOLDS_STOCK, serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
 from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
@@ -51,6 +51,8 @@ _STOCK = Statement(select(col(GroupBuy.allocated), col(GroupBuy.stock))
                    .where(col(GroupBuy.id) == bindparam("buy")))
 _WAITING = Statement(select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
                                                  col(Order.status) == LineStatus.WAITLISTED).limit(1))
+# the buy's row lock (PostgreSQL; SQLite has one writer), as orderlines.hold_buy takes it
+_HOLD = Statement(select(_BUYS.c.id).where(_BUYS.c.id == bindparam("buy")).with_for_update())
 _LINE_KEYS = [c.key for c in table_of(Order).c if c.key != "id"]
 _ADD_LINE = Statement(insert(table_of(Order)).values({k: bindparam(k) for k in _LINE_KEYS})
                       .returning(table_of(Order).c.id))
@@ -156,7 +158,7 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     queue is served in order. The inbox already stops a redelivered message; the unique
     source key is the backstop.
     """
-    hold_buy(session, id_of(buy))
+    _HOLD.run(session, {"buy": id_of(buy)}).first()  # held already by join_buy: at once
     queue = _WAITING.run(session, {"buy": buy.id}).first() is not None
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
@@ -267,7 +269,7 @@ def hold_for_join(session: Session, buy_id: int) -> None:
     join decides on: the member's units (two '+N' sent at the same instant cannot both pass
     the per-member limit), the queue and the free stock (a cancel freeing a unit finishes
     first, so the join sees it)."""
-    hold_buy(session, buy_id)
+    _HOLD.run(session, {"buy": buy_id}).first()
 
 
 def by_number(session: Session, community_id: int, number: int) -> GroupBuy | None:
