@@ -121,8 +121,11 @@ def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
 
 
 def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) -> list[Reply]:
-    """Commit, keeping the answer on the inbox row: sent after a restart if it never left."""
-    events.keep_answer(uow.session, msg.channel, msg.event_key, [reply_record(r) for r in replies])
+    """Commit, keeping the answer on the inbox row: sent after a restart if it never left
+    (no answer, as a '+1' in a group has, needs no keeping: the row is processed)."""
+    if replies:
+        events.keep_answer(uow.session, msg.channel, msg.event_key,
+                           [reply_record(r) for r in replies])
     uow.commit()
     return replies
 
