@@ -91,7 +91,8 @@ class _Marks:
 
     def __init__(self) -> None:
         self.due: list[tuple[str, str, datetime]] = []
-        self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # where a write is scheduled
+        self.deadline = 0.0  # and when it runs (its loop's time)
 
 
 _MARKS: weakref.WeakKeyDictionary[object, _Marks] = weakref.WeakKeyDictionary()
@@ -118,9 +119,7 @@ def _written(deps: Deps, count: int) -> None:
 
 def flush_answered(deps: Deps) -> None:
     """Write the answered marks due now (at a sweep, at a stop, when nothing came to carry them)."""
-    marks = _marks(deps)
-    marks.timer = None
-    if not marks.due:
+    if not _marks(deps).due:
         return
     try:
         with Direct(deps.sessions) as tx:
@@ -135,13 +134,14 @@ def answered_later(deps: Deps, msg: Incoming) -> None:
     """Mark the event answered with the next inbox write, or within ANSWERED_WITHIN."""
     marks = _marks(deps)
     marks.due.append((msg.channel, msg.event_key, deps.clock()))
-    if marks.timer is None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            flush_answered(deps)
-            return
-        marks.timer = loop.call_later(ANSWERED_WITHIN, flush_answered, deps)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        flush_answered(deps)
+        return
+    if marks.loop is not loop or loop.time() >= marks.deadline:  # none pending on this loop
+        marks.loop, marks.deadline = loop, loop.time() + ANSWERED_WITHIN
+        loop.call_later(ANSWERED_WITHIN, flush_answered, deps)
 
 
 def accept(deps: Deps, msg: Incoming) -> bool:
