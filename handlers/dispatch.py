@@ -32,11 +32,12 @@ ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, tw
 
 
 def handle(msg: Incoming, deps: Deps) -> list[Reply]:
-    """Answer one inbound message. Never raises: errors are logged and answered politely.
+    """Answer one inbound message. Errors are logged and answered politely.
 
     Every answer is kept on the inbox record in the transaction that processes the event
     (sent again after a crash if it never left); "too long" and the polite error in one of
-    their own."""
+    their own. Raises only when the database cannot keep even that: then nothing is sent,
+    and the inbox handles the event again when its lease runs out."""
     try:
         if not msg.text.strip():
             return []  # nothing a member could mean: no reply, no write
@@ -52,15 +53,11 @@ def handle(msg: Incoming, deps: Deps) -> list[Reply]:
 
 def _settled(msg: Incoming, deps: Deps, replies: list[Reply]) -> list[Reply]:
     """An answer the command's transaction did not keep: the event processed with it now
-    (nothing when it was processed already). Should that fail too, the answer still goes
-    and the event stays unprocessed (handled again after a crash, not answered twice)."""
-    try:
-        with Direct(deps.sessions) as tx:
-            events.settle(tx, msg.channel, msg.event_key, [reply_record(r) for r in replies],
-                          deps.clock())
-            tx.commit()
-    except Exception:
-        log.exception("cannot keep the answer to %s message %s", msg.channel, msg.event_key)
+    (nothing when it was processed already)."""
+    with Direct(deps.sessions) as tx:
+        events.settle(tx, msg.channel, msg.event_key, [reply_record(r) for r in replies],
+                      deps.clock())
+        tx.commit()
     return replies
 
 
