@@ -8,7 +8,9 @@
 
 A worker claims an event with a lease (one conditional UPDATE: of two workers, one wins).
 The handler keeps its answer on the event in its own transaction; once the adapter has
-delivered it the event is answered. A worker that dies leaves its lease to run out: the
+delivered it the event is answered: that mark is written with the process's next inbox
+write (the next event stored), or within ANSWERED_WITHIN when none comes, well inside the
+lease. A worker that dies leaves its lease to run out: the
 sweeper then processes the event, or, when it was processed, sends the kept answer again
 (logged as "in doubt": it may have left before the crash). Replies an adapter leaves to the
 outbox carry a dedupe key made from the event, so a second delivery does not queue them twice.
@@ -21,16 +23,17 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.context import Deps
 from handlers.dispatch import MAX_INBOUND, handle
-from messages.records import reply_from_record, reply_record
+from messages.records import reply_from_record
 from messages.types import Incoming, Reply
 from models import events
-from models.db import UnitOfWork
+from models.db import Direct, UnitOfWork
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
@@ -41,6 +44,7 @@ SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
 MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
 MAX_ID = 64  # the longest chat or user id we keep (LINE's are 33 characters)
 DEDUPE = "dedupe"  # the hint naming a reply's outbox dedupe key
+ANSWERED_WITHIN = 0.2  # seconds: an answered mark waits at most this long for an inbox write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,17 +57,19 @@ class Outlet:
     lease: timedelta = LEASE
 
 
+_FIELDS = tuple(f.name for f in dataclasses.fields(Incoming))  # flat: str, bool or None
+
+
 def to_payload(msg: Incoming) -> dict[str, object]:
     """The event as stored; a text longer than any command is kept only as long as it takes
     to know that (the handler answers "too long")."""
-    payload = dataclasses.asdict(msg)
+    payload = {name: getattr(msg, name) for name in _FIELDS}
     payload["text"] = msg.text[:MAX_INBOUND + 1]
     return payload
 
 
 def from_payload(payload: Mapping[str, Any]) -> Incoming:
-    names = {f.name for f in dataclasses.fields(Incoming)}
-    return Incoming(**{k: v for k, v in payload.items() if k in names})
+    return Incoming(**{k: v for k, v in payload.items() if k in _FIELDS})
 
 
 def answerable(msg: Incoming) -> bool:
@@ -79,50 +85,106 @@ def answerable(msg: Incoming) -> bool:
     return True
 
 
+class _Marks:
+    """Events answered by this process whose mark is not written yet (a crash loses only
+    marks: those answers are sent again, in doubt, when their lease runs out)."""
+
+    def __init__(self) -> None:
+        self.due: list[tuple[str, str, datetime]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None  # where a write is scheduled
+        self.deadline = 0.0  # and when it runs (its loop's time)
+
+
+_MARKS: weakref.WeakKeyDictionary[object, _Marks] = weakref.WeakKeyDictionary()
+
+
+def _marks(deps: Deps) -> _Marks:
+    found = _MARKS.get(deps.sessions)
+    if found is None:
+        found = _MARKS[deps.sessions] = _Marks()
+    return found
+
+
+def _write_marks(deps: Deps, tx: Any) -> int:
+    """In an inbox transaction: the answered marks due; how many (forget them once committed)."""
+    due = _marks(deps).due
+    for channel, key, at in due:
+        events.mark_answered(tx, channel, key, at)
+    return len(due)
+
+
+def _written(deps: Deps, count: int) -> None:
+    del _marks(deps).due[:count]  # a timer left running finds nothing to write
+
+
+def flush_answered(deps: Deps) -> None:
+    """Write the answered marks due now (at a sweep, at a stop, when nothing came to carry them)."""
+    if not _marks(deps).due:
+        return
+    try:
+        with Direct(deps.sessions) as tx:
+            count = _write_marks(deps, tx)
+            tx.commit()
+        _written(deps, count)
+    except Exception:  # the database away for a moment: the next write or sweep carries them
+        log.exception("answered marks not written yet")
+
+
+def answered_later(deps: Deps, msg: Incoming) -> None:
+    """Mark the event answered with the next inbox write, or within ANSWERED_WITHIN."""
+    marks = _marks(deps)
+    marks.due.append((msg.channel, msg.event_key, deps.clock()))
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        flush_answered(deps)
+        return
+    if marks.loop is not loop or loop.time() >= marks.deadline:  # none pending on this loop
+        marks.loop, marks.deadline = loop, loop.time() + ANSWERED_WITHIN
+        loop.call_later(ANSWERED_WITHIN, flush_answered, deps)
+
+
 def accept(deps: Deps, msg: Incoming) -> bool:
     """Record the event durably; False for a redelivery of an event already stored."""
-    with UnitOfWork(deps.sessions) as uow:
-        fresh = events.accept(uow.session, msg.channel, msg.event_key, to_payload(msg),
-                              deps.clock())
-        uow.commit()
-        return fresh
+    with Direct(deps.sessions) as tx:
+        fresh = events.accept(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock())
+        marked = _write_marks(deps, tx)
+        tx.commit()
+    _written(deps, marked)
+    return fresh
 
 
 def take(deps: Deps, msg: Incoming, lease: timedelta) -> bool:
     """Record the event durably, claimed for `lease` by this process, which handles it next
     (`process(..., claimed=True)`); False for a redelivery. A crash before it is answered
     leaves the lease to run out: then the sweeper takes it, as it does a stored event."""
-    with UnitOfWork(deps.sessions) as uow:
-        fresh = events.take(uow.session, msg.channel, msg.event_key, to_payload(msg),
-                            deps.clock(), lease)
-        uow.commit()
-        return fresh
+    with Direct(deps.sessions) as tx:
+        fresh = events.take(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock(), lease)
+        marked = _write_marks(deps, tx)
+        tx.commit()
+    _written(deps, marked)
+    return fresh
 
 
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
-    with UnitOfWork(deps.sessions) as uow:
-        taken = events.claim(uow.session, channel, event_key, deps.clock(), lease)
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        taken = events.claim(tx, channel, event_key, deps.clock(), lease)
+        tx.commit()
         return taken
 
 
 def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle) -> list[Reply]:
-    """Handle a claimed event; an answer the handler did not keep is kept before it leaves
-    (a crash after it left sends it again rather than handle the event again). No answer
-    needs no keeping: the event is marked processed when it is marked answered."""
-    replies = handler(msg, deps)
-    if replies:
-        with UnitOfWork(deps.sessions) as uow:
-            events.settle(uow.session, msg.channel, msg.event_key,
-                          [reply_record(r) for r in replies], deps.clock())
-            uow.commit()
-    return replies
+    """Handle a claimed event. The handler keeps its answer on the event in the transaction
+    that processes it (`handlers.dispatch.handle` does, also for "too long" and its polite
+    error), so a crash after the answer left sends it again rather than handle the event
+    again. No answer needs no keeping: the event is marked processed when it is answered."""
+    return handler(msg, deps)
 
 
 def answered(deps: Deps, msg: Incoming) -> None:
-    with UnitOfWork(deps.sessions) as uow:
-        events.mark_answered(uow.session, msg.channel, msg.event_key, deps.clock())
-        uow.commit()
+    with Direct(deps.sessions) as tx:
+        events.mark_answered(tx, msg.channel, msg.event_key, deps.clock())
+        tx.commit()
 
 
 def keyed(msg: Incoming, part: int | str, reply: Reply) -> Reply:
@@ -172,7 +234,7 @@ async def _work(deps: Deps, msg: Incoming, taken: events.Claim, outlet: Outlet) 
         ready = await outlet.prepare(msg) if outlet.prepare is not None else msg
         replies = handle_claimed(deps, ready) if ready is not None else []
         await deliver_all(ready or msg, replies, outlet.deliver)
-    answered(deps, msg)
+    answered_later(deps, msg)
 
 
 def spawn(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,
@@ -188,6 +250,7 @@ async def recover(deps: Deps, outlets: Mapping[str, Outlet | Deliver],
     """Process (or answer again) the stored events nobody holds: those whose lease ran out,
     and those never claimed for `unclaimed_for` (at start-up: all of them). How many."""
     done = 0
+    flush_answered(deps)  # this process's own answered events are not due
     while True:
         with UnitOfWork(deps.sessions) as uow:
             now = deps.clock()
@@ -197,6 +260,7 @@ async def recover(deps: Deps, outlets: Mapping[str, Outlet | Deliver],
                  for channel, key in found]
         done += sum(taken)
         if len(due) < 100 or not any(taken):
+            flush_answered(deps)  # a sweep writes the marks of what it answered
             return done
 
 

@@ -71,6 +71,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if server is not None:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
+        inbox.flush_answered(app.deps)  # the answered marks still due
 
 
 def _worker(app: App, channel: str, send: Any, stop: asyncio.Event) -> asyncio.Task[None]:

@@ -18,12 +18,11 @@ from messages.records import reply_record
 from messages.render import locale_from
 from messages.types import Incoming, Reply
 from models import communities, events, flows, lookups, members, reachability
-from models.communities import ADMIN, audit, role_of
-from models.db import UnitOfWork
+from models.communities import ADMIN, audit
+from models.db import Direct, UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
 from models.programme import programme_for
 from models.tables import Community
-from models.types import id_of
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +32,33 @@ ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, tw
 
 
 def handle(msg: Incoming, deps: Deps) -> list[Reply]:
-    """Answer one inbound message. Never raises: errors are logged and answered politely."""
+    """Answer one inbound message. Errors are logged and answered politely.
+
+    Every answer is kept on the inbox record in the transaction that processes the event
+    (sent again after a crash if it never left); "too long" and the polite error in one of
+    their own. Raises only when the database cannot keep even that: then nothing is sent,
+    and the inbox handles the event again when its lease runs out."""
     try:
         if not msg.text.strip():
             return []  # nothing a member could mean: no reply, no write
         if len(msg.text) > MAX_INBOUND:
             log.info("%s message %s too long (%d)", msg.channel, msg.event_key, len(msg.text))
-            return [] if msg.is_group else [_plain(msg, deps, "too_long", limit=MAX_INBOUND)]
+            return [] if msg.is_group else _settled(
+                msg, deps, [_plain(msg, deps, "too_long", limit=MAX_INBOUND)])
         return _with_retries(msg, parse(msg.text), deps)
     except Exception:
         log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
-        return [_error(msg, deps)]
+        return _settled(msg, deps, [_error(msg, deps)])
+
+
+def _settled(msg: Incoming, deps: Deps, replies: list[Reply]) -> list[Reply]:
+    """An answer the command's transaction did not keep: the event processed with it now
+    (nothing when it was processed already)."""
+    with Direct(deps.sessions) as tx:
+        events.settle(tx, msg.channel, msg.event_key, [reply_record(r) for r in replies],
+                      deps.clock())
+        tx.commit()
+    return replies
 
 
 def _error(msg: Incoming, deps: Deps) -> Reply:
@@ -103,8 +118,11 @@ def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
 
 
 def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) -> list[Reply]:
-    """Commit, keeping the answer on the inbox row: sent after a restart if it never left."""
-    events.keep_answer(uow.session, msg.channel, msg.event_key, [reply_record(r) for r in replies])
+    """Commit, keeping the answer on the inbox row: sent after a restart if it never left
+    (no answer, as a '+1' in a group has, needs no keeping: the row is processed)."""
+    if replies:
+        events.keep_answer(uow.session, msg.channel, msg.event_key,
+                           [reply_record(r) for r in replies])
     uow.commit()
     return replies
 
@@ -122,7 +140,7 @@ def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
 def _perform(ctx: Ctx, entry: commands.Entry) -> list[Reply]:
     """Who may use it is checked here (the refusal is audited by _refuse); wrong arguments are
     answered with the command's usage line."""
-    role = role_of(ctx.session, id_of(ctx.community), id_of(ctx.member))
+    role = members.role(ctx.session, ctx.membership)
     if not commands.allowed(entry.who, role):
         raise NotAllowed(action=entry.name, owner_only=entry.who == commands.OWNER and role == ADMIN)
     try:

@@ -69,6 +69,49 @@ class UnitOfWork:
         self.session.rollback()
 
 
+class Direct:
+    """One short transaction straight on a pooled DB-API connection, for `Statement`s only
+    (no Session, no ORM): the inbox's own writes and reads around each message.
+
+        with Direct(deps.sessions) as tx:
+            events.take(tx, ...)
+            tx.commit()
+
+    Leaving without `commit` rolls back. A factory that is not a sessionmaker bound to an
+    engine gets a UnitOfWork's session instead (the statements run the same on it).
+    """
+
+    def __init__(self, factory: SessionFactory) -> None:
+        self._factory = factory
+        self.info: dict[str, Any] = {}
+
+    def __enter__(self) -> Runner:
+        bind = getattr(self._factory, "kw", {}).get("bind")
+        if not isinstance(bind, Engine):
+            self._uow: UnitOfWork | None = UnitOfWork(self._factory).__enter__()
+            return self._uow.session
+        self._uow = None
+        self._fairy = bind.raw_connection()
+        self.info[_DBAPI] = (self._fairy.driver_connection, bind.dialect)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._uow is not None:
+            self._uow.__exit__(*exc)
+            return
+        try:
+            self._fairy.rollback()  # nothing left after a commit
+        finally:
+            self._fairy.close()
+            self.info.clear()
+
+    def commit(self) -> None:
+        self._fairy.commit()
+
+
+Runner = Session | Direct  # where a Statement runs: a session's transaction, or a Direct one
+
+
 class Statement:
     """A Core statement compiled once per dialect and run on the DB-API cursor of the
     session's transaction: the SQL SQLAlchemy itself would send (same binds, types, casts,
@@ -82,7 +125,7 @@ class Statement:
         self.statement = statement
         self._plans: dict[tuple[object, ...], _Plan] = {}
 
-    def run(self, session: Session, params: Mapping[str, Any]) -> Any:
+    def run(self, session: Runner, params: Mapping[str, Any]) -> Any:
         """Execute; the DB-API cursor (rowcount, and rows through `one`/`first`)."""
         connection, dialect = _dbapi(session)
         plan = self._plans.get(_dialect_key(dialect)) or self._plan(dialect)
@@ -105,6 +148,8 @@ class Statement:
 
 class _Plan:
     def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
+        if any(bind.expanding for bind in compiled.binds.values()):
+            raise NotImplementedError("an IN list (expanding bind) is not taken on this path")
         self.sql = compiled.string
         self.defaults = compiled.construct_params(_check=False)
         prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
@@ -115,8 +160,10 @@ class _Plan:
         self.binds = [(name, _single(name, process))
                       for name, process in compiled._bind_processors.items()]
         self.order = list(compiled.positiontup or ()) if dialect.positional else None
-        self.results = [column.type._cached_result_processor(dialect, None)
-                        for column in compiled._result_columns]
+        processors = [column.type._cached_result_processor(dialect, None)
+                      for column in compiled._result_columns]
+        # only the columns whose values change on the way in (timestamps, JSON, enums…)
+        self.results = [(at, p) for at, p in enumerate(processors) if p is not None]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
         values = {**self.defaults, **params}
@@ -133,7 +180,7 @@ def _single(name: str, process: object) -> Callable[[Any], Any]:
 
 
 class _Rows:
-    def __init__(self, cursor: Any, results: list[Any]) -> None:
+    def __init__(self, cursor: Any, results: list[tuple[int, Any]]) -> None:
         self.cursor, self.results = cursor, results
 
     @property
@@ -145,18 +192,32 @@ class _Rows:
         self.cursor.close()
         if row is None:
             return None
-        return tuple(p(v) if p is not None else v for p, v in zip(self.results, row, strict=True))
+        return self._processed(row)
+
+    def all(self) -> list[tuple[Any, ...]]:
+        rows = self.cursor.fetchall()
+        self.cursor.close()
+        return [self._processed(row) for row in rows]
+
+    def _processed(self, row: Any) -> tuple[Any, ...]:
+        if not self.results:
+            return tuple(row)
+        values = list(row)
+        for at, process in self.results:
+            values[at] = process(values[at])
+        return tuple(values)
 
 
 def _dialect_key(dialect: Dialect) -> tuple[object, ...]:
     return (dialect.name, dialect.driver, dialect.server_version_info)
 
 
-def _dbapi(session: Session) -> tuple[Any, Dialect]:
+def _dbapi(session: Runner) -> tuple[Any, Dialect]:
     """The DB-API connection of the session's transaction (begun if need be), kept on the
     session until that transaction ends."""
     found = session.info.get(_DBAPI)
     if found is None:
+        assert isinstance(session, Session)
         connection = session.connection()
         found = session.info[_DBAPI] = (connection.connection.driver_connection,
                                         connection.dialect)
@@ -179,7 +240,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def dialect_name(session: Session) -> str:
+def dialect_name(session: Runner) -> str:
     """'sqlite' or 'postgresql': the session's database (for a dialect-specific INSERT)."""
     return str(_dbapi(session)[1].name)
 
@@ -190,16 +251,19 @@ def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: b
 
     `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
     """
-    mapper = sa_inspect(model)
-    if not mapper.configured:  # no ORM query ran yet in this process
-        configure_mappers()
+    mapper = _MAPPERS.get(model) or _mapper(model)
     key = mapper.identity_key_from_primary_key((values["id"],))
     found = session.identity_map.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]
     instance = mapper.class_manager.new_instance()
-    instance_state(instance).dict.update(values)
-    make_transient_to_detached(instance)
+    state = instance_state(instance)
+    state.dict.update(values)
+    if len(values) == len(mapper.column_attrs):  # a whole row: loaded as a query loads it
+        state.key = key
+        state._commit_all(state.dict)
+    else:  # what is missing loads when read
+        make_transient_to_detached(instance)
     if attach:
         session.add(instance)
     return instance  # type: ignore[no-any-return]
@@ -215,3 +279,14 @@ def among(column: Any, ids: Sequence[int]) -> Any:
     if len(ids) > 50 and len(ids) * 4 >= high - low + 1:
         return column.between(low, high)
     return column.in_(ids)
+
+
+_MAPPERS: dict[type[Any], Any] = {}
+
+
+def _mapper(model: type[Any]) -> Any:
+    mapper = sa_inspect(model)
+    if not mapper.configured:  # no ORM query ran yet in this process
+        configure_mappers()
+    _MAPPERS[model] = mapper
+    return mapper

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from models.db import Statement, adopt, dialect_name, table_of
+from models.db import Runner, Statement, adopt, dialect_name, table_of
 from models.tables import InboundEvent, OutboxMessage
 from models.tables_messages import OutboxStatus
 from models.types import rows_matched
@@ -86,7 +86,7 @@ def _key(channel: str, event_key: str, **more: Any) -> dict[str, Any]:
     return {"b_channel": channel, "b_key": event_key[:128], **{f"b_{k}": v for k, v in more.items()}}
 
 
-def first_delivery(session: Session, channel: str, event_key: str, now: datetime) -> bool:
+def first_delivery(session: Runner, channel: str, event_key: str, now: datetime) -> bool:
     """Take an inbound event for processing; False when it was processed before.
 
     An event stored by `accept` (the usual case) is claimed with one conditional UPDATE;
@@ -99,14 +99,14 @@ def first_delivery(session: Session, channel: str, event_key: str, now: datetime
     return _INBOX[dialect_name(session)].run(session, params).first() is not None
 
 
-def accept(session: Session, channel: str, event_key: str, payload: dict[str, Any],
+def accept(session: Runner, channel: str, event_key: str, payload: dict[str, Any],
            now: datetime) -> bool:
     """Store an inbound event before acknowledging it; False when it was stored before."""
     params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload}
     return _ACCEPT[dialect_name(session)].run(session, params).first() is not None
 
 
-def take(session: Session, channel: str, event_key: str, payload: dict[str, Any],
+def take(session: Runner, channel: str, event_key: str, payload: dict[str, Any],
          now: datetime, lease: timedelta) -> bool:
     """`accept` and `claim` in one INSERT, for the process about to handle the event: stored
     with a lease (the sweeper leaves it alone until it runs out); False when stored before."""
@@ -115,7 +115,7 @@ def take(session: Session, channel: str, event_key: str, payload: dict[str, Any]
     return _TAKE[dialect_name(session)].run(session, params).first() is not None
 
 
-def claim(session: Session, channel: str, event_key: str, now: datetime,
+def claim(session: Runner, channel: str, event_key: str, now: datetime,
           lease: timedelta) -> Claim | None:
     """Take an unanswered event whose lease is free: one conditional UPDATE; the loser None."""
     row = _CLAIM.run(session, _key(channel, event_key, at=now, until=now + lease)).first()
@@ -125,20 +125,20 @@ def claim(session: Session, channel: str, event_key: str, now: datetime,
     return Claim(payload, processed_at is not None, list(replies or []), attempts)
 
 
-def keep_answer(session: Session, channel: str, event_key: str,
+def keep_answer(session: Runner, channel: str, event_key: str,
                 replies: list[dict[str, Any]]) -> None:
     """In the handler's transaction: the answer, to be sent again if it never left."""
     _KEEP.run(session, _key(channel, event_key, replies=replies))
 
 
-def settle(session: Session, channel: str, event_key: str, replies: list[dict[str, Any]],
+def settle(session: Runner, channel: str, event_key: str, replies: list[dict[str, Any]],
            now: datetime) -> None:
     """An event the handler left unwritten (ignored, or failed and answered politely):
     processed now, with that answer; nothing when the handler processed it."""
     _SETTLE.run(session, _key(channel, event_key, at=now, replies=replies))
 
 
-def mark_answered(session: Session, channel: str, event_key: str, now: datetime) -> None:
+def mark_answered(session: Runner, channel: str, event_key: str, now: datetime) -> None:
     """Answered (and processed, if the handler left it unwritten with nothing to say)."""
     _ANSWERED.run(session, _key(channel, event_key, at=now))
 

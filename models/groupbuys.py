@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlmodel import Session, col
 
-from models.orderlines import HOLDS_STOCK, hold_buy, serve_waitlist, touch_roster
+from models.db import Statement, adopt, table_of
+from models.orderlines import HOLDS_STOCK, serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
 from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
@@ -26,26 +27,38 @@ ACTIVE = HOLDS_STOCK
 OPEN_LINES = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
 
 
-_CURRENT = (
-    select(GroupBuy)
-    .where(col(GroupBuy.channel) == bindparam("channel"), col(GroupBuy.chat_id) == bindparam("chat"),
-           col(GroupBuy.status) == BuyStatus.OPEN)
-    .order_by(col(GroupBuy.id).desc()).limit(1)
+# The '+1' path's statements, built once and run on the cursor (models.db.Statement).
+_BUYS = table_of(GroupBuy)
+_BUY_KEYS = [c.key for c in _BUYS.c]
+_CURRENT = Statement(
+    select(*_BUYS.c)
+    .where(_BUYS.c.channel == bindparam("channel"), _BUYS.c.chat_id == bindparam("chat"),
+           _BUYS.c.status == BuyStatus.OPEN)
+    .order_by(_BUYS.c.id.desc()).limit(1)
 )
-_UNITS = select(func.coalesce(func.sum(col(Order.quantity)), 0)).where(
+_UNITS = Statement(select(func.coalesce(func.sum(col(Order.quantity)), 0)).where(
     col(Order.group_buy_id) == bindparam("buy"), col(Order.member_id) == bindparam("member"),
-    col(Order.status).in_(OPEN_LINES + (LineStatus.DELIVERED,)),
-)
-_TAKE = (
+    or_(*(col(Order.status) == status for status in OPEN_LINES + (LineStatus.DELIVERED,))),
+))  # (an IN list would be an expanding bind, which the cursor path does not take)
+_TAKE = Statement(
     update(GroupBuy)
     .where(col(GroupBuy.id) == bindparam("buy"),
            or_(col(GroupBuy.stock).is_(None),
                col(GroupBuy.allocated) + bindparam("take") <= col(GroupBuy.stock)))
     .values(allocated=col(GroupBuy.allocated) + bindparam("take"), roster_rev=col(GroupBuy.roster_rev) + 1)
 )
-_STOCK = select(col(GroupBuy.allocated), col(GroupBuy.stock)).where(col(GroupBuy.id) == bindparam("buy"))
-_WAITING = select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
-                                  col(Order.status) == LineStatus.WAITLISTED).limit(1)
+_STOCK = Statement(select(col(GroupBuy.allocated), col(GroupBuy.stock))
+                   .where(col(GroupBuy.id) == bindparam("buy")))
+_WAITING = Statement(select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
+                                                 col(Order.status) == LineStatus.WAITLISTED).limit(1))
+# the buy's row lock (PostgreSQL; SQLite has one writer), as orderlines.hold_buy takes it
+_HOLD = Statement(select(_BUYS.c.id).where(_BUYS.c.id == bindparam("buy")).with_for_update())
+_LINE_KEYS = [c.key for c in table_of(Order).c if c.key != "id"]
+_ADD_LINE = Statement(insert(table_of(Order)).values({k: bindparam(k) for k in _LINE_KEYS})
+                      .returning(table_of(Order).c.id))
+_NEW_LINE = {"coupon_id": None, "coupon_discount": 0, "points_used": 0, "points_value": 0,
+             "paid_at": None, "delivered_at": None, "cancelled_at": None, "replenish_on": None,
+             "picked_up_at": None, "closed_out": False}
 
 
 @dataclass
@@ -76,8 +89,10 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
     `any_status`: the chat's latest group buy even when it is closed (for the leader's
     /delivered, /export … after /close, and to tell a late '+1' that it is closed).
     """
-    if number is None and not any_status:  # the '+1' path: the statement built once
-        return session.execute(_CURRENT, {"channel": channel, "chat": chat_id}).scalars().first()
+    if number is None and not any_status:  # the '+1' path: on the cursor, after a flush
+        session.flush()  # (an ORM query would autoflush: the cursor sees what is written)
+        row = _CURRENT.run(session, {"channel": channel, "chat": chat_id}).first()
+        return None if row is None else adopt(session, GroupBuy, dict(zip(_BUY_KEYS, row, strict=True)))
     query = select(GroupBuy)
     if number is not None and community_id is not None:
         query = query.where(col(GroupBuy.community_id) == community_id, col(GroupBuy.number) == number)
@@ -90,7 +105,8 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
 
 
 def units_of(session: Session, buy_id: int, member_id: int) -> int:
-    return int(session.connection().execute(_UNITS, {"buy": buy_id, "member": member_id}).scalar_one())
+    row = _UNITS.run(session, {"buy": buy_id, "member": member_id}).first()
+    return int(row[0]) if row else 0
 
 
 def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
@@ -99,13 +115,12 @@ def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
     The conditional UPDATE is the guard: on PostgreSQL a concurrent taker waits for the
     row lock and the condition is checked again; SQLite has one writer at a time.
     """
-    connection = session.connection()
     for _ in range(5):
-        allocated, stock = connection.execute(_STOCK, {"buy": buy.id}).one()
+        allocated, stock = _STOCK.run(session, {"buy": buy.id}).first() or (0, 0)
         take = rules.split(wanted, None if stock is None else stock - allocated).allocated
         if take == 0:
             return 0
-        if connection.execute(_TAKE, {"buy": buy.id, "take": take}).rowcount == 1:
+        if _TAKE.run(session, {"buy": buy.id, "take": take}).rowcount == 1:
             return take
     return 0
 
@@ -120,6 +135,21 @@ def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
     )
 
 
+def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, status: str,
+              key: str, discount_pct: int, now: datetime, price_unit: int) -> Order:
+    """One INSERT on the cursor (a second line for the same source key raises IntegrityError,
+    as a flush would); the line as a persistent instance of the session."""
+    cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
+    values: dict[str, Any] = {
+        **_NEW_LINE, "group_buy_id": id_of(buy), "member_id": member_id, "quantity": quantity,
+        "status": LineStatus(status), "source_key": key[:160], "unit_price": buy.price,
+        "list_price": cost.list_price, "tier_discount": cost.tier_discount, "net": cost.net,
+        "created_at": now}
+    row = _ADD_LINE.run(session, values).first()
+    assert row is not None  # INSERT … RETURNING
+    return adopt(session, Order, {"id": row[0], **values})
+
+
 def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
          discount_pct: int, now: datetime, price_unit: int = 1) -> Joined:
     """Allocate what stock allows and waitlist the rest, as one or two order lines.
@@ -128,23 +158,19 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     queue is served in order. The inbox already stops a redelivered message; the unique
     source key is the backstop.
     """
-    hold_buy(session, id_of(buy))
-    queue = session.connection().execute(_WAITING, {"buy": buy.id}).first() is not None
+    _HOLD.run(session, {"buy": id_of(buy)}).first()  # held already by join_buy: at once
+    queue = _WAITING.run(session, {"buy": buy.id}).first() is not None
     taken = 0 if queue else _take_stock(session, buy, quantity)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
-        result.orders.append(_line(buy, id_of(member), taken, LineStatus.ALLOCATED, source_key,
-                                   discount_pct, now, price_unit))
+        result.orders.append(_add_line(session, buy, id_of(member), taken, LineStatus.ALLOCATED,
+                                       source_key, discount_pct, now, price_unit))
     if quantity - taken:
         key = source_key if not taken else f"{source_key}:w"
-        result.orders.append(
-            _line(buy, id_of(member), quantity - taken, LineStatus.WAITLISTED, key,
-                  discount_pct, now, price_unit)
-        )
-    session.add_all(result.orders)
+        result.orders.append(_add_line(session, buy, id_of(member), quantity - taken,
+                                       LineStatus.WAITLISTED, key, discount_pct, now, price_unit))
     if not taken:
         touch_roster(session, id_of(buy))
-    session.flush()
     if queue and result.orders[-1] in serve_waitlist(session, id_of(buy)):
         result.allocated, result.waitlisted = quantity, 0
     return result
@@ -243,7 +269,7 @@ def hold_for_join(session: Session, buy_id: int) -> None:
     join decides on: the member's units (two '+N' sent at the same instant cannot both pass
     the per-member limit), the queue and the free stock (a cancel freeing a unit finishes
     first, so the join sees it)."""
-    hold_buy(session, buy_id)
+    _HOLD.run(session, {"buy": buy_id}).first()
 
 
 def by_number(session: Session, community_id: int, number: int) -> GroupBuy | None:

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel, col
 
 from models.db import Statement, adopt, table_of
 from models.rules import coupons as coupon_rules
-from models.tables import ChannelAccount, ChatGroup, Community, Member, SpendEntry
+from models.tables import ChannelAccount, ChatGroup, Community, Member, Role, SpendEntry
 from models.types import id_of
 
 
@@ -26,6 +26,7 @@ class Membership:
     member: Member
     account: ChannelAccount
     is_new: bool
+    known_role: tuple[str | None] | None = None  # (role,) when read with the member
 
 
 def group_community(session: Session, channel: str, chat: str) -> Community | None:
@@ -76,7 +77,8 @@ def _holder(session: Session, account: ChannelAccount, member: Member) -> Member
 
 _PARTS: tuple[type[SQLModel], ...] = (Community, ChannelAccount, Member)
 _COLUMNS = [column.label(f"{table_of(model).name}_{column.key}")
-            for model in _PARTS for column in table_of(model).c]
+            for model in _PARTS for column in table_of(model).c] + [col(Role.role)]
+_HAS_ROLE = and_(col(Role.community_id) == Community.id, col(Role.member_id) == Member.id)
 _IN_GROUP = Statement(
     select(*_COLUMNS)
     .select_from(ChatGroup)
@@ -87,6 +89,7 @@ _IN_GROUP = Statement(
         col(ChannelAccount.external_id) == bindparam("sender"),
     ))
     .outerjoin(Member, col(Member.id) == ChannelAccount.member_id)
+    .outerjoin(Role, _HAS_ROLE)
     .where(col(ChatGroup.channel) == bindparam("channel"),
            col(ChatGroup.external_id) == bindparam("chat"))
 )
@@ -95,11 +98,14 @@ _LATEST = Statement(
     .select_from(ChannelAccount)
     .join(Member, col(Member.id) == ChannelAccount.member_id)
     .join(Community, col(Community.id) == ChannelAccount.community_id)
+    .outerjoin(Role, _HAS_ROLE)
     .where(col(ChannelAccount.channel) == bindparam("channel"),
            col(ChannelAccount.external_id) == bindparam("sender"))
     .order_by(col(ChannelAccount.last_seen_at).desc())
     .limit(1)
 )
+_ROLE = Statement(select(col(Role.role)).where(col(Role.community_id) == bindparam("community"),
+                                               col(Role.member_id) == bindparam("member")))
 
 
 _KEYS = [[column.key for column in table_of(model).c] for model in _PARTS]
@@ -121,7 +127,8 @@ def _split(session: Session, row: tuple[Any, ...]) -> list[Any]:
 def locate(
     session: Session, channel: str, sender: str, group_chat: str | None
 ) -> tuple[Community | None, Membership | None]:
-    """One query: the community (the group's, or the sender's latest) and the sender in it.
+    """One query: the community (the group's, or the sender's latest), the sender in it and
+    their role there (`role`).
 
     The hot path of every message: one statement on the cursor, no ORM query (which cost
     several times the database's own work); the rows become ORM instances all the same.
@@ -133,7 +140,18 @@ def locate(
     community, account, member = _split(session, row)
     if account is None:
         return community, None
-    return community, Membership(community, _holder(session, account, member), account, False)
+    known = (row[-1],) if member.merged_into_id is None else None  # a tombstone's is not theirs
+    return community, Membership(community, _holder(session, account, member), account, False,
+                                 known)
+
+
+def role(session: Session, membership: Membership) -> str | None:
+    """The member's role in the community: as read with the member, or looked up."""
+    if membership.known_role is not None:
+        return membership.known_role[0]
+    found = _ROLE.run(session, {"community": membership.community.id,
+                                "member": membership.member.id}).first()
+    return None if found is None else str(found[0])
 
 
 def find_membership(
@@ -189,7 +207,7 @@ def join(
         last_seen_at=now,
     )
     session.add(account)  # flushed with the rest of the transaction
-    return Membership(community, member, account, True)
+    return Membership(community, member, account, True, (None,))  # no role yet
 
 
 def normal_handle(handle: str | None) -> str | None:

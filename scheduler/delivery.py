@@ -13,12 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from messages.records import reply_from_record
 from messages.types import Reply
 from models import events, reachability, sendlog
-from models.db import SessionFactory, UnitOfWork
+from models.db import Direct, Runner, SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
 
@@ -56,7 +54,7 @@ class Undeliverable(Exception):
     """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
-def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
+def take_slot(session: Runner, channel: str, chat_id: str, is_group: bool, now: datetime,
               limits: Limits) -> tuple[datetime, datetime]:
     """(now, the earliest moment this send may leave), from the shared send log.
 
@@ -64,14 +62,21 @@ def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now:
     same transaction), with the send logged in that transaction: then no other worker can
     take the same slot. Without the lock a later slot is still a valid reason to wait.
     """
-    # only the newest `limit` sends of a window decide when it opens: no need to read more
-    by_bot = sendlog.recent_sends(session, channel, now, window=limits.per_bot_window,
-                                 last=max(limits.per_bot, 1))
-    now = max([now, *by_bot[-1:]])  # the log never goes back in time (the lock may have waited)
+    # One statement tells whether the bot's window is full; only then are its sends read.
+    newest, full = sendlog.window_edge(session, channel, now, limits.per_bot_window,
+                                       limits.per_bot)
+    by_bot = [] if full is None else sendlog.recent_sends(
+        session, channel, now, window=limits.per_bot_window, last=limits.per_bot)
+    now = max(now, newest or now)  # the log never goes back in time (the lock may have waited)
     window = limits.per_group_window if is_group else limits.per_chat_window
     to_chat = sendlog.recent_sends(session, channel, now, chat_id, window=window,
                                   last=max(limits.per_chat, limits.per_group if is_group else 0))
     return now, next_slot(now, by_bot, to_chat, is_group, limits)
+
+
+def unlimited(limits: Limits) -> bool:
+    """No limit of the channel looks at the send log: a send needs no reservation."""
+    return limits.per_bot <= 0 and limits.per_chat <= 0 and limits.per_group <= 0
 
 
 def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_group: bool,
@@ -79,18 +84,22 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
     """May a reply leave right now? If so the send is logged (committed), so pushes count it.
 
     A private answer counts against the bot's budget, not its chat's: it answers the member's
-    own message, and a command may answer with more than one.
+    own message, and a command may answer with more than one. On a channel without limits
+    only a 429 pause holds a reply back: one read, nothing logged (no limit reads the log).
     """
-    with UnitOfWork(sessions) as uow:
-        limits = limits or LIMITS.get(channel, Limits())
+    limits = limits or LIMITS.get(channel, Limits())
+    with Direct(sessions) as tx:
+        if unlimited(limits):
+            paused = sendlog.paused_until(tx, channel)
+            return paused is None or paused <= now
         if not is_group:
             limits = replace(limits, per_chat=0)
-        paused = sendlog.lock_pacing(uow.session, channel)
-        now, slot = take_slot(uow.session, channel, chat_id, is_group, now, limits)
+        paused = sendlog.lock_pacing(tx, channel)
+        now, slot = take_slot(tx, channel, chat_id, is_group, now, limits)
         if slot > now or (paused is not None and paused > now):
             return False
-        sendlog.log_send(uow.session, channel, chat_id, is_group, now)
-        uow.commit()
+        sendlog.log_send(tx, channel, chat_id, is_group, now)
+        tx.commit()
         return True
 
 
