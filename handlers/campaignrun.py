@@ -158,10 +158,10 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
                               Kind.PROMOTION, now=person.now)
     results = {m: reason for (m, _, _), reason in zip(targets, reasons, strict=True)}
-    rows = [{"campaign_id": campaign_id, "run": run, "member_id": m, "variant": assigned[m],
-             "sent_at": person.now, "window_until": window,
-             "outbox_key": keys[m] if results.get(m) == "" else None,
-             "skipped": (results.get(m) or "")[:16]} for m in chunk if m in keys or assigned[m] == HOLDOUT]
+    now = person.now
+    rows = [(campaign_id, run, m, assigned[m], now, window,
+             keys[m] if results.get(m) == "" else None, (results.get(m) or "")[:16])
+            for m in chunk if m in keys or assigned[m] == HOLDOUT]
     campaigns.record(session, rows)
     outcome.recipients += len(rows)
     outcome.holdout += len(chunk) - len(sending)

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models import events
-from models.db import among, table_of
+from models.db import Rows, among, dialect_name, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
@@ -163,19 +163,24 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
     return decisions
 
 
-def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Queue many pushes (each a dict: channel, chat_id, body, member_id, kind, dedupe_key,
-    not_before, created_at, community_id): multi-row INSERTs … ON CONFLICT DO NOTHING, so a
-    key another transaction queued meanwhile is skipped. Returns the keys queued."""
-    table = table_of(OutboxMessage)
-    defaults = {"is_group": False, "status": OutboxStatus.PENDING, "attempts": 0,
-                "last_error": "", "claimed_until": None, "sent_at": None}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(table.c.dedupe_key))
-    queued: set[str] = set()
-    for start in range(0, len(rows), CHUNK):
-        chunk = [{**defaults, **row} for row in rows[start:start + CHUNK]]
-        if chunk:
-            queued.update(session.connection().execute(statement, chunk).scalars())
-    return queued
+OUTBOX_COLUMNS = ("community_id", "channel", "chat_id", "body", "dedupe_key", "member_id", "kind",
+                  "created_at", "not_before")
+_PENDING = (False, OutboxStatus.PENDING.value, 0, "", None, None)  # a new message's other columns
+_QUEUE = {
+    dialect: Rows(insert(table_of(OutboxMessage)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                  .returning(table_of(OutboxMessage).c.dedupe_key),
+                  (*OUTBOX_COLUMNS, "is_group", "status", "attempts", "last_error", "claimed_until",
+                   "sent_at"))
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
+def queue_many(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:
+    """Queue many pushes (each a tuple in OUTBOX_COLUMNS order: community id, channel, chat id,
+    body, dedupe key, member id, kind, created at, not before): multi-row INSERTs … ON CONFLICT
+    DO NOTHING, so a key another transaction queued meanwhile is skipped. Returns the keys
+    queued."""
+    if not rows:
+        return set()
+    returned = _QUEUE[dialect_name(session)].run(session, [(*row, *_PENDING) for row in rows])
+    return {key for key, in returned}
