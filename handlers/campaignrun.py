@@ -29,7 +29,7 @@ from models.programme import Programme, programme_for
 from models.rules import tiers as tier_rules
 from models.rules.campaigns import HOLDOUT, VARIANT_A, variant
 from models.rules.notify import Kind
-from models.rules.recommend import OpenBuy, recommend
+from models.rules.recommend import OpenBuy, Recommender
 from models.tables import Campaign, Community
 from models.types import id_of
 
@@ -67,6 +67,7 @@ class Personaliser:
         self.marker = format_money(_MARKER, self.community.currency)
         self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
         self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
+        self.recommender = Recommender(self.common.open_buys, self.common.co_bought)
 
     def _part(self, locale: str, part: str, **context: Any) -> str:
         return self.deps.renderer.render(locale, "campaign_part", part=part,
@@ -174,15 +175,14 @@ def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
     """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
     spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
     wants_buy = "buy" in person.uses
-    history = audience.histories(session, ids, person.common) if wants_buy else {}
+    history = audience.holdings(session, ids, person.common, person.today) if wants_buy else {}
     if wants_buy and person.joined is None:  # everyone's, once per run
         person.joined = audience.joined(session, None, person.common)
     joined = person.joined or {}
-    common = person.common
+    pick = person.recommender.pick
 
     def inputs(member_id: int) -> tuple[int, OpenBuy | None]:
-        buy = recommend(common.open_buys, history.get(member_id, ()), joined.get(member_id, ()),
-                        common.co_bought, person.today) if wants_buy else None
+        buy = pick(history.get(member_id, ()), joined.get(member_id, ())) if wants_buy else None
         return spend.get(member_id, 0), buy
 
     return inputs

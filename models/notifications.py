@@ -6,7 +6,7 @@ the member's language is the caller's (handlers/notify.py): no templates here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -94,9 +94,11 @@ def queue(session: Session, decision: Decision, body: dict[str, Any], now: datet
 CHUNK = 2_000  # members per round of queries (well under every database's parameter limit)
 
 
-def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[Account]]:
+def accounts_of(session: Session, member_ids: Sequence[int],
+                timed: Collection[str] | None = None) -> dict[int, list[Account]]:
     """`accounts` for many members: one query (a range of ids when they are dense), each
-    member's most recently active first."""
+    member's most recently active first. `timed`: the channels whose last inbound moment is
+    read (those with a reply window; None: all), the others' is left None."""
     ids = sorted(set(member_ids))
     wanted = set(ids)
     found: dict[int, list[Account]] = {}
@@ -111,7 +113,8 @@ def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[A
     for member_id, channel, chat, opted_out, inbound, sent in rows:
         if member_id in wanted:
             found.setdefault(member_id, []).append(
-                Account(channel, chat, opted_out, _aware(inbound), sent))
+                Account(channel, chat, opted_out,
+                        _aware(inbound) if timed is None or channel in timed else None, sent))
     return found
 
 
@@ -151,7 +154,7 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
         chunk = members[start:start + CHUNK]
         ids = [member_id for member_id, _, _ in chunk]
         seen = queued_keys(session, [key for _, key, _ in chunk])
-        found = accounts_of(session, ids)
+        found = accounts_of(session, ids, timed=set(windows or ()))
         sent = (promotions_since_of(session, ids, local_now - WEEK)
                 if kind is Kind.PROMOTION else {})
         for member_id, key, prefer in chunk:
