@@ -8,8 +8,10 @@ promotion, and every recipient recorded with the outcome for the report.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -141,6 +143,22 @@ def send_run(session: Session, deps: Deps, community: Community, campaign: Campa
     return outcome
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a run is prepared: each chunk holds a few hundred
+    thousand small acyclic objects (rows, cards, histories, decisions), all alive until it
+    ends, which the collector's full passes kept walking for nothing (a third of the run's
+    CPU in bench/campaign.py). Reference counting still frees everything as it goes; the
+    collector resumes after (unless someone else had paused it)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
                 chunk: Sequence[int], window: datetime, outcome: Outcome) -> None:
     campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
@@ -196,7 +214,7 @@ def run_due(deps: Deps) -> int:
         found = campaigns.due(uow.session, now)
     sent = 0
     for campaign_id, due_at in found:
-        with UnitOfWork(deps.sessions) as uow:
+        with UnitOfWork(deps.sessions) as uow, collector_paused():
             if _run_one(uow.session, deps, campaign_id, due_at, now):
                 uow.commit()
                 sent += 1
