@@ -63,6 +63,7 @@ class Personaliser:
     programme: Programme = field(init=False)
     joined: dict[int, set[int]] | None = None  # member → open buys they are in
     _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
+    _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.programme = programme_for(self.community)
@@ -92,12 +93,20 @@ class Personaliser:
         if "buy" in self.uses:
             text = self.texts[which]
             if buy is None:
-                values["buy"] = self._part(locale, "no_buy")
+                values["buy"] = self._cached_part(locale, "no_buy", None)
             else:
                 values["buy"] = self._cached(locale, "buy", buy)
                 if "buy" in text.uses:
-                    buttons = (Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
+                    buttons = self._buttons(locale, buy)
         return Reply(self.texts[which].render(values), buttons=buttons)
+
+    def _buttons(self, locale: str, buy: OpenBuy) -> tuple[Button, ...]:
+        key = ("buttons", locale, buy.buy_id)
+        found = self._buttons_of.get(key)
+        if found is None:
+            found = self._buttons_of[key] = (
+                Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
+        return found
 
     def _missing(self, locale: str, tier: str, spend: int) -> str:
         """'NT$1,200 more to reach Silver': the sentence is rendered once per language and

@@ -103,15 +103,16 @@ def _co_purchases(session: Session, community_id: int,
         return []
     buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
     order_y, order_x = aliased(Order), aliased(Order)
-    rows = session.execute(
+    open_ids = select(col(GroupBuy.id)).where(col(GroupBuy.community_id) == community_id,
+                                              col(GroupBuy.title).in_(open_titles))
+    rows = session.execute(  # driven from the open products' lines (by buy), not every line
         select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
-        .select_from(buy_y)
-        .join(order_y, and_(col(order_y.group_buy_id) == col(buy_y.id),
-                            col(order_y.status) == LineStatus.DELIVERED))
+        .select_from(order_y)
+        .join(buy_y, col(buy_y.id) == col(order_y.group_buy_id))
         .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
                             col(order_x.status) == LineStatus.DELIVERED))
         .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
-        .where(col(buy_y.community_id) == community_id, col(buy_y.title).in_(open_titles))
+        .where(col(order_y.group_buy_id).in_(open_ids), col(order_y.status) == LineStatus.DELIVERED)
         .group_by(col(buy_x.title), col(buy_y.title))).all()
     return [(x, y, int(n)) for x, y, n in rows]
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from models import audience
-from models.db import Rows, table_of
+from models.bulk import Rows
+from models.db import table_of
 from models.errors import DomainError
 from models.rules.campaigns import MAX_MESSAGE, VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
 from models.tables import Campaign, CampaignRecipient, CampaignStatus, Community
