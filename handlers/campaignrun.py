@@ -171,7 +171,8 @@ def collector_paused() -> Iterator[None]:
 def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
                 chunk: Sequence[int], window: datetime, outcome: Outcome) -> None:
     campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
-    assigned = {m: variant(campaign_id, m, campaign.holdout_pct, variants) for m in chunk}
+    holdout_pct = campaign.holdout_pct
+    assigned = {m: variant(campaign_id, m, holdout_pct, variants) for m in chunk}
     sending = [m for m in chunk if assigned[m] != HOLDOUT]
     cards = {c.member_id: c for c in audience.cards(session, sending)}
     inputs = _inputs(session, person, sending)

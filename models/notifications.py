@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -19,7 +19,7 @@ from models import events
 from models.bulk import Rows
 from models.db import among, dialect_name, table_of
 from models.programme import programme_for
-from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
+from models.rules.notify import Account, Decider, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
 from models.types import id_of
 
@@ -106,7 +106,9 @@ def accounts_of(session: Session, member_ids: Sequence[int],
     rows = session.connection().execute(
         select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
                col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
-               func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+               type_coerce(  # as the driver gives it: read (_aware) only where it matters
+                   func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+                   String),
                col(ChannelAccount.pushes_since_inbound))
         .where(among(col(ChannelAccount.member_id), ids))
         .order_by(col(ChannelAccount.member_id), col(ChannelAccount.last_seen_at).desc(),
@@ -150,7 +152,9 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
     same rule (`decide`) on what three queries per chunk know. Two pushes with one key in
     the list: the second is a duplicate."""
     decisions: list[Decision] = []
-    quiet, cap = quiet_hours(community), weekly_cap(community)
+    decider = Decider.at(kind, local_now, windows=windows, quiet=quiet_hours(community),
+                         weekly_cap=weekly_cap(community))
+    decide_one = decider.decide
     for start in range(0, len(members), CHUNK):
         chunk = members[start:start + CHUNK]
         ids = [member_id for member_id, _, _ in chunk]
@@ -159,10 +163,8 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
         sent = (promotions_since_of(session, ids, local_now - WEEK)
                 if kind is Kind.PROMOTION else {})
         for member_id, key, prefer in chunk:
-            decisions.append(decide(
-                kind, found.get(member_id, []), local_now=local_now, prefer=prefer,
-                windows=windows, quiet=quiet, promotions_this_week=sent.get(member_id, 0),
-                weekly_cap=cap, already_queued=key in seen))
+            decisions.append(decide_one(found.get(member_id, ()), prefer, sent.get(member_id, 0),
+                                        key in seen))
             seen.add(key)
     return decisions
 

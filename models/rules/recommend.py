@@ -59,13 +59,10 @@ class Recommender:
         self.co_bought = co_bought
 
     def pick(self, history: Iterable[Held], joined: Collection[int]) -> OpenBuy | None:
-        bought, not_due, categories, waiting = set(), set(), set(), set()
-        for product, category, at_home in history:
-            bought.add(product)
-            categories.add(category)
-            if at_home:
-                not_due.add(product)
-                waiting.add(category)
+        history = tuple(history)
+        bought, categories = {h[0] for h in history}, {h[1] for h in history}
+        home = [h for h in history if h[2]]
+        not_due, waiting = {h[0] for h in home}, {h[1] for h in home}
         candidates = (self.ranked if not joined and not not_due else
                       [b for b in self.ranked if b.buy_id not in joined and b.product not in not_due])
         if not candidates:
