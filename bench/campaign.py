@@ -5,7 +5,7 @@ evaluate the segment (set-based SQL), load what the recommendation needs for eve
 bulk (co-purchase counts once, histories per chunk), assign A / B / holdout, render the leader's
 message for each recipient (name, tier, points, what is missing for the next tier, the
 recommended open buy with its join button), decide opt-out / cap / reachability in bulk,
-enqueue every message with one INSERT per chunk, record every recipient, commit.
+enqueue every message and record every recipient with multi-row INSERTs, commit.
 
 The data is generated first in a child process (bulk inserts, not timed, and not counted in
 the peak RSS, which is this process's own: resource.getrusage ru_maxrss).

@@ -119,20 +119,21 @@ def notify_rendered(session: Session, deps: Deps, community: Community,
     decisions = notifications.plan_many(session, targets, community, kind, local_now=local_now,
                                         windows=deps.reply_windows)
     outcome: list[str] = []
-    rows: list[tuple[int, dict[str, Any]]] = []
+    rows: list[tuple[Any, ...]] = []
+    at: list[int] = []
+    community_id, kind_value = community.id, kind.value
     for index, ((member_id, key, _), decision) in enumerate(zip(targets, decisions, strict=True)):
         account = decision.account
         if account is None or account.chat is None:
             outcome.append(decision.reason or "unreachable")
             continue
         outcome.append("")
-        rows.append((index, {
-            "community_id": community.id, "channel": account.channel, "chat_id": account.chat,
-            "body": reply_record(render(index)), "dedupe_key": key[:128], "member_id": member_id,
-            "kind": kind.value, "created_at": now, "not_before": decision.not_before or now}))
-    queued = notifications.queue_many(session, [row for _, row in rows])
-    for index, row in rows:
-        if row["dedupe_key"] not in queued:  # queued by another transaction meanwhile
+        at.append(index)
+        rows.append((community_id, account.channel, account.chat, reply_record(render(index)),
+                     key[:128], member_id, kind_value, now, decision.not_before or now))
+    queued = notifications.queue_many(session, rows)
+    for index, row in zip(at, rows, strict=True):
+        if row[4] not in queued:  # queued by another transaction meanwhile
             outcome[index] = "duplicate"
     return outcome
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, String, and_, cast, func, select
+from sqlalchemy import Select, String, and_, case, cast, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from models.db import among
-from models.rules.recommend import CoPurchases, OpenBuy, product_key
+from models.rules.recommend import CoPurchases, Held, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
 from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
 
@@ -103,15 +103,16 @@ def _co_purchases(session: Session, community_id: int,
         return []
     buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
     order_y, order_x = aliased(Order), aliased(Order)
-    rows = session.execute(
+    open_ids = select(col(GroupBuy.id)).where(col(GroupBuy.community_id) == community_id,
+                                              col(GroupBuy.title).in_(open_titles))
+    rows = session.execute(  # driven from the open products' lines (by buy), not every line
         select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
-        .select_from(buy_y)
-        .join(order_y, and_(col(order_y.group_buy_id) == col(buy_y.id),
-                            col(order_y.status) == LineStatus.DELIVERED))
+        .select_from(order_y)
+        .join(buy_y, col(buy_y.id) == col(order_y.group_buy_id))
         .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
                             col(order_x.status) == LineStatus.DELIVERED))
         .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
-        .where(col(buy_y.community_id) == community_id, col(buy_y.title).in_(open_titles))
+        .where(col(order_y.group_buy_id).in_(open_ids), col(order_y.status) == LineStatus.DELIVERED)
         .group_by(col(buy_x.title), col(buy_y.title))).all()
     return [(x, y, int(n)) for x, y, n in rows]
 
@@ -154,6 +155,31 @@ def histories(session: Session, ids: Sequence[int], common: Shared
         if latest:
             found[member_id] = [(name, category, _date(due))  # as Bought, without its cost
                                 for (name, category), due in latest.items()]
+    return found
+
+
+def holdings(session: Session, ids: Sequence[int], common: Shared, today: date
+             ) -> dict[int, list[Held]]:
+    """`histories` as the recommendation reads them: per member the products and categories
+    that matter now, each with whether it is still at home (a replenishment date after
+    `today`). One row per member, the database marking each line ('-' + buy id: at home)."""
+    if not common.open_buys:
+        return {}
+    codes: dict[str, Held] = {}
+    for buy_id, (product, category) in common.products.items():
+        codes[str(buy_id)], codes[f"-{buy_id}"] = (product, category, False), (product, category, True)
+    line = (case((col(Order.replenish_on) > today, "-"), else_="")
+            + cast(col(Order.group_buy_id), String))
+    rows = session.connection().execute(
+        select(col(Order.member_id), func.aggregate_strings(line, ","))
+        .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
+        .group_by(col(Order.member_id)))
+    wanted, found = set(ids), {}
+    for member_id, lines in rows:
+        if member_id in wanted:
+            held = [codes[code] for code in set(lines.split(",")) if code in codes]
+            if held:
+                found[member_id] = held
     return found
 
 

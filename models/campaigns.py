@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
 from models import audience
+from models.bulk import Rows
 from models.db import table_of
 from models.errors import DomainError
 from models.rules.campaigns import MAX_MESSAGE, VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
@@ -127,10 +128,16 @@ def get(session: Session, campaign_id: int) -> Campaign | None:
     return session.get(Campaign, campaign_id)
 
 
-def record(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Who a run went to (variant, when, the outbox key or why not): one INSERT for all."""
+RECIPIENT_COLUMNS = ("campaign_id", "run", "member_id", "variant", "sent_at", "window_until",
+                     "outbox_key", "skipped")
+_RECORD = Rows(insert(table_of(CampaignRecipient)), RECIPIENT_COLUMNS)
+
+
+def record(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Who a run went to (tuples in RECIPIENT_COLUMNS order: variant, when, the outbox key or
+    why not): multi-row INSERTs."""
     if rows:
-        session.connection().execute(insert(table_of(CampaignRecipient)), list(rows))
+        _RECORD.run(session, rows)
 
 
 def variants(campaign: Campaign) -> tuple[str, ...]:

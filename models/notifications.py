@@ -6,19 +6,20 @@ the member's language is the caller's (handlers/notify.py): no templates here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models import events
-from models.db import among, table_of
+from models.bulk import Rows
+from models.db import among, dialect_name, table_of
 from models.programme import programme_for
-from models.rules.notify import Account, Decision, Kind, Quiet, ReplyWindow, decide
+from models.rules.notify import Account, Decider, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
 from models.types import id_of
 
@@ -94,16 +95,20 @@ def queue(session: Session, decision: Decision, body: dict[str, Any], now: datet
 CHUNK = 2_000  # members per round of queries (well under every database's parameter limit)
 
 
-def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[Account]]:
+def accounts_of(session: Session, member_ids: Sequence[int],
+                timed: Collection[str] | None = None) -> dict[int, list[Account]]:
     """`accounts` for many members: one query (a range of ids when they are dense), each
-    member's most recently active first."""
+    member's most recently active first. `timed`: the channels whose last inbound moment is
+    read (those with a reply window; None: all), the others' is left None."""
     ids = sorted(set(member_ids))
     wanted = set(ids)
     found: dict[int, list[Account]] = {}
     rows = session.connection().execute(
         select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
                col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
-               func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+               type_coerce(  # as the driver gives it: read (_aware) only where it matters
+                   func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+                   String),
                col(ChannelAccount.pushes_since_inbound))
         .where(among(col(ChannelAccount.member_id), ids))
         .order_by(col(ChannelAccount.member_id), col(ChannelAccount.last_seen_at).desc(),
@@ -111,7 +116,8 @@ def accounts_of(session: Session, member_ids: Sequence[int]) -> dict[int, list[A
     for member_id, channel, chat, opted_out, inbound, sent in rows:
         if member_id in wanted:
             found.setdefault(member_id, []).append(
-                Account(channel, chat, opted_out, _aware(inbound), sent))
+                Account(channel, chat, opted_out,
+                        _aware(inbound) if timed is None or channel in timed else None, sent))
     return found
 
 
@@ -146,36 +152,41 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
     same rule (`decide`) on what three queries per chunk know. Two pushes with one key in
     the list: the second is a duplicate."""
     decisions: list[Decision] = []
-    quiet, cap = quiet_hours(community), weekly_cap(community)
+    decider = Decider.at(kind, local_now, windows=windows, quiet=quiet_hours(community),
+                         weekly_cap=weekly_cap(community))
+    decide_one = decider.decide
     for start in range(0, len(members), CHUNK):
         chunk = members[start:start + CHUNK]
         ids = [member_id for member_id, _, _ in chunk]
         seen = queued_keys(session, [key for _, key, _ in chunk])
-        found = accounts_of(session, ids)
+        found = accounts_of(session, ids, timed=set(windows or ()))
         sent = (promotions_since_of(session, ids, local_now - WEEK)
                 if kind is Kind.PROMOTION else {})
         for member_id, key, prefer in chunk:
-            decisions.append(decide(
-                kind, found.get(member_id, []), local_now=local_now, prefer=prefer,
-                windows=windows, quiet=quiet, promotions_this_week=sent.get(member_id, 0),
-                weekly_cap=cap, already_queued=key in seen))
+            decisions.append(decide_one(found.get(member_id, ()), prefer, sent.get(member_id, 0),
+                                        key in seen))
             seen.add(key)
     return decisions
 
 
-def queue_many(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
-    """Queue many pushes (each a dict: channel, chat_id, body, member_id, kind, dedupe_key,
-    not_before, created_at, community_id): multi-row INSERTs … ON CONFLICT DO NOTHING, so a
-    key another transaction queued meanwhile is skipped. Returns the keys queued."""
-    table = table_of(OutboxMessage)
-    defaults = {"is_group": False, "status": OutboxStatus.PENDING, "attempts": 0,
-                "last_error": "", "claimed_until": None, "sent_at": None}
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                 .returning(table.c.dedupe_key))
-    queued: set[str] = set()
-    for start in range(0, len(rows), CHUNK):
-        chunk = [{**defaults, **row} for row in rows[start:start + CHUNK]]
-        if chunk:
-            queued.update(session.connection().execute(statement, chunk).scalars())
-    return queued
+OUTBOX_COLUMNS = ("community_id", "channel", "chat_id", "body", "dedupe_key", "member_id", "kind",
+                  "created_at", "not_before")
+_PENDING = (False, OutboxStatus.PENDING.value, 0, "", None, None)  # a new message's other columns
+_QUEUE = {
+    dialect: Rows(insert(table_of(OutboxMessage)).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                  .returning(table_of(OutboxMessage).c.dedupe_key),
+                  (*OUTBOX_COLUMNS, "is_group", "status", "attempts", "last_error", "claimed_until",
+                   "sent_at"))
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
+def queue_many(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:
+    """Queue many pushes (each a tuple in OUTBOX_COLUMNS order: community id, channel, chat id,
+    body, dedupe key, member id, kind, created at, not before): multi-row INSERTs … ON CONFLICT
+    DO NOTHING, so a key another transaction queued meanwhile is skipped. Returns the keys
+    queued."""
+    if not rows:
+        return set()
+    returned = _QUEUE[dialect_name(session)].run(session, [(*row, *_PENDING) for row in rows])
+    return {key for key, in returned}

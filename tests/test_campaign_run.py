@@ -182,7 +182,7 @@ def test_the_report_counts_each_variant_and_the_verdict_reads_in_every_language(
 
 def test_the_audience_is_loaded_in_bulk_and_each_member_gets_their_own_recommendation(app):
     from models import audience
-    from models.rules.recommend import recommend
+    from models.rules.recommend import Recommender, recommend
 
     with UnitOfWork(app.deps.sessions) as uow:
         session = uow.session
@@ -212,3 +212,8 @@ def test_the_audience_is_loaded_in_bulk_and_each_member_gets_their_own_recommend
         assert pick(cat) == tea.id  # no history: the most joined
         assert pick(dan) == apples.id  # already in the tea buy: the next most joined
         assert {b.buy_id: b.joined for b in common.open_buys}[tea.id] == 3
+        held = audience.holdings(session, ids, common, NOW.date())  # what a run reads
+        ranked = Recommender(common.open_buys, common.co_bought)
+        for member in (amy, bob, cat, dan):
+            found = ranked.pick(held.get(member.id, ()), joined.get(member.id, ()))
+            assert (found.buy_id if found else None) == pick(member)

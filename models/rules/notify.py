@@ -95,23 +95,46 @@ def reachable(account: Account, now: datetime, window: ReplyWindow | None) -> bo
     return account.sent_since_inbound < window.per_inbound
 
 
+@dataclass(frozen=True, slots=True)
+class Decider:
+    """`decide` for many pushes of one kind at one moment in one community: what is the same
+    for all of them (the end of quiet hours, the weekly cap, the reply windows) worked out once."""
+
+    kind: Kind
+    local_now: datetime
+    windows: dict[str, ReplyWindow]
+    later: datetime | None  # the end of the quiet hours now is in (None: not quiet, or service)
+    weekly_cap: int | None
+
+    @classmethod
+    def at(cls, kind: Kind, local_now: datetime, *, windows: dict[str, ReplyWindow] | None = None,
+           quiet: Quiet | None = None, weekly_cap: int | None = None) -> Decider:
+        later = None if kind is Kind.SERVICE else quiet_until(local_now, quiet)
+        return cls(kind, local_now, windows or {}, later, weekly_cap)
+
+    def decide(self, accounts: Sequence[Account], prefer: str | None = None,
+               promotions_this_week: int = 0, already_queued: bool = False) -> Decision:
+        if already_queued:
+            return Decision(None, reason="duplicate")
+        kind = self.kind
+        if kind is Kind.PROMOTION and self.weekly_cap is not None and promotions_this_week >= self.weekly_cap:
+            return Decision(None, reason="weekly cap")
+        ordered = sorted(accounts, key=lambda a: a.channel != prefer) if len(accounts) > 1 else accounts
+        wanted = [a for a in ordered if kind is Kind.SERVICE or not a.opted_out]
+        if not wanted:
+            return Decision(None, reason="opted out" if ordered else "unreachable")
+        windows, now = self.windows, self.local_now
+        for account in wanted:
+            if reachable(account, now, windows.get(account.channel)):
+                return Decision(account, not_before=self.later)
+        return Decision(None, reason="unreachable")
+
+
 def decide(kind: Kind, accounts: Sequence[Account], *, local_now: datetime,
            prefer: str | None = None, windows: dict[str, ReplyWindow] | None = None,
            quiet: Quiet | None = None, promotions_this_week: int = 0,
            weekly_cap: int | None = None, already_queued: bool = False) -> Decision:
     """The account to push to (the preferred channel first, then in the order given) and
     the moment, or why not. `local_now` is in the community's time zone."""
-    if already_queued:
-        return Decision(None, reason="duplicate")
-    if kind is Kind.PROMOTION and weekly_cap is not None and promotions_this_week >= weekly_cap:
-        return Decision(None, reason="weekly cap")
-    windows = windows or {}
-    ordered = sorted(accounts, key=lambda a: a.channel != prefer)
-    wanted = [a for a in ordered if kind is Kind.SERVICE or not a.opted_out]
-    if not wanted:
-        return Decision(None, reason="opted out" if ordered else "unreachable")
-    found = [a for a in wanted if reachable(a, local_now, windows.get(a.channel))]
-    if not found:
-        return Decision(None, reason="unreachable")
-    later = None if kind is Kind.SERVICE else quiet_until(local_now, quiet)
-    return Decision(found[0], not_before=later)
+    return Decider.at(kind, local_now, windows=windows, quiet=quiet, weekly_cap=weekly_cap
+                      ).decide(accounts, prefer, promotions_this_week, already_queued)

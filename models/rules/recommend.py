@@ -9,7 +9,7 @@ still has at home (not yet due). Ties go to the most-joined buy, then the lowest
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -47,34 +47,43 @@ History = Sequence[tuple[str, str, date | None]]  # Bought, or plain (product, c
 CoPurchases = Mapping[str, Mapping[str, int]]  # product X → product Y → members who bought both
 
 
-def _best(buys: Sequence[OpenBuy]) -> OpenBuy | None:
-    if not buys:
-        return None
-    return min(buys, key=lambda b: (-b.joined, b.number))
+Held = tuple[str, str, bool]  # (product, category, still at home: not yet due)
+
+
+class Recommender:
+    """`recommend` for many members of one run: the open buys ranked once (most joined, then
+    lowest number), each member's history given as `Held` triples."""
+
+    def __init__(self, open_buys: Sequence[OpenBuy], co_bought: CoPurchases) -> None:
+        self.ranked = sorted(open_buys, key=lambda b: (-b.joined, b.number))
+        self.co_bought = co_bought
+
+    def pick(self, history: Iterable[Held], joined: Collection[int]) -> OpenBuy | None:
+        history = tuple(history)
+        bought, categories = {h[0] for h in history}, {h[1] for h in history}
+        home = [h for h in history if h[2]]
+        not_due, waiting = {h[0] for h in home}, {h[1] for h in home}
+        candidates = (self.ranked if not joined and not not_due else
+                      [b for b in self.ranked if b.buy_id not in joined and b.product not in not_due])
+        if not candidates:
+            return None
+        for buy in candidates:  # the same product again, the best ranked first
+            if buy.product in bought:
+                return buy
+        categories -= waiting
+        for buy in candidates:  # then the same category
+            if buy.category and buy.category in categories:
+                return buy
+        also = _also_bought(candidates, bought, self.co_bought)
+        return also if also is not None else candidates[0]
 
 
 def recommend(open_buys: Sequence[OpenBuy], history: History, joined: Collection[int],
               co_bought: CoPurchases, today: date) -> OpenBuy | None:
     """The one open buy to put in front of this member, or None when none fits."""
-    bought, not_due, categories, waiting = set(), set(), set(), set()
-    for product, category, due_on in history:
-        bought.add(product)
-        categories.add(category)
-        if due_on is not None and due_on > today:
-            not_due.add(product)
-            waiting.add(category)
-    candidates = [b for b in open_buys if b.buy_id not in joined and b.product not in not_due]
-    if not candidates:
-        return None
-    again = _best([b for b in candidates if b.product in bought])
-    if again is not None:
-        return again
-    categories -= waiting
-    same_kind = _best([b for b in candidates if b.category and b.category in categories])
-    if same_kind is not None:
-        return same_kind
-    also = _also_bought(candidates, bought, co_bought)
-    return also if also is not None else _best(candidates)
+    return Recommender(open_buys, co_bought).pick(
+        ((product, category, due_on is not None and due_on > today)
+         for product, category, due_on in history), joined)
 
 
 def _also_bought(candidates: Sequence[OpenBuy], bought: Collection[str],

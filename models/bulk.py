@@ -1,0 +1,118 @@
+"""Many rows inserted at once as plain tuples, on the DB-API cursor of the session's
+transaction (the bulk paths: a campaign's outbox messages and recipients)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlmodel import Session
+
+from models.db import _dbapi, _dialect_key, _single
+
+
+class Rows:
+    """An INSERT of many rows as plain tuples (in `columns` order): `INSERT … VALUES (…), (…), …`
+    compiled once per dialect (the binds, casts, ON CONFLICT and RETURNING SQLAlchemy would send)
+    and run on the DB-API cursor of the session's transaction, `per` rows a statement. Bind
+    processors (JSON, timestamps) run per column, once per distinct value where the values are
+    plain (timestamps, strings): the per-row work of an ORM or Core insert, without its
+    per-row objects. Every column is given (no Python-side defaults on this path)."""
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str], per: int = 500) -> None:
+        self.statement, self.columns, self.per = statement, tuple(columns), per
+        self._plans: dict[tuple[object, ...], _RowsPlan] = {}
+
+    def run(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """Insert; the rows RETURNING gives (none without a RETURNING clause)."""
+        connection, dialect = _dbapi(session)
+        plan = self._plans.get(_dialect_key(dialect)) or self._plan(dialect)
+        found: list[tuple[Any, ...]] = []
+        cursor = connection.cursor()
+        try:
+            for start in range(0, len(rows), self.per):
+                chunk = rows[start:start + self.per]
+                cursor.execute(plan.sql(len(chunk)), plan.flat(chunk))
+                if plan.returns:
+                    found.extend(cursor.fetchall())
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(plan.one, None, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
+        finally:
+            cursor.close()
+        return found
+
+    def _plan(self, dialect: Dialect) -> _RowsPlan:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(self.columns))
+        if not isinstance(compiled, SQLCompiler):
+            raise TypeError(f"not a SQL statement: {self.statement}")
+        plan = _RowsPlan(compiled, dialect, self.columns)
+        self._plans[_dialect_key(dialect)] = plan
+        return plan
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+
+
+class _RowsPlan:
+    def __init__(self, compiled: SQLCompiler, dialect: Dialect, columns: tuple[str, ...]) -> None:
+        self.one = compiled.string
+        start = self.one.index(" VALUES (") + len(" VALUES ")
+        end = _closing(self.one, start)
+        group = self.one[start:end]
+        if dialect.positional:
+            names = list(compiled.positiontup or ())
+        elif dialect.paramstyle == "pyformat":
+            names = _NAMED.findall(group)
+            group = _NAMED.sub("%s", group)
+        else:
+            raise NotImplementedError(f"paramstyle {dialect.paramstyle}")
+        if sorted(names) != sorted(columns):
+            raise NotImplementedError(f"give every column of the INSERT: {names}")
+        self.head, self.group, self.tail = self.one[:start], group, self.one[end:]
+        self.order = [columns.index(name) for name in names]
+        processors = compiled._bind_processors
+        self.processors = [(i, _single(name, processors[name])) for i, name in enumerate(columns)
+                           if name in processors]
+        self.returns = bool(compiled._result_columns)
+        self._sql: dict[int, str] = {}
+
+    def sql(self, count: int) -> str:
+        found = self._sql.get(count)
+        if found is None:
+            found = self._sql[count] = self.head + ", ".join([self.group] * count) + self.tail
+        return found
+
+    def flat(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, process in self.processors:
+            values[i] = _processed(values[i], process)
+        ordered = [values[i] for i in self.order]
+        return [value for row in zip(*ordered, strict=True) for value in row]
+
+
+def _closing(sql: str, start: int) -> int:
+    """Where the parenthesised group opening at `start` ends (one past its ')')."""
+    depth = 0
+    for at in range(start, len(sql)):
+        depth += {"(": 1, ")": -1}.get(sql[at], 0)
+        if depth == 0:
+            return at + 1
+    raise ValueError(f"unbalanced VALUES in {sql}")
+
+
+def _processed(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
+    """A bind processor over a column: once per distinct value (of one type: 1 and True
+    differ) when the values are hashable, as the same timestamp in every row is; per value
+    otherwise (a JSON body)."""
+    done: dict[tuple[type, Any], Any] = {}
+    try:
+        return [done[key] if (key := (value.__class__, value)) in done
+                else done.setdefault(key, process(value)) for value in column]
+    except TypeError:  # unhashable
+        return [process(value) for value in column]
