@@ -2,7 +2,8 @@
 
 Telegram (long polling, or a webhook), LINE and WeChat (webhooks) share one ASGI app on
 uvicorn; each platform has a delivery worker draining its outbox; Telegram and LINE have a
-roster publisher; one APScheduler runs the jobs. The inbox sweeper processes at start-up
+roster publisher; the APScheduler of the one process holding the scheduler lease runs
+the jobs (scheduler.election). The inbox sweeper processes at start-up
 what was accepted and never claimed, then every few seconds takes over events whose worker
 died (their lease ran out), answering again what was processed but never answered.
 """
@@ -26,6 +27,7 @@ from bot.settings import Settings, platforms
 from bot.web import web_app
 from scheduler import roster
 from scheduler.delivery import DeliveryWorker
+from scheduler.election import Elector
 from scheduler.jobs import build_scheduler
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(app.deps)
+    scheduler = build_scheduler(app.deps, app.engine)
+    elector = Elector(app.deps.sessions, scheduler, app.deps.clock,
+                      lease=timedelta(seconds=settings.scheduler_lease))
     tasks: list[asyncio.Task[None]] = []
     web: dict[str, Any] = {}
     deliverers: dict[str, inbox.Outlet] = {}
@@ -57,8 +61,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await _line(app, stack, stop, tasks, web, deliverers)
         if "wechat" in configured:
             await _wechat(app, stack, stop, tasks, web, deliverers)
-        scheduler.start()
-        stack.callback(scheduler.shutdown, False)
+        tasks.append(asyncio.create_task(elector.run(stop)))  # schedules only while elected
         tasks.append(asyncio.create_task(inbox.sweeper(app.deps, deliverers, stop)))
         server = None
         if web:

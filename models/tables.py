@@ -24,13 +24,15 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
+from models.tables_scheduler import JobRun, SchedulerLease, apscheduler_jobs
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
-    "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
+    "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "JobRun", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "PointsEntry", "Rating", "ReplyToken", "Role", "SchedulerLease", "SendLog", "SpendEntry",
+    "TierChange", "apscheduler_jobs",
 ]
 
 
