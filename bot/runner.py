@@ -17,6 +17,7 @@ import secrets
 import signal
 import socket
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -29,6 +30,8 @@ from scheduler import roster
 from scheduler.delivery import DeliveryWorker
 from scheduler.election import Elector
 from scheduler.jobs import build_scheduler
+from scheduler.stops import tell_sending_stopped
+from scheduler.together import MULTICAST_LIMIT
 
 log = logging.getLogger(__name__)
 # LINE cannot edit a message: a changed roster is pushed anew, so not more than once a minute.
@@ -76,9 +79,12 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _worker(app: App, channel: str, send: Any, stop: asyncio.Event) -> asyncio.Task[None]:
+def _worker(app: App, channel: str, send: Any, stop: asyncio.Event,
+            **options: Any) -> asyncio.Task[None]:
+    """The platform's delivery worker; a stop (a quota used up) is told to the owners."""
     worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock,
-                            limits=app.deps.limits.get(channel))
+                            limits=app.deps.limits.get(channel),
+                            on_stop=partial(tell_sending_stopped, app.deps), **options)
     return asyncio.create_task(worker.run(stop))
 
 
@@ -113,7 +119,9 @@ async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
 
     channel = LineChannel(app.deps, app.settings, public_url=app.settings.public_url)
     stack.push_async_callback(channel.close)
-    tasks.append(_worker(app, CHANNEL, channel.send, stop))
+    # identical pushes to many members leave as multicasts: claim enough to find them
+    tasks.append(_worker(app, CHANNEL, channel.send, stop, multicast=channel.multicast,
+                         batch=MULTICAST_LIMIT))
     tasks.append(asyncio.create_task(roster.run(
         app.deps, CHANNEL, channel.post_roster, stop, min_interval=LINE_ROSTER_INTERVAL)))
     deliverers[CHANNEL] = channel.outlet

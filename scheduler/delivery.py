@@ -12,19 +12,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from sqlmodel import Session
 
-from messages.records import reply_from_record
 from messages.types import Reply
 from models import events, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
+from scheduler.together import together, with_retry_key
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[str, bool, Reply], Awaitable[None]]
+# the same reply to many private chats in one call (LINE multicast, at most 500)
+Multicast = Callable[[list[str], Reply], Awaitable[object]]
+OnStop = Callable[[str, datetime], object]  # channel, until: tell the leaders once
 NONE = Limits(per_bot=0, per_chat=0, per_group=0)
 # Each platform's published limits, the defaults (TELEGRAM_LIMITS, LINE_LIMITS, WECHAT_LIMITS
 # override them, see bot/settings.py):
@@ -50,6 +54,15 @@ class RateLimited(Exception):
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"retry after {retry_after}s")
         self.retry_after = retry_after
+
+
+class QuotaExhausted(RateLimited):
+    """The platform's quota for the period is used up (LINE: "You have reached your monthly
+    limit."): sending stops until `until`, it is not retried (a RateLimited elsewhere)."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(max(0.0, (until - datetime.now(until.tzinfo)).total_seconds()))
+        self.until, self.reason = until, reason
 
 
 class Undeliverable(Exception):
@@ -106,11 +119,13 @@ class DeliveryWorker:
         self, sessions: SessionFactory, channel: str, send: Send,
         clock: Callable[[], datetime], *, limits: Limits | None = None, batch: int = 30,
         lease: timedelta = timedelta(seconds=60), idle: float = 0.2,
-        lag: timedelta = timedelta(milliseconds=250),
+        lag: timedelta = timedelta(milliseconds=250), multicast: Multicast | None = None,
+        on_stop: OnStop | None = None,
     ) -> None:
         self.sessions, self.channel, self.send, self.clock = sessions, channel, send, clock
         self.limits = limits or LIMITS.get(channel, Limits())
         self.batch, self.lease, self.idle, self.lag = batch, lease, idle, lag
+        self.multicast, self.on_stop = multicast, on_stop
 
     async def drain_once(self) -> int:
         """Send what is due now and fits the limits; return how many messages left."""
@@ -122,14 +137,16 @@ class DeliveryWorker:
             claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
             uow.commit()
         sent = 0
-        for index, message in enumerate(claimed):
-            outcome = await self._deliver(message)
+        batches = together(claimed) if self.multicast is not None else [[m] for m in claimed]
+        for index, batch in enumerate(batches):
+            outcome = await (self._deliver(batch[0]) if len(batch) == 1 else
+                             self._deliver_together(batch))
             if outcome == "paused":
                 with UnitOfWork(self.sessions) as uow:
-                    events.release(uow.session, claimed[index:])
+                    events.release(uow.session, [m for rest in batches[index:] for m in rest])
                     uow.commit()
                 break
-            sent += outcome == "sent"
+            sent += len(batch) if outcome == "sent" else 0
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> str:
@@ -173,7 +190,10 @@ class DeliveryWorker:
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(message.chat_id, message.is_group, reply_from_record(message.body))
+            await self.send(message.chat_id, message.is_group, with_retry_key(message))
+        except QuotaExhausted as used_up:
+            self._stop(used_up, [message])
+            return "paused"
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:
@@ -201,6 +221,65 @@ class DeliveryWorker:
         with UnitOfWork(self.sessions) as uow:
             if not events.mark_sent(uow.session, message, self.clock()):
                 log.warning("outbox %s sent after its lease ran out", message.id)
+            uow.commit()
+        return "sent"
+
+    def _stop(self, used_up: QuotaExhausted, messages: list[OutboxMessage]) -> None:
+        """Stop the channel until the quota starts anew (recorded; not a retry loop); the
+        worker that records it tells the leaders, once."""
+        with UnitOfWork(self.sessions) as uow:
+            first = sendlog.stop(uow.session, self.channel, used_up.until, used_up.reason,
+                                 self.clock())
+            for message in messages:
+                events.postpone(uow.session, message, used_up.until, used_up.reason,
+                                attempted=True)
+            uow.commit()
+        log.error("%s: %s; no pushes until %s", self.channel, used_up.reason, used_up.until)
+        if first and self.on_stop is not None:
+            self.on_stop(self.channel, used_up.until)
+
+    async def _deliver_together(self, batch: list[OutboxMessage]) -> str:
+        """One multicast for messages with the same body, under one slot and one retry key."""
+        key = batch[0].retry_key if all(m.retry_key == batch[0].retry_key for m in batch) \
+            else str(uuid4())
+        with UnitOfWork(self.sessions) as uow:
+            paused = sendlog.lock_pacing(uow.session, self.channel)
+            now, slot = take_slot(uow.session, self.channel, "multicast", False, self.clock(),
+                                  self.limits)
+            if (paused is not None and paused > now) or slot > now:
+                return "paused"
+            started = [m for m in batch if events.start_sending(uow.session, m, now, self.lease,
+                                                                retry_key=key)]
+            sendlog.log_send(uow.session, self.channel, "multicast", False, now)
+            uow.commit()
+        assert self.multicast is not None
+        try:
+            await self.multicast([m.chat_id for m in started], with_retry_key(started[0], key))
+        except QuotaExhausted as used_up:
+            self._stop(used_up, started)
+            return "paused"
+        except (RateLimited, Undeliverable) as refused:  # not accepted: each on its own again
+            wait = refused.retry_after if isinstance(refused, RateLimited) else 0.0
+            until = self.clock() + timedelta(seconds=wait)
+            with UnitOfWork(self.sessions) as uow:
+                if isinstance(refused, RateLimited):
+                    sendlog.pause(uow.session, self.channel, until)
+                for m in started:
+                    events.postpone(uow.session, m, until, str(refused), attempted=True,
+                                    count_attempt=True, retry_key=str(uuid4()))
+                uow.commit()
+            return "paused" if isinstance(refused, RateLimited) else "retry"
+        except Exception as error:  # unknown outcome: again later, with the same key
+            with UnitOfWork(self.sessions) as uow:
+                for m in started:
+                    events.postpone(uow.session, m, self.clock() + timedelta(seconds=5),
+                                    repr(error), count_attempt=True)
+                uow.commit()
+            log.exception("multicast of %d failed; retrying with its key", len(started))
+            return "retry"
+        with UnitOfWork(self.sessions) as uow:
+            for m in started:
+                events.mark_sent(uow.session, m, self.clock())
             uow.commit()
         return "sent"
 
