@@ -31,7 +31,6 @@ from linebot.v3.messaging.exceptions import ApiException
 
 from bot.line_flex import MAX_DATA, MAX_FOOTER_BUTTONS, bubble, clip
 from messages.types import Button, Reply
-from models.rules.pacing import next_month_start
 from scheduler.delivery import QuotaExhausted, RateLimited, Undeliverable
 
 MAX_MESSAGES = 5
@@ -110,7 +109,7 @@ class AlreadyAccepted(Exception):
     """409: LINE already accepted a request with this X-Line-Retry-Key (it was delivered)."""
 
 
-async def call(request: Awaitable[T], now: datetime | None = None) -> T:
+async def call(request: Awaitable[T]) -> T:
     """One Messaging API call; a 429 → RateLimited (QuotaExhausted for the monthly quota,
     until the next month in Japan), a refusal (400/403/404/410) → Undeliverable, a 409 for a
     retry key already accepted → AlreadyAccepted."""
@@ -119,8 +118,7 @@ async def call(request: Awaitable[T], now: datetime | None = None) -> T:
     except ApiException as error:
         detail = describe(error)
         if error.status == 429 and "monthly limit" in detail.lower():
-            until = next_month_start(now or datetime.now(UTC), QUOTA_ZONE)
-            raise QuotaExhausted(until, f"LINE: {detail}") from error
+            raise QuotaExhausted(f"LINE: {detail}", QUOTA_ZONE) from error
         if error.status == 429:
             raise RateLimited(retry_after(error.headers)) from error
         if error.status == 409 and "retry key" in detail.lower():

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from uuid import uuid4
 
 from sqlmodel import Session
@@ -19,8 +19,9 @@ from sqlmodel import Session
 from messages.types import Reply
 from models import events, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
-from models.rules.pacing import Limits, next_slot
+from models.rules.pacing import Limits, next_month_start, next_slot
 from models.tables import OutboxMessage
+from models.types import utcnow
 from scheduler.together import together, with_retry_key
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,12 @@ class QuotaExhausted(RateLimited):
     """The platform's quota for the period is used up (LINE: "You have reached your monthly
     limit."): sending stops until `until`, it is not retried (a RateLimited elsewhere)."""
 
-    def __init__(self, until: datetime, reason: str) -> None:
-        super().__init__(max(0.0, (until - datetime.now(until.tzinfo)).total_seconds()))
-        self.until, self.reason = until, reason
+    def __init__(self, reason: str, zone: tzinfo) -> None:
+        super().__init__(max(0.0, (next_month_start(utcnow(), zone) - utcnow()).total_seconds()))
+        self.reason, self.zone = reason, zone  # the quota starts anew on the 1st there
+
+    def until(self, now: datetime) -> datetime:
+        return next_month_start(now, self.zone)
 
 
 class Undeliverable(Exception):
@@ -227,16 +231,16 @@ class DeliveryWorker:
     def _stop(self, used_up: QuotaExhausted, messages: list[OutboxMessage]) -> None:
         """Stop the channel until the quota starts anew (recorded; not a retry loop); the
         worker that records it tells the leaders, once."""
+        now = self.clock()
+        until = used_up.until(now)
         with UnitOfWork(self.sessions) as uow:
-            first = sendlog.stop(uow.session, self.channel, used_up.until, used_up.reason,
-                                 self.clock())
+            first = sendlog.stop(uow.session, self.channel, until, used_up.reason, now)
             for message in messages:
-                events.postpone(uow.session, message, used_up.until, used_up.reason,
-                                attempted=True)
+                events.postpone(uow.session, message, until, used_up.reason, attempted=True)
             uow.commit()
-        log.error("%s: %s; no pushes until %s", self.channel, used_up.reason, used_up.until)
+        log.error("%s: %s; no pushes until %s", self.channel, used_up.reason, until)
         if first and self.on_stop is not None:
-            self.on_stop(self.channel, used_up.until)
+            self.on_stop(self.channel, until)
 
     async def _deliver_together(self, batch: list[OutboxMessage]) -> str:
         """One multicast for messages with the same body, under one slot and one retry key."""

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -688,7 +689,8 @@ async def test_send_turns_platform_refusals_into_rate_limits_and_undeliverables(
     fake.fail_next("push", 429, message="You have reached your monthly limit.")
     with pytest.raises(QuotaExhausted) as used_up:
         await channel.send(AMY, False, Reply("hi"))
-    assert used_up.value.until.day == 1 and used_up.value.until > datetime.now(UTC)
+    until = used_up.value.until(datetime(2026, 3, 10, 20, tzinfo=UTC))
+    assert until == datetime(2026, 4, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
     fake.fail_next("push", 403)
     with pytest.raises(Undeliverable):
         await channel.send(AMY, False, Reply("hi"))
