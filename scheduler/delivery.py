@@ -16,6 +16,7 @@ from uuid import uuid4
 
 from sqlmodel import Session
 
+from messages.records import reply_from_record
 from messages.types import Reply
 from models import events, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 Send = Callable[[str, bool, Reply], Awaitable[None]]
 # the same reply to many private chats in one call (LINE multicast, at most 500)
 Multicast = Callable[[list[str], Reply], Awaitable[object]]
+KEYED = frozenset({"line"})  # platforms that take a retry key with a push (X-Line-Retry-Key)
 OnStop = Callable[[str, datetime], object]  # channel, until: tell the leaders once
 NONE = Limits(per_bot=0, per_chat=0, per_group=0)
 # Each platform's published limits, the defaults (TELEGRAM_LIMITS, LINE_LIMITS, WECHAT_LIMITS
@@ -194,7 +196,9 @@ class DeliveryWorker:
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(message.chat_id, message.is_group, with_retry_key(message))
+            reply = with_retry_key(message) if self.channel in KEYED else \
+                reply_from_record(message.body)
+            await self.send(message.chat_id, message.is_group, reply)
         except QuotaExhausted as used_up:
             self._stop(used_up, [message])
             return "paused"
