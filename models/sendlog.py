@@ -98,5 +98,21 @@ def recent_sends(
     return list(reversed(list(newest)))
 
 
+def recent_sends_by_chat(session: Session, channel: str, chats: set[str],
+                         since: datetime) -> dict[str, list[datetime]]:
+    """Send times after `since` to each of `chats`, oldest first (one query for a batch)."""
+    found: dict[str, list[datetime]] = {chat: [] for chat in chats}
+    if not chats:
+        return found
+    rows = session.execute(
+        select(col(SendLog.chat_id), col(SendLog.sent_at))
+        .where(col(SendLog.channel) == channel, col(SendLog.chat_id).in_(sorted(chats)),
+               col(SendLog.sent_at) > since)
+        .order_by(col(SendLog.sent_at)))
+    for chat, at in rows:
+        found[chat].append(at)
+    return found
+
+
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:
     session.execute(delete(SendLog).where(col(SendLog.sent_at) < now - keep))

@@ -113,6 +113,16 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
         return True
 
 
+def widened(limits: Limits, margin: timedelta) -> Limits:
+    """Every window `margin` longer: a send reaches the platform up to `lag` after its
+    reserved moment, so a worker with margin ≥ lag keeps the limit as the platform counts."""
+    if not margin:
+        return limits
+    return replace(limits, per_bot_window=limits.per_bot_window + margin,
+                   per_chat_window=limits.per_chat_window + margin,
+                   per_group_window=limits.per_group_window + margin)
+
+
 class DeliveryWorker:
     """Claims due messages, reserves a slot for each (logged and committed), then sends it.
 
@@ -126,10 +136,10 @@ class DeliveryWorker:
         clock: Callable[[], datetime], *, limits: Limits | None = None, batch: int = 30,
         lease: timedelta = timedelta(seconds=60), idle: float = 0.2,
         lag: timedelta = timedelta(milliseconds=250), multicast: Multicast | None = None,
-        on_stop: OnStop | None = None,
+        on_stop: OnStop | None = None, margin: timedelta = timedelta(0),
     ) -> None:
         self.sessions, self.channel, self.send, self.clock = sessions, channel, send, clock
-        self.limits = limits or LIMITS.get(channel, Limits())
+        self.limits = widened(limits or LIMITS.get(channel, Limits()), margin)
         self.batch, self.lease, self.idle, self.lag = batch, lease, idle, lag
         self.multicast, self.on_stop = multicast, on_stop
 
@@ -142,6 +152,10 @@ class DeliveryWorker:
                 return 0
             claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
             uow.commit()
+        return await self.deliver_claimed(claimed)
+
+    async def deliver_claimed(self, claimed: list[OutboxMessage]) -> int:
+        """Each claimed message (or multicast batch) in turn: reserve its slot, send it."""
         sent = 0
         batches = together(claimed) if self.multicast is not None else [[m] for m in claimed]
         for index, batch in enumerate(batches):
@@ -226,11 +240,17 @@ class DeliveryWorker:
                 uow.commit()
             log.exception("outbox %s failed; retrying in %s", message.id, backoff)
             return "retry"
+        await self._record_sent(message)
+        return "sent"
+
+    async def _record_sent(self, message: OutboxMessage) -> None:
+        self._mark_sent(message)
+
+    def _mark_sent(self, message: OutboxMessage) -> None:
         with UnitOfWork(self.sessions) as uow:
             if not events.mark_sent(uow.session, message, self.clock()):
                 log.warning("outbox %s sent after its lease ran out", message.id)
             uow.commit()
-        return "sent"
 
     def _stop(self, used_up: QuotaExhausted, messages: list[OutboxMessage]) -> None:
         """Stop the channel until the quota starts anew (recorded; not a retry loop); the
