@@ -18,7 +18,6 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +32,11 @@ from models import events  # noqa: E402
 from models.db import UnitOfWork  # noqa: E402
 from models.rules.pacing import Limits  # noqa: E402
 from models.types import utcnow  # noqa: E402
-from scheduler.paced import PacedWorker  # noqa: E402
+from scheduler.paced import PACE, PacedWorker  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegramAPI  # noqa: E402
 from tests.pacing_helpers import left, most_within  # noqa: E402
 
 LIMIT = 30  # Telegram: messages a second per bot
-PACE: dict[str, Any] = {"margin": timedelta(milliseconds=40), "lag": timedelta(milliseconds=30),
-                        "batch": 90, "horizon": timedelta(seconds=4)}  # as bot/runner.py builds the workers
 
 
 def settings(url: str, home: str, base: str = "") -> Settings:

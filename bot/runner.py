@@ -27,9 +27,9 @@ from bot.app import App, bootstrap
 from bot.settings import Settings, platforms
 from bot.web import web_app
 from scheduler import roster
-from scheduler.delivery import DeliveryWorker
 from scheduler.election import Elector
 from scheduler.jobs import build_scheduler
+from scheduler.paced import PACE, PacedWorker
 from scheduler.stops import tell_sending_stopped
 from scheduler.together import MULTICAST_LIMIT
 
@@ -82,9 +82,10 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 def _worker(app: App, channel: str, send: Any, stop: asyncio.Event,
             **options: Any) -> asyncio.Task[None]:
     """The platform's delivery worker; a stop (a quota used up) is told to the owners."""
-    worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock,
-                            limits=app.deps.limits.get(channel),
-                            on_stop=partial(tell_sending_stopped, app.deps), **options)
+    pace = {**PACE, "lease": timedelta(seconds=app.settings.delivery_lease), **options}
+    worker = PacedWorker(app.deps.sessions, channel, send, app.deps.clock,
+                         limits=app.deps.limits.get(channel),
+                         on_stop=partial(tell_sending_stopped, app.deps), **pace)
     return asyncio.create_task(worker.run(stop))
 
 

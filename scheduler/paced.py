@@ -7,7 +7,8 @@ a slot within `horizon` is logged and kept, a later one (the chat's own limit) p
 message to it. After the commit, each message waits for its moment, is marked 'sending' and
 goes; one that could not leave within `lag` of its moment gives the slot up (postponed).
 Other workers see the planned slots in the log, so together they keep the limits; a 429
-stops what this batch has not sent yet. One transaction per batch instead of one per
+stops what this batch has not sent yet. One send at a time is under way: a kill -9 leaves at
+most one message in doubt. One transaction per batch instead of one per
 message is what keeps a busy machine at the platform's pace.
 """
 
@@ -25,6 +26,10 @@ from models.tables import OutboxMessage
 from scheduler.delivery import DeliveryWorker
 
 log = logging.getLogger(__name__)
+# How `tuanbot run` builds its workers (bench/pacing.py measures these): each window 40 ms
+# longer than the platform's, a moment missed by over 30 ms given up, 90 messages a batch.
+PACE: dict[str, Any] = {"margin": timedelta(milliseconds=40), "lag": timedelta(milliseconds=30),
+                        "batch": 90}
 
 
 class PacedWorker(DeliveryWorker):
@@ -40,6 +45,7 @@ class PacedWorker(DeliveryWorker):
         # evenly spread, not in the bursts the limit allows (they would arrive ragged)
         self.spacing = window / per_bot if per_bot > 0 else timedelta(0)
         self.flying: list[asyncio.Task[str]] = []
+        self.one = asyncio.Lock()
         self.last: datetime | None = None  # the latest moment planned
 
     async def drain_once(self) -> int:
@@ -106,16 +112,20 @@ class PacedWorker(DeliveryWorker):
         return planned
 
     async def _at(self, message: OutboxMessage, slot: datetime) -> str:
-        """At its moment: marked 'sending', then the platform call (DeliveryWorker._attempt)."""
+        """At its moment: marked 'sending', then the platform call (DeliveryWorker._attempt).
+
+        One message at a time is 'sending' (from that mark to the record of its outcome), so a
+        worker killed at any moment leaves at most one message in doubt."""
         await asyncio.sleep(max(0.0, (slot - self.clock()).total_seconds()))
-        in_doubt = message.status == "sending"
-        started = await asyncio.to_thread(self._start, message, slot)
-        if started != "go":
-            return started
-        if in_doubt:
-            log.warning("outbox %s in doubt: its lease ran out while it was being sent (a crash?);"
-                        " sending it again", message.id)
-        outcome = await self._attempt(message)
+        async with self.one:
+            in_doubt = message.status == "sending"
+            started = await asyncio.to_thread(self._start, message, slot)
+            if started != "go":
+                return started
+            if in_doubt:
+                log.warning("outbox %s in doubt: its lease ran out while it was being sent"
+                            " (a crash?); sending it again", message.id)
+            outcome = await self._attempt(message)
         self.halted = self.halted or outcome == "paused"
         return outcome
 
