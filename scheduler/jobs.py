@@ -213,7 +213,13 @@ def build_scheduler(deps: Deps, engine: Engine, *, background: bool = False) -> 
 
 def ensure_jobs(scheduler: BaseScheduler) -> None:
     """Every declared job in the store, once: an existing one keeps its next run time (a
-    restart or a second process never postpones it); a changed trigger replaces it."""
+    restart or a second process never postpones it); a changed trigger replaces it; a
+    repeating job no longer declared is removed (one-off runs stay until they have run)."""
+    declared = {job.id for job in JOBS}
+    for stored in scheduler.get_jobs():
+        if ":" not in stored.id and stored.id not in declared:
+            scheduler.remove_job(stored.id)
+            log.info("job %s is no longer declared: removed from the store", stored.id)
     for job in JOBS:
         trigger = IntervalTrigger(seconds=job.trigger.check, timezone="UTC")
         stored = scheduler.get_job(job.id)

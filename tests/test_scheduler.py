@@ -142,3 +142,20 @@ def test_jobs_store_only_their_id_never_the_deps(app):
         assert all(job.args == (job.id,) for job in scheduler.get_jobs())
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_job_no_longer_declared_leaves_the_store_and_a_one_off_stays(app, clock):
+    scheduler = jobs.build_scheduler(app.deps, app.engine, background=True)
+    scheduler.start(paused=True)
+    job = declared(Job("t_gone", write, Every(seconds=60), per_community=False))
+    try:
+        jobs.ensure_jobs(scheduler)
+        jobs.run_once_at(scheduler, "t_gone", "c9", clock() + timedelta(days=1))
+        JOBS.remove(job)
+        jobs.ensure_jobs(scheduler)
+        assert scheduler.get_job("t_gone") is None
+        assert scheduler.get_job("t_gone:c9").args == ("t_gone", "c9")
+    finally:
+        scheduler.shutdown(wait=False)
+        if job in JOBS:
+            JOBS.remove(job)
