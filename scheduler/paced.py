@@ -74,7 +74,14 @@ class PacedWorker(DeliveryWorker):
         try:
             await super().run(stop)
         finally:
-            await asyncio.gather(*self.flying, return_exceptions=True)
+            await self.run_out()
+
+    async def run_out(self) -> int:
+        """Wait for every planned send; how many were sent."""
+        flying, self.flying = self.flying, []
+        outcomes = await asyncio.gather(*flying, return_exceptions=True)
+        self.halted = False
+        return outcomes.count("sent")
 
     def _plan(self, messages: list[OutboxMessage]) -> list[tuple[OutboxMessage, datetime]]:
         """One transaction, two reads: a slot for each message within the horizon, logged;
