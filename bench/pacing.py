@@ -14,6 +14,7 @@ the configured limit, and the window figure is the most that arrived within any 
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import sys
 import tempfile
@@ -59,6 +60,7 @@ def fill(url: str, home: str, count: int) -> None:
 def deliver(url: str, home: str, base: str, ready: Any) -> None:
     """The child: the delivery worker, as the runner builds it, until the outbox is empty."""
     app = bootstrap(settings(url, home, base), migrate=False)
+    gc.freeze()  # as bot/runner.py does: what start-up built is never scanned again
 
     async def main() -> None:
         channel = TelegramChannel(app.deps, app.settings)

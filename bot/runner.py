@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import signal
@@ -65,6 +66,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if "wechat" in configured:
             await _wechat(app, stack, stop, tasks, web, deliverers)
         tasks.append(asyncio.create_task(elector.run(stop)))  # schedules only while elected
+        gc.freeze()  # what start-up built is never scanned again: no long pauses mid-pacing
         tasks.append(asyncio.create_task(inbox.sweeper(app.deps, deliverers, stop)))
         server = None
         if web:

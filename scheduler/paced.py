@@ -64,7 +64,8 @@ class PacedWorker(DeliveryWorker):
         singles = [m for m in claimed if self.multicast is None or m.is_group]
         rest = [m for m in claimed if m not in singles]
         sent = await super().deliver_claimed(rest) if rest else 0
-        planned = await asyncio.to_thread(self._plan, singles)
+        async with self.one:  # never while a send is on its way: it would arrive late
+            planned = await asyncio.to_thread(self._plan, singles)
         self.flying += [asyncio.create_task(self._at(m, slot)) for m, slot in planned]
         if planned:
             self.last = max(slot for _, slot in planned)
