@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta
 from uuid import uuid4
 
 from sqlmodel import Session
@@ -20,12 +20,14 @@ from messages.records import reply_from_record
 from messages.types import Reply
 from models import events, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
-from models.rules.pacing import Limits, next_month_start, next_slot
+from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
-from models.types import utcnow
+from scheduler.errors import QuotaExhausted, RateLimited, Undeliverable
 from scheduler.together import together, with_retry_key
 
 log = logging.getLogger(__name__)
+__all__ = ["LIMITS", "DeliveryWorker", "QuotaExhausted", "RateLimited", "Undeliverable",
+           "reserve_direct", "take_all", "take_slot"]  # the adapters import the errors from here
 
 Send = Callable[[str, bool, Reply], Awaitable[None]]
 # the same reply to many private chats in one call (LINE multicast, at most 500)
@@ -49,30 +51,6 @@ LIMITS = {
     "wechat": NONE,
     "console": NONE,
 }
-
-
-class RateLimited(Exception):
-    """The platform asked us to wait (Telegram's 429 retry_after)."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-class QuotaExhausted(RateLimited):
-    """The platform's quota for the period is used up (LINE: "You have reached your monthly
-    limit."): sending stops until `until`, it is not retried (a RateLimited elsewhere)."""
-
-    def __init__(self, reason: str, zone: tzinfo) -> None:
-        super().__init__(max(0.0, (next_month_start(utcnow(), zone) - utcnow()).total_seconds()))
-        self.reason, self.zone = reason, zone  # the quota starts anew on the 1st there
-
-    def until(self, now: datetime) -> datetime:
-        return next_month_start(now, self.zone)
-
-
-class Undeliverable(Exception):
-    """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
 def take_slot(session: Session, channel: str, chat_id: str, is_group: bool, now: datetime,
@@ -286,17 +264,8 @@ class DeliveryWorker:
         except QuotaExhausted as used_up:
             self._stop(used_up, started)
             return "paused"
-        except (RateLimited, Undeliverable) as refused:  # not accepted: each on its own again
-            wait = refused.retry_after if isinstance(refused, RateLimited) else 0.0
-            until = self.clock() + timedelta(seconds=wait)
-            with UnitOfWork(self.sessions) as uow:
-                if isinstance(refused, RateLimited):
-                    sendlog.pause(uow.session, self.channel, until)
-                for m in started:
-                    events.postpone(uow.session, m, until, str(refused), attempted=True,
-                                    count_attempt=True, retry_key=str(uuid4()))
-                uow.commit()
-            return "paused" if isinstance(refused, RateLimited) else "retry"
+        except (RateLimited, Undeliverable) as refused:
+            return self._not_accepted(started, refused)
         except Exception as error:  # unknown outcome: again later, with the same key
             with UnitOfWork(self.sessions) as uow:
                 for m in started:
@@ -310,6 +279,21 @@ class DeliveryWorker:
                 events.mark_sent(uow.session, m, self.clock())
             uow.commit()
         return "sent"
+
+    def _not_accepted(self, started: list[OutboxMessage],
+                      refused: RateLimited | Undeliverable) -> str:
+        """A multicast refused (429, 4xx): each message goes its own way again, with a
+        fresh retry key (the shared one was never accepted)."""
+        wait = refused.retry_after if isinstance(refused, RateLimited) else 0.0
+        until = self.clock() + timedelta(seconds=wait)
+        with UnitOfWork(self.sessions) as uow:
+            if isinstance(refused, RateLimited):
+                sendlog.pause(uow.session, self.channel, until)
+            for m in started:
+                events.postpone(uow.session, m, until, str(refused), attempted=True,
+                                count_attempt=True, retry_key=str(uuid4()))
+            uow.commit()
+        return "paused" if isinstance(refused, RateLimited) else "retry"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until `stop` is set; an error in one round never ends the loop."""
