@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import bootstrap
@@ -85,14 +87,20 @@ def _console(settings: Settings, script: Path | None, sender: str) -> int:
             for printed in channel.run_lines(lines):
                 print(printed, flush=True)
         return 0
+    from scheduler.election import Elector
     from scheduler.jobs import build_scheduler
 
-    scheduler = build_scheduler(app.deps, background=True)  # its pushes print after each line
-    scheduler.start()
+    scheduler = build_scheduler(app.deps, app.engine, background=True)  # pushes print later
+    elector = Elector(app.deps.sessions, scheduler, app.deps.clock,
+                      lease=timedelta(seconds=settings.scheduler_lease))
+    stop = threading.Event()
+    electing = threading.Thread(target=elector.run_blocking, args=(stop,), daemon=True)
+    electing.start()
     try:
         interactive(channel)
     finally:
-        scheduler.shutdown(wait=False)
+        stop.set()
+        electing.join(timeout=10)
     return 0
 
 

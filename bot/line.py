@@ -48,7 +48,7 @@ from bot.line_events import (
     to_incoming,
     to_incomings,
 )
-from bot.line_send import MAX_MESSAGES, call, to_messages
+from bot.line_send import MAX_MESSAGES, AlreadyAccepted, call, retry_key, to_messages
 from bot.outbound import MAX_BODY, read_body
 from bot.settings import Settings
 from handlers.context import Deps
@@ -192,8 +192,9 @@ class LineChannel:
         return True
 
     async def send(self, chat_id: str, is_group: bool, reply: Reply) -> None:
-        """Push one reply (the delivery worker's send); errors → RateLimited / Undeliverable."""
-        await self._push(chat_id, self.messages(reply))
+        """Push one reply (the delivery worker's send) with its outbox row's retry key;
+        errors → RateLimited (QuotaExhausted) / Undeliverable."""
+        await self._push(chat_id, self.messages(reply), reply.hints.get("retry_key"))
 
     async def post_roster(self, chat_id: str, message_id: str | None, text: str,
                           buttons: tuple[Button, ...],
@@ -213,7 +214,8 @@ class LineChannel:
         return sent[-1] if sent else f"line-roster-{uuid4().hex[:16]}"
 
     async def multicast(self, user_ids: Sequence[str], reply: Reply) -> int:
-        """The same reply to many users, 500 a call; how many were sent to.
+        """The same reply to many users, 500 a call (the reply's retry key, and keys derived
+        from it, on each); how many were sent to.
 
         At most five messages (a longer text is cut). An error raises after the chunks sent
         so far; the count of those is lost with it, so a caller resumes by its own records.
@@ -223,18 +225,30 @@ class LineChannel:
         if not messages:
             return 0
         done = 0
-        for start in range(0, len(unique), MULTICAST_LIMIT):
+        for part, start in enumerate(range(0, len(unique), MULTICAST_LIMIT)):
             chunk = unique[start: start + MULTICAST_LIMIT]
-            await call(self.api.multicast(MulticastRequest(to=chunk, messages=messages)))
+            key = retry_key(reply.hints.get("retry_key"), part)
+            try:
+                await call(self.api.multicast(MulticastRequest(to=chunk, messages=messages),
+                                              x_line_retry_key=key))
+            except AlreadyAccepted:
+                log.info("multicast %s was accepted before: not sent again", key)
             done += len(chunk)
         return done
 
-    async def _push(self, to: str, messages: list[Message]) -> list[str]:
-        """Push in calls of at most five messages; the ids LINE gave them."""
+    async def _push(self, to: str, messages: list[Message], key: str | None = None) -> list[str]:
+        """Push in calls of at most five messages, each with its retry key (derived from
+        `key`); a call LINE accepted before (409) is not sent again. The ids LINE gave."""
         ids: list[str] = []
-        for start in range(0, len(messages), MAX_MESSAGES):
+        for part, start in enumerate(range(0, len(messages), MAX_MESSAGES)):
             batch = messages[start: start + MAX_MESSAGES]
-            sent = await call(self.api.push_message(PushMessageRequest(to=to, messages=batch)))
+            try:
+                sent = await call(self.api.push_message(
+                    PushMessageRequest(to=to, messages=batch),
+                    x_line_retry_key=retry_key(key, part)))
+            except AlreadyAccepted:
+                log.info("push %s to %s was accepted before: not sent again", key, to)
+                continue
             ids += [m.id for m in (getattr(sent, "sent_messages", None) or [])]
         return ids
 

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo
 
 from linebot.v3.messaging import (
     FlexMessage,
@@ -29,7 +31,7 @@ from linebot.v3.messaging.exceptions import ApiException
 
 from bot.line_flex import MAX_DATA, MAX_FOOTER_BUTTONS, bubble, clip
 from messages.types import Button, Reply
-from scheduler.delivery import RateLimited, Undeliverable
+from scheduler.delivery import QuotaExhausted, RateLimited, Undeliverable
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -37,7 +39,7 @@ MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_ALT_TEXT = 400
 MAX_BUBBLE_BYTES = 30 * 1024
-QUOTA_WAIT = 3600.0  # a 429 for the monthly message quota will not clear in a second
+QUOTA_ZONE = ZoneInfo("Asia/Tokyo")  # LINE's monthly message quota starts anew there
 UNDELIVERABLE = frozenset({400, 403, 404, 410})
 T = TypeVar("T")
 
@@ -103,18 +105,35 @@ def quick_reply(buttons: Sequence[Button]) -> QuickReply:
 
 # ---- a Messaging API call's errors -------------------------------------------------------
 
+class AlreadyAccepted(Exception):
+    """409: LINE already accepted a request with this X-Line-Retry-Key (it was delivered)."""
+
+
 async def call(request: Awaitable[T]) -> T:
-    """One Messaging API call; a 429 → RateLimited, a refusal (400/403/404/410) → Undeliverable."""
+    """One Messaging API call; a 429 → RateLimited (QuotaExhausted for the monthly quota,
+    until the next month in Japan), a refusal (400/403/404/410) → Undeliverable, a 409 for a
+    retry key already accepted → AlreadyAccepted."""
     try:
         return await request
     except ApiException as error:
         detail = describe(error)
+        if error.status == 429 and "monthly limit" in detail.lower():
+            raise QuotaExhausted(f"LINE: {detail}", QUOTA_ZONE) from error
         if error.status == 429:
-            wait = QUOTA_WAIT if "monthly limit" in detail.lower() else retry_after(error.headers)
-            raise RateLimited(wait) from error
+            raise RateLimited(retry_after(error.headers)) from error
+        if error.status == 409 and "retry key" in detail.lower():
+            raise AlreadyAccepted(detail) from error
         if error.status in UNDELIVERABLE:
             raise Undeliverable(f"{error.status} {detail}") from error
         raise
+
+
+def retry_key(key: str | None, part: int) -> str | None:
+    """The X-Line-Retry-Key of the `part`-th call of one push (a push of more than five
+    messages takes several calls): the row's own key, then keys derived from it."""
+    if not key or part == 0:
+        return key
+    return str(uuid5(UUID(key), str(part)))
 
 
 def describe(error: ApiException) -> str:

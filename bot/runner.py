@@ -2,7 +2,8 @@
 
 Telegram (long polling, or a webhook), LINE and WeChat (webhooks) share one ASGI app on
 uvicorn; each platform has a delivery worker draining its outbox; Telegram and LINE have a
-roster publisher; one APScheduler runs the jobs. The inbox sweeper processes at start-up
+roster publisher; the APScheduler of the one process holding the scheduler lease runs
+the jobs (scheduler.election). The inbox sweeper processes at start-up
 what was accepted and never claimed, then every few seconds takes over events whose worker
 died (their lease ran out), answering again what was processed but never answered.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import signal
 import socket
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -25,8 +28,11 @@ from bot.app import App, bootstrap
 from bot.settings import Settings, platforms
 from bot.web import web_app
 from scheduler import roster
-from scheduler.delivery import DeliveryWorker
+from scheduler.election import Elector
 from scheduler.jobs import build_scheduler
+from scheduler.paced import PACE, PacedWorker
+from scheduler.stops import tell_sending_stopped
+from scheduler.together import MULTICAST_LIMIT
 
 log = logging.getLogger(__name__)
 # LINE cannot edit a message: a changed roster is pushed anew, so not more than once a minute.
@@ -45,7 +51,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    scheduler = build_scheduler(app.deps)
+    scheduler = build_scheduler(app.deps, app.engine)
+    elector = Elector(app.deps.sessions, scheduler, app.deps.clock,
+                      lease=timedelta(seconds=settings.scheduler_lease))
     tasks: list[asyncio.Task[None]] = []
     web: dict[str, Any] = {}
     deliverers: dict[str, inbox.Outlet] = {}
@@ -57,8 +65,8 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await _line(app, stack, stop, tasks, web, deliverers)
         if "wechat" in configured:
             await _wechat(app, stack, stop, tasks, web, deliverers)
-        scheduler.start()
-        stack.callback(scheduler.shutdown, False)
+        tasks.append(asyncio.create_task(elector.run(stop)))  # schedules only while elected
+        gc.freeze()  # what start-up built is never scanned again: no long pauses mid-pacing
         tasks.append(asyncio.create_task(inbox.sweeper(app.deps, deliverers, stop)))
         server = None
         if web:
@@ -74,9 +82,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         inbox.flush_answered(app.deps)  # the answered marks still due
 
 
-def _worker(app: App, channel: str, send: Any, stop: asyncio.Event) -> asyncio.Task[None]:
-    worker = DeliveryWorker(app.deps.sessions, channel, send, app.deps.clock,
-                            limits=app.deps.limits.get(channel))
+def _worker(app: App, channel: str, send: Any, stop: asyncio.Event,
+            **options: Any) -> asyncio.Task[None]:
+    """The platform's delivery worker; a stop (a quota used up) is told to the owners."""
+    pace = {**PACE, "lease": timedelta(seconds=app.settings.delivery_lease), **options}
+    worker = PacedWorker(app.deps.sessions, channel, send, app.deps.clock,
+                         limits=app.deps.limits.get(channel),
+                         on_stop=partial(tell_sending_stopped, app.deps), **pace)
     return asyncio.create_task(worker.run(stop))
 
 
@@ -111,7 +123,9 @@ async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
 
     channel = LineChannel(app.deps, app.settings, public_url=app.settings.public_url)
     stack.push_async_callback(channel.close)
-    tasks.append(_worker(app, CHANNEL, channel.send, stop))
+    # identical pushes to many members leave as multicasts: claim enough to find them
+    tasks.append(_worker(app, CHANNEL, channel.send, stop, multicast=channel.multicast,
+                         batch=MULTICAST_LIMIT))
     tasks.append(asyncio.create_task(roster.run(
         app.deps, CHANNEL, channel.post_roster, stop, min_interval=LINE_ROSTER_INTERVAL)))
     deliverers[CHANNEL] = channel.outlet

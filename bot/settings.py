@@ -63,6 +63,8 @@ class Settings:
     log_level: str = "INFO"
     inbox_lease: float = 30.0  # seconds a worker holds an inbound event before another may
     wechat_passive_timeout: float = 4.0  # seconds of handling waited for a passive reply
+    scheduler_lease: float = 30.0  # seconds; a dead scheduler leader is replaced after this
+    delivery_lease: float = 60.0  # seconds a delivery worker holds the messages it claimed
     limits: dict[str, Limits] = field(default_factory=lambda: dict(LIMITS))
     reply_windows: dict[str, ReplyWindow] = field(default_factory=_default_windows)
     retention: Retention = field(default_factory=Retention)  # RETENTION=inbox=30,outbox=90,…
@@ -108,6 +110,8 @@ class Settings:
             inbox_lease=float(env.get("TUANBOT_INBOX_LEASE", cls.inbox_lease)),
             wechat_passive_timeout=float(env.get("WECHAT_PASSIVE_TIMEOUT",
                                                  cls.wechat_passive_timeout)),
+            scheduler_lease=float(env.get("TUANBOT_SCHEDULER_LEASE", cls.scheduler_lease)),
+            delivery_lease=float(env.get("TUANBOT_DELIVERY_LEASE", cls.delivery_lease)),
         )
 
 

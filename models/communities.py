@@ -26,6 +26,15 @@ def ids(session: Session) -> list[int]:
     return list(session.execute(select(col(Community.id)).order_by(col(Community.id))).scalars())
 
 
+def owners(session: Session) -> list[tuple[Community, Member]]:
+    """Every community with its owner, oldest community first."""
+    rows = session.execute(
+        select(Community, Member).join(Role, col(Role.community_id) == col(Community.id))
+        .join(Member, col(Member.id) == col(Role.member_id))
+        .where(col(Role.role) == OWNER).order_by(col(Community.id))).all()
+    return [(community, member) for community, member in rows]
+
+
 def role_of(session: Session, community_id: int, member_id: int) -> str | None:
     return session.execute(
         select(col(Role.role)).where(col(Role.community_id) == community_id, col(Role.member_id) == member_id)

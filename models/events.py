@@ -3,9 +3,12 @@ are in models/sendlog.py."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
+from uuid import uuid4
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -162,18 +165,26 @@ _QUEUE = {"sqlite": _queue_once(sqlite_insert), "postgresql": _queue_once(pg_ins
 _OUTBOX_KEYS = [c.key for c in table_of(OutboxMessage).c]
 
 
+def body_hash(body: dict[str, Any]) -> str:
+    """The same for identical bodies (a message not personalised): LINE multicasts those."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
 def enqueue(
     session: Session, channel: str, chat_id: str, body: dict[str, Any], now: datetime, *,
     is_group: bool = False, community_id: int | None = None, dedupe_key: str | None = None,
     not_before: datetime | None = None, member_id: int | None = None, kind: str = "reply",
 ) -> OutboxMessage | None:
     """Queue one push (the row, detached); a dedupe key already queued changes nothing, also
-    when another transaction queues it at the same moment. One INSERT … ON CONFLICT DO NOTHING."""
+    when another transaction queues it at the same moment. One INSERT … ON CONFLICT DO NOTHING.
+    Each row gets its LINE retry key (sent with every attempt) and its body's hash."""
     values = {"community_id": community_id, "channel": channel, "chat_id": chat_id,
               "is_group": is_group, "body": body, "dedupe_key": dedupe_key,
               "member_id": member_id, "kind": kind, "status": OutboxStatus.PENDING,
               "attempts": 0, "last_error": "", "created_at": now, "not_before": not_before or now,
-              "claimed_until": None, "sent_at": None}
+              "claimed_until": None, "sent_at": None, "retry_key": str(uuid4()),
+              "body_hash": body_hash(body)}
     row = _QUEUE[dialect_name(session)].run(session, values).first()
     if row is None:
         return None
@@ -224,15 +235,17 @@ def _move(session: Session, message: OutboxMessage, **values: Any) -> bool:
 
 
 def start_sending(session: Session, message: OutboxMessage, now: datetime,
-                  lease: timedelta) -> bool:
+                  lease: timedelta, retry_key: str | None = None) -> bool:
     """Mark the message 'sending' (with a fresh lease) before the platform call.
 
     A message already 'sending' was claimed after a lost lease: it may have left before a
-    crash, and keeps that mark in last_error once sent again.
+    crash, and keeps that mark in last_error once sent again. `retry_key`: a multicast's
+    key, shared by the messages it carries (sent again with the same key after a crash).
     """
-    extra = {"last_error": "in doubt: sent again after a lease ran out while sending"}
-    return _move(session, message, status="sending", claimed_until=now + lease,
-                 **(extra if message.status == "sending" else {}))
+    extra: dict[str, Any] = {"retry_key": retry_key} if retry_key else {}
+    if message.status == "sending":
+        extra["last_error"] = "in doubt: sent again after a lease ran out while sending"
+    return _move(session, message, status="sending", claimed_until=now + lease, **extra)
 
 
 def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> bool:
@@ -243,9 +256,12 @@ def mark_sent(session: Session, message: OutboxMessage, now: datetime) -> bool:
 
 def postpone(session: Session, message: OutboxMessage, until: datetime, error: str = "",
              count_attempt: bool = False, max_attempts: int = 8, *,
-             attempted: bool = False) -> bool:
-    """Try again at `until`. `attempted`: the platform answered, so it did not leave."""
+             attempted: bool = False, retry_key: str | None = None) -> bool:
+    """Try again at `until`. `attempted`: the platform answered, so it did not leave.
+    `retry_key`: a fresh key (a multicast LINE refused: each goes its own way again)."""
     values: dict[str, Any] = {"not_before": until, "claimed_until": None}
+    if retry_key:
+        values["retry_key"] = retry_key
     if error:
         values["last_error"] = error[:500]
     if attempted:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 
 from models.db import Runner, Statement, dialect_name, table_of
 from models.tables import PacingState, SendLog
+from models.types import rows_matched
 
 
 def _lock_pacing(insert: Any) -> Statement:
@@ -66,7 +67,28 @@ def pause(session: Session, channel: str, until: datetime) -> None:
     session.execute(update(PacingState).where(
         col(PacingState.channel) == channel,
         or_(col(PacingState.paused_until).is_(None), col(PacingState.paused_until) < until),
-    ).values(paused_until=until))
+    ).values(paused_until=until, stopped_reason=None))
+
+
+def stop(session: Session, channel: str, until: datetime, reason: str, now: datetime) -> bool:
+    """No sends on the channel until `until` (a quota used up), with the reason; True only
+    for the worker that recorded it (not already stopped), who tells the leaders."""
+    lock_pacing(session, channel)
+    done = session.execute(update(PacingState).where(
+        col(PacingState.channel) == channel,
+        or_(col(PacingState.stopped_reason).is_(None), col(PacingState.paused_until).is_(None),
+            col(PacingState.paused_until) <= now),
+    ).values(paused_until=until, stopped_reason=reason[:200]))
+    return rows_matched(done) == 1
+
+
+def stopped(session: Session, channel: str, now: datetime) -> str | None:
+    """Why the channel is stopped now (None: it is not)."""
+    row = session.execute(select(col(PacingState.paused_until), col(PacingState.stopped_reason))
+                          .where(col(PacingState.channel) == channel)).first()
+    if row is None or row[1] is None or row[0] is None or row[0] <= now:
+        return None
+    return str(row[1])
 
 
 def paused_until(session: Runner, channel: str) -> datetime | None:
@@ -110,6 +132,22 @@ def recent_sends(
     if chat_id is not None:
         query = query.where(col(SendLog.chat_id) == chat_id)
     return list(session.execute(query.order_by(col(SendLog.sent_at))).scalars())
+
+
+def recent_sends_by_chat(session: Session, channel: str, chats: set[str],
+                         since: datetime) -> dict[str, list[datetime]]:
+    """Send times after `since` to each of `chats`, oldest first (one query for a batch)."""
+    found: dict[str, list[datetime]] = {chat: [] for chat in chats}
+    if not chats:
+        return found
+    rows = session.execute(
+        select(col(SendLog.chat_id), col(SendLog.sent_at))
+        .where(col(SendLog.channel) == channel, col(SendLog.chat_id).in_(sorted(chats)),
+               col(SendLog.sent_at) > since)
+        .order_by(col(SendLog.sent_at)))
+    for chat, at in rows:
+        found[chat].append(at)
+    return found
 
 
 def prune_send_log(session: Session, now: datetime, keep: timedelta = timedelta(hours=1)) -> None:

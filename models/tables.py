@@ -37,6 +37,7 @@ from models.tables_messages import (
 )
 from models.tables_privacy import Consent
 from models.tables_referrals import Champion, ReferralReward, RewardStatus
+from models.tables_scheduler import JobRun, SchedulerLease, apscheduler_jobs
 from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
@@ -44,10 +45,11 @@ __all__ = [
     "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "Champion",
     "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry", "CommissionKind",
     "CommissionMonth", "Community", "Consent", "Conversation", "Coupon", "CouponTemplate",
-    "Distributor", "DistributorStatus", "GroupBuy", "InboundEvent", "LineStatus", "LinkCode",
-    "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState", "PointsEntry",
-    "Rating", "ReferralReward", "ReplyToken", "RewardStatus", "Role", "Segment", "SendLog",
-    "SpendEntry", "Statement", "TierChange",
+    "Distributor", "DistributorStatus", "GroupBuy", "InboundEvent", "JobRun", "LineStatus",
+    "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
+    "PointsEntry", "Rating", "ReferralReward", "ReplyToken", "RewardStatus", "Role",
+    "SchedulerLease", "Segment", "SendLog", "SpendEntry", "Statement", "TierChange",
+    "apscheduler_jobs",
 ]
 
 

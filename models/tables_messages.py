@@ -67,6 +67,11 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = timestamp()
     claimed_until: datetime | None = timestamp(nullable=True)
     sent_at: datetime | None = timestamp(nullable=True)
+    # LINE's X-Line-Retry-Key, made when queued and sent with every attempt: LINE answers a
+    # repeated key it already accepted with 409, so a retried push is never delivered twice.
+    retry_key: str | None = Field(default=None, max_length=36)
+    # identical bodies (not personalised) go to many members in one LINE multicast
+    body_hash: str | None = Field(default=None, max_length=32)
 
 
 class SendLog(SQLModel, table=True):
@@ -98,3 +103,5 @@ class PacingState(SQLModel, table=True):
 
     channel: str = Field(max_length=16, primary_key=True)
     paused_until: datetime | None = timestamp(nullable=True)
+    # why sending stopped until paused_until (LINE's monthly quota), None for a mere 429
+    stopped_reason: str | None = Field(default=None, max_length=200)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from messages.records import reply_from_record
 from messages.types import Reply
@@ -19,10 +20,18 @@ from models import events, reachability, sendlog
 from models.db import Direct, Runner, SessionFactory, UnitOfWork
 from models.rules.pacing import Limits, next_slot
 from models.tables import OutboxMessage
+from scheduler.errors import QuotaExhausted, RateLimited, Undeliverable
+from scheduler.together import together, with_retry_key
 
 log = logging.getLogger(__name__)
+__all__ = ["LIMITS", "DeliveryWorker", "QuotaExhausted", "RateLimited", "Undeliverable",
+           "reserve_direct", "take_all", "take_slot"]  # the adapters import the errors from here
 
 Send = Callable[[str, bool, Reply], Awaitable[None]]
+# the same reply to many private chats in one call (LINE multicast, at most 500)
+Multicast = Callable[[list[str], Reply], Awaitable[object]]
+KEYED = frozenset({"line"})  # platforms that take a retry key with a push (X-Line-Retry-Key)
+OnStop = Callable[[str, datetime], object]  # channel, until: tell the leaders once
 NONE = Limits(per_bot=0, per_chat=0, per_group=0)
 # Each platform's published limits, the defaults (TELEGRAM_LIMITS, LINE_LIMITS, WECHAT_LIMITS
 # override them, see bot/settings.py):
@@ -40,18 +49,6 @@ LIMITS = {
     "wechat": NONE,
     "console": NONE,
 }
-
-
-class RateLimited(Exception):
-    """The platform asked us to wait (Telegram's 429 retry_after)."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"retry after {retry_after}s")
-        self.retry_after = retry_after
-
-
-class Undeliverable(Exception):
-    """This message can never be delivered (blocked the bot, chat gone): drop it, log it."""
 
 
 def take_slot(session: Runner, channel: str, chat_id: str, is_group: bool, now: datetime,
@@ -103,6 +100,16 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
         return True
 
 
+def widened(limits: Limits, margin: timedelta) -> Limits:
+    """Every window `margin` longer: a send reaches the platform up to `lag` after its
+    reserved moment, so a worker with margin ≥ lag keeps the limit as the platform counts."""
+    if not margin:
+        return limits
+    return replace(limits, per_bot_window=limits.per_bot_window + margin,
+                   per_chat_window=limits.per_chat_window + margin,
+                   per_group_window=limits.per_group_window + margin)
+
+
 class DeliveryWorker:
     """Claims due messages, reserves a slot for each (logged and committed), then sends it.
 
@@ -115,11 +122,13 @@ class DeliveryWorker:
         self, sessions: SessionFactory, channel: str, send: Send,
         clock: Callable[[], datetime], *, limits: Limits | None = None, batch: int = 30,
         lease: timedelta = timedelta(seconds=60), idle: float = 0.2,
-        lag: timedelta = timedelta(milliseconds=250),
+        lag: timedelta = timedelta(milliseconds=250), multicast: Multicast | None = None,
+        on_stop: OnStop | None = None, margin: timedelta = timedelta(0),
     ) -> None:
         self.sessions, self.channel, self.send, self.clock = sessions, channel, send, clock
-        self.limits = limits or LIMITS.get(channel, Limits())
+        self.limits = widened(limits or LIMITS.get(channel, Limits()), margin)
         self.batch, self.lease, self.idle, self.lag = batch, lease, idle, lag
+        self.multicast, self.on_stop = multicast, on_stop
 
     async def drain_once(self) -> int:
         """Send what is due now and fits the limits; return how many messages left."""
@@ -130,15 +139,21 @@ class DeliveryWorker:
                 return 0
             claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
             uow.commit()
+        return await self.deliver_claimed(claimed)
+
+    async def deliver_claimed(self, claimed: list[OutboxMessage]) -> int:
+        """Each claimed message (or multicast batch) in turn: reserve its slot, send it."""
         sent = 0
-        for index, message in enumerate(claimed):
-            outcome = await self._deliver(message)
+        batches = together(claimed) if self.multicast is not None else [[m] for m in claimed]
+        for index, batch in enumerate(batches):
+            outcome = await (self._deliver(batch[0]) if len(batch) == 1 else
+                             self._deliver_together(batch))
             if outcome == "paused":
                 with UnitOfWork(self.sessions) as uow:
-                    events.release(uow.session, claimed[index:])
+                    events.release(uow.session, [m for rest in batches[index:] for m in rest])
                     uow.commit()
                 break
-            sent += outcome == "sent"
+            sent += len(batch) if outcome == "sent" else 0
         return sent
 
     async def _deliver(self, message: OutboxMessage) -> str:
@@ -182,7 +197,12 @@ class DeliveryWorker:
     async def _attempt(self, message: OutboxMessage) -> str:
         """The platform call, outside any transaction; then its outcome, in one."""
         try:
-            await self.send(message.chat_id, message.is_group, reply_from_record(message.body))
+            reply = with_retry_key(message) if self.channel in KEYED else \
+                reply_from_record(message.body)
+            await self.send(message.chat_id, message.is_group, reply)
+        except QuotaExhausted as used_up:
+            self._stop(used_up, [message])
+            return "paused"
         except RateLimited as limited:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:
@@ -207,11 +227,82 @@ class DeliveryWorker:
                 uow.commit()
             log.exception("outbox %s failed; retrying in %s", message.id, backoff)
             return "retry"
+        await self._record_sent(message)
+        return "sent"
+
+    async def _record_sent(self, message: OutboxMessage) -> None:
+        self._mark_sent(message)
+
+    def _mark_sent(self, message: OutboxMessage) -> None:
         with UnitOfWork(self.sessions) as uow:
             if not events.mark_sent(uow.session, message, self.clock()):
                 log.warning("outbox %s sent after its lease ran out", message.id)
             uow.commit()
+
+    def _stop(self, used_up: QuotaExhausted, messages: list[OutboxMessage]) -> None:
+        """Stop the channel until the quota starts anew (recorded; not a retry loop); the
+        worker that records it tells the leaders, once."""
+        now = self.clock()
+        until = used_up.until(now)
+        with UnitOfWork(self.sessions) as uow:
+            first = sendlog.stop(uow.session, self.channel, until, used_up.reason, now)
+            for message in messages:
+                events.postpone(uow.session, message, until, used_up.reason, attempted=True)
+            uow.commit()
+        log.error("%s: %s; no pushes until %s", self.channel, used_up.reason, until)
+        if first and self.on_stop is not None:
+            self.on_stop(self.channel, until)
+
+    async def _deliver_together(self, batch: list[OutboxMessage]) -> str:
+        """One multicast for messages with the same body, under one slot and one retry key."""
+        key = batch[0].retry_key if all(m.retry_key == batch[0].retry_key for m in batch) \
+            else str(uuid4())
+        with UnitOfWork(self.sessions) as uow:
+            paused = sendlog.lock_pacing(uow.session, self.channel)
+            now, slot = take_slot(uow.session, self.channel, "multicast", False, self.clock(),
+                                  self.limits)
+            if (paused is not None and paused > now) or slot > now:
+                return "paused"
+            started = [m for m in batch if events.start_sending(uow.session, m, now, self.lease,
+                                                                retry_key=key)]
+            sendlog.log_send(uow.session, self.channel, "multicast", False, now)
+            uow.commit()
+        assert self.multicast is not None
+        try:
+            await self.multicast([m.chat_id for m in started], with_retry_key(started[0], key))
+        except QuotaExhausted as used_up:
+            self._stop(used_up, started)
+            return "paused"
+        except (RateLimited, Undeliverable) as refused:
+            return self._not_accepted(started, refused)
+        except Exception as error:  # unknown outcome: again later, with the same key
+            with UnitOfWork(self.sessions) as uow:
+                for m in started:
+                    events.postpone(uow.session, m, self.clock() + timedelta(seconds=5),
+                                    repr(error), count_attempt=True)
+                uow.commit()
+            log.exception("multicast of %d failed; retrying with its key", len(started))
+            return "retry"
+        with UnitOfWork(self.sessions) as uow:
+            for m in started:
+                events.mark_sent(uow.session, m, self.clock())
+            uow.commit()
         return "sent"
+
+    def _not_accepted(self, started: list[OutboxMessage],
+                      refused: RateLimited | Undeliverable) -> str:
+        """A multicast refused (429, 4xx): each message goes its own way again, with a
+        fresh retry key (the shared one was never accepted)."""
+        wait = refused.retry_after if isinstance(refused, RateLimited) else 0.0
+        until = self.clock() + timedelta(seconds=wait)
+        with UnitOfWork(self.sessions) as uow:
+            if isinstance(refused, RateLimited):
+                sendlog.pause(uow.session, self.channel, until)
+            for m in started:
+                events.postpone(uow.session, m, until, str(refused), attempted=True,
+                                count_attempt=True, retry_key=str(uuid4()))
+            uow.commit()
+        return "paused" if isinstance(refused, RateLimited) else "retry"
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until `stop` is set; an error in one round never ends the loop."""

@@ -17,14 +17,15 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=40)  # a job missed for weeks still catches up
 
 
+def expire_in(session: Session, deps: Deps, community: Community, local: datetime) -> int:
+    """One community's expired points written off (the scheduler's daily job)."""
+    today = local.date()
+    return ledger.expire_in_community(session, id_of(community), today - LOOKBACK, today)
+
+
 def expire_points(deps: Deps) -> int:
     """Idempotent: the ledger key is per member per local day. Returns points written off."""
-
-    def expire(session: Session, community: Community, local: datetime) -> int:
-        today = local.date()
-        return ledger.expire_in_community(session, id_of(community), today - LOOKBACK, today)
-
-    total = each_community(deps, expire)
+    total = each_community(deps, lambda s, c, local: expire_in(s, deps, c, local))
     if total:
         log.info("expired %d points", total)
     return total

@@ -30,16 +30,17 @@ STALE = timedelta(days=14)  # nothing is asked about a buy closed (or delivered)
 
 def after_close(deps: Deps) -> int:
     """One pass over every community; how many pushes were queued."""
-
-    def work(session: Session, community: Community, local: datetime) -> int:
-        return (payment_reminders(session, deps, community, local)
-                + pickup_reminders(session, deps, community, local)
-                + rating_requests(session, deps, community, local))
-
-    queued = each_community(deps, work)
+    queued = each_community(deps, lambda s, c, local: after_close_in(s, deps, c, local))
     if queued:
         log.info("queued %d payment, pickup and rating messages", queued)
     return queued
+
+
+def after_close_in(session: Session, deps: Deps, community: Community, local: datetime) -> int:
+    """One community's payment, pickup and rating messages, queued."""
+    return (payment_reminders(session, deps, community, local)
+            + pickup_reminders(session, deps, community, local)
+            + rating_requests(session, deps, community, local))
 
 
 def payment_reminders(session: Session, deps: Deps, community: Community, local: datetime) -> int:

@@ -33,13 +33,7 @@ STALE = timedelta(days=30)  # a reminder more than a month late is no longer use
 def send_reminders(deps: Deps) -> int:
     """One pass over every community; returns how many pushes were queued (those inside
     quiet hours leave when the quiet hours end)."""
-
-    def remind(session: Session, community: Community, local: datetime) -> int:
-        programme = programme_for(community)
-        return (_birthdays(session, deps, community, programme, local)
-                + _replenishments(session, deps, community, local, programme))
-
-    queued = each_community(deps, remind)
+    queued = each_community(deps, lambda s, c, local: remind_in(s, deps, c, local))
     if queued:
         log.info("queued %d reminders", queued)
     return queued
@@ -55,6 +49,13 @@ def send_replenishments(deps: Deps) -> int:
     """The replenishment part of `send_reminders` alone."""
     return each_community(deps, lambda session, community, local: _replenishments(
         session, deps, community, local, programme_for(community)))
+
+
+def remind_in(session: Session, deps: Deps, community: Community, local: datetime) -> int:
+    """One community's birthday coupons and replenishment reminders, queued."""
+    programme = programme_for(community)
+    return (_birthdays(session, deps, community, programme, local)
+            + _replenishments(session, deps, community, local, programme))
 
 
 def _birthdays(session: Session, deps: Deps, community: Community, programme: Programme,

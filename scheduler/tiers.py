@@ -24,27 +24,28 @@ GRACE_DAYS = 7  # a job missed on the 1st still runs in the period's first week
 HAND_SET = timedelta(days=365)  # a leader's choice stands for a year
 
 
+def evaluate_in(session: Session, deps: Deps, community: Community, local: datetime) -> int:
+    """One community's members moved down (in the period's first week, else nothing)."""
+    if local.day > GRACE_DAYS:
+        return 0
+    programme, now, moved = programme_for(community), deps.clock(), 0
+    for member in tier_ops.above(session, id_of(community), programme.tiers[0].key):
+        if tier_ops.set_by_hand_since(session, id_of(member), now - HAND_SET):
+            continue
+        spend, invites = tier_ops.standing(session, member, now)
+        earned = rules.at_period_end(spend, invites, programme.tiers)
+        if rules.rank(earned, programme.tiers) >= rules.rank(member.tier, programme.tiers):
+            continue
+        before = member.tier
+        tier_ops.change(session, member, earned, "period end", now)
+        _tell(session, deps, community, member, before, earned, programme, local)
+        moved += 1
+    return moved
+
+
 def evaluate_tiers(deps: Deps) -> int:
     """Returns how many members moved down."""
-
-    def evaluate(session: Session, community: Community, local: datetime) -> int:
-        if local.day > GRACE_DAYS:
-            return 0
-        programme, now, moved = programme_for(community), deps.clock(), 0
-        for member in tier_ops.above(session, id_of(community), programme.tiers[0].key):
-            if tier_ops.set_by_hand_since(session, id_of(member), now - HAND_SET):
-                continue
-            spend, invites = tier_ops.standing(session, member, now)
-            earned = rules.at_period_end(spend, invites, programme.tiers)
-            if rules.rank(earned, programme.tiers) >= rules.rank(member.tier, programme.tiers):
-                continue
-            before = member.tier
-            tier_ops.change(session, member, earned, "period end", now)
-            _tell(session, deps, community, member, before, earned, programme, local)
-            moved += 1
-        return moved
-
-    moved = each_community(deps, evaluate)
+    moved = each_community(deps, lambda s, c, local: evaluate_in(s, deps, c, local))
     if moved:
         log.info("%d members moved down at period end", moved)
     return moved

@@ -169,3 +169,53 @@ def sweep_in_another_process(database_url: str, home: str) -> list[str]:
     asyncio.run(inbox.recover(app.deps, {"telegram": deliver}))
     app.engine.dispose()
     return delivered
+
+
+def campaign(database_url: str, home: Path, count: int, first_chat: int = 500_000) -> list[str]:
+    """`count` members of the demo community who started the bot on Telegram, each sent one
+    SERVICE push through notify (like a campaign), queued in the outbox; their chat ids."""
+    from bot.app import bootstrap
+    from bot.settings import Settings
+    from handlers.notify import Message, notify
+    from models import members, reachability
+    from models.db import UnitOfWork
+    from models.rules.notify import Kind
+
+    app = bootstrap(Settings(database_url=database_url, home=home))  # migrated, demo seeded
+    chats = [str(first_chat + n) for n in range(count)]
+    with UnitOfWork(app.deps.sessions) as uow:
+        community = members.community_by_slug(uow.session, "demo")
+        assert community is not None
+        for chat in chats:
+            member = members.join(uow.session, community, "telegram", chat, None, f"m{chat}",
+                                  app.deps.clock()).member
+            reachability.mark_private_reachable(uow.session, "telegram", chat, chat)
+            assert notify(uow.session, app.deps, member,
+                          Message("tier_down", before="Gold", after="Silver"), Kind.SERVICE,
+                          key=f"campaign:{chat}", community=community)
+        uow.commit()
+    app.engine.dispose()
+    return chats
+
+
+def open_outbox(database_url: str) -> int:
+    """Outbox messages not sent (nor failed) yet, read straight from the database."""
+    from models.tables import OutboxMessage
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(
+                select(func.count()).select_from(OutboxMessage)
+                .where(OutboxMessage.status.in_(("pending", "sending")))  # type: ignore[attr-defined]
+            ).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def telegram_env(fake: object, **more: str) -> dict[str, str]:
+    """`tuanbot run` on Telegram against the fake (a webhook, so it serves /healthz)."""
+    return {"TELEGRAM_TOKEN": "123:ABC", "TELEGRAM_BASE_URL": fake.base_url,  # type: ignore[attr-defined]
+            "TELEGRAM_BASE_FILE_URL": fake.base_file_url,  # type: ignore[attr-defined]
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example/telegram",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret", **more}

@@ -13,9 +13,10 @@ import itertools
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -45,7 +46,7 @@ from models import communities, events, members
 from models.db import UnitOfWork
 from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry
 from scheduler import roster
-from scheduler.delivery import DeliveryWorker, RateLimited, Undeliverable
+from scheduler.delivery import DeliveryWorker, QuotaExhausted, RateLimited, Undeliverable
 from tests.conftest import Clock
 from tests.fakes.line_api import FakeLineAPI
 
@@ -686,9 +687,10 @@ async def test_send_turns_platform_refusals_into_rate_limits_and_undeliverables(
         await channel.send(AMY, False, Reply("hi"))
     assert limited.value.retry_after == 1.0
     fake.fail_next("push", 429, message="You have reached your monthly limit.")
-    with pytest.raises(RateLimited) as limited:
+    with pytest.raises(QuotaExhausted) as used_up:
         await channel.send(AMY, False, Reply("hi"))
-    assert limited.value.retry_after == 3600.0
+    until = used_up.value.until(datetime(2026, 3, 10, 20, tzinfo=UTC))
+    assert until == datetime(2026, 4, 1, tzinfo=ZoneInfo("Asia/Tokyo"))
     fake.fail_next("push", 403)
     with pytest.raises(Undeliverable):
         await channel.send(AMY, False, Reply("hi"))

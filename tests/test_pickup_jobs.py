@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 
 from models.db import UnitOfWork
 from models.tables import Community, OutboxMessage
-from scheduler.jobs import build_scheduler
+from scheduler.jobs import find
 from scheduler.pickup import after_close
 from tests.conftest import say
 from tests.groupbuy_helpers import fetch, started
@@ -121,4 +121,4 @@ def test_no_rating_request_after_the_member_rated(console, clock):
 
 
 def test_the_after_close_job_is_registered(console):
-    assert build_scheduler(console.deps, background=True).get_job("after_close") is not None
+    assert find("after_close") is not None

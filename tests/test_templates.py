@@ -87,6 +87,7 @@ def _full() -> dict[str, Any]:
         "step": 2, "steps": 8, "word": "pizza", "name": "@nobody", "max": 1_000_000,
         "choices": ["demo", "north"], "invalid": "02-30", "owner_only": True,
         "commands": ["me", "points"], "leader_commands": ["grant"], "channel": "line",
+        "platform": "LINE",
         "unreachable": True, "side": "referrer", "owed": 20, "wanted": 30, "exclusive": "Gold",
         "needs": {"zh-Hant": "金", "zh-Hans": "金", "en": "Gold"},
         "has": {"zh-Hant": "銅", "zh-Hans": "铜", "en": "Bronze"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +49,10 @@ def next_slot(
         if opens is not None:
             candidates.append(opens)
     return max(candidates)
+
+
+def next_month_start(now: datetime, zone: tzinfo) -> datetime:
+    """Midnight of the 1st of the next month in `zone` (when a monthly quota starts anew)."""
+    local = now.astimezone(zone)
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, 1, tzinfo=zone)

@@ -9,7 +9,8 @@ It records reply / push / multicast calls and serves profiles. It checks what LI
 and a test would otherwise miss: the bearer token, one to five messages per call, text of
 at most 5,000 characters, quick replies (at most 13; labels of at most 20 characters; data
 of at most 300), https image URLs, at most 500 multicast recipients, and reply tokens that
-work once; Flex messages with an altText of at most 400 characters, a bubble of at most
+work once, and a repeated X-Line-Retry-Key already accepted answered 409 (never delivered
+twice); Flex messages with an altText of at most 400 characters, a bubble of at most
 30 KB of JSON and no empty text component. Failures can be injected: 429 with Retry-After,
 400 "Invalid reply token", 403.
 """
@@ -71,6 +72,8 @@ class FakeLineAPI(LocalServer):
         self.group_members: dict[tuple[str, str], str] = {}
         self.used_tokens: set[str] = set()
         self._failures: dict[str, list[Failure]] = {}
+        self.accepted_keys: dict[str, str] = {}  # X-Line-Retry-Key -> the accepted request id
+        self._lose: dict[str, int] = {}  # answers to lose (accepted, yet answered 500)
         self._ids = count(100_000_000)
         self._lock = threading.RLock()
 
@@ -108,6 +111,11 @@ class FakeLineAPI(LocalServer):
         failure = Failure(status, message or default.get(status, "Error"), retry_after)
         with self._lock:
             self._failures.setdefault(endpoint, []).extend([failure] * times)
+
+    def lose_next_answer(self, endpoint: str, times: int = 1) -> None:
+        """The next calls to ``endpoint`` are carried out, but answered 500 (a lost answer)."""
+        with self._lock:
+            self._lose[endpoint] = self._lose.get(endpoint, 0) + times
 
     def sent(self, endpoint: str = "push", to: str | None = None) -> list[dict[str, Any]]:
         """Bodies of successful calls to ``endpoint`` (push/multicast: only those to ``to``)."""
@@ -163,7 +171,17 @@ class FakeLineAPI(LocalServer):
                 failure = pending.pop(0)
                 extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
                 return self._error(call, failure.status, failure.message, extra)
-            return self._route(call, parts)
+            retry_key = headers.get("x-line-retry-key")
+            if retry_key and retry_key in self.accepted_keys:  # as LINE: never delivered twice
+                return self._error(call, 409, "The retry key is already accepted",
+                                   {"x-line-accepted-request-id": self.accepted_keys[retry_key]})
+            answer = self._route(call, parts)
+            if retry_key and answer[0] == 200:
+                self.accepted_keys[retry_key] = f"req-{next(self._ids)}"
+            if answer[0] == 200 and self._lose.get(call.endpoint, 0) > 0:
+                self._lose[call.endpoint] -= 1
+                return 500, {"message": "Internal error (the request was carried out)"}, {}
+            return answer
 
     @staticmethod
     def _endpoint(method: str, parts: tuple[str, ...]) -> str | None:

@@ -1,7 +1,7 @@
 """segments saved by name; tags on members (automatic interest tags and manual ones)
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0019
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import models.types
 
 revision: str = '0020'
-down_revision: str | None = '0015'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
