@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
+from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating, report
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -119,6 +119,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("picked", _words(("picked",), ("已取貨",), ("已取货",)), pickup.picked, STAFF,
           usage="picked"),
     Entry("ratings", _words(("ratings",), ("評價",), ("评价",)), rating.ratings_of_buy, STAFF),
+    Entry("report", _words(("report", "reports"), ("報表",), ("报表",)), report.report, STAFF,
+          usage="report"),
     Entry("export", _words(("export",), ("匯出",), ("导出",)), buyleader.export, STAFF),
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),

@@ -74,6 +74,13 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
+        "chart": "repurchase", "title": "Repurchase rate per month", "metric": "orders",
+        "figure": SimpleNamespace(label="2026-03", count=3, numerator=2, denominator=5,
+                                  amount=51_500),
+        "days": 7, "since": date(2026, 3, 4),
+        "item": SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True),
+        "items": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
+                  SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True)],
     }
 
 
@@ -88,7 +95,8 @@ def _empty() -> dict[str, Any]:
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
-                arrived=False, points=0)
+                arrived=False, points=0, chart="tiers",
+                figure=SimpleNamespace(label="", count=0, numerator=0, denominator=0, amount=0))
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))
