@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating, report
+from handlers import buyleader, buylife, exports, groupbuy, leader, member, pickup, rating, report
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -121,7 +121,8 @@ TABLE: tuple[Entry, ...] = (
     Entry("ratings", _words(("ratings",), ("評價",), ("评价",)), rating.ratings_of_buy, STAFF),
     Entry("report", _words(("report", "reports"), ("報表",), ("报表",)), report.report, STAFF,
           usage="report"),
-    Entry("export", _words(("export",), ("匯出",), ("导出",)), buyleader.export, STAFF),
+    Entry("export", _words(("export",), ("匯出",), ("导出",)), exports.export, STAFF,
+          usage="export"),
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),
     Entry("grant", _words(("grant",), ("加點",), ("加点",)), leader.grant, STAFF, usage="grant",

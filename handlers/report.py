@@ -67,7 +67,7 @@ def report(ctx: Ctx) -> list[Reply]:
     if word and word not in SPANS:
         raise Usage("report")
     if ctx.msg.is_group and not ctx.can_reply_privately:
-        raise DomainError("report_start_private")
+        raise DomainError("private_only", command="report")
     page = Page(ctx.community, ctx.programme, ctx.locale, ctx.deps.renderer)
     scope = Scope(id_of(ctx.community), ctx.now, ctx.tz, tuple(t.key for t in ctx.programme.tiers))
     made = (summary(ctx.session, scope, page, SPANS[word]) if word
@@ -78,7 +78,7 @@ def report(ctx: Ctx) -> list[Reply]:
     replies = [Reply(caption, image=str(_save(folder / f"{stem}-{key}.png", png)),
                      private=ctx.msg.is_group) for key, caption, png in made]
     if ctx.msg.is_group:
-        replies.append(ctx.reply("report_sent"))
+        replies.append(ctx.reply("sent_private"))
     return replies
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from models.tables import Coupon, CouponTemplate, GroupBuy, LineStatus, Member, Order, PointsEntry
 
 COUNTED = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.DELIVERED)  # an order: held, not lost
-EARNED_KINDS = ("purchase", "checkin", "referral", "grant", "import", "opening")
+EARNED_KINDS = ("purchase", "checkin", "referral", "grant")  # not "opening": carried over
 SPENT_KINDS = ("redeem", "refund", "reward")  # points used (refund: used points given back)
 MONTHS, WEEKS, TOP = 12, 12, 10
 

@@ -77,7 +77,7 @@ def _full() -> dict[str, Any]:
         "chart": "repurchase", "title": "Repurchase rate per month", "metric": "orders",
         "figure": SimpleNamespace(label="2026-03", count=3, numerator=2, denominator=5,
                                   amount=51_500),
-        "days": 7, "since": date(2026, 3, 4),
+        "kind": "members", "mb": 5, "since": date(2026, 3, 4),
         "item": SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True),
         "items": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
                   SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True)],
