@@ -88,12 +88,17 @@ def _month_labels(edges: list[datetime]) -> tuple[str, ...]:
     return tuple(f"{e.year}-{e.month:02d}" for e in edges[:-1])
 
 
+def _pairs(rows: Any) -> dict[Any, int]:
+    """(key, count) rows as a dict."""
+    return {key: int(value) for key, value in rows}
+
+
 def members_by_tier(session: Session, scope: Scope) -> Chart:
     """Members (not merged into another) per tier, in the programme's tier order."""
-    rows = dict(session.execute(
+    rows = _pairs(session.execute(
         select(col(Member.tier), func.count()).where(
             col(Member.community_id) == scope.community_id, col(Member.merged_into_id).is_(None))
-        .group_by(col(Member.tier))).tuples().all())
+        .group_by(col(Member.tier))).all())
     keys = list(scope.tiers) + sorted(k for k in rows if k not in scope.tiers)
     return Chart("tiers", "bars", "count", tuple(keys), tuple(float(rows.get(k, 0)) for k in keys))
 
@@ -102,10 +107,10 @@ def new_members_weekly(session: Session, scope: Scope) -> Chart:
     """Members who joined in each of the last 12 weeks (Monday to Sunday, local)."""
     edges = week_edges(scope)
     slot = bucket(col(Member.joined_at), edges).label("slot")
-    rows = dict(session.execute(
+    rows = _pairs(session.execute(
         select(slot, func.count()).where(
             col(Member.community_id) == scope.community_id, col(Member.merged_into_id).is_(None),
-            _in(col(Member.joined_at), edges)).group_by(slot)).tuples().all())
+            _in(col(Member.joined_at), edges)).group_by(slot)).all())
     labels = tuple(f"{e.month:02d}-{e.day:02d}" for e in edges[:-1])
     return Chart("new_members", "bars", "count", labels,
                  tuple(float(rows.get(i, 0)) for i in range(len(labels))))
@@ -232,9 +237,9 @@ def key_numbers(session: Session, scope: Scope, days: int) -> tuple[KeyNumbers, 
     buyers with and without a second order."""
     edges = period_edges(scope, days)
     joined = bucket(col(Member.joined_at), edges).label("slot")
-    new = dict(session.execute(select(joined, func.count()).where(
+    new = _pairs(session.execute(select(joined, func.count()).where(
         col(Member.community_id) == scope.community_id, col(Member.merged_into_id).is_(None),
-        _in(col(Member.joined_at), edges)).group_by(joined)).tuples().all())
+        _in(col(Member.joined_at), edges)).group_by(joined)).all())
     active = _active(session, scope, edges)
     orders = order_buckets(session, scope, edges)
     found = []
