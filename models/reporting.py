@@ -161,12 +161,14 @@ def order_value_monthly(session: Session, scope: Scope) -> Chart:
 def top_products(session: Session, scope: Scope) -> Chart:
     """The 10 products (group buy titles) with the most revenue over the last 12 months."""
     edges = month_edges(scope)
-    revenue = func.sum(col(Order.net)).label("revenue")
+    per_buy = (select(col(Order.group_buy_id).label("buy"), func.sum(col(Order.net)).label("net"))
+               .where(col(Order.status).in_(COUNTED), _in(col(Order.created_at), edges))
+               .group_by(col(Order.group_buy_id)).subquery())  # by time first, then by buy
+    revenue = func.sum(per_buy.c.net).label("revenue")
     rows = session.execute(
         select(col(GroupBuy.title), revenue)
-        .join(GroupBuy, col(GroupBuy.id) == col(Order.group_buy_id))
-        .where(col(GroupBuy.community_id) == scope.community_id,
-               col(Order.status).in_(COUNTED), _in(col(Order.created_at), edges))
+        .join(per_buy, per_buy.c.buy == col(GroupBuy.id))
+        .where(col(GroupBuy.community_id) == scope.community_id)
         .group_by(col(GroupBuy.title)).order_by(revenue.desc(), col(GroupBuy.title)).limit(TOP)
     ).all()
     return Chart("top_products", "hbars", "money", tuple(str(t) for t, _ in rows),

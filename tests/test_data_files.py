@@ -187,7 +187,7 @@ def test_a_name_two_members_share_is_refused_but_a_handle_or_code_works(console,
         session.commit()
     code = member(console, "amy2").referral_code
     path = upload(tmp_path, f"member,points\nAmy Lin,5\n@amy,6\n{code},7\n")
-    out = say(console, f"leader: /lang en", f"leader: /import {path}")
+    out = say(console, "leader: /lang en", f"leader: /import {path}")
     assert out[-1].startswith("bot -> leader: Imported 2 points rows (13 points).")
     assert "line 2: several members have this name" in out[-1]
     assert (member(console, "amy").points_balance, member(console, "amy2").points_balance) == (6, 7)

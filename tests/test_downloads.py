@@ -4,14 +4,13 @@ never a 500. LINE and WeChat put the link under the answer's text."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-import asyncio
-
 import httpx
+import pytest
 from starlette.applications import Starlette
 
 from bot.downloads import Downloads, download_route, link_secret

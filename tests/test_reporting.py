@@ -4,7 +4,7 @@ midnights of the community's time zone, orders that count, rates as the README d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from itertools import count
 from zoneinfo import ZoneInfo
 
