@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
 
 from handlers.report import Page, pictures, summary  # noqa: E402
 from messages.charts import font_family  # noqa: E402
@@ -70,7 +70,19 @@ def _ago(rng: random.Random, days: int) -> datetime:
 
 
 def build(engine: Engine, members: int, orders: int) -> int:
-    """The community and its data; returns the community's id."""
+    """The community and its data, the big tables' indexes made after the rows (faster);
+    returns the community's id."""
+    indexes = [index for name in ("order", "pointsentry")
+               for index in SQLModel.metadata.tables[name].indexes]
+    for index in indexes:
+        index.drop(engine)
+    cid = _rows(engine, members, orders)
+    for index in indexes:
+        index.create(engine)
+    return cid
+
+
+def _rows(engine: Engine, members: int, orders: int) -> int:
     rng = random.Random(12)
     with Session(engine) as session:
         community = communities.create(session, "big", "Big")
