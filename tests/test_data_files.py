@@ -126,7 +126,8 @@ def test_good_rows_land_bad_rows_are_named_and_the_same_file_again_changes_nothi
                    "第 6 行：積分不足，不能扣成負數（積分「-500」）"]
     amy, bob = member(console, "amy"), member(console, "bob")
     assert (amy.points_balance, bob.points_balance) == (120, 50)
-    assert amy.points_balance == ledger_sum(console.deps.sessions(), amy.id)
+    with console.deps.sessions() as session:
+        assert amy.points_balance == ledger_sum(session, amy.id)
     kinds = fetch(console, select(PointsEntry.kind).where(PointsEntry.member_id == amy.id))
     assert sorted(kinds) == ["grant", "opening"]
     before = entries(console)
