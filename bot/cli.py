@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from bot.app import bootstrap
 from bot.console import ConsoleChannel, interactive
 from bot.demo import DEMO_GROUP, DEMO_OWNER
@@ -71,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
         print("database is at the latest schema")
         return 0
     if args.command == "export":
-        return _export(settings, args.community, args.kind, args.lang)
+        try:
+            return _export(settings, args.community, args.kind, args.lang)
+        except OperationalError as problem:  # no such file, no tables yet, server down
+            print(f"cannot read the database ({problem.orig}): is it there, and upgraded "
+                  "(tuanbot db upgrade)?", file=sys.stderr)
+            return 2
     if args.command == "console":
         return _console(settings, args.script, args.sender)
     if args.command in (None, "run"):

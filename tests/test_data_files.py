@@ -92,6 +92,11 @@ def test_the_command_line_writes_the_same_csv_to_stdout(tmp_path: Path):
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "export", "nowhere", "points"],
                              env=env, capture_output=True, cwd=ROOT)
     assert missing.returncode == 2 and b"no community 'nowhere'" in missing.stderr
+    empty = {**env, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    bare = subprocess.run([sys.executable, "-m", "bot.cli", "export", "demo", "orders"],
+                          env=empty, capture_output=True, cwd=ROOT)
+    assert bare.returncode == 2 and b"tuanbot db upgrade" in bare.stderr
+    assert b"Traceback" not in bare.stderr
 
 
 # ---- bulk points import -------------------------------------------------------------------
