@@ -8,7 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, exports, groupbuy, leader, member, pickup, rating, report
+from handlers import (
+    buyleader,
+    buylife,
+    commission,
+    distributors,
+    exports,
+    groupbuy,
+    leader,
+    member,
+    pickup,
+    rating,
+    report,
+)
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -66,6 +78,10 @@ def _pickup_usage(ctx: Ctx) -> dict[str, object]:
     return {"days": ctx.programme.pickup_days}
 
 
+def _month_usage(ctx: Ctx) -> dict[str, object]:
+    return {"this_month": ctx.local_now.strftime("%Y-%m")}
+
+
 def _tiers_usage(ctx: Ctx) -> dict[str, object]:
     return {"tiers": [ctx.tier_name(t.key) for t in ctx.programme.tiers]}
 
@@ -93,6 +109,14 @@ TABLE: tuple[Entry, ...] = (
     Entry("usepoints", _words(("usepoints",), ("折抵",), ("抵扣",)), groupbuy.use_points,
           usage="usepoints"),
     Entry("rate", _words(("rate",), ("評分",), ("评分",)), rating.rate, usage="rate"),
+    Entry("apply", _words(("apply",), ("申請分銷", "成為分銷商"), ("申请分销", "成为分销商")),
+          distributors.apply),
+    Entry("distributor", _words(("distributor", "commission"), ("分銷", "分銷商", "佣金"),
+                                ("分销", "分销商", "佣金")), commission.card, bare=True),
+    Entry("statement", _words(("statement",), ("對帳單", "佣金明細"), ("对账单", "佣金明细")),
+          commission.statement, usage="statement", usage_args=_month_usage),
+    Entry("leaderboard", _words(("leaderboard", "ranking"), ("排行榜", "分銷排行"), ("排行榜", "分销排行")),
+          commission.leaderboard, bare=True),
     Entry("link", _words(("link",), ("連結帳號",), ("关联账号",)), member.link),
     Entry("lang", _words(("lang", "language"), ("語言",), ("语言",)), member.lang, usage="lang"),
     Entry("optout", _words(("optout", "unsubscribe"), ("退訂",), ("退订",)), member.optout),
@@ -125,6 +149,18 @@ TABLE: tuple[Entry, ...] = (
           usage="export"),
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),
+    Entry("applications", _words(("applications",), ("分銷申請",), ("分销申请",)),
+          distributors.applications, STAFF),
+    Entry("approve", _words(("approve",), ("核准",), ("批准",)), distributors.approve, STAFF,
+          usage="approve"),
+    Entry("reject", _words(("reject",), ("駁回",), ("驳回",)), distributors.reject, STAFF,
+          usage="reject"),
+    Entry("suspend", _words(("suspend",), ("停權",), ("停权",)), distributors.suspend, STAFF,
+          usage="suspend"),
+    Entry("payout", _words(("payout",), ("發放佣金",), ("发放佣金",)), commission.payout, STAFF,
+          usage="payout"),
+    Entry("settlement", _words(("settlement",), ("結算",), ("结算",)), commission.settlement_csv,
+          STAFF, usage="statement", usage_args=_month_usage),
     Entry("grant", _words(("grant",), ("加點",), ("加点",)), leader.grant, STAFF, usage="grant",
           usage_args=_points_usage),
     Entry("deduct", _words(("deduct",), ("扣點",), ("扣点",)), leader.deduct, STAFF, usage="deduct",

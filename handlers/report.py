@@ -2,7 +2,7 @@
 
 Each chart is one entry of CHARTS: a data function in models/ (reporting.py) and a picture
 function in messages/ (charts.py). Campaign conversion and the distributor leaderboard are
-one entry each once their tables exist.
+one entry each (the leaderboard: models/reporting_partners.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from messages import charts
 from messages.money import format_money
 from messages.render import Renderer
 from messages.types import Reply
-from models import reporting
+from models import reporting, reporting_partners
 from models.errors import DomainError, Usage
 from models.programme import Programme
 from models.reporting import Chart, KeyNumbers, Scope
@@ -44,6 +44,7 @@ CHARTS: tuple[Builder, ...] = (
     Builder(reporting.top_products),
     Builder(reporting.points_redemption_monthly),
     Builder(reporting.coupon_usage_monthly),
+    Builder(reporting_partners.distributor_leaderboard),
 )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from models.errors import NotAllowed
+from models.programme import programme_from
 from models.tables import AuditLog, ChatGroup, Community, Member, Role
 from models.types import id_of
 
@@ -107,6 +109,15 @@ def create(
     session.add(community)
     session.flush()
     return community
+
+
+def set_programme(session: Session, community: Community, config: dict[str, Any]) -> None:
+    """Store the programme configuration, or ProgrammeError (three commission levels, a cap
+    below the lowest level-1 rate, a ladder that does not increase…) and nothing stored."""
+    programme_from(config)
+    community.programme = config
+    session.add(community)
+    session.flush()
 
 
 def staff(session: Session, community_id: int) -> list[tuple[Member, str]]:

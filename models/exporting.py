@@ -17,7 +17,7 @@ from models.rules.exports import COLUMNS, headers
 from models.rules.orders_export import EXPORT_STATUSES, YES_NO, write_table
 from models.tables import (
     ChannelAccount,
-    CommissionEvent,
+    CommissionEntry,
     Community,
     GroupBuy,
     Member,
@@ -138,12 +138,16 @@ def _points(session: Session, cid: int, tz: tzinfo) -> Iterator[dict[str, str]]:
 
 
 def _commissions(session: Session, cid: int, tz: tzinfo) -> Iterator[dict[str, str]]:
-    """The commission events (a sale a distributor may earn on, or its reversal)."""
+    """The commission ledger, entry by entry (accrue, confirm, reverse, payout): each entry's
+    moves of the pending, confirmed and paid totals."""
     rows = session.execute(
-        select(CommissionEvent, col(Member.display_name))
-        .join(Member, col(Member.id) == col(CommissionEvent.beneficiary_id))
-        .where(col(Member.community_id) == cid).order_by(col(CommissionEvent.id))).all()
-    for event, name in rows:
-        yield {"event_id": str(event.id), "order_id": str(event.order_id),
-               "member_id": str(event.beneficiary_id), "name": name, "level": str(event.level),
-               "base_amount": _major(event.base_amount), "at": _when(event.created_at, tz)}
+        select(CommissionEntry, col(Member.display_name))
+        .join(Member, col(Member.id) == col(CommissionEntry.beneficiary_id))
+        .where(col(CommissionEntry.community_id) == cid).order_by(col(CommissionEntry.id))).all()
+    for entry, name in rows:
+        yield {"entry_id": str(entry.id), "at": _when(entry.created_at, tz),
+               "member_id": str(entry.beneficiary_id), "name": name, "kind": str(entry.kind),
+               "order_id": str(entry.order_id or ""), "level": str(entry.level or ""),
+               "base": _major(entry.base), "pct": str(entry.pct or ""),
+               "pending": _major(entry.pending_delta), "confirmed": _major(entry.confirmed_delta),
+               "paid": _major(entry.paid_delta), "month": entry.month}

@@ -2,7 +2,8 @@
 
 Delivered: purchase points (rate × tier × campaign), 12-month spend, an immediate upgrade
 with its gift coupon, both sides of a referral on the first delivered purchase, the
-replenishment date, and commission events for up to two levels of distributors.
+replenishment date, and commission for up to two levels of active distributors (pending
+until the return window passes).
 Refunded: a compensating entry for each of those (tiers only fall at period end).
 """
 
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
-from models import coupons, ledger, members, orderlines, referrals
+from models import commission, coupons, ledger, members, orderlines
 from models import tiers as tier_ops
 from models.orderlines import Released
 from models.programme import Programme
@@ -23,7 +25,7 @@ from models.rules import tiers as tier_rules
 from models.rules.coupons import AMOUNT_OFF
 from models.rules.points import purchase_points
 from models.tables import (
-    CommissionEvent,
+    Community,
     Coupon,
     GroupBuy,
     LineStatus,
@@ -32,9 +34,7 @@ from models.tables import (
     PointsEntry,
     SpendEntry,
 )
-from models.types import id_of
-
-MAX_LEVELS = 2  # three or more levels of commission is pyramid selling
+from models.types import id_of, utcnow
 
 
 @dataclass
@@ -72,7 +72,7 @@ def deliver(session: Session, order: Order, buy: GroupBuy, programme: Programme,
     if first and member.referred_by_id is not None:
         effects.referrer = _reward_referral(session, member, programme, today, now, 1)
         effects.referral_rewarded = effects.referrer is not None
-    _commission(session, order, member, 1)
+    _commission(session, order, member, programme, now)
     session.flush()
     return effects
 
@@ -133,43 +133,19 @@ def reversed_referral(session: Session, friend: Member) -> list[ReversedReward]:
     return found
 
 
-def _commission(session: Session, order: Order, member: Member, sign: int) -> None:
-    """A commission event for the referrer (level 1) and their referrer (level 2), no further.
-
-    A reversal (sign < 0) undoes the events the order has, whoever the chain names today.
-    """
-    if sign < 0:
-        reverse_commission(session, id_of(order), "rev")
-        return
-    chain = referrals.referrer_chain(session, member, limit=MAX_LEVELS)
-    for level, beneficiary in enumerate(chain[:MAX_LEVELS], start=1):
-        key = f"commission:{order.id}:{level}"
-        if session.execute(select(col(CommissionEvent.id))
-                           .where(col(CommissionEvent.idem_key) == key)).first():
-            continue
-        session.add(CommissionEvent(order_id=id_of(order), beneficiary_id=beneficiary, level=level,
-                                    base_amount=order.net, idem_key=key))
+def _commission(session: Session, order: Order, member: Member, programme: Programme,
+                now: datetime) -> None:
+    """Level 1 and level 2 commission on the order (models/commission.py), no further."""
+    community = session.get(Community, member.community_id)
+    assert community is not None
+    commission.accrue(session, order, member, programme, now, ZoneInfo(community.timezone))
 
 
 def reverse_commission(session: Session, order_id: int, why: str,
-                       beneficiary_id: int | None = None) -> None:
-    """Append the opposite of what is still standing on the order (for one beneficiary, or
-    all), per level: the events stay append-only and the sums come to zero."""
-    query = (select(col(CommissionEvent.beneficiary_id), col(CommissionEvent.level),
-                    func.sum(col(CommissionEvent.base_amount)))
-             .where(col(CommissionEvent.order_id) == order_id)
-             .group_by(col(CommissionEvent.beneficiary_id), col(CommissionEvent.level))
-             .order_by(col(CommissionEvent.level), col(CommissionEvent.beneficiary_id)))
-    if beneficiary_id is not None:
-        query = query.where(col(CommissionEvent.beneficiary_id) == beneficiary_id)
-    for beneficiary, level, standing in session.execute(query).all():
-        key = f"commission:{order_id}:{level}:{why}"
-        if standing == 0 or session.execute(
-                select(col(CommissionEvent.id)).where(col(CommissionEvent.idem_key) == key)).first():
-            continue
-        session.add(CommissionEvent(order_id=order_id, beneficiary_id=beneficiary, level=level,
-                                    base_amount=-int(standing), idem_key=key))
-    session.flush()
+                       beneficiary_id: int | None = None, now: datetime | None = None) -> None:
+    """Reverse what still stands on the order (for one beneficiary, or all), exactly: from
+    pending, or from confirmed once confirmed (below zero after a payout)."""
+    commission.reverse(session, order_id, why, now or utcnow(), beneficiary_id)
 
 
 def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
@@ -202,7 +178,7 @@ def refund(session: Session, order: Order, buy: GroupBuy, programme: Programme,
         session.add(member)
         if member.referred_by_id is not None:
             _reward_referral(session, member, programme, today, now, -1)
-    _commission(session, order, member, -1)
+    reverse_commission(session, id_of(order), "rev", now=now)
     session.flush()
     return promoted
 

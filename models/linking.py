@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Mapped
 from sqlmodel import Session, SQLModel, col
 
-from models import communities, ledger, members, referrals
+from models import commission_months, communities, distributors, ledger, members, referrals
 from models.errors import DomainError
 from models.fulfilment import reverse_commission
 from models.rules import coupons as code_rules
@@ -24,7 +24,7 @@ from models.rules.tiers import Tier
 from models.tables import (
     AuditLog,
     ChannelAccount,
-    CommissionEvent,
+    CommissionEntry,
     Community,
     Coupon,
     LinkCode,
@@ -42,7 +42,7 @@ _MOVED: tuple[tuple[type[SQLModel], Mapped[int]], ...] = (
     (PointsEntry, col(PointsEntry.member_id)), (SpendEntry, col(SpendEntry.member_id)),
     (Coupon, col(Coupon.member_id)), (Order, col(Order.member_id)),
     (TierChange, col(TierChange.member_id)), (ChannelAccount, col(ChannelAccount.member_id)),
-    (CommissionEvent, col(CommissionEvent.beneficiary_id)), (LinkCode, col(LinkCode.member_id)),
+    (CommissionEntry, col(CommissionEntry.beneficiary_id)), (LinkCode, col(LinkCode.member_id)),
 )
 
 
@@ -124,6 +124,8 @@ def merge(session: Session, keep: Member, gone: Member, now: datetime,
     for table, column in _MOVED:
         session.execute(update(table).where(column == gone.id).values({column: keep.id})
                         .execution_options(synchronize_session=False))
+    distributors.merge(session, id_of(keep), id_of(gone))
+    commission_months.rebuild_months(session, id_of(keep), keep.community_id, id_of(gone))
     for pointer in (col(Member.referred_by_id), col(Member.merged_into_id)):
         session.execute(update(Member).where(pointer == gone.id).values({pointer: keep.id})
                         .execution_options(synchronize_session=False))
@@ -180,8 +182,8 @@ def _take_back_referral_rewards(session: Session, keep: Member, referee_id: int,
 def _no_self_commission(session: Session, keep: Member, gone: Member) -> None:
     """Commission the person earned on their own orders (through the other account) goes."""
     orders = session.execute(
-        select(col(CommissionEvent.order_id)).join(Order, col(Order.id) == col(CommissionEvent.order_id))
-        .where(col(CommissionEvent.beneficiary_id) == keep.id, col(Order.member_id) == keep.id).distinct()
+        select(col(CommissionEntry.order_id)).join(Order, col(Order.id) == col(CommissionEntry.order_id))
+        .where(col(CommissionEntry.beneficiary_id) == keep.id, col(Order.member_id) == keep.id).distinct()
     ).scalars().all()
     for order_id in orders:
         reverse_commission(session, order_id, f"self{gone.id}", beneficiary_id=keep.id)

@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from models.rules.commission import CommissionConfigError, Ladder, check
 from models.rules.groupbuy import DEFAULT_MEMBER_CAP, configured_cap
 from models.rules.notify import Quiet, parse_clock
 from models.rules.pickup import ReminderPlan
@@ -45,6 +46,9 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "commission_ladder": [[0, 5], [1_000_000, 8], [3_000_000, 10]],
     "commission_level2_pct": 2,
     "commission_cap_pct": 12,
+    "commission_levels": 2,
+    "distribution": {"mode": "apply", "min_spend": 0, "self_purchase": False,
+                     "return_days": 7, "review_days": 90},
     "payment_reminders": {"after_hours": 24, "gap_hours": 24, "count": 2},
     "pickup_days": 3,
     "rating_after_hours": 24,
@@ -52,6 +56,31 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
 
 
 UPGRADE_COUPON = 10_000
+APPLY, EVERYONE, SPEND_THRESHOLD = "apply", "everyone", "spend_threshold"  # distribution modes
+
+
+class ProgrammeError(ValueError):
+    """A configuration the rules refuse; the message names the key and why."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Who is a distributor and what they earn (see models/rules/commission.py).
+
+    mode: "apply" (a member applies, a leader approves), "everyone" (人人分銷: every member
+    who has not been suspended), "spend_threshold" (滿額分銷: every member whose delivered
+    spend reached `min_spend`). `review_days`: an approved distributor with no delivered
+    sale for that many days is suspended by the review job (None: no review).
+    """
+
+    mode: str = APPLY
+    min_spend: int = 0
+    self_purchase: bool = False  # a distributor earns level 1 on their own purchases
+    return_window: timedelta = timedelta(days=7)  # pending until then, then confirmed
+    review_days: int | None = 90
+    ladder: Ladder = ((0, 5), (1_000_000, 8), (3_000_000, 10))
+    level2_pct: int = 2
+    cap_pct: int = 12
 
 
 @dataclass(frozen=True)
@@ -74,6 +103,7 @@ class Programme:
     payment_reminders: ReminderPlan = ReminderPlan(timedelta(hours=24), timedelta(hours=24), 2)
     pickup_days: int = 3  # the pickup window when '/arrived' names no end
     rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
+    distribution: Distribution = Distribution()
 
     def tier_name(self, key: str, locale: str) -> str:
         names = self.tier_names.get(key, {})
@@ -118,7 +148,36 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         payment_reminders=_reminder_plan(merged["payment_reminders"]),
         pickup_days=max(1, int(merged["pickup_days"])),
         rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
+        distribution=_distribution(merged),
     )
+
+
+def _distribution(merged: dict[str, Any]) -> Distribution:
+    """The distribution settings, or ProgrammeError: three levels, a cap below the lowest
+    level-1 rate, a negative rate, a ladder that does not increase, an unknown mode."""
+    given = {**DEFAULT_PROGRAMME["distribution"], **(merged.get("distribution") or {})}
+    if any(key.startswith("commission_level") and key[16:17].isdigit() and int(key[16]) > 2
+           for key in merged):
+        raise ProgrammeError("a third commission level is not allowed (at most 2 levels)")
+    try:
+        ladder = check(merged["commission_ladder"], int(merged["commission_level2_pct"]),
+                       int(merged["commission_cap_pct"]), int(merged["commission_levels"]))
+    except CommissionConfigError as wrong:
+        raise ProgrammeError(str(wrong)) from None
+    except (TypeError, ValueError, IndexError):
+        raise ProgrammeError("commission_ladder must be a list of [monthly sales, percent]") from None
+    mode = str(given["mode"])
+    if mode not in (APPLY, EVERYONE, SPEND_THRESHOLD):
+        raise ProgrammeError(f"distribution.mode {mode!r}: one of apply, everyone, spend_threshold")
+    numbers = {key: int(given[key] or 0) for key in ("min_spend", "return_days", "review_days")}
+    if any(value < 0 for value in numbers.values()):
+        raise ProgrammeError("distribution: min_spend, return_days and review_days cannot be negative")
+    return Distribution(mode=mode, min_spend=numbers["min_spend"],
+                        self_purchase=bool(given["self_purchase"]),
+                        return_window=timedelta(days=numbers["return_days"]),
+                        review_days=numbers["review_days"] or None, ladder=ladder,
+                        level2_pct=int(merged["commission_level2_pct"]),
+                        cap_pct=int(merged["commission_cap_pct"]))
 
 
 def _reminder_plan(config: dict[str, Any]) -> ReminderPlan:

@@ -2,7 +2,8 @@
 
 Here: communities, chat groups, members and their platform accounts, roles, audit, guided
 flows, link codes. Group buys and orders live in models.tables_buys, the ledgers and coupons
-in models.tables_ledgers, inbound events, the outbox and send pacing in models.tables_messages;
+in models.tables_ledgers, distributors and the commission ledger in
+models.tables_distribution, inbound events, the outbox and send pacing in models.tables_messages;
 every table (and status enum) is importable from here too.
 """
 
@@ -14,7 +15,16 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
-from models.tables_buys import BuyStatus, CommissionEvent, GroupBuy, LineStatus, Order, Rating
+from models.tables_buys import BuyStatus, GroupBuy, LineStatus, Order, Rating
+from models.tables_distribution import (
+    CommissionClock,
+    CommissionEntry,
+    CommissionKind,
+    CommissionMonth,
+    Distributor,
+    DistributorStatus,
+    Statement,
+)
 from models.tables_ledgers import Coupon, CouponTemplate, PointsEntry, SpendEntry
 from models.tables_messages import (
     InboundEvent,
@@ -27,7 +37,8 @@ from models.tables_messages import (
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
+    "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry",
+    "CommissionKind", "CommissionMonth", "Community", "Distributor", "DistributorStatus", "Statement",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
     "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",

@@ -1,4 +1,4 @@
-"""Group buys and their order lines (stock, waitlist, prices), and the commissions they earn."""
+"""Group buys and their order lines (stock, waitlist, prices), and their ratings."""
 
 from __future__ import annotations
 
@@ -91,18 +91,6 @@ class Order(SQLModel, table=True):
     picked_up_at: datetime | None = timestamp(nullable=True)  # the member took the goods
     closed_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # a waiting line the buy's close ended (cancelled): /reopen puts it back in line
-
-
-class CommissionEvent(SQLModel, table=True):
-    """A sale (or its reversal) that a distributor may earn on; amounts settle later."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="order.id", index=True)
-    beneficiary_id: int = Field(foreign_key="member.id", index=True)
-    level: int
-    base_amount: int
-    idem_key: str = Field(max_length=128, unique=True)
-    created_at: datetime = timestamp()
 
 
 class Rating(SQLModel, table=True):

@@ -11,6 +11,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from handlers.context import Deps
 from models import sendlog
 from models.db import UnitOfWork
+from scheduler.distribution import confirm_commissions, review_distributors, settle_month
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
@@ -40,4 +41,10 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(after_close, "interval", minutes=30, args=[deps], id="after_close",
                       replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(confirm_commissions, "interval", hours=1, args=[deps],
+                      id="confirm_commissions", replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(settle_month, "interval", hours=1, args=[deps], id="settle_month",
+                      replace_existing=True, coalesce=True, max_instances=1)
+    scheduler.add_job(review_distributors, "interval", hours=24, args=[deps],
+                      id="review_distributors", replace_existing=True, coalesce=True, max_instances=1)
     return scheduler

@@ -16,6 +16,7 @@ from bot.console import ConsoleChannel
 from models.ledger import ledger_sum
 from models.tables import PointsEntry
 from tests.conftest import say
+from tests.distribution_helpers import approve
 from tests.groupbuy_helpers import count, fetch, member, orders_of, started
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +58,16 @@ def test_orders_export_covers_every_buy_and_reads_back_through_the_import(consol
     assert [(r[1], r[2], r[-1]) for r in rows[1:]] == [("amy", "有機蘋果", "1"), ("bob", "梨", "2")]
 
 
-def test_commissions_export_lists_the_commission_events(console):
+def test_commissions_export_lists_the_commission_ledger(console):
     say(console, "amy: /invite")
-    code = member(console, "amy").referral_code
-    say(console, f"bob: /start ref_{code}", f"leader@demo: {APPLES}", "bob@demo: +1")
+    amy = member(console, "amy")
+    approve(console, amy.id)
+    say(console, f"bob: /start ref_{amy.referral_code}", f"leader@demo: {APPLES}", "bob@demo: +1")
     say(console, f"leader@demo: /delivered {orders_of(console, 'bob')[0].id}")
     _, rows = exported(say(console, "leader: /export commissions"))
-    assert rows[0][:5] == ["紀錄編號", "訂單編號", "會員編號", "姓名", "層級"]
-    assert [(r[3], r[4], r[5]) for r in rows[1:]] == [("amy", "1", "350")]
+    assert rows[0][:7] == ["紀錄編號", "時間", "會員編號", "姓名", "類別", "訂單編號", "層級"]
+    assert [(r[3], r[4], r[6], r[7], r[8]) for r in rows[1:]] == [
+        ("amy", "accrue", "1", "350", "5")]
 
 
 def test_a_member_asking_for_an_export_is_refused_and_no_file_is_written(console, app):

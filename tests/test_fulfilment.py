@@ -23,7 +23,7 @@ from models.db import UnitOfWork
 from models.programme import Programme, programme_for
 from models.rules.coupons import AMOUNT_OFF
 from models.tables import (
-    CommissionEvent,
+    CommissionEntry,
     Community,
     Coupon,
     CouponTemplate,
@@ -34,6 +34,7 @@ from models.tables import (
     SpendEntry,
     TierChange,
 )
+from tests.distribution_helpers import approve, earned
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -311,25 +312,33 @@ def a_chain_of_four(app: App) -> tuple[int, int, int, int]:
 
 def test_commission_goes_to_level_1_and_level_2_and_never_to_level_3(app):
     ann, ben, cal, dee = a_chain_of_four(app)
+    approve(app, ann, ben, cal)
     order_id, _ = bought(app, dee, 50_000)
-    events = rows(app, select(CommissionEvent.beneficiary_id, CommissionEvent.level,
-                              CommissionEvent.base_amount, CommissionEvent.order_id)
-                  .order_by(CommissionEvent.level))
-    assert events == [(cal, 1, 50_000, order_id), (ben, 2, 50_000, order_id)]
-    assert ann not in {beneficiary for beneficiary, *_ in events}
+    # NT$500: cal 5 % (the first step of the ladder), ben 2 %, ann (level 3) nothing
+    assert earned(app, order_id) == [(cal, 1, 2_500), (ben, 2, 1_000)]
 
 
 def test_commission_with_one_referrer_is_level_1_only(app):
     ann = person(app, "ann")
     ben = person(app, "ben", referrer="ann")
+    approve(app, ann)
     bought(app, ben, 50_000)
-    assert rows(app, select(CommissionEvent.beneficiary_id, CommissionEvent.level)) == [(ann, 1)]
+    assert earned(app) == [(ann, 1, 2_500)]
+
+
+def test_a_referrer_who_is_not_a_distributor_earns_no_commission(app):
+    ann = person(app, "ann")
+    ben = person(app, "ben", referrer="ann")
+    bought(app, ben, 50_000)
+    assert earned(app) == []
+    assert balance(app, ann) == 100  # the referral reward is kept
 
 
 def test_delivery_is_one_transaction(app):
     """Nothing of a delivery lands unless all of it does."""
     amy = person(app, "amy")
     bob = person(app, "bob", referrer="amy")
+    approve(app, amy)
     [order_id] = join(app, open_buy(app, price=400_000, cycle=14), bob)
     with UnitOfWork(app.deps.sessions) as uow:
         order = uow.session.get(Order, order_id)
@@ -341,7 +350,7 @@ def test_delivery_is_one_transaction(app):
     assert get(app, Order, order_id).status == "allocated"
     assert (balance(app, amy), balance(app, bob), spend(app, bob)) == (0, 0, 0)
     assert get(app, Member, bob).tier == "bronze"
-    for table in (PointsEntry, SpendEntry, CommissionEvent, Coupon, TierChange):
+    for table in (PointsEntry, SpendEntry, CommissionEntry, Coupon, TierChange):
         assert rows(app, select(func.count()).select_from(table)) == [(0,)], table.__name__
 
 
@@ -350,6 +359,7 @@ def test_delivery_is_one_transaction(app):
 
 def test_a_refund_reverses_the_delivery_exactly(app):
     ann, ben, cal, dee = a_chain_of_four(app)
+    approve(app, ben, cal)
     grant(app, dee, 200)
     before = {m: balance(app, m) for m in (ann, ben, cal, dee)}
     buy_id = open_buy(app, price=200_000, stock=5, cycle=14)
@@ -378,9 +388,11 @@ def test_a_refund_reverses_the_delivery_exactly(app):
                           (f"order:{order_id}:points:back", 150),
                           (f"referral:{dee}:referrer:rev", -100),
                           (f"referral:{dee}:referee:rev", -50)}
-    events = rows(app, select(CommissionEvent.beneficiary_id, CommissionEvent.level,
-                              CommissionEvent.base_amount).order_by(CommissionEvent.id))
-    assert events == [(cal, 1, 375_000), (ben, 2, 375_000), (cal, 1, -375_000), (ben, 2, -375_000)]
+    events = rows(app, select(CommissionEntry.beneficiary_id, CommissionEntry.level,
+                              CommissionEntry.pending_delta, CommissionEntry.base)
+                  .order_by(CommissionEntry.id))
+    assert events == [(cal, 1, 18_750, 375_000), (ben, 2, 7_500, 375_000),
+                      (cal, 1, -18_750, -375_000), (ben, 2, -7_500, -375_000)]
     assert get(app, Coupon, coupon_id).redeemed_at is None
     assert get(app, GroupBuy, buy_id).allocated == 0
     assert_stock_consistent(app)

@@ -19,7 +19,7 @@ from handlers.dispatch import handle
 from messages.types import Incoming
 from models.tables import (
     AuditLog,
-    CommissionEvent,
+    CommissionEntry,
     Conversation,
     Coupon,
     GroupBuy,
@@ -28,6 +28,7 @@ from models.tables import (
     OutboxMessage,
 )
 from tests.conftest import DATABASE_URL, Clock, say
+from tests.distribution_helpers import everyone_distributes
 from tests.groupbuy_helpers import (
     count,
     english,
@@ -543,6 +544,7 @@ def test_a_member_cannot_mark_orders(console):
 
 
 def test_a_referral_rewards_both_sides_on_the_first_delivered_purchase_only(console):
+    everyone_distributes(console)
     started(console, "amy")
     say(console, f"bob: /start ref_{referral_code(console, 'amy')}")
     say(console, f"leader@demo: {APPLES}", "bob@demo: +1", "leader@demo: /delivered all")
@@ -552,8 +554,8 @@ def test_a_referral_rewards_both_sides_on_the_first_delivered_purchase_only(cons
         "leader@demo: /delivered all")
     assert member(console, "amy").points_balance == 100
     assert member(console, "bob").points_balance == 35 + 50 + 10
-    commissions = fetch(console, select(CommissionEvent.level, CommissionEvent.base_amount))
-    assert sorted(commissions) == [(1, 10_000), (1, 35_000)]
+    commissions = fetch(console, select(CommissionEntry.level, CommissionEntry.base))
+    assert sorted(commissions) == [(1, 10_000), (1, 35_000)]  # 人人分銷: amy is a distributor
 
 
 def test_a_refund_through_the_console_puts_everything_back(console):

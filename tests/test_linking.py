@@ -12,8 +12,9 @@ from messages.types import Incoming
 from models import fulfilment, groupbuys, ledger
 from models.db import UnitOfWork
 from models.programme import programme_for
-from models.tables import ChannelAccount, CommissionEvent, Community, Member, Order, PointsEntry
+from models.tables import ChannelAccount, CommissionEntry, Community, Member, Order, PointsEntry
 from tests.conftest import say
+from tests.distribution_helpers import everyone_distributes
 
 
 def incoming(channel: str, user: str, text: str, n: int) -> Incoming:
@@ -186,6 +187,7 @@ def test_a_referral_code_of_a_merged_away_member_attributes_to_the_kept_member(c
 
 
 def test_a_merge_keeps_the_earlier_referral_and_never_makes_a_cycle(console):
+    everyone_distributes(console)
     """pat (console) invites xan; later pat joins on LINE from xan's link, then links."""
     say(console, "pat: /start")
     pat = member_of(console, "console", "pat")
@@ -199,14 +201,15 @@ def test_a_merge_keeps_the_earlier_referral_and_never_makes_a_cycle(console):
     say(console, "leader@demo: /open 梨 | 100 | - | 2h", "pat@demo: +1", "xan@demo: +1",
         "leader@demo: /delivered all")
     with session_of(console) as session:
-        events = session.execute(select(CommissionEvent.beneficiary_id, Order.member_id)
-                                 .join(Order, Order.id == CommissionEvent.order_id)).all()
+        events = session.execute(select(CommissionEntry.beneficiary_id, Order.member_id)
+                                 .join(Order, Order.id == CommissionEntry.order_id)).all()
     assert events == [(pat.id, xan.id)]  # xan's order pays pat; pat's own pays nobody
 
 
 def test_commission_earned_on_ones_own_order_through_the_other_account_is_reversed(console):
     """pat on LINE joined from pat's own console link and bought: after linking, the sale
     pays pat nothing and the referral rewards for referring oneself are taken back."""
+    everyone_distributes(console)
     say(console, "pat: /start")
     pat = member_of(console, "console", "pat")
     handle(incoming("line", "U-pat", f"/start ref_{pat.referral_code}", 1), console.deps)
@@ -217,8 +220,9 @@ def test_commission_earned_on_ones_own_order_through_the_other_account_is_revers
     linked(console, ("console", "pat"), ("line", "U-pat"), 4)
     with session_of(console) as session:
         standing = session.execute(
-            select(func.coalesce(func.sum(CommissionEvent.base_amount), 0))
-            .where(CommissionEvent.beneficiary_id == pat.id)).scalar_one()
+            select(func.coalesce(func.sum(CommissionEntry.pending_delta
+                                          + CommissionEntry.confirmed_delta), 0))
+            .where(CommissionEntry.beneficiary_id == pat.id)).scalar_one()
         kept = session.get(Member, pat.id)
         assert kept is not None and kept.referred_by_id is None
         assert kept.points_balance == ledger.ledger_sum(session, pat.id)

@@ -19,7 +19,7 @@ from bot.app import App
 from models import communities, fulfilment, groupbuys, ledger, linking, members, referrals
 from models.db import UnitOfWork
 from models.programme import programme_for
-from models.tables import ChannelAccount, CommissionEvent, Community, Member, Order
+from models.tables import ChannelAccount, CommissionEntry, Community, Member, Order
 from tests.conftest import Clock
 
 ACTIONS = st.lists(st.one_of(
@@ -85,11 +85,12 @@ def check(session: Session, community_id: int) -> None:
     ).scalar_one()
     assert on_tombstones == 0
     own = session.execute(
-        select(CommissionEvent.order_id, func.sum(CommissionEvent.base_amount))
-        .join(Order, Order.id == CommissionEvent.order_id)
-        .where(CommissionEvent.beneficiary_id == Order.member_id)
+        select(CommissionEntry.order_id,
+               func.sum(CommissionEntry.pending_delta + CommissionEntry.confirmed_delta))
+        .join(Order, Order.id == CommissionEntry.order_id)
+        .where(CommissionEntry.beneficiary_id == Order.member_id)
         .join(Member, Member.id == Order.member_id).where(Member.community_id == community_id)
-        .group_by(CommissionEvent.order_id)).all()
+        .group_by(CommissionEntry.order_id)).all()
     assert all(total == 0 for _, total in own), own
     for who in session.execute(select(Member).where(Member.community_id == community_id)).scalars():
         assert who.points_balance == ledger.ledger_sum(session, who.id)  # type: ignore[arg-type]
@@ -104,7 +105,9 @@ def test_after_any_referrals_and_merges_nobody_refers_themselves_and_there_is_no
         app: App, clock: Clock, actions: list[tuple[int | str, ...]]) -> None:
     """Each example in a community of its own (no wiping between examples)."""
     with UnitOfWork(app.deps.sessions) as uow:
-        community_id = communities.create(uow.session, f"g{next(_communities)}", "g").id
+        community = communities.create(uow.session, f"g{next(_communities)}", "g")
+        community.programme = {"distribution": {"mode": "everyone"}}  # every referrer earns
+        community_id = community.id
         uow.commit()
     for n, action in enumerate(actions):
         clock.advance(minutes=1)

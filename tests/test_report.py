@@ -30,7 +30,7 @@ def test_a_leader_gets_every_chart_as_a_png_in_private_and_a_word_in_the_group(c
     say(console, f"leader@demo: {APPLES}", "amy@demo: +2", "bob@demo: +1")
     out = say(console, "leader@demo: /report")
     pictures = images(out)
-    assert len(pictures) == len(CHARTS) == 7
+    assert len(pictures) == len(CHARTS) == 8
     assert all(line.startswith("bot -> leader: ") for line in out[:-1])
     assert out[-1] == "bot -> leader@demo: 已私訊給你。"
     for path in pictures:
@@ -55,7 +55,7 @@ def test_a_member_asking_for_the_report_is_refused_in_their_language(console, ap
 
 def test_an_empty_community_gets_charts_that_say_no_data_yet(console):
     out = say(console, "leader: /report")
-    assert len(images(out)) == 7
+    assert len(images(out)) == 8
     text = "\n".join(out)
     assert "2026-03：還沒有資料" in text and "第一名" not in text
 
@@ -124,3 +124,18 @@ def test_a_report_asked_for_twice_in_a_second_keeps_both_sets(console: ConsoleCh
     first = images(say(console, "leader: /report"))
     second = images(say(console, "leader: /report week"))
     assert set(first).isdisjoint(second) and all(p.is_file() for p in first + second)
+
+
+def test_the_distributor_leaderboard_ranks_this_months_level_one_sales(console):
+    from tests.distribution_helpers import approve
+    from tests.groupbuy_helpers import member, orders_of
+
+    say(console, "amy: /invite", "cat: /invite")
+    amy, cat = member(console, "amy"), member(console, "cat")
+    approve(console, amy.id, cat.id)
+    say(console, f"bob: /start ref_{amy.referral_code}", f"dan: /start ref_{cat.referral_code}",
+        f"leader@demo: {APPLES}", "bob@demo: +3", "dan@demo: +1")
+    for buyer in ("bob", "dan"):
+        say(console, f"leader@demo: /delivered {orders_of(console, buyer)[0].id}")
+    text = "\n".join(say(console, "leader: /report"))
+    assert "分銷排行榜（本月業績）\n第一名：amy（NT$1,050）" in text

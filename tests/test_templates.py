@@ -3,6 +3,7 @@ a variable or attribute the code does not give fails), and the locales have the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -17,7 +18,9 @@ from models.programme import programme_from
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.tiers import Gap
-from models.tables import Community, Coupon, CouponTemplate, GroupBuy, Member, Order, PointsEntry
+from models.settlement import Figures
+from models.standing import Standing
+from models.tables import Community, Coupon, CouponTemplate, Distributor, GroupBuy, Member, Order, PointsEntry
 
 RENDERER = Renderer()
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -81,6 +84,23 @@ def _full() -> dict[str, Any]:
         "item": SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True),
         "items": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
                   SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True)],
+        **_distribution(member),
+    }
+
+
+def _distribution(member: Member) -> dict[str, Any]:
+    """What the distribution templates are given (handlers/distributors.py, commission.py)."""
+    row = Distributor(id=1, community_id=1, member_id=1, status="approved", note="I sell a lot",
+                      applied_at=NOW, pending=5_000, confirmed=-2_000, paid=10_000)
+    figures = Figures("2026-02", 3, 100_000, 7_000, 5_000, 1_000, 2_000, -500, 3_000, True)
+    card = Standing(row=row, month="2026-03", sales=400_000, step=1, pct=5, missing=600_000,
+                    next_pct=8, rank=2, level1=3, level2=1)
+    return {
+        "applicants": [(row, member)], "mode": "everyone", "automatic": True, "status": "suspended",
+        "wanted": "approved", "min_spend": 100_000, "short": 20_000, "s": card,
+        "ladder": ((0, 5), (1_000_000, 8)), "f": figures, "left": -2_000, "paid": 10_000,
+        "boards": [("month", [(member, 100_000, 2)]), ("all", [])], "line_count": 4,
+        "this_month": "2026-03", "confirmed": 5_000, "ym": "2026-02",
     }
 
 
@@ -97,6 +117,9 @@ def _empty() -> dict[str, Any]:
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0, chart="tiers",
                 figure=SimpleNamespace(label="", count=0, numerator=0, denominator=0, amount=0))
+    full.update(applicants=[], automatic=False, status="approved", mode="apply",
+                s=replace(full["s"], missing=None, next_pct=None, rank=None),
+                f=replace(full["f"], final=False, balance=0), boards=[("month", [])])
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))

@@ -20,7 +20,7 @@ from tests.test_fulfilment import join, open_buy, person, step
 
 TABLES = ("Community", "ChatGroup", "Member", "ChannelAccount", "Role", "AuditLog", "TierChange",
           "SpendEntry", "PointsEntry", "CouponTemplate", "Coupon", "InboundEvent", "OutboxMessage",
-          "SendLog", "ReplyToken", "PacingState", "GroupBuy", "Order", "CommissionEvent",
+          "SendLog", "ReplyToken", "PacingState", "GroupBuy", "Order", "CommissionEntry",
           "Conversation", "LinkCode")
 
 

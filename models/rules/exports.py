@@ -22,7 +22,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": (*EXPORT_COLUMNS, "group_buy"),
     "points": ("entry_id", "member_id", "name", "at", "kind", "points", "owed", "reason",
                "expires_on"),
-    "commissions": ("event_id", "order_id", "member_id", "name", "level", "base_amount", "at"),
+    "commissions": ("entry_id", "at", "member_id", "name", "kind", "order_id", "level", "base",
+                    "pct", "pending", "confirmed", "paid", "month"),
 }
 HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     "zh-Hant": {
@@ -30,14 +31,16 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
                     "生日", "推薦碼", "推薦人編號", "加入時間"),
         "orders": (*EXPORT_HEADERS["zh-Hant"], "團號"),
         "points": ("紀錄編號", "會員編號", "姓名", "時間", "類別", "積分", "待扣回", "原因", "到期日"),
-        "commissions": ("紀錄編號", "訂單編號", "會員編號", "姓名", "層級", "計佣金額", "時間"),
+        "commissions": ("紀錄編號", "時間", "會員編號", "姓名", "類別", "訂單編號", "層級",
+                        "計佣金額", "佣金比例", "待確認", "已確認", "已發放", "月份"),
     },
     "zh-Hans": {
         "members": ("会员编号", "姓名", "账号", "等级", "积分", "待扣回积分", "订单数", "累计消费",
                     "生日", "推荐码", "推荐人编号", "加入时间"),
         "orders": (*EXPORT_HEADERS["zh-Hans"], "团号"),
         "points": ("记录编号", "会员编号", "姓名", "时间", "类别", "积分", "待扣回", "原因", "到期日"),
-        "commissions": ("记录编号", "订单编号", "会员编号", "姓名", "层级", "计佣金额", "时间"),
+        "commissions": ("记录编号", "时间", "会员编号", "姓名", "类别", "订单编号", "层级",
+                        "计佣金额", "佣金比例", "待确认", "已确认", "已发放", "月份"),
     },
     "en": COLUMNS,
 }

@@ -1,7 +1,7 @@
 """indexes for /report: orders and points entries by time, covering what the report reads
 
 Revision ID: 0024
-Revises: 0015
+Revises: 0022
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0024'
-down_revision: str | None = '0015'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
