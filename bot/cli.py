@@ -1,4 +1,4 @@
-"""`tuanbot run | console [--script FILE] | db upgrade`."""
+"""`tuanbot run | console [--script FILE] | db upgrade | export COMMUNITY KIND`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from bot.app import bootstrap
 from bot.console import ConsoleChannel, interactive
 from bot.demo import DEMO_GROUP, DEMO_OWNER
 from bot.settings import Settings, make_database_folder
-from models.db import make_engine
+from messages.render import LOCALES
+from models import exporting, members
+from models.db import UnitOfWork, make_engine, session_factory
 from models.migrate import upgrade
+from models.programme import programme_for
+from models.rules.exports import KINDS
 
 WELCOME_LEADER = (
     f"{DEMO_OWNER}@{DEMO_GROUP}: /open 有機蘋果 | 350 | 20 | 明天 20:00",
@@ -50,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--as", dest="sender", default="me", help="sender of bare lines")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
+    export = sub.add_parser("export", help="a community's data as CSV (UTF-8 with BOM) on stdout")
+    export.add_argument("community", help="the community's slug, e.g. demo")
+    export.add_argument("kind", choices=KINDS)
+    export.add_argument("--lang", choices=LOCALES, help="headers' language (default: the community's)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
@@ -64,6 +74,13 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(make_engine(settings.database_url))
         print("database is at the latest schema")
         return 0
+    if args.command == "export":
+        try:
+            return _export(settings, args.community, args.kind, args.lang)
+        except OperationalError as problem:  # no such file, no tables yet, server down
+            print(f"cannot read the database ({problem.orig}): is it there, and upgraded "
+                  "(tuanbot db upgrade)?", file=sys.stderr)
+            return 2
     if args.command == "console":
         return _console(settings, args.script, args.sender)
     if args.command in (None, "run"):
@@ -77,6 +94,23 @@ def main(argv: list[str] | None = None) -> int:
         return _console(settings, None, "me")
     parser.print_help()
     return 2
+
+
+def _export(settings: Settings, slug: str, kind: str, lang: str | None) -> int:
+    """The CSV on stdout, UTF-8 with a BOM (so `> file.csv` opens in Excel); 2 without the
+    community."""
+    with UnitOfWork(session_factory(make_engine(settings.database_url))) as uow:
+        community = members.community_by_slug(uow.session, slug)
+        if community is None:
+            print(f"no community {slug!r}", file=sys.stderr)
+            return 2
+        locale = lang or community.default_locale
+        programme = programme_for(community)
+        text = exporting.export_csv(uow.session, community, kind, locale,
+                                    lambda key: programme.tier_name(key, locale))
+    sys.stdout.buffer.write(("\ufeff" + text).encode("utf-8"))
+    sys.stdout.buffer.flush()
+    return 0
 
 
 def _console(settings: Settings, script: Path | None, sender: str) -> int:

@@ -37,6 +37,7 @@ from starlette.responses import Response
 
 from bot import inbox, line_webhook, policy
 from bot.channel import Supports
+from bot.downloads import Downloads
 from bot.line_events import (
     CHANNEL,
     media_key,
@@ -86,6 +87,8 @@ class LineChannel:
             public = ""
         self.public_url = public or None
         self.media_key = media_key(settings.line_channel_secret)
+        self.downloads = Downloads(self.public_url, settings.link_key(), deps.media_dir,
+                                   deps.clock, settings.link_ttl)
         self.tasks: set[asyncio.Task[bool]] = set()
         self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease))
         self.accepted = 0  # events whose reply token was kept (a sweep every 100)
@@ -253,7 +256,8 @@ class LineChannel:
         return ids
 
     def messages(self, reply: Reply) -> list[Message]:
-        return to_messages(reply, self.media_url(reply.image), self.media_url(reply.file))
+        reply = self.downloads.with_link(reply)  # LINE cannot send a file: an expiring link
+        return to_messages(reply, self.media_url(reply.image))
 
     def media_url(self, path: str | None) -> str | None:
         """A signed public link to a file of the media folder (None without a public URL)."""

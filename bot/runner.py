@@ -131,6 +131,7 @@ async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
     deliverers[CHANNEL] = channel.outlet
     web["line"] = channel
     web["media"] = media_route(app.settings)
+    web["download"] = _download_route(app)
 
 
 async def _wechat(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,
@@ -143,6 +144,13 @@ async def _wechat(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Even
     tasks.append(_worker(app, CHANNEL, channel.send, stop))
     deliverers[CHANNEL] = channel.outlet
     web["wechat"] = channel
+    web["download"] = _download_route(app)
+
+
+def _download_route(app: App) -> Any:
+    from bot.downloads import download_route
+
+    return download_route(app.settings.media_dir, app.settings.link_key(), app.deps.clock)
 
 
 def _listen(host: str, port: int) -> socket.socket:

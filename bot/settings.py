@@ -58,6 +58,8 @@ class Settings:
     wechat_aes_key: str | None = None
     wechat_api_base_url: str = "https://api.weixin.qq.com"
     public_url: str | None = None
+    link_secret: str | None = None  # signs download links (TUANBOT_LINK_SECRET)
+    link_ttl: int = 86_400  # seconds a download link lives (TUANBOT_LINK_TTL)
     listen_host: str = "127.0.0.1"
     listen_port: int = 8080
     log_level: str = "INFO"
@@ -72,6 +74,13 @@ class Settings:
     @property
     def media_dir(self) -> Path:
         return self.home / "media"
+
+    def link_key(self) -> bytes | None:
+        """The key of download links: TUANBOT_LINK_SECRET, else derived from a platform's."""
+        from bot.downloads import link_secret
+
+        return link_secret(self.link_secret, self.line_channel_secret, self.wechat_app_secret,
+                           self.wechat_token, self.telegram_token)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -104,6 +113,8 @@ class Settings:
             wechat_aes_key=env.get("WECHAT_ENCODING_AES_KEY") or None,
             wechat_api_base_url=env.get("WECHAT_API_BASE_URL", cls.wechat_api_base_url),
             public_url=env.get("TUANBOT_PUBLIC_URL") or None,
+            link_secret=env.get("TUANBOT_LINK_SECRET") or None,
+            link_ttl=int(env.get("TUANBOT_LINK_TTL", cls.link_ttl)),
             listen_host=env.get("TUANBOT_HOST", "127.0.0.1"),
             listen_port=int(env.get("TUANBOT_PORT", "8080")),
             log_level=env.get("LOG_LEVEL", "INFO"),

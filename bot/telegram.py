@@ -29,11 +29,12 @@ from bot import inbox, policy
 from bot.channel import Supports
 from bot.settings import Settings
 from handlers.context import Deps
+from handlers.importing import MAX_UPLOAD, TOO_LARGE
 from messages.types import Button, Incoming, Reply
 from scheduler.delivery import RateLimited, Undeliverable
 
 CHANNEL = "telegram"
-MAX_IMPORT = 5 * 1024 * 1024
+MAX_IMPORT = MAX_UPLOAD
 GROUP_TYPES = (ChatType.GROUP, ChatType.SUPERGROUP)
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,17 @@ def document_incoming(update: Update, folder: Path) -> Incoming | None:
         return None
     name = document.file_name if isinstance(document.file_name, str) else ""
     size = document.file_size if isinstance(document.file_size, int) else 0
-    if size > MAX_IMPORT or not name.lower().endswith(".csv") or not document.file_id:
+    if not name.lower().endswith(".csv") or not document.file_id:
         return None
     user = message.from_user
     path = folder / f"{int(message.chat.id)}-{int(message.message_id)}.csv"
+    too_large = size > MAX_IMPORT  # not fetched: the answer says how large a file may be
     return Incoming(
         channel=CHANNEL, chat=str(message.chat.id), sender=str(user.id),
-        text=f"/import {path}", message_id=str(message.message_id),
+        text=f"/import {TOO_LARGE if too_large else path}", message_id=str(message.message_id),
         is_group=message.chat.type in GROUP_TYPES, sender_name=user.full_name,
-        handle=user.username, language_code=user.language_code, payload=str(document.file_id),
+        handle=user.username, language_code=user.language_code,
+        payload=None if too_large else str(document.file_id),
     )
 
 

@@ -1,4 +1,6 @@
-"""The ASGI app for webhooks (Starlette): `/telegram` and `/healthz`."""
+"""The ASGI app for webhooks (Starlette): `/telegram`, `/healthz`, and the routes the platforms
+bring: `/line`, `/wechat`, `/media/…` (LINE's images), `/download/…` (bot/downloads.py: signed,
+expiring links to exports for the channels that cannot carry a file)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ MALFORMED = (ValueError, TypeError, KeyError, AttributeError, IndexError, Overfl
 
 
 def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None = None, *,
-            line: Any = None, wechat: Any = None, media: Route | None = None) -> Starlette:
+            line: Any = None, wechat: Any = None, media: Route | None = None,
+            download: Route | None = None) -> Starlette:
     """One ASGI app: /healthz, and /telegram, /line, /wechat for the configured platforms."""
     tasks: set[asyncio.Task[bool]] = set()
 
@@ -56,6 +59,8 @@ def web_app(telegram: TelegramChannel | None = None, telegram_secret: str | None
         routes.append(Route("/line", line.webhook, methods=["POST"]))
     if media is not None:
         routes.append(media)
+    if download is not None:
+        routes.append(download)
     if wechat is not None:
         routes.append(Route("/wechat", wechat.webhook, methods=["GET", "POST"]))
     return Starlette(routes=routes)

@@ -32,6 +32,7 @@ from starlette.responses import Response
 
 from bot import inbox, policy, wechat_webhook
 from bot.channel import Supports
+from bot.downloads import Downloads
 from bot.settings import Settings
 from bot.wechat_api import WechatApi, WechatError
 from bot.wechat_crypto import MessageCrypto
@@ -78,6 +79,8 @@ class WechatChannel:
         self.api = WechatApi(settings.wechat_api_base_url, settings.wechat_app_id or "",
                              settings.wechat_app_secret or "", deps.clock, http)
         self.window = deps.reply_windows.get(CHANNEL, WECHAT_WINDOW)
+        self.downloads = Downloads(settings.public_url, settings.link_key(), deps.media_dir,
+                                   deps.clock, settings.link_ttl)
         self._scene_urls: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.passive_timeout = settings.wechat_passive_timeout
@@ -100,6 +103,11 @@ class WechatChannel:
             for reply in replies:
                 await self.deliver_reply(msg, reply)
         inbox.answered(self.deps, msg)
+
+    async def prepared(self, reply: Reply) -> Reply:
+        """The reply as WeChat can carry it: a file becomes an expiring link under the text,
+        a referral link WeChat's own QR code."""
+        return await self.with_scene_qr(self.downloads.with_link(reply))
 
     async def with_scene_qr(self, reply: Reply) -> Reply:
         """A referral on WeChat is a permanent QR code with the scene `ref_CODE`: scanning it
@@ -224,7 +232,7 @@ class WechatChannel:
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
         """A late answer (a customer-service message; also what a passive reply could not
         carry, and an answer sent again after a restart), through the one delivery policy."""
-        await policy.answer(self, msg, await self.with_scene_qr(reply))
+        await policy.answer(self, msg, await self.prepared(reply))
 
     async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
         await self.send(chat_id, is_group, reply)

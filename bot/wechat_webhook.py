@@ -99,7 +99,7 @@ async def _answer(channel: WechatChannel, fields: dict[str, str], encrypted: boo
     replies = await _handle_within(channel, msg)
     if replies is None:
         return _success()
-    replies = [await channel.with_scene_qr(reply) for reply in replies]
+    replies = [await channel.prepared(reply) for reply in replies]
     text, later = passive_and_later(replies)
     if later:  # answered once the rest has left too
         channel.track(channel.deliver_then_answered(

@@ -7,9 +7,9 @@ from pathlib import Path
 from handlers import guided, openflow
 from handlers.buychoice import choose_buy
 from handlers.context import Ctx
-from handlers.importing import import_file
+from handlers.importing import MAX_UPLOAD, TOO_LARGE, import_file
 from handlers.telling import tell_closed, tell_marks, tell_promoted
-from messages.types import Reply
+from messages.types import FILE_LINK_HINT, Reply
 from models import buying, exporting, groupbuys, marking, orderlines
 from models.buying import brief
 from models.errors import DomainError, Usage
@@ -78,13 +78,16 @@ def export(ctx: Ctx) -> list[Reply]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"groupbuy-{ctx.community.slug}-{buy.number}-{ctx.now:%Y%m%d%H%M%S}.csv"
     path.write_text(text, encoding="utf-8-sig")  # with a BOM: Excel then reads it as UTF-8
-    return [Reply(ctx.text("exported", buy=buy), file=str(path), private=ctx.can_reply_privately)]
+    return [Reply(ctx.text("exported", buy=buy), file=str(path), private=ctx.can_reply_privately,
+                  hints={FILE_LINK_HINT: ctx.text("file_link")})]
 
 
 def import_orders(ctx: Ctx) -> list[Reply]:
     given = ctx.args.strip()
     if not given:
         raise Usage("import")
+    if given == TOO_LARGE:
+        raise DomainError("import_too_large", mb=MAX_UPLOAD // (1024 * 1024))
     raw = _read_upload(ctx, given)
     if raw is None:
         raise DomainError("import_not_found", path=_shown(given, 80))
@@ -106,6 +109,10 @@ def _read_upload(ctx: Ctx, given: str) -> bytes | None:
         uploads = (ctx.deps.media_dir / "imports").resolve()
         if ctx.msg.channel != "console" and uploads not in path.parents:
             return None
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        if path.stat().st_size > MAX_UPLOAD:  # not read into memory: refused as it is
+            raise DomainError("import_too_large", mb=MAX_UPLOAD // (1024 * 1024))
+        return path.read_bytes()
     except (OSError, ValueError):  # too long a name, a NUL, a directory, no permission
         return None

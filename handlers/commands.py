@@ -14,6 +14,7 @@ from handlers import (
     campaigns,
     commission,
     distributors,
+    exports,
     groupbuy,
     leader,
     member,
@@ -22,6 +23,7 @@ from handlers import (
     privacy,
     rating,
     referral,
+    report,
     segments,
 )
 from handlers.context import Ctx
@@ -151,7 +153,10 @@ TABLE: tuple[Entry, ...] = (
     Entry("picked", _words(("picked",), ("已取貨",), ("已取货",)), pickup.picked, STAFF,
           usage="picked"),
     Entry("ratings", _words(("ratings",), ("評價",), ("评价",)), rating.ratings_of_buy, STAFF),
-    Entry("export", _words(("export",), ("匯出",), ("导出",)), buyleader.export, STAFF),
+    Entry("report", _words(("report", "reports"), ("報表",), ("报表",)), report.report, STAFF,
+          usage="report"),
+    Entry("export", _words(("export",), ("匯出",), ("导出",)), exports.export, STAFF,
+          usage="export"),
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),
     Entry("applications", _words(("applications",), ("分銷申請",), ("分销申请",)),

@@ -19,6 +19,9 @@ def clean(text: str) -> str:
     return whole.translate(_CONTROLS)
 
 
+FILE_LINK_HINT = "file_link"  # Reply.hints: the words before a file's download link
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One inbound message, normalised by an adapter. Ids are strings from the start."""

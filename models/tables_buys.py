@@ -68,7 +68,10 @@ class Order(SQLModel, table=True):
     __table_args__ = (Index("ix_order_buy_status", "group_buy_id", "status", "id"),
                       # what a member bought, read from the index alone (segments, campaigns)
                       Index("ix_order_member_history", "member_id", "status", "group_buy_id",
-                            "replenish_on"))
+                            "replenish_on"),
+                      # /report reads orders by time, and only these columns
+                      Index("ix_order_created", "created_at", "status", "group_buy_id",
+                            "member_id", "net"))
     id: int | None = Field(default=None, primary_key=True)
     group_buy_id: int = Field(foreign_key="groupbuy.id")
     member_id: int = Field(foreign_key="member.id", index=True)

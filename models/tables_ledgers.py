@@ -27,6 +27,7 @@ class PointsEntry(SQLModel, table=True):
     and the cached points debt (owed by a refund, paid by later earnings) the sum of
     `debt_delta`."""
 
+    __table_args__ = (Index("ix_pointsentry_created", "created_at", "member_id", "kind", "delta"),)
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", index=True)
     delta: int

@@ -112,6 +112,13 @@ def _full() -> dict[str, Any]:
         "period": Period("quarter", "2026-Q1", ("2026-01", "2026-02", "2026-03"), 2026, 1),
         "holds": [SimpleNamespace(reward=SimpleNamespace(id=4, created_at=NOW), referee=member,
                                   referrer=member)] * 2,
+        "chart": "repurchase", "title": "Repurchase rate per month", "metric": "orders",
+        "figure": SimpleNamespace(label="2026-03", count=3, numerator=2, denominator=5,
+                                  amount=51_500),
+        "kind": "members", "mb": 5, "since": date(2026, 3, 4),
+        "item": SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True),
+        "items": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
+                  SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True)],
         **_distribution(member),
     }
 
@@ -146,7 +153,8 @@ def _empty() -> dict[str, Any]:
                 reason="", holds=[], held_total=0,
                 period=Period("month", "2026-02", ("2026-02",), 2026, 2))
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
-                arrived=False, points=0)
+                arrived=False, points=0, chart="tiers",
+                figure=SimpleNamespace(label="", count=0, numerator=0, denominator=0, amount=0))
     full.update(replaced=False, removed=True, changed=False)
     full.update(applicants=[], automatic=False, status="approved", mode="apply",
                 s=replace(full["s"], missing=None, next_pct=None, rank=None),

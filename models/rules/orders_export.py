@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping, Sequence
 
 _RISKY = ("=", "+", "-", "@", "\t", "\r", "'")
 EXPORT_COLUMNS = ("order_id", "member", "product", "quantity", "unit_price", "list_price",
@@ -45,12 +46,18 @@ def unescape(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(_RISKY) else cell
 
 
-def write_orders(rows: list[dict[str, str]], locale: str) -> str:
-    """The export as CSV text (the caller writes it UTF-8 with a BOM): headers in the leader's
-    language, every cell escaped. Each row maps EXPORT_COLUMNS to its text."""
+def write_table(headers: Sequence[str], columns: Sequence[str],
+                rows: Iterable[Mapping[str, str]]) -> str:
+    """Any export as CSV text (the caller writes it UTF-8 with a BOM): the headers, then each
+    row's cells in `columns` order, every cell (headers too) escaped."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADERS.get(locale, EXPORT_COLUMNS))
+    writer.writerow([escape(header) for header in headers])
     for row in rows:
-        writer.writerow([escape(row.get(column, "")) for column in EXPORT_COLUMNS])
+        writer.writerow([escape(row.get(column, "")) for column in columns])
     return out.getvalue()
+
+
+def write_orders(rows: list[dict[str, str]], locale: str) -> str:
+    """The orders export: headers in the leader's language; each row maps EXPORT_COLUMNS."""
+    return write_table(EXPORT_HEADERS.get(locale, EXPORT_COLUMNS), EXPORT_COLUMNS, rows)
