@@ -8,7 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from handlers import buyleader, buylife, groupbuy, leader, member, pickup, rating
+from handlers import (
+    buyleader,
+    buylife,
+    coupon_admin,
+    groupbuy,
+    leader,
+    member,
+    pickup,
+    rating,
+    rewards,
+    settings,
+)
 from handlers.context import Ctx
 from messages.types import Reply
 from models import communities
@@ -39,6 +50,8 @@ class Entry:
     usage: str | None = None  # usage_<usage>.j2, answered when the handler raises Usage
     usage_args: Callable[[Ctx], dict[str, object]] = _none  # what that template needs
     help: str | None = ANY  # where /help lists it; None: not listed
+    audits: bool = False  # the handler audits its own actions (with details); else the dispatcher
+    fallback: str | None = None  # run instead for someone not allowed who gave no arguments
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -70,13 +83,20 @@ def _tiers_usage(ctx: Ctx) -> dict[str, object]:
     return {"tiers": [ctx.tier_name(t.key) for t in ctx.programme.tiers]}
 
 
+def _audit_usage(ctx: Ctx) -> dict[str, object]:
+    return {"most": settings.AUDIT_MAX}
+
+
 TABLE: tuple[Entry, ...] = (
     # members, in the order /help lists them
     Entry("me", _words(("me", "card"), ("我的", "會員", "會員卡"), ("我的", "会员", "会员卡")),
           member.me, bare=True),
     Entry("points", _words(("points",), ("積分", "點數"), ("积分", "点数")), member.points, bare=True),
-    Entry("coupons", _words(("coupons", "coupon"), ("優惠券", "折價券"), ("优惠券", "折价券")),
+    Entry("coupons", _words(("coupons", "wallet"), ("優惠券", "折價券"), ("优惠券", "折价券")),
           member.coupon_wallet, bare=True),
+    Entry("rewards", _words(("rewards", "catalogue", "shop"), ("積分商城", "兌換商城", "商城"),
+                            ("积分商城", "兑换商城", "商城")), rewards.catalogue, bare=True),
+    Entry("redeem", _words(("redeem",), ("兌換",), ("兑换",)), rewards.redeem, usage="redeem"),
     Entry("birthday", _words(("birthday",), ("生日",), ("生日",)), member.birthday, bare=True,
           usage="birthday"),
     Entry("claim", _words(("claim",), ("領取", "領生日禮"), ("领取", "领生日礼")), member.claim),
@@ -123,13 +143,21 @@ TABLE: tuple[Entry, ...] = (
     Entry("import", _words(("import",), ("匯入",), ("导入",)), buyleader.import_orders, STAFF,
           usage="import"),
     Entry("grant", _words(("grant",), ("加點",), ("加点",)), leader.grant, STAFF, usage="grant",
-          usage_args=_points_usage),
+          usage_args=_points_usage, audits=True),
     Entry("deduct", _words(("deduct",), ("扣點",), ("扣点",)), leader.deduct, STAFF, usage="deduct",
-          usage_args=_points_usage),
+          usage_args=_points_usage, audits=True),
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
-          usage="settier", usage_args=_tiers_usage),
-    Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
-    Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
-    Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
+          usage="settier", usage_args=_tiers_usage, audits=True),
+    Entry("reward", _words(("reward",), ("獎品", "上架"), ("奖品", "上架")), rewards.reward, STAFF,
+          usage="reward", audits=True),
+    Entry("coupon", _words(("coupon",), ("發券", "優惠券管理"), ("发券", "优惠券管理")),
+          coupon_admin.coupon, STAFF, usage="coupon", audits=True, fallback="coupons"),
+    Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin",
+          audits=True),
+    Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), settings.config, STAFF,
+          usage="config", audits=True),
+    Entry("audit", _words(("audit",), ("操作紀錄", "稽核"), ("操作记录", "审计")), settings.audit,
+          OWNER, usage="audit", usage_args=_audit_usage),
+    Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF, audits=True),
 )
 BY_NAME: dict[str, Entry] = {entry.name: entry for entry in TABLE}

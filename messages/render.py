@@ -49,6 +49,7 @@ class Renderer:
         env.filters["money"] = format_money
         env.filters["mult"] = lambda pct: f"{pct / 100:g}"
         env.filters["day"] = lambda moment, tz: moment.astimezone(tz).strftime("%Y-%m-%d")
+        env.filters["clock"] = lambda moment, tz: moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         return env
 
     def render(self, locale: str, template: str, **context: Any) -> str:

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from models.errors import DomainError
 from models.rules import coupons as rules
+from models.rules.offers import Offer
 from models.tables import Coupon, CouponTemplate, Member
 from models.types import id_of, rows_matched
 
@@ -42,6 +44,8 @@ def issue(
         seen = session.execute(select(col(Coupon.id)).where(col(Coupon.issue_key) == issue_key)).first()
         if seen:
             return None
+    if tmpl.per_member_limit is not None:  # two issues at once wait for each other here
+        session.execute(select(col(Member.id)).where(col(Member.id) == member.id).with_for_update())
     held = session.execute(
         select(func.count(col(Coupon.id))).where(
             col(Coupon.member_id) == member.id, col(Coupon.template_id) == tmpl.id
@@ -56,7 +60,7 @@ def issue(
         issue_key=issue_key,
         issued_at=now,
         valid_from=now,
-        valid_until=now + timedelta(days=tmpl.valid_days),
+        valid_until=tmpl.valid_until or now + timedelta(days=tmpl.valid_days),
     )
     session.add(coupon)
     session.flush()
@@ -113,10 +117,79 @@ def by_code(session: Session, member_id: int, code: str) -> tuple[Coupon, Coupon
 
 def terms(session: Session, coupon_id: int | None) -> tuple[str | None, int]:
     """(kind, value) of a coupon, or (None, 0)."""
+    kind, value, _ = terms_with_minimum(session, coupon_id)
+    return kind, value
+
+
+def terms_with_minimum(session: Session, coupon_id: int | None) -> tuple[str | None, int, int]:
+    """(kind, value, minimum spend) of a coupon, or (None, 0, 0)."""
     if coupon_id is None:
-        return None, 0
+        return None, 0, 0
     row = session.execute(
-        select(col(CouponTemplate.kind), col(CouponTemplate.value))
+        select(col(CouponTemplate.kind), col(CouponTemplate.value), col(CouponTemplate.min_spend))
         .join(Coupon, col(Coupon.template_id) == col(CouponTemplate.id)).where(col(Coupon.id) == coupon_id)
     ).first()
-    return (row[0], int(row[1])) if row else (None, 0)
+    return (row[0], int(row[1]), int(row[2])) if row else (None, 0, 0)
+
+
+def give_back(session: Session, coupon_id: int | None) -> None:
+    """A coupon taken off a line (cancelled, refunded, below its minimum) is usable again."""
+    if coupon_id is None:
+        return
+    session.execute(update(Coupon).where(col(Coupon.id) == coupon_id).values(redeemed_at=None)
+                    .execution_options(synchronize_session=False))
+
+
+LEADER_PREFIX = "c_"  # a leader's own coupon: the key is the prefix and its name
+
+
+def create_leader_template(session: Session, community_id: int, offer: Offer,
+                           valid_until: datetime | None) -> CouponTemplate:
+    """`/coupon new`: a named coupon of the community's; refused when the name is taken."""
+    key = f"{LEADER_PREFIX}{offer.name}"[:32]
+    if leader_template(session, community_id, offer.name) is not None:
+        raise DomainError("coupon_exists", name=offer.name)
+    created = CouponTemplate(
+        community_id=community_id, key=key, name=_label(offer),
+        kind=offer.kind, value=offer.value, min_spend=offer.min_spend,
+        valid_days=offer.days or 30, valid_until=valid_until, per_member_limit=offer.limit)
+    session.add(created)
+    session.flush()
+    return created
+
+
+def _label(offer: Offer) -> str:
+    """The name, and for a gift what it is (`週年禮: 保溫杯`) when the name does not say."""
+    gift = offer.gift if offer.gift and offer.gift != offer.name else ""
+    return f"{offer.name}: {gift}"[:64] if gift else offer.name[:64]
+
+
+def leader_template(session: Session, community_id: int, name: str) -> CouponTemplate | None:
+    return session.execute(select(CouponTemplate).where(
+        col(CouponTemplate.community_id) == community_id,
+        col(CouponTemplate.key) == f"{LEADER_PREFIX}{name}"[:32])).scalar_one_or_none()
+
+
+def leader_templates(session: Session, community_id: int) -> list[tuple[CouponTemplate, int]]:
+    """The community's own coupons, newest first, with how many were issued."""
+    rows = session.execute(
+        select(CouponTemplate, func.count(col(Coupon.id)))
+        .outerjoin(Coupon, col(Coupon.template_id) == col(CouponTemplate.id))
+        .where(col(CouponTemplate.community_id) == community_id,
+               col(CouponTemplate.key).startswith(LEADER_PREFIX))
+        .group_by(col(CouponTemplate.id)).order_by(col(CouponTemplate.id).desc())).all()
+    return [(t, int(n)) for t, n in rows]
+
+
+def give(session: Session, *, member: Member, tmpl: CouponTemplate, now: datetime,
+         issue_key: str) -> Coupon:
+    """`/coupon send`: one coupon to the member; refused over the coupon's per-member limit.
+    The same message again (a redelivery) issues nothing new."""
+    seen = session.execute(
+        select(Coupon).where(col(Coupon.issue_key) == issue_key[:128])).scalar_one_or_none()
+    if seen is not None:
+        return seen
+    coupon = issue(session, member, tmpl, now, issue_key=issue_key[:128])
+    if coupon is None:
+        raise DomainError("coupon_limit", name=tmpl.name, limit=tmpl.per_member_limit)
+    return coupon

@@ -24,13 +24,15 @@ from models.tables_messages import (
     ReplyToken,
     SendLog,
 )
+from models.tables_rewards import Redemption, Reward
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
     "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReplyToken", "Role", "SendLog", "SpendEntry", "TierChange",
+    "PointsEntry", "Rating", "Redemption", "ReplyToken", "Reward", "Role", "SendLog",
+    "SpendEntry", "TierChange",
 ]
 
 
@@ -112,6 +114,8 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=32)
     allowed: bool
     detail: str = Field(default="", max_length=500)
+    old_value: str | None = Field(default=None, max_length=200)  # a setting's value before
+    new_value: str | None = Field(default=None, max_length=200)  # and after the change
     at: datetime = timestamp()
 
 

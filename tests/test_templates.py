@@ -17,7 +17,20 @@ from models.programme import programme_from
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.tiers import Gap
-from models.tables import Community, Coupon, CouponTemplate, GroupBuy, Member, Order, PointsEntry
+from models import config_keys
+from models.config_keys import Problem
+from models.rules.offers import parse_offer
+from models.tables import (
+    AuditLog,
+    Community,
+    Coupon,
+    CouponTemplate,
+    GroupBuy,
+    Member,
+    Order,
+    PointsEntry,
+    Reward,
+)
 
 RENDERER = Renderer()
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -74,6 +87,33 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
+        **_admin_samples(coupon, member),
+    }
+
+
+def _admin_samples(coupon: Coupon, member: Member) -> dict[str, Any]:
+    """The rewards catalogue, leaders' coupons, configuration and audit."""
+    tmpl = CouponTemplate(id=2, community_id=1, key="c_週年慶", name="週年慶", kind="percent",
+                          value=15, min_spend=30_000, valid_days=14, valid_until=NOW,
+                          per_member_limit=1)
+    reward = Reward(id=1, community_id=1, number=2, name="100元折價券", template_id=2, points=500,
+                    stock=0, per_member_limit=1)
+    settings = config_keys.view({}, "Asia/Taipei")
+    audit_entry = AuditLog(community_id=1, actor="console:leader", action="config", allowed=False,
+                           detail="tiers.gold.min_spend", old_value="8000", new_value="9000", at=NOW)
+    return {
+        "items": [(reward, tmpl)], "reward": reward, "tmpl": tmpl, "again": True,
+        "offer": parse_offer(["贈品", "gift=保溫杯", "points=800"], NOW.date()),
+        "problem": "bad_until", "made": [(tmpl, 3)], "names": ["週年慶"],
+        "changed": [("quiet_hours.start", "22:00", "22:30"), ("tiers.gold.min_invites", 3, None)],
+        "settings": settings, "key": "frequency_cap_per_week",
+        "problems": [Problem("tiers.gold.min_spend", "not_increasing", "100", {"floor": "3000"}),
+                     Problem("quiet_hours.start", "wrong_type", "25:00", {"kind": "clock"}),
+                     Problem("x", "out_of_range", "200", {"low": 0, "high": 100}),
+                     Problem("commission_cap_pct", "cap_below_level1", "5", {"rate": 10})],
+        "log": [(audit_entry, "leader"), (AuditLog(community_id=1, actor="console:amy",
+                    action="grant", allowed=True, detail="/grant @bob 5 hi", at=NOW), "amy")],
+        "most": 50, "minimum": 30_000,
     }
 
 
@@ -83,10 +123,14 @@ def _empty() -> dict[str, Any]:
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
                 "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
-                "lines"):
+                "lines", "log", "items", "made", "names", "changed", "problems"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
         full[key] = None
+    full["tmpl"] = CouponTemplate(id=3, community_id=1, key="c_x", name="x", kind="amount",
+                                  value=5_000, valid_days=30)
+    full["reward"] = Reward(id=1, community_id=1, number=1, name="x", template_id=3, points=5)
+    full.update(again=False, problem="no_such_problem", limit=0)
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,

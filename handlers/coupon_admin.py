@@ -1,0 +1,83 @@
+"""A leader's own coupons: `/coupon new`, `/coupon send NAME @name`, `/coupon list`.
+
+Sending a coupon is a promotion (Kind.PROMOTION): the coupon goes into the member's wallet
+at once, but the message telling them respects their opt-out, quiet hours (it waits for the
+morning) and the weekly cap; the leader's answer says when the member could not be told.
+"""
+
+from __future__ import annotations
+
+from handlers.context import Ctx
+from handlers.leader import actor
+from handlers.notify import Message, notify
+from messages.types import Reply
+from models import communities, coupons, lookups
+from models.errors import DomainError, UnknownMember, Usage
+from models.rewards import last_moment
+from models.rules.notify import Kind
+from models.rules.offers import OfferError, parse_offer
+from models.tables import CouponTemplate
+from models.types import id_of
+
+NEW = ("new", "add", "新增", "建立")
+SEND = ("send", "give", "發送", "发送", "送")
+LIST = ("list", "列表")
+
+
+def coupon(ctx: Ctx) -> list[Reply]:
+    verb, _, rest = ctx.args.partition(" ")
+    if verb.lower() in NEW:
+        return _new(ctx, rest.split())
+    if verb.lower() in SEND:
+        return _send(ctx, rest.split())
+    if verb.lower() in LIST:
+        made = coupons.leader_templates(ctx.session, id_of(ctx.community))
+        return [ctx.card("coupon_list", made=made)]
+    raise Usage("coupon")
+
+
+def _new(ctx: Ctx, words: list[str]) -> list[Reply]:
+    if not words:
+        raise Usage("coupon")
+    try:
+        offer = parse_offer(words, ctx.today)
+    except OfferError as wrong:
+        raise DomainError("bad_offer", problem=wrong.problem, word=wrong.word,
+                          command="coupon") from None
+    if offer.points is not None or offer.stock is not None:
+        raise DomainError("bad_offer", problem="points_on_coupon", word="", command="coupon")
+    until = last_moment(offer.until, ctx.tz) if offer.until else None
+    made = coupons.create_leader_template(ctx.session, id_of(ctx.community), offer, until)
+    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "coupon", True,
+                      f"new {offer.name} {offer.kind}:{offer.value} min={offer.min_spend} "
+                      f"limit={offer.limit} days={offer.days} until={offer.until}",
+                      ctx.member.id, ctx.now)
+    return [ctx.reply("coupon_made", tmpl=made)]
+
+
+def _send(ctx: Ctx, words: list[str]) -> list[Reply]:
+    """`/coupon send NAME @name`: the last word names the member."""
+    if len(words) < 2 or not words[-1].startswith("@") or len(words[-1]) < 2:
+        raise Usage("coupon")
+    name, handle = " ".join(words[:-1]), words[-1]
+    tmpl = coupons.leader_template(ctx.session, id_of(ctx.community), name)
+    if tmpl is None:
+        raise DomainError("no_such_coupon", name=name[:40],
+                          names=[t.key[2:] for t, _ in
+                                 coupons.leader_templates(ctx.session, id_of(ctx.community))][:10])
+    target = lookups.by_handle(ctx.session, id_of(ctx.community), handle)
+    if target is None:
+        raise UnknownMember(name=handle[:40])
+    key = f"coupon:{ctx.msg.channel}:{ctx.msg.event_key}:{target.id}"
+    given = coupons.give(ctx.session, member=target, tmpl=tmpl, now=ctx.now, issue_key=key)
+    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "coupon", True,
+                      f"send {name} to {target.id} code {given.code}", ctx.member.id, ctx.now)
+    told = notify(ctx.session, ctx.deps, target,
+                  Message("coupon_gift", coupon=given, tmpl=tmpl), Kind.PROMOTION,
+                  key=f"coupongift:{given.id}", prefer=ctx.msg.channel, community=ctx.community,
+                  now=ctx.now)
+    return [ctx.reply("coupon_sent", target=target, tmpl=tmpl, coupon=given, unreachable=not told)]
+
+
+def describe(tmpl: CouponTemplate) -> str:
+    return f"{tmpl.kind}:{tmpl.value}"
