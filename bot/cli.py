@@ -1,4 +1,4 @@
-"""`tuanbot run | console [--script FILE] | db upgrade`."""
+"""`tuanbot run | console [--script FILE] | db upgrade | config export|import COMMUNITY [FILE]`."""
 
 from __future__ import annotations
 
@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--as", dest="sender", default="me", help="sender of bare lines")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"])
+    config = sub.add_parser("config", help="the programme configuration as a TOML file")
+    config.add_argument("action", choices=["export", "import"])
+    config.add_argument("community", help="the community's slug")
+    config.add_argument("file", nargs="?", type=Path, help="the TOML file to import")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "console":
         return _console(settings, args.script, args.sender)
+    if args.command == "config":
+        return _config(settings, args.action, args.community, args.file)
     if args.command in (None, "run"):
         from bot.settings import platforms
 
@@ -75,6 +81,29 @@ def main(argv: list[str] | None = None) -> int:
         return _console(settings, None, "me")
     parser.print_help()
     return 2
+
+
+def _config(settings: Settings, action: str, slug: str, file: Path | None) -> int:
+    """Export to stdout, or import a file: the changes (or the problems) printed, 0 on success."""
+    from bot import config_file
+
+    app = bootstrap(settings)
+    try:
+        if action == "export":
+            sys.stdout.write(config_file.export(app.deps.sessions, slug))
+            return 0
+        if file is None:
+            print("usage: tuanbot config import COMMUNITY programme.toml", file=sys.stderr)
+            return 2
+        changed = config_file.import_file(app.deps.sessions, slug, file, app.deps.clock(),
+                                          app.deps.renderer)
+    except config_file.ConfigFileError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    for key, old, new in changed:
+        print(f"{key}: {old} -> {new}")
+    print(f"{len(changed)} setting(s) changed" if changed else "nothing changed")
+    return 0
 
 
 def _console(settings: Settings, script: Path | None, sender: str) -> int:

@@ -58,8 +58,7 @@ def apply(stored: dict[str, Any] | None, timezone: str,
             zone = str(checked)
         else:
             set_value(config, stored_path(spec, key), checked)
-    if not problems:
-        problems = validate(config, zone)
+    problems += [p for p in validate(config, zone) if p.key not in {q.key for q in problems}]
     if problems:
         raise ConfigInvalid(problems)
     after = view(config, zone)
