@@ -84,9 +84,10 @@ def _term(word: str) -> tuple[str | None, str]:
         if key is None:
             raise OfferError("unknown_term", word)
         return key, value
-    kind = word.partition(":")[0].lower()
-    if kind in _KINDS and kind not in ("gift", "贈品", "赠品"):
-        return "coupon", word
+    kind, colon, _ = word.partition(":")
+    kind = kind.lower()
+    if kind in _KINDS and (colon or kind.isascii()) and kind not in ("gift", "贈品", "赠品"):
+        return "coupon", word  # 'percent:10', 'shipping'; a bare '免運' may be a name
     if kind in ("gift", "贈品", "赠品") and ":" in word:
         return "gift", word.partition(":")[2]
     return None, word
