@@ -105,6 +105,8 @@ def redeem(session: Session, *, community_id: int, number: int, member: Member, 
     if tapped is not None:  # the member's second tap of the same button, a moment later
         return tapped
     _within_limit(session, reward, member)
+    if member.points_balance < reward.points:  # the debit below refuses too, whatever happened
+        raise DomainError("reward_short", reward=_brief(reward), balance=member.points_balance)
     ledger.post(session, member, -reward.points, "redeem", f"reward:{key}", today,
                 reason=f"#{reward.number} {reward.name}"[:200])
     _take_stock(session, reward)

@@ -127,7 +127,8 @@ def test_bad_values_get_a_clear_answer_in_each_language_and_change_nothing(conso
     assert "pickup_days: -3 is negative" in en[3]
     assert "“9pm” is not a time like 22:30" in en[4]
     assert en[5].startswith("bot -> leader: Usage: /config")
-    assert hans == ["bot -> leader: 没有修改：\n- commission_level3_pct：分销佣金最多两级（三级以上属于传销）"]
+    assert hans == ["bot -> leader: 没有修改：\n"
+                    "- commission_level3_pct：分销佣金最多两级（三级以上属于传销）"]
     with session_of(app) as session:
         assert session.execute(select(Community)).scalar_one().programme == {}
     refused = [r for r in audit_rows(app) if not r.allowed]

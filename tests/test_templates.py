@@ -12,14 +12,14 @@ import pytest
 from jinja2 import meta
 
 from messages.render import LOCALES, Renderer
+from models import config_keys
+from models.config_keys import Problem
 from models.fulfilment import Effects
 from models.programme import programme_from
+from models.rules.offers import parse_offer
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.tiers import Gap
-from models import config_keys
-from models.config_keys import Problem
-from models.rules.offers import parse_offer
 from models.tables import (
     AuditLog,
     Community,
