@@ -112,7 +112,7 @@ def _offer(name: str, terms: dict[str, str], today: date) -> Offer:
         stock=_number(terms, "stock", 1, MAX_STOCK),
         limit=_number(terms, "limit", 1, MAX_LIMIT),
         days=_number(terms, "days", 1, MAX_DAYS), until=until,
-        min_spend=_money(terms["min"], "min", zero=True) if "min" in terms else 0,
+        min_spend=_money(terms["min"], f"min={terms['min']}", zero=True) if "min" in terms else 0,
     )
 
 
