@@ -46,17 +46,16 @@ def coupon(app: App, code: str) -> Coupon:
 
 def test_the_leader_makes_coupons_of_every_kind(console, app):
     out = say(console, *MADE)
+    send = "用 /coupon send 名稱 @會員 發送。"
     assert out == [
-        "bot -> leader@demo: 已建立優惠券「週年慶」：9 折 · 滿 NT$600 可用 · 發送後 30 天內有效 · 每人限 1 張。"
-        "用 /coupon send 名稱 @會員 發送。",
-        "bot -> leader@demo: 已建立優惠券「滿千」：折抵 NT$100 · 滿 NT$1,000 可用 · 發送後 30 天內有效。"
-        "用 /coupon send 名稱 @會員 發送。",
-        "bot -> leader@demo: 已建立優惠券「免運」：免運 · 有效至 2026-12-31。用 /coupon send 名稱 @會員 發送。",
-        "bot -> leader@demo: 已建立優惠券「週年禮: 保溫杯」：贈品 · 發送後 7 天內有效。用 /coupon send 名稱 @會員 發送。",
+        f"bot -> leader@demo: 已建立優惠券「週年慶」：9 折 · 滿 NT$600 可用 · 發送後 30 天內有效 · 每人限 1 張。{send}",
+        f"bot -> leader@demo: 已建立優惠券「滿千」：折抵 NT$100 · 滿 NT$1,000 可用 · 發送後 30 天內有效。{send}",
+        f"bot -> leader@demo: 已建立優惠券「免運」：免運 · 有效至 2026-12-31。{send}",
+        f"bot -> leader@demo: 已建立優惠券「週年禮: 保溫杯」：贈品 · 發送後 7 天內有效。{send}",
     ]
     assert say(console, "leader@demo: /coupon list")[0].splitlines()[1:] == [
-        "週年禮 · 贈品 · 已發 0 張", "免運 · 免運 · 已發 0 張", "滿千 · 折抵 NT$100 · 滿 NT$1,000 · 已發 0 張",
-        "週年慶 · 9 折 · 滿 NT$600 · 已發 0 張"]
+        "週年禮 · 贈品 · 已發 0 張", "免運 · 免運 · 已發 0 張",
+        "滿千 · 折抵 NT$100 · 滿 NT$1,000 · 已發 0 張", "週年慶 · 9 折 · 滿 NT$600 · 已發 0 張"]
     assert fetch(app, select(AuditLog.action)) == ["coupon"] * 4
 
 
@@ -73,7 +72,8 @@ def test_sending_is_a_promotion_told_in_the_member_language(console, app):
     assert out[0] == f"bot -> leader@demo: 已發送「週年慶」給 amy（代碼 {code}）。"
     assert out[1] == (f"bot -> amy: 🎁 Demo 團購社群 gave you a coupon: 週年慶 · 10% off on orders from "
                       f"NT$600 · code {code} · until 2026-04-09. Use it with /usecoupon {code}.")
-    assert out[3].startswith("bot -> bo: 🎁 Demo 團購社群 送你一张优惠券：滿千 · 抵扣 NT$100 · 满 NT$1,000 可用")
+    assert out[3].startswith(
+        "bot -> bo: 🎁 Demo 團購社群 送你一张优惠券：滿千 · 抵扣 NT$100 · 满 NT$1,000 可用")
     assert fetch(app, select(OutboxMessage.kind)) == ["promotion", "promotion"]
 
 
