@@ -46,12 +46,12 @@ def coupon(app: App, code: str) -> Coupon:
 
 def test_the_leader_makes_coupons_of_every_kind(console, app):
     out = say(console, *MADE)
-    send = "用 /coupon send 名稱 @會員 發送。"
+    made, send = "bot -> leader@demo: 已建立優惠券", "用 /coupon send 名稱 @會員 發送。"
     assert out == [
-        f"bot -> leader@demo: 已建立優惠券「週年慶」：9 折 · 滿 NT$600 可用 · 發送後 30 天內有效 · 每人限 1 張。{send}",
-        f"bot -> leader@demo: 已建立優惠券「滿千」：折抵 NT$100 · 滿 NT$1,000 可用 · 發送後 30 天內有效。{send}",
-        f"bot -> leader@demo: 已建立優惠券「免運」：免運 · 有效至 2026-12-31。{send}",
-        f"bot -> leader@demo: 已建立優惠券「週年禮: 保溫杯」：贈品 · 發送後 7 天內有效。{send}",
+        f"{made}「週年慶」：9 折 · 滿 NT$600 可用 · 發送後 30 天內有效 · 每人限 1 張。{send}",
+        f"{made}「滿千」：折抵 NT$100 · 滿 NT$1,000 可用 · 發送後 30 天內有效。{send}",
+        f"{made}「免運」：免運 · 有效至 2026-12-31。{send}",
+        f"{made}「週年禮: 保溫杯」：贈品 · 發送後 7 天內有效。{send}",
     ]
     assert say(console, "leader@demo: /coupon list")[0].splitlines()[1:] == [
         "週年禮 · 贈品 · 已發 0 張", "免運 · 免運 · 已發 0 張",
