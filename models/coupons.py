@@ -185,7 +185,7 @@ def give(session: Session, *, member: Member, tmpl: CouponTemplate, now: datetim
          issue_key: str) -> Coupon:
     """`/coupon send`: one coupon to the member; refused over the coupon's per-member limit.
     The same message again (a redelivery) issues nothing new."""
-    seen = session.execute(
+    seen: Coupon | None = session.execute(
         select(Coupon).where(col(Coupon.issue_key) == issue_key[:128])).scalar_one_or_none()
     if seen is not None:
         return seen
