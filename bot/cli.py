@@ -100,8 +100,10 @@ def _config(settings: Settings, action: str, slug: str, file: Path | None) -> in
     except config_file.ConfigFileError as error:
         print(str(error), file=sys.stderr)
         return 1
+    from models.config_keys import as_text
+
     for key, old, new in changed:
-        print(f"{key}: {old} -> {new}")
+        print(f"{key}: {as_text(old)} -> {as_text(new)}")
     print(f"{len(changed)} setting(s) changed" if changed else "nothing changed")
     return 0
 

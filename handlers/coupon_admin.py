@@ -16,7 +16,6 @@ from models.errors import DomainError, UnknownMember, Usage
 from models.rewards import last_moment
 from models.rules.notify import Kind
 from models.rules.offers import OfferError, parse_offer
-from models.tables import CouponTemplate
 from models.types import id_of
 
 NEW = ("new", "add", "新增", "建立")
@@ -77,7 +76,3 @@ def _send(ctx: Ctx, words: list[str]) -> list[Reply]:
                   key=f"coupongift:{given.id}", prefer=ctx.msg.channel, community=ctx.community,
                   now=ctx.now)
     return [ctx.reply("coupon_sent", target=target, tmpl=tmpl, coupon=given, unreachable=not told)]
-
-
-def describe(tmpl: CouponTemplate) -> str:
-    return f"{tmpl.kind}:{tmpl.value}"

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.programme import DEFAULT_PROGRAMME
+from models.rules.groupbuy import DEFAULT_MEMBER_CAP
 
 MINOR = 100  # minor units in one whole unit of money
 MAX_INT = 100_000_000
@@ -46,6 +47,7 @@ class Spec:
     high: int = MAX_INT
     stored: str = ""  # the stored path, when it differs from `key`
     optional: bool = False  # "none" clears it
+    default: Any = None  # shown when nothing is stored and the defaults have no value
 
 
 SPECS: dict[str, Spec] = {}
@@ -65,7 +67,7 @@ register(
     Spec("commission_cap_pct", "pct"),
     Spec("pickup_days", "int", 1, 60),
     Spec("rating_after_hours", "int", 0, 24 * 30),
-    Spec("member_cap", "int", 0, 10_000),
+    Spec("member_cap", "int", 0, 10_000, default=DEFAULT_MEMBER_CAP),
     Spec("quiet_hours.start", "clock"),
     Spec("quiet_hours.end", "clock"),
     Spec("checkin.base", "int", 0, 10_000),
@@ -110,7 +112,7 @@ def view(stored: dict[str, Any] | None, timezone: str) -> dict[str, Any]:
     for spec in SPECS.values():
         for key in _expand(spec.key, config):
             raw = timezone if spec.kind == "zone" else _get(config, stored_path(spec, key))
-            flat[key] = _shown(spec, raw)
+            flat[key] = _shown(spec, spec.default if raw is None else raw)
     return flat
 
 
@@ -265,3 +267,12 @@ def _shown(spec: Spec, raw: Any) -> Any:
     if spec.kind == "ladder":
         return [[int(a) // MINOR, int(b)] for a, b in raw]
     return raw
+
+
+def as_text(value: Any) -> str | None:
+    """A value as a leader types it: a ladder as `0:5,10000:8`, nothing as None."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ",".join(f"{a}:{b}" for a, b in value)
+    return str(value)

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from models.config_keys import (
     BAD,
+    as_text,
     MINOR,
     ConfigInvalid,
     Problem,
@@ -142,4 +143,5 @@ def change(session: Session, *, community_id: int, changes: dict[str, Any], acto
 
 
 def _text(value: Any) -> str | None:
-    return None if value is None else str(value)[:200]
+    shown = as_text(value)
+    return None if shown is None else shown[:200]

@@ -103,6 +103,15 @@ def test_the_other_keys_of_the_issue(console, app):
               "leader@demo: /config set commission_cap_pct 12",
               "leader@demo: /config set timezone Asia/Shanghai")
     assert "22:00 → 22:30" in out[0] and "3 → 2" in out[1]
+    more = say(console, "leader@demo: /config set member_cap 30",
+               "leader@demo: /config set commission_ladder 0:5,10000:8,30000:11",
+               "leader@demo: /config set tiers.gold.min_invites none")
+    assert more == ["bot -> leader@demo: 已修改：\nmember_cap：20 → 30",
+                    "bot -> leader@demo: 已修改：\ncommission_ladder：0:5,10000:8,30000:10 → "
+                    "0:5,10000:8,30000:11",
+                    "bot -> leader@demo: 已修改：\ntiers.gold.min_invites：3 → 無"]
+    ladder = [r for r in audit_rows(app) if r.detail == "commission_ladder"][0]
+    assert (ladder.old_value, ladder.new_value) == ("0:5,10000:8,30000:10", "0:5,10000:8,30000:11")
     assert "本來就是這個值" in out[2] and "Asia/Taipei → Asia/Shanghai" in out[3]
     with session_of(app) as session:
         community = session.execute(select(Community)).scalar_one()
