@@ -19,10 +19,10 @@ from sqlmodel import Session, col
 
 from models.config_keys import (
     BAD,
-    as_text,
     MINOR,
     ConfigInvalid,
     Problem,
+    as_text,
     coerce,
     merged,
     set_value,
