@@ -68,7 +68,9 @@ def _send(ctx: Ctx, words: list[str]) -> list[Reply]:
     if target is None:
         raise UnknownMember(name=handle[:40])
     key = f"coupon:{ctx.msg.channel}:{ctx.msg.event_key}:{target.id}"
-    given = coupons.give(ctx.session, member=target, tmpl=tmpl, now=ctx.now, issue_key=key)
+    given, again = coupons.give(ctx.session, member=target, tmpl=tmpl, now=ctx.now, issue_key=key)
+    if again:
+        return [ctx.reply("coupon_sent_before", target=target, tmpl=tmpl, coupon=given)]
     communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "coupon", True,
                       f"send {name} to {target.id} code {given.code}", ctx.member.id, ctx.now)
     told = notify(ctx.session, ctx.deps, target,

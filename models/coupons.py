@@ -181,15 +181,23 @@ def leader_templates(session: Session, community_id: int) -> list[tuple[CouponTe
     return [(t, int(n)) for t, n in rows]
 
 
+DOUBLE_TAP = timedelta(seconds=60)  # the same coupon to the same member again within: once
+
+
 def give(session: Session, *, member: Member, tmpl: CouponTemplate, now: datetime,
-         issue_key: str) -> Coupon:
-    """`/coupon send`: one coupon to the member; refused over the coupon's per-member limit.
-    The same message again (a redelivery) issues nothing new."""
+         issue_key: str) -> tuple[Coupon, bool]:
+    """`/coupon send`: one coupon to the member, and whether it was sent before (the same
+    message redelivered, or the same coupon to the same member within a minute: a double
+    tap); refused over the coupon's per-member limit."""
     seen: Coupon | None = session.execute(
         select(Coupon).where(col(Coupon.issue_key) == issue_key[:128])).scalar_one_or_none()
+    if seen is None:
+        seen = session.execute(select(Coupon).where(
+            col(Coupon.template_id) == tmpl.id, col(Coupon.member_id) == member.id,
+            col(Coupon.issued_at) >= now - DOUBLE_TAP).limit(1)).scalar_one_or_none()
     if seen is not None:
-        return seen
+        return seen, True
     coupon = issue(session, member, tmpl, now, issue_key=issue_key[:128])
     if coupon is None:
         raise DomainError("coupon_limit", name=tmpl.name, limit=tmpl.per_member_limit)
-    return coupon
+    return coupon, False

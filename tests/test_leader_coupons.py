@@ -84,8 +84,9 @@ def test_a_member_who_opted_out_gets_the_coupon_but_no_message(console, app):
     assert code_of(app, "滿千") in say(console, "amy: /coupons")[0]
 
 
-def test_the_per_member_limit_holds_and_a_refusal_sends_nothing(console, app):
+def test_the_per_member_limit_holds_and_a_refusal_sends_nothing(console, app, clock):
     say(console, *MADE, "amy: /start", "leader@demo: /coupon send 週年慶 @amy")
+    clock.advance(minutes=2)
     assert say(console, "leader@demo: /coupon send 週年慶 @amy") == [
         "bot -> leader@demo: 這位會員的「週年慶」已達每人上限 1 張，沒有發送。"]
     assert len(fetch(app, select(Coupon.id))) == 1
@@ -161,3 +162,14 @@ def test_free_shipping_and_gift_coupons_go_on_a_line_and_take_nothing_off(consol
     say(console, f"amy: /usecoupon {code_of(app, '免運')}")
     got = line(app)
     assert got.coupon_id is not None and (got.coupon_discount, got.net) == (0, 33_300)
+
+
+def test_a_double_tap_sends_once(console, app, clock):
+    say(console, *MADE, "amy: /start")
+    _, _, again = say(console, "leader@demo: /coupon send 滿千 @amy",
+                      "leader@demo: /coupon send 滿千 @amy")
+    code = code_of(app, "滿千")
+    assert again == f"bot -> leader@demo: 剛剛已發送「滿千」給 amy（代碼 {code}），不會重複發送。"
+    clock.advance(minutes=2)
+    say(console, "leader@demo: /coupon send 滿千 @amy")  # no limit: a second one later is fine
+    assert len(fetch(app, select(Coupon.id))) == 2 and len(fetch(app, select(OutboxMessage.id))) == 2
