@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models.tables import AuditLog
 from tests.conftest import Clock, say
-from tests.groupbuy_helpers import fetch
+from tests.groupbuy_helpers import fetch, member
 
 
 def test_admin_actions_without_their_own_audit_are_recorded_by_the_dispatcher(console, app):
@@ -28,14 +28,14 @@ def test_a_leader_command_refused_for_any_reason_is_recorded_as_refused(console,
                     ("grant", False, "unknown_member: /grant @nobody 5 x"), ("audit", False, "/audit")]
 
 
-def test_the_owner_reads_the_newest_first_with_old_and_new_values(console, clock: Clock):
+def test_the_owner_reads_the_newest_first_with_old_and_new_values(console, app, clock: Clock):
     say(console, "leader@demo: /config set pickup_days 5")
     clock.advance(hours=1)
     say(console, "amy@demo: /grant @amy 5 me", "leader@demo: /grant @amy 7 thanks")
     [out] = say(console, "leader@demo: /audit")
     assert out.splitlines() == [
         "bot -> leader@demo: 操作紀錄（最新在前）：",
-        "2026-03-10 13:00 · leader · grant · 2 7 thanks",
+        f"2026-03-10 13:00 · leader · grant · {member(app, 'amy').id} 7 thanks",
         "2026-03-10 13:00 · amy · grant · 已拒絕 · /grant @amy 5 me",
         "2026-03-10 12:00 · leader · config · pickup_days：3 → 5",
     ]
