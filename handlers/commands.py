@@ -18,6 +18,7 @@ from handlers import (
     pickup,
     rating,
     rewards,
+    segments,
     settings,
 )
 from handlers.context import Ctx
@@ -154,6 +155,10 @@ TABLE: tuple[Entry, ...] = (
           coupon_admin.coupon, STAFF, usage="coupon", audits=True, fallback="coupons"),
     Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin",
           audits=True),
+    Entry("segment", _words(("segment",), ("分群",), ("分群",)), segments.segment, STAFF,
+          usage="segment", audits=True),
+    Entry("segments", _words(("segments",), ("分群列表",), ("分群列表",)), segments.list_all, STAFF),
+    Entry("tag", _words(("tag",), ("標籤",), ("标签",)), segments.tag, STAFF, usage="tag", audits=True),
     Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), settings.config, STAFF,
           usage="config", audits=True),
     Entry("audit", _words(("audit",), ("操作紀錄", "稽核"), ("操作记录", "审计")), settings.audit,

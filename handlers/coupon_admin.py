@@ -41,10 +41,10 @@ def _new(ctx: Ctx, words: list[str]) -> list[Reply]:
     try:
         offer = parse_offer(words, ctx.today)
     except OfferError as wrong:
-        raise DomainError("bad_offer", problem=wrong.problem, word=wrong.word,
+        raise DomainError("bad_offer", mistake=wrong.problem, word=wrong.word,
                           command="coupon") from None
     if offer.points is not None or offer.stock is not None:
-        raise DomainError("bad_offer", problem="points_on_coupon", word="", command="coupon")
+        raise DomainError("bad_offer", mistake="points_on_coupon", word="", command="coupon")
     until = last_moment(offer.until, ctx.tz) if offer.until else None
     made = coupons.create_leader_template(ctx.session, id_of(ctx.community), offer, until)
     communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "coupon", True,

@@ -51,6 +51,9 @@ def _target(ctx: Ctx, command: str, **usage: object) -> tuple[Member, list[str]]
     raise Usage(command, **usage)
 
 
+target_member = _target  # for other leader commands naming a member (/tag)
+
+
 def _adjust(ctx: Ctx, command: str, sign: int) -> list[Reply]:
     target, rest = _target(ctx, command, max=MAX_POINTS)
     _not_oneself(ctx, target, command)

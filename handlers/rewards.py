@@ -35,7 +35,7 @@ def _add(ctx: Ctx, words: list[str]) -> list[Reply]:
     try:
         offer = parse_offer(words, ctx.today)
     except OfferError as wrong:
-        raise DomainError("bad_offer", problem=wrong.problem, word=wrong.word,
+        raise DomainError("bad_offer", mistake=wrong.problem, word=wrong.word,
                           command="reward") from None
     added = rewards.add(ctx.session, community_id=id_of(ctx.community), offer=offer,
                         actor_id=ctx.member.id, now=ctx.now, tz=ctx.tz)

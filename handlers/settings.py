@@ -44,7 +44,7 @@ def _set(ctx: Ctx, rest: str) -> list[Reply]:
         raise DomainError("config_invalid", problems=wrong.problems) from None
     if not changed:
         return [ctx.reply("config_unchanged", key=key)]
-    return [ctx.reply("config_changed", changed=changed)]
+    return [ctx.reply("config_changed", changes=changed)]
 
 
 def audit(ctx: Ctx) -> list[Reply]:

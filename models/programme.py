@@ -48,10 +48,71 @@ DEFAULT_PROGRAMME: dict[str, Any] = {
     "payment_reminders": {"after_hours": 24, "gap_hours": 24, "count": 2},
     "pickup_days": 3,
     "rating_after_hours": 24,
+    "interest_tags": {"min_purchases": 2},
+    "automations": {
+        "welcome": {"on": True, "coupon": 5_000, "valid_days": 30, "within_days": 7},
+        "winback": {"on": True, "days": 60},
+        "expiry_reminder": {"on": True, "days": 14},
+        "tier_nudge": {"on": True, "days": 30},
+        "replenish_demand": {"on": True},
+    },
 }
 
 
 UPGRADE_COUPON = 10_000
+
+
+@dataclass(frozen=True)
+class Automations:
+    """The scheduler's automatic pushes (README "Automations"); days are whole days."""
+
+    welcome: bool = True  # a greeting with a coupon, once, to a member who joined lately
+    welcome_coupon: int = 5_000  # minor units; 0: the greeting without a coupon
+    welcome_valid_days: int = 30
+    welcome_within_days: int = 7  # only members who joined in the last N days
+    winback: bool = True  # once per lapse, N days after the last order
+    winback_days: int = 60
+    expiry_reminder: bool = True  # N days before earned points lapse, once per batch
+    expiry_reminder_days: int = 14
+    tier_nudge: bool = True  # N days before a period end that would move the member down
+    tier_nudge_days: int = 30
+    replenish_demand: bool = True  # no open buy to link: the leader hears how many are due
+
+
+def _automations(config: dict[str, Any] | None) -> Automations:
+    given = {name: {**part, **((config or {}).get(name) or {})}
+             for name, part in DEFAULT_PROGRAMME["automations"].items()}
+    unknown = set(config or {}) - set(given)
+    if unknown:
+        raise ValueError(f"automations: unknown {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(given)})")
+
+    def days(name: str, key: str = "days", low: int = 1) -> int:
+        value = int(given[name][key])
+        if not low <= value <= 365:
+            raise ValueError(f"automations.{name}.{key} must be {low}–365 days, not {value}")
+        return value
+
+    coupon = int(given["welcome"]["coupon"])
+    if not 0 <= coupon <= 10_000_000:
+        raise ValueError(f"automations.welcome.coupon must be 0–10000000 (minor units), not {coupon}")
+    return Automations(
+        welcome=bool(given["welcome"]["on"]), welcome_coupon=coupon,
+        welcome_valid_days=days("welcome", "valid_days"),
+        welcome_within_days=days("welcome", "within_days"),
+        winback=bool(given["winback"]["on"]), winback_days=days("winback"),
+        expiry_reminder=bool(given["expiry_reminder"]["on"]),
+        expiry_reminder_days=days("expiry_reminder"),
+        tier_nudge=bool(given["tier_nudge"]["on"]), tier_nudge_days=days("tier_nudge"),
+        replenish_demand=bool(given["replenish_demand"]["on"]),
+    )
+
+
+def _min_purchases(config: dict[str, Any] | None) -> int:
+    value = int({**DEFAULT_PROGRAMME["interest_tags"], **(config or {})}["min_purchases"])
+    if not 1 <= value <= 1000:
+        raise ValueError(f"interest_tags.min_purchases must be 1–1000, not {value}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -74,6 +135,8 @@ class Programme:
     payment_reminders: ReminderPlan = ReminderPlan(timedelta(hours=24), timedelta(hours=24), 2)
     pickup_days: int = 3  # the pickup window when '/arrived' names no end
     rating_after: timedelta = timedelta(hours=24)  # a delivered member is asked to rate then
+    interest_tag_min_purchases: int = 2  # buys in a category that earn its tag
+    automations: Automations = Automations()
 
     def tier_name(self, key: str, locale: str) -> str:
         names = self.tier_names.get(key, {})
@@ -118,6 +181,8 @@ def programme_from(config: dict[str, Any] | None) -> Programme:
         payment_reminders=_reminder_plan(merged["payment_reminders"]),
         pickup_days=max(1, int(merged["pickup_days"])),
         rating_after=timedelta(hours=max(0, int(merged["rating_after_hours"]))),
+        interest_tag_min_purchases=_min_purchases(merged.get("interest_tags")),
+        automations=_automations(merged.get("automations")),
     )
 
 

@@ -44,7 +44,7 @@ def add(session: Session, *, community_id: int, offer: Offer, actor_id: int | No
     """A new catalogue item, numbered after the community's last one. Its coupon terms are a
     template of their own (so changing a reward never changes coupons already issued)."""
     if offer.points is None:
-        raise DomainError("bad_offer", problem="needs_points", word="", command="reward")
+        raise DomainError("bad_offer", mistake="needs_points", word="", command="reward")
     number = 1 + int(session.execute(
         select(func.coalesce(func.max(col(Reward.number)), 0))
         .where(col(Reward.community_id) == community_id)).scalar_one())

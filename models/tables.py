@@ -25,13 +25,14 @@ from models.tables_messages import (
     SendLog,
 )
 from models.tables_rewards import Redemption, Reward
+from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
     "AuditLog", "BuyStatus", "ChannelAccount", "ChatGroup", "CommissionEvent", "Community",
     "Conversation", "Coupon", "CouponTemplate", "GroupBuy", "InboundEvent", "LineStatus",
-    "LinkCode", "Member", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "Redemption", "ReplyToken", "Reward", "Role", "SendLog",
+    "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
+    "PointsEntry", "Rating", "Redemption", "ReplyToken", "Reward", "Role", "Segment", "SendLog",
     "SpendEntry", "TierChange",
 ]
 

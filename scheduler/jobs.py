@@ -11,6 +11,13 @@ from apscheduler.schedulers.base import BaseScheduler
 from handlers.context import Deps
 from models import sendlog
 from models.db import UnitOfWork
+from scheduler.automations import (
+    nudge_tiers,
+    refresh_tags,
+    remind_expiring_points,
+    welcome_new_members,
+    win_back,
+)
 from scheduler.expiry import expire_points
 from scheduler.pickup import after_close
 from scheduler.reminders import send_reminders
@@ -40,4 +47,9 @@ def build_scheduler(deps: Deps, *, background: bool = False) -> BaseScheduler:
                       replace_existing=True, coalesce=True, max_instances=1)
     scheduler.add_job(after_close, "interval", minutes=30, args=[deps], id="after_close",
                       replace_existing=True, coalesce=True, max_instances=1)
+    # the automations and interest tags (scheduler/automations.py): idempotent, dedupe keys
+    for job, hours in ((refresh_tags, 24), (welcome_new_members, 1), (win_back, 6),
+                       (remind_expiring_points, 6), (nudge_tiers, 6)):
+        scheduler.add_job(job, "interval", hours=hours, args=[deps], id=job.__name__,
+                          replace_existing=True, coalesce=True, max_instances=1)
     return scheduler

@@ -87,6 +87,12 @@ def _full() -> dict[str, Any]:
         "summary": SimpleNamespace(count=2, ratings=[(SimpleNamespace(score=2, comment="soft"), member)]),
         "average": "4.5", "rater": member, "score": 2, "comment": "soft",
         "command": "close", "lines": [order, order],
+        "rule": "category=母嬰 orders>=2", "replaced": True, "problem": "unknown_field",
+        "details": {"field": "colour", "token": "colour=red"}, "tag": "母嬰", "removed": False,
+        "changed": True,
+        "open_buy": buy, "product": "Apples", "gift": coupon,
+        "saved": [(SimpleNamespace(name="moms", rule_text="tag=x"), 3),
+                  (SimpleNamespace(name="old", rule_text="tier=gone"), None)],
         **_admin_samples(coupon, member),
     }
 
@@ -104,8 +110,8 @@ def _admin_samples(coupon: Coupon, member: Member) -> dict[str, Any]:
     return {
         "items": [(reward, tmpl)], "reward": reward, "tmpl": tmpl, "again": True,
         "offer": parse_offer(["贈品", "gift=保溫杯", "points=800"], NOW.date()),
-        "problem": "bad_until", "made": [(tmpl, 3)], "names": ["週年慶"],
-        "changed": [("quiet_hours.start", "22:00", "22:30"), ("tiers.gold.min_invites", 3, None)],
+        "mistake": "bad_until", "made": [(tmpl, 3)], "names": ["週年慶"],
+        "changes": [("quiet_hours.start", "22:00", "22:30"), ("tiers.gold.min_invites", 3, None)],
         "settings": settings, "key": "frequency_cap_per_week",
         "problems": [Problem("tiers.gold.min_spend", "not_increasing", "100", {"floor": "3000"}),
                      Problem("quiet_hours.start", "wrong_type", "25:00", {"kind": "clock"}),
@@ -123,16 +129,17 @@ def _empty() -> dict[str, Any]:
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
                 "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
-                "lines", "log", "items", "made", "names", "changed", "problems"):
+                "lines", "saved", "log", "items", "made", "names", "changes", "problems"):
         full[key] = []
-    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive"):
+    for key in ("gap", "next", "next_name", "referrer", "early", "exclusive", "open_buy", "gift"):
         full[key] = None
     full["tmpl"] = CouponTemplate(id=3, community_id=1, key="c_x", name="x", kind="amount",
                                   value=5_000, valid_days=30)
     full["reward"] = Reward(id=1, community_id=1, number=1, name="x", template_id=3, points=5)
-    full.update(again=False, problem="no_such_problem", limit=0)
+    full.update(again=False, mistake="no_such_mistake", limit=0)
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0)
+    full.update(replaced=False, removed=True, changed=False)
     full.update(unreachable=False, side="referee", owed=0, balance=0, delta=-10,
                 debt=0, held=0, is_new=False, closed=True, word="", owner_only=False, skipped=0,
                 joined=SimpleNamespace(allocated=0, waitlisted=2, orders=[]))

@@ -2,7 +2,7 @@
 in the audit log
 
 Revision ID: 0025
-Revises: 0015
+Revises: 0020
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import models.types
 
 revision: str = '0025'
-down_revision: str | None = '0015'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
