@@ -173,3 +173,28 @@ def test_a_double_tap_sends_once(console, app, clock):
     clock.advance(minutes=2)
     say(console, "leader@demo: /coupon send 滿千 @amy")  # no limit: a second one later is fine
     assert len(fetch(app, select(Coupon.id))) == 2 and len(fetch(app, select(OutboxMessage.id))) == 2
+
+
+SEGMENT = ("amy: /start", "bo: /start", "cy: /start", "cy: /optout", "dan@demo: hi",
+           *(f"leader@demo: /tag @{who} vip" for who in ("amy", "bo", "cy", "dan")),
+           "leader@demo: /segment new vips tag=vip",
+           "leader@demo: /coupon new 滿千 amount:100 limit=1")
+
+
+def test_a_coupon_to_a_segment_reaches_every_member_and_tells_those_it_may(console, app, clock):
+    say(console, *SEGMENT, "bo: /lang zh-Hans", "leader@demo: /coupon send 滿千 @bo")
+    clock.advance(minutes=5)
+    out = say(console, "leader@demo: /coupon send 滿千 vips")
+    assert out[0] == ("bot -> leader@demo: 已發送「滿千」給分群 vips：4 位會員中 3 位收到（其他人已達每人上限）；"
+                      "已通知 1 位（其餘已退訂優惠、無法私訊或本週推播已達上限，優惠券仍在他們的錢包裡）。")
+    assert out[1].startswith("bot -> amy: 🎁 Demo 團購社群 送你一張優惠券：滿千 · 折抵 NT$100")
+    assert len(out) == 2  # cy opted out, dan never started the bot, bo holds the most already
+    holders = fetch(app, select(Coupon.member_id).order_by(Coupon.member_id))
+    assert len(holders) == 4 and len(set(holders)) == 4
+    assert fetch(app, select(OutboxMessage.kind)) == ["promotion", "promotion"]
+    say(console, "leader: /start", "leader: /lang en")
+    assert say(console, "leader: /coupon send 滿千 vips") == [
+        "bot -> leader: “滿千” was sent to segment vips a moment ago: not sent twice."]
+    assert say(console, "leader: /coupon send 滿千 nobody") == [
+        'bot -> leader: There is no segment "nobody". /segments lists them.']
+    assert len(fetch(app, select(Coupon.id))) == 4
