@@ -185,7 +185,8 @@ def test_a_coupon_to_a_segment_reaches_every_member_and_tells_those_it_may(conso
     say(console, *SEGMENT, "bo: /lang zh-Hans", "leader@demo: /coupon send 滿千 @bo")
     clock.advance(minutes=5)
     out = say(console, "leader@demo: /coupon send 滿千 vips")
-    assert out[0] == ("bot -> leader@demo: 已發送「滿千」給分群 vips：4 位會員中 3 位收到（其他人已達每人上限）；"
+    assert out[0] == ("bot -> leader@demo: 已發送「滿千」給分群 vips："
+                      "4 位會員中 3 位收到（其他人已達每人上限）；"
                       "已通知 1 位（其餘已退訂優惠、無法私訊或本週推播已達上限，優惠券仍在他們的錢包裡）。")
     assert out[1].startswith("bot -> amy: 🎁 Demo 團購社群 送你一張優惠券：滿千 · 折抵 NT$100")
     assert len(out) == 2  # cy opted out, dan never started the bot, bo holds the most already
