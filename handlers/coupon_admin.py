@@ -8,13 +8,13 @@ segment: how many were told).
 
 from __future__ import annotations
 
+from handlers import couponflow, guided
 from handlers.context import Ctx
 from handlers.leader import actor
 from handlers.notify import Message, Push, notify, notify_many
 from messages.types import Reply
 from models import communities, coupon_sends, coupons, lookups
 from models.errors import DomainError, UnknownMember, Usage
-from models.rewards import last_moment
 from models.rules.notify import Kind
 from models.rules.offers import OfferError, parse_offer
 from models.tables import CouponTemplate
@@ -38,22 +38,15 @@ def coupon(ctx: Ctx) -> list[Reply]:
 
 
 def _new(ctx: Ctx, words: list[str]) -> list[Reply]:
+    """`/coupon new NAME TERMS…` in one line, or `/coupon new` alone: asked step by step."""
     if not words:
-        raise Usage("coupon")
+        return guided.start(ctx, "coupon")
     try:
         offer = parse_offer(words, ctx.today)
     except OfferError as wrong:
         raise DomainError("bad_offer", mistake=wrong.problem, word=wrong.word,
                           command="coupon") from None
-    if offer.points is not None or offer.stock is not None:
-        raise DomainError("bad_offer", mistake="points_on_coupon", word="", command="coupon")
-    until = last_moment(offer.until, ctx.tz) if offer.until else None
-    made = coupons.create_leader_template(ctx.session, id_of(ctx.community), offer, until)
-    communities.audit(ctx.session, ctx.community.id, actor(ctx.msg), "coupon", True,
-                      f"new {offer.name} {offer.kind}:{offer.value} min={offer.min_spend} "
-                      f"limit={offer.limit} days={offer.days} until={offer.until}",
-                      ctx.member.id, ctx.now)
-    return [ctx.reply("coupon_made", tmpl=made)]
+    return couponflow.make(ctx, offer)
 
 
 def _send(ctx: Ctx, words: list[str]) -> list[Reply]:

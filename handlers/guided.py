@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from handlers import openflow
+from handlers import couponflow, openflow
 from handlers.context import Ctx
 from messages.types import Reply
 from models import flows as state
@@ -29,6 +29,7 @@ class Flow:
 
 FLOWS: dict[str, Flow] = {
     "open": Flow(openflow.ask, openflow.step, "open_aborted", "open_expired"),
+    "coupon": Flow(couponflow.ask, couponflow.step, "coupon_aborted", "coupon_expired"),
 }
 
 

@@ -103,7 +103,7 @@ def test_the_per_member_limit_holds_and_a_refusal_sends_nothing(console, app, cl
     ("/coupon new 壞 amount:100 until=2026-02-30", "until= 要寫今天以後的日期"),
     ("/coupon new 壞 amount:100 until=2025-12-31", "until= 要寫今天以後的日期"),
     ("/coupon new 壞 amount:100 min=-5", "「min=-5」不是金額"),
-    ("/coupon new", "用法：/coupon new"),
+    ("/coupon new 壞 amount:100 days=3 until=2026-12-31", "days= 和 until= 只能擇一"),
     ("/coupon burn", "用法：/coupon new"),
 ])
 def test_leader_mistakes_are_named_and_change_nothing(console, app, line, says):
@@ -199,3 +199,33 @@ def test_a_coupon_to_a_segment_reaches_every_member_and_tells_those_it_may(conso
     assert say(console, "leader: /coupon send 滿千 nobody") == [
         'bot -> leader: There is no segment "nobody". /segments lists them.']
     assert len(fetch(app, select(Coupon.id))) == 4
+
+
+def test_coupon_new_alone_asks_step_by_step_and_a_bad_answer_is_asked_again(console, app):
+    out = say(console, "leader@demo: /coupon new", "leader@demo: 週年慶", "leader@demo: 150%",
+              "leader@demo: 15%", "leader@demo: 2026-02-30", "leader@demo: 2026-12-31",
+              "leader@demo: 1", "leader@demo: 300")
+    me = "bot -> leader@demo: "
+    assert out[0] == f"{me}（1/5）請輸入優惠券名稱（24 字以內）。輸入 /cancel 放棄。"
+    assert out[1].startswith(f"{me}（2/5）請輸入內容")
+    assert out[2] == f"{me}優惠券沒有儲存：折扣百分比是 1 到 100（「percent:150」）。輸入 /coupon 看用法。"
+    assert out[3].startswith(f"{me}（2/5）") and out[4].startswith(f"{me}（3/5）")
+    assert "until= 要寫今天以後的日期" in out[5] and out[6].startswith(f"{me}（3/5）")
+    assert out[-1] == (f"{me}已建立優惠券「週年慶」：8.5 折 · 滿 NT$300 可用 · 有效至 2026-12-31 · "
+                       "每人限 1 張。用 /coupon send 名稱 @會員 發送。")
+    [made] = fetch(app, select(CouponTemplate))
+    assert (made.kind, made.value, made.per_member_limit, made.min_spend) == ("percent", 15, 1, 30_000)
+
+
+def test_the_guided_coupon_skips_and_stops(console, app):
+    say(console, "leader: /start", "leader: /lang en")
+    out = say(console, "leader: /coupon new", "leader: 免運", "leader: shipping", "leader: -",
+              "leader: -", "leader: -")
+    assert out[-1] == ("bot -> leader: Coupon “免運” made: free shipping · valid 30 days from sending. "
+                       "Send it with /coupon send NAME @member.")
+    stopped = say(console, "leader: /coupon new", "leader: 免運", "leader: 其他", "leader: /cancel")
+    assert stopped[1:3] == ["bot -> leader: There is already a coupon called “免運”. Pick another name.",
+                            "bot -> leader: (1/5) Send the coupon's name (at most 24 characters). "
+                            "/cancel stops."]
+    assert stopped[-1] == "bot -> leader: Stopped: no coupon was made."
+    assert len(fetch(app, select(CouponTemplate.id))) == 1
