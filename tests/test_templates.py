@@ -119,7 +119,8 @@ def _admin_samples(coupon: Coupon, member: Member) -> dict[str, Any]:
                      Problem("commission_cap_pct", "cap_below_level1", "5", {"rate": 10})],
         "log": [(audit_entry, "leader"), (AuditLog(community_id=1, actor="console:amy",
                     action="grant", allowed=True, detail="/grant @bob 5 hi", at=NOW), "amy")],
-        "most": 50, "minimum": 30_000, "segment": "moms", "matched": 3, "issued": 2, "told": 1, "question": "kind",
+        "most": 50, "minimum": 30_000, "segment": "moms", "matched": 3, "issued": 2, "told": 1,
+        "question": "kind",
     }
 
 
