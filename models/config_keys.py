@@ -85,6 +85,9 @@ register(
     Spec("tiers.*.birthday_coupon", "money"),
 )
 
+if "commission_levels" in DEFAULT_PROGRAMME:  # the distribution programme's own key (i11)
+    register(Spec("commission_levels", "int", 1, 10))
+
 _LEVELS = re.compile(r"^(commission_level(\d+)_pct|commission_levels|levels)$")
 
 

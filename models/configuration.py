@@ -112,6 +112,9 @@ def _check_commission(config: dict[str, Any], timezone: str) -> list[Problem]:
     cap = int(config["commission_cap_pct"])
     if cap < top:
         problems.append(Problem("commission_cap_pct", "cap_below_level1", str(cap), {"rate": top}))
+    if int(config.get("commission_levels", 2)) > 2:
+        problems.append(Problem("commission_levels", "too_many_levels",
+                                str(config["commission_levels"])))
     for key in ("commission_cap_pct", "commission_level2_pct"):
         if int(config[key]) < 0:
             problems.append(Problem(key, "negative", str(config[key])))

@@ -55,6 +55,7 @@ def test_negative_rates_wrong_types_and_unknown_keys_are_named():
 
 def test_more_than_two_commission_levels_is_refused_by_name():
     assert problems({"commission_level3_pct": 1}) == {("commission_level3_pct", "too_many_levels")}
+    assert problems({}, stored={"commission_levels": 3}) == {("commission_levels", "too_many_levels")}
 
 
 def test_an_unknown_time_zone_is_refused():

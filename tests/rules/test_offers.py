@@ -77,3 +77,9 @@ def test_percent_off_rounds_down_to_the_price_unit():
     assert discount(PERCENT_OFF, 15, 33_300, unit=100) == 4_900  # NT$49.95 → NT$49
     assert discount(PERCENT_OFF, 15, 33_300) == 4_995
     assert discount(PERCENT_OFF, 100, 33_300, unit=100) == 33_300
+
+
+def test_the_terms_may_be_written_in_chinese():
+    got = offer("折價券 券=amount:100 積分=500 庫存=50 每人限=1 低消=300")
+    assert (got.value, got.points, got.stock, got.limit, got.min_spend) == (10_000, 500, 50, 1, 30_000)
+    assert offer("杯 贈品=保溫杯 积分=800").gift == "保溫杯"
