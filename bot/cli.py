@@ -54,13 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     config.add_argument("file", nargs="?", type=Path, help="the TOML file to import")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _logging(settings)
     if args.command == "db":
         make_database_folder(settings.database_url)
         upgrade(make_engine(settings.database_url))
@@ -81,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
         return _console(settings, None, "me")
     parser.print_help()
     return 2
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _config(settings: Settings, action: str, slug: str, file: Path | None) -> int:
