@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.programme import programme_from
 from models.tables import Community, MemberTag, OutboxMessage
 from scheduler.automations import (
     nudge_tiers,
@@ -202,3 +204,16 @@ def test_the_tag_threshold_is_configurable(console):
     bought(console, "amy")
     configure(console, interest_tags={"min_purchases": 1})
     assert refresh_tags(console.deps) == 1
+
+
+def test_config_shows_the_automations_as_configured(console):
+    configure(console, automations={"winback": {"days": 45}, "tier_nudge": {"on": False}})
+    [shown] = say(console, "leader: /config")
+    assert "喚回 45 天未下單" in shown and "保級提醒關" in shown and "禮券 NT$50" in shown
+
+
+def test_a_bad_automation_setting_is_refused_with_a_clear_reason():
+    with pytest.raises(ValueError, match="automations.winback.days must be 1–365 days, not 0"):
+        programme_from({"automations": {"winback": {"days": 0}}})
+    with pytest.raises(ValueError, match="automations: unknown winbak"):
+        programme_from({"automations": {"winbak": {"days": 3}}})

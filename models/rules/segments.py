@@ -80,7 +80,15 @@ _NUMBER = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)$")
 
 
 class RuleError(ValueError):
-    """A rule that cannot be evaluated. `code` names the message; `details` fill it."""
+    """A rule that cannot be evaluated. `code` names the problem (the branch of the message
+    template segment_bad_rule.j2); `details` fill it:
+
+    empty, too_many (max), all_alone (token), syntax (token), unknown_field (field, token),
+    bad_operator (field, op, allowed), missing_value (token), negative (token),
+    too_large (token, max), not_positive (token), bad_number (token), bad_days (token),
+    bad_date (token), bad_month (token), unknown_tier (value, choices),
+    unknown_channel (value, choices), bad_yes_no (token), too_long (token, max).
+    """
 
     def __init__(self, code: str, **details: str | int) -> None:
         super().__init__(code, details)
