@@ -68,6 +68,8 @@ def _setting(value: Any, none: str) -> str:
     """A setting's value as the leader types it: a ladder as `0:5,10000:8`, nothing as `none`."""
     if value is None:
         return none
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, list):
         return ",".join(f"{a}:{b}" for a, b in value)
     return str(value)

@@ -21,6 +21,8 @@ MINOR = 100  # minor units in one whole unit of money
 MAX_INT = 100_000_000
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _NONE_WORDS = ("none", "-", "無", "无", "off")
+_TRUE = {"on": True, "true": True, "yes": True, "1": True, "開": True, "开": True,
+         "off": False, "false": False, "no": False, "0": False, "關": False, "关": False}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,17 @@ register(
 
 if "commission_levels" in DEFAULT_PROGRAMME:  # the distribution programme's own key (i11)
     register(Spec("commission_levels", "int", 1, 10))
+if "automations" in DEFAULT_PROGRAMME:  # the automated messages' keys (i10)
+    register(
+        *(Spec(f"automations.{name}.on", "bool") for name in DEFAULT_PROGRAMME["automations"]),
+        Spec("automations.welcome.coupon", "money", 0, 100_000),
+        Spec("automations.welcome.valid_days", "int", 1, 365),
+        Spec("automations.welcome.within_days", "int", 1, 365),
+        Spec("automations.winback.days", "int", 1, 365),
+        Spec("automations.expiry_reminder.days", "int", 1, 365),
+        Spec("automations.tier_nudge.days", "int", 1, 365),
+        Spec("interest_tags.min_purchases", "int", 1, 1000),
+    )
 
 _LEVELS = re.compile(r"^(commission_level(\d+)_pct|commission_levels|levels)$")
 
@@ -150,6 +163,8 @@ def parse_text(spec: Spec, text: str) -> Any:
     typed = text.strip().removeprefix("NT$").replace(",", "") if spec.kind != "ladder" else text
     if spec.optional and typed.lower() in _NONE_WORDS:
         return None
+    if spec.kind == "bool":
+        return _TRUE.get(typed.lower(), typed)
     if spec.kind in ("int", "money", "pct"):
         if not re.fullmatch(r"-?\d{1,12}", typed):
             raise ConfigInvalid([Problem(spec.key, "wrong_type", text[:40], {"kind": spec.kind})])
@@ -186,6 +201,11 @@ def coerce(spec: Spec, key: str, value: Any, problems: list[Problem]) -> Any:
             problems.append(Problem(key, "out_of_range", str(value), {"low": spec.low, "high": high}))
             return BAD
         return value * MINOR if spec.kind == "money" else value
+    if spec.kind == "bool":
+        if not isinstance(value, bool):
+            problems.append(Problem(key, "wrong_type", str(value)[:40], {"kind": spec.kind}))
+            return BAD
+        return value
     if spec.kind == "clock":
         if not isinstance(value, str) or not _CLOCK.match(value.strip()):
             problems.append(Problem(key, "wrong_type", str(value)[:40], {"kind": spec.kind}))
@@ -276,6 +296,8 @@ def as_text(value: Any) -> str | None:
     """A value as a leader types it: a ladder as `0:5,10000:8`, nothing as None."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        return "on" if value else "off"
     if isinstance(value, list):
         return ",".join(f"{a}:{b}" for a, b in value)
     return str(value)

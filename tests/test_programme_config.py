@@ -210,3 +210,19 @@ def test_the_command_line_exports_and_imports(tmp_path: Path):
     refused = subprocess.run([*run, "import", "demo", str(tmp_path / "bad.toml")], env=env,
                              capture_output=True, text=True)
     assert refused.returncode == 1 and "pickup_days: 0 is outside 1 to 60" in refused.stderr
+
+
+def test_the_automation_keys_are_settings_too(console, app):
+    out = say(console, "leader@demo: /config set automations.winback.on off",
+              "leader@demo: /config set automations.winback.days 45",
+              "leader@demo: /config set automations.welcome.coupon 80",
+              "leader@demo: /config set automations.welcome.on maybe",
+              "leader@demo: /config set interest_tags.min_purchases 0")
+    assert out[:3] == ["bot -> leader@demo: 已修改：\nautomations.winback.on：on → off",
+                       "bot -> leader@demo: 已修改：\nautomations.winback.days：60 → 45",
+                       "bot -> leader@demo: 已修改：\nautomations.welcome.coupon：50 → 80"]
+    assert "「maybe」不是on 或 off（開／關）" in out[3]
+    assert "interest_tags.min_purchases：0 要在 1 到 1000 之間" in out[4]
+    with session_of(app) as session:
+        plan = programme_from(session.execute(select(Community)).scalar_one().programme).automations
+    assert (plan.winback, plan.winback_days, plan.welcome_coupon) == (False, 45, 8_000)
