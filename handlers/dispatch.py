@@ -81,7 +81,8 @@ def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
-        replies = _refuse(msg, refusal, deps, _staff_entry(command))
+        asked = refusal.here  # a question back (which buy?), not a refusal
+        replies = _refuse(msg, refusal, deps, None if asked else _staff_entry(command))
         quiet = refusal.key == "no_open_buy" or (refusal.key == "nothing_to_cancel"
                                                   and command is not None and command.word == "-")
         return [] if quiet and _bare_join(command) else replies

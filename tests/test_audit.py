@@ -75,3 +75,11 @@ def test_only_the_owner_reads_the_audit_log(console, app):
 def test_an_empty_log(console, app):
     say(console, "leader: /start", "leader: /lang en")
     assert say(console, "leader: /audit") == ["bot -> leader: The audit log is empty."]
+
+
+def test_a_question_back_is_not_a_refusal(console, app):
+    say(console, "leader@demo: /open 梨 | 100 | 5 | 明天 20:00",
+        "leader@demo: /open 桃 | 100 | 5 | 明天 20:00")
+    [which] = say(console, "leader@demo: /close")
+    assert "#1" in which and "#2" in which  # asked which buy, with a button each
+    assert fetch(app, select(AuditLog.action).where(AuditLog.allowed.is_(False))) == []  # type: ignore[attr-defined]
