@@ -149,7 +149,7 @@ TABLE: tuple[Entry, ...] = (
           usage_args=_points_usage, audits=True),
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
           usage="settier", usage_args=_tiers_usage, audits=True),
-    Entry("reward", _words(("reward",), ("獎品", "上架"), ("奖品", "上架")), rewards.reward, STAFF,
+    Entry("reward", _words(("reward",), ("獎品",), ("奖品",)), rewards.reward, STAFF,
           usage="reward", audits=True),
     Entry("coupon", _words(("coupon",), ("發券", "優惠券管理"), ("发券", "优惠券管理")),
           coupon_admin.coupon, STAFF, usage="coupon", audits=True, fallback="coupons"),
