@@ -1,8 +1,9 @@
 """Redemptions racing each other on PostgreSQL: four spawned processes (four webhook workers)
 redeem the same reward at the same moment, round after round. The stock never goes below
 zero and exactly as many redemptions succeed as there was stock; a member tapping four
-times at once redeems once; every balance equals its ledger and its redemptions. SQLite has
-one writer and cannot race, so this runs on PostgreSQL only."""
+times at once redeems once; every balance equals its ledger and its redemptions. Four settings
+changed at once are all kept. SQLite has one writer and cannot race, so this runs on
+PostgreSQL only."""
 
 from __future__ import annotations
 
@@ -76,3 +77,25 @@ def test_four_taps_at_once_redeem_once(app: App, console: ConsoleChannel, worker
                 Member.display_name == "amy")).scalar_one()
         assert made == coupons == 1 and balance == 990, number
     ledgers_balance(app)
+
+
+def test_settings_changed_at_once_are_all_kept(app: App, console: ConsoleChannel, workers: Workers):
+    """Four owners' messages changing four keys at the same moment: the community's row is
+    locked while each applies, so none overwrites another's change."""
+    from models.programme import programme_from
+    from models.tables import AuditLog, Community
+
+    for number in range(1, ROUNDS + 1):
+        workers.round((f"leader: /config set pickup_days {number + 1}",
+                       f"leader: /config set frequency_cap_per_week {number}",
+                       f"leader: /config set checkin.base {number + 5}",
+                       f"leader: /config set rating_after_hours {number + 10}"))
+        with session_of(app) as session:
+            stored = session.execute(select(Community)).scalar_one().programme
+            audited = session.execute(select(func.count(AuditLog.id))
+                                      .where(AuditLog.action == "config")).scalar_one()
+        p = programme_from(stored)
+        assert (p.pickup_days, p.frequency_cap_per_week, p.checkin_base) == (
+            number + 1, number, number + 5), stored
+        assert stored["rating_after_hours"] == number + 10
+        assert audited == 4 * number
