@@ -9,6 +9,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot import config_file
@@ -226,3 +228,19 @@ def test_the_automation_keys_are_settings_too(console, app):
     with session_of(app) as session:
         plan = programme_from(session.execute(select(Community)).scalar_one().programme).automations
     assert (plan.winback, plan.winback_days, plan.welcome_coupon) == (False, 45, 8_000)
+
+
+@given(cap=st.integers(0, 100), pickup=st.integers(1, 60), gold=st.integers(3001, 19_999),
+       start=st.times().map(lambda t: t.strftime("%H:%M")), level2=st.integers(0, 100))
+@settings(max_examples=40, deadline=None)
+def test_any_valid_change_survives_an_export_and_an_import(cap, pickup, gold, start, level2):
+    import tomli_w
+
+    changes = {"frequency_cap_per_week": cap, "pickup_days": pickup, "tiers.gold.min_spend": gold,
+               "quiet_hours.start": start, "commission_level2_pct": level2}
+    config, zone, _ = configuration.apply({}, "Asia/Taipei", changes)
+    text = tomli_w.dumps(nested(view(config, zone)))
+    again, zone_again, changed = configuration.apply({}, "Asia/Taipei",
+                                                     config_file_flat(tomllib.loads(text)))
+    assert programme_from(again) == programme_from(config) and zone_again == zone
+    assert {key for key, _, _ in changed} <= set(changes)
