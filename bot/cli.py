@@ -1,4 +1,5 @@
-"""`tuanbot run | console [--script FILE] | db upgrade | export COMMUNITY KIND`."""
+"""`tuanbot run | console [--script FILE] | db upgrade | export COMMUNITY KIND |
+config export|import COMMUNITY [FILE]`."""
 
 from __future__ import annotations
 
@@ -60,15 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("community", help="the community's slug, e.g. demo")
     export.add_argument("kind", choices=KINDS)
     export.add_argument("--lang", choices=LOCALES, help="headers' language (default: the community's)")
+    config = sub.add_parser("config", help="the programme configuration as a TOML file")
+    config.add_argument("action", choices=["export", "import"])
+    config.add_argument("community", help="the community's slug")
+    config.add_argument("file", nargs="?", type=Path, help="the TOML file to import")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level.upper(), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    _logging(settings)
     if args.command == "db":
         make_database_folder(settings.database_url)
         upgrade(make_engine(settings.database_url))
@@ -83,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.command == "console":
         return _console(settings, args.script, args.sender)
+    if args.command == "config":
+        return _config(settings, args.action, args.community, args.file)
     if args.command in (None, "run"):
         from bot.settings import platforms
 
@@ -110,6 +111,40 @@ def _export(settings: Settings, slug: str, kind: str, lang: str | None) -> int:
                                     lambda key: programme.tier_name(key, locale))
     sys.stdout.buffer.write(("\ufeff" + text).encode("utf-8"))
     sys.stdout.buffer.flush()
+    return 0
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "alembic", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _config(settings: Settings, action: str, slug: str, file: Path | None) -> int:
+    """Export to stdout, or import a file: the changes (or the problems) printed, 0 on success."""
+    from bot import config_file
+
+    app = bootstrap(settings)
+    try:
+        if action == "export":
+            sys.stdout.write(config_file.export(app.deps.sessions, slug))
+            return 0
+        if file is None:
+            print("usage: tuanbot config import COMMUNITY programme.toml", file=sys.stderr)
+            return 2
+        changed = config_file.import_file(app.deps.sessions, slug, file, app.deps.clock(),
+                                          app.deps.renderer)
+    except config_file.ConfigFileError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    from models.config_keys import as_text
+
+    for key, old, new in changed:
+        print(f"{key}: {as_text(old)} -> {as_text(new)}")
+    print(f"{len(changed)} setting(s) changed" if changed else "nothing changed")
     return 0
 
 

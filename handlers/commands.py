@@ -13,6 +13,7 @@ from handlers import (
     buylife,
     campaigns,
     commission,
+    coupon_admin,
     distributors,
     exports,
     groupbuy,
@@ -24,7 +25,9 @@ from handlers import (
     rating,
     referral,
     report,
+    rewards,
     segments,
+    settings,
 )
 from handlers.context import Ctx
 from messages.types import Reply
@@ -56,6 +59,8 @@ class Entry:
     usage: str | None = None  # usage_<usage>.j2, answered when the handler raises Usage
     usage_args: Callable[[Ctx], dict[str, object]] = _none  # what that template needs
     help: str | None = ANY  # where /help lists it; None: not listed
+    audits: bool = False  # the handler audits its own actions (with details); else the dispatcher
+    fallback: str | None = None  # run instead for someone not allowed who gave no arguments
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -91,13 +96,20 @@ def _tiers_usage(ctx: Ctx) -> dict[str, object]:
     return {"tiers": [ctx.tier_name(t.key) for t in ctx.programme.tiers]}
 
 
+def _audit_usage(ctx: Ctx) -> dict[str, object]:
+    return {"most": settings.AUDIT_MAX}
+
+
 TABLE: tuple[Entry, ...] = (
     # members, in the order /help lists them
     Entry("me", _words(("me", "card"), ("我的", "會員", "會員卡"), ("我的", "会员", "会员卡")),
           member.me, bare=True),
     Entry("points", _words(("points",), ("積分", "點數"), ("积分", "点数")), member.points, bare=True),
-    Entry("coupons", _words(("coupons", "coupon"), ("優惠券", "折價券"), ("优惠券", "折价券")),
+    Entry("coupons", _words(("coupons", "wallet"), ("優惠券", "折價券"), ("优惠券", "折价券")),
           member.coupon_wallet, bare=True),
+    Entry("rewards", _words(("rewards", "catalogue", "shop"), ("積分商城", "兌換商城", "商城"),
+                            ("积分商城", "兑换商城", "商城")), rewards.catalogue, bare=True),
+    Entry("redeem", _words(("redeem",), ("兌換",), ("兑换",)), rewards.redeem, usage="redeem"),
     Entry("birthday", _words(("birthday",), ("生日",), ("生日",)), member.birthday, bare=True,
           usage="birthday"),
     Entry("claim", _words(("claim",), ("領取", "領生日禮"), ("领取", "领生日礼")), member.claim),
@@ -162,36 +174,44 @@ TABLE: tuple[Entry, ...] = (
     Entry("applications", _words(("applications",), ("分銷申請",), ("分销申请",)),
           distributors.applications, STAFF),
     Entry("approve", _words(("approve",), ("核准",), ("批准",)), distributors.approve, STAFF,
-          usage="approve"),
+          usage="approve", audits=True),
     Entry("reject", _words(("reject",), ("駁回",), ("驳回",)), distributors.reject, STAFF,
-          usage="reject"),
+          usage="reject", audits=True),
     Entry("suspend", _words(("suspend",), ("停權",), ("停权",)), distributors.suspend, STAFF,
-          usage="suspend"),
+          usage="suspend", audits=True),
     Entry("payout", _words(("payout",), ("發放佣金",), ("发放佣金",)), commission.payout, STAFF,
-          usage="payout"),
+          usage="payout", audits=True),
     Entry("settlement", _words(("settlement",), ("結算",), ("结算",)), commission.settlement_csv,
           STAFF, usage="statement", usage_args=_month_usage),
     Entry("grant", _words(("grant",), ("加點",), ("加点",)), leader.grant, STAFF, usage="grant",
-          usage_args=_points_usage),
+          usage_args=_points_usage, audits=True),
     Entry("deduct", _words(("deduct",), ("扣點",), ("扣点",)), leader.deduct, STAFF, usage="deduct",
-          usage_args=_points_usage),
+          usage_args=_points_usage, audits=True),
     Entry("settier", _words(("settier",), ("設定等級",), ("设定等级",)), leader.settier, STAFF,
-          usage="settier", usage_args=_tiers_usage),
+          usage="settier", usage_args=_tiers_usage, audits=True),
+    Entry("reward", _words(("reward",), ("獎品",), ("奖品",)), rewards.reward, STAFF,
+          usage="reward", audits=True),
+    Entry("coupon", _words(("coupon",), ("發券", "優惠券管理"), ("发券", "优惠券管理")),
+          coupon_admin.coupon, STAFF, usage="coupon", audits=True, fallback="coupons"),
     Entry("holds", _words(("holds",), ("待審獎勵",), ("待审奖励",)), referral.list_holds, STAFF),
     Entry("release", _words(("release",), ("發放獎勵",), ("发放奖励",)), referral.release, STAFF,
-          usage="release"),
+          usage="release", audits=True),
     Entry("void", _words(("void",), ("取消獎勵",), ("取消奖励",)), referral.void, STAFF,
-          usage="void"),
-    Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin"),
+          usage="void", audits=True),
+    Entry("admin", _words(("admin",), ("管理員",), ("管理员",)), leader.admin, OWNER, usage="admin",
+          audits=True),
     Entry("campaign", _words(("campaign",), ("活動", "行銷活動"), ("活动", "营销活动")),
           campaigns.campaign, STAFF, usage="campaign"),
     Entry("campaigns", _words(("campaigns",), ("活動列表",), ("活动列表",)), campaigns.listing,
           STAFF),
     Entry("segment", _words(("segment",), ("分群",), ("分群",)), segments.segment, STAFF,
-          usage="segment"),
+          usage="segment", audits=True),
     Entry("segments", _words(("segments",), ("分群列表",), ("分群列表",)), segments.list_all, STAFF),
-    Entry("tag", _words(("tag",), ("標籤",), ("标签",)), segments.tag, STAFF, usage="tag"),
-    Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), leader.config, STAFF),
-    Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF),
+    Entry("tag", _words(("tag",), ("標籤",), ("标签",)), segments.tag, STAFF, usage="tag", audits=True),
+    Entry("config", _words(("config", "settings"), ("設定",), ("设置",)), settings.config, STAFF,
+          usage="config", audits=True),
+    Entry("audit", _words(("audit",), ("操作紀錄", "稽核"), ("操作记录", "审计")), settings.audit,
+          OWNER, usage="audit", usage_args=_audit_usage),
+    Entry("bind", _words(("bind",), ("綁定",), ("绑定",)), leader.bind, STAFF, audits=True),
 )
 BY_NAME: dict[str, Entry] = {entry.name: entry for entry in TABLE}

@@ -96,7 +96,8 @@ def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
-        replies = _refuse(msg, refusal, deps)
+        asked = refusal.here  # a question back (which buy?), not a refusal
+        replies = _refuse(msg, refusal, deps, None if asked else _staff_entry(command))
         quiet = refusal.key == "no_open_buy" or (refusal.key == "nothing_to_cancel"
                                                   and command is not None and command.word == "-")
         return [] if quiet and _bare_join(command) else replies
@@ -142,13 +143,20 @@ def _perform(ctx: Ctx, entry: commands.Entry) -> list[Reply]:
     answered with the command's usage line."""
     role = members.role(ctx.session, ctx.membership)
     if not commands.allowed(entry.who, role):
+        fallback = commands.BY_NAME.get(entry.fallback or "")
+        if fallback is not None and not ctx.args.strip():
+            return _perform(ctx, fallback)  # a member's '/coupon' is their wallet
         raise NotAllowed(action=entry.name, owner_only=entry.who == commands.OWNER and role == ADMIN)
     try:
-        return entry.handler(ctx)
+        replies = entry.handler(ctx)
     except Usage as wrong:
         if entry.usage is None:
             raise
         raise Usage(entry.usage, **{**entry.usage_args(ctx), **wrong.params}) from None
+    if entry.who != commands.MEMBER and not entry.audits:  # the rest audit with their details
+        audit(ctx.session, ctx.community.id, leader.actor(ctx.msg), entry.name, True,
+              ctx.msg.text[:200], ctx.member.id, ctx.now)
+    return replies
 
 
 def _chatter_or_flow(msg: Incoming, deps: Deps) -> bool:
@@ -185,18 +193,29 @@ def _bare_join(command: Command | None) -> bool:
     return command is not None and command.word in ("+", "-") and command.name in ("join", "cancel")
 
 
-def _refuse(msg: Incoming, refusal: DomainError, deps: Deps) -> list[Reply]:
-    """Roll the command back; keep the inbox record (and the member) and answer the refusal."""
+def _staff_entry(command: Command | None) -> str | None:
+    """The name of a leader's command (its refusals are audited, whatever the reason)."""
+    entry = commands.BY_NAME.get(command.name or "") if command is not None else None
+    return entry.name if entry is not None and entry.who != commands.MEMBER else None
+
+
+def _refuse(msg: Incoming, refusal: DomainError, deps: Deps,
+            staff_command: str | None = None) -> list[Reply]:
+    """Roll the command back; keep the inbox record (and the member) and answer the refusal.
+    A refusal to act (not allowed), or a leader's command refused for any reason, is audited."""
     with UnitOfWork(deps.sessions) as uow:
         now = deps.clock()
         if not events.first_delivery(uow.session, msg.channel, msg.event_key, now):
             return []
         ctx = _context(uow.session, msg, None, deps)
-        if isinstance(refusal, NotAllowed):
+        if isinstance(refusal, NotAllowed) or staff_command is not None:
             community_id = ctx.community.id if ctx else None
             member_id = ctx.member.id if ctx else None
-            audit(uow.session, community_id, leader.actor(msg), str(refusal.params.get("action", "")),
-                  False, msg.text[:200], member_id, now)
+            action = str(refusal.params.get("action", "")) if isinstance(refusal, NotAllowed) \
+                else str(staff_command)
+            detail = msg.text[:200] if isinstance(refusal, NotAllowed) \
+                else f"{refusal.key}: {msg.text[:200]}"
+            audit(uow.session, community_id, leader.actor(msg), action, False, detail, member_id, now)
         if ctx is None:
             return _commit_with_answer(uow, msg, [_plain(msg, deps, refusal.key, **refusal.params)])
         # keep a noisy group quiet: a member who started the bot hears refusals in private

@@ -140,7 +140,8 @@ def use_coupon(ctx: Ctx) -> list[Reply]:
     buy, order = _my_line(ctx)
     code = ctx.args.strip().upper()[:16]
     buying.apply_coupon(ctx.session, buy=buy, order=order, member=ctx.member, code=code,
-                        programme=ctx.programme, today=ctx.today, now=ctx.now)
+                        programme=ctx.programme, today=ctx.today, now=ctx.now,
+                        price_unit=price_unit(ctx.community))
     return [ctx.card("order_priced", buy=buy, order=order)]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from handlers import campaignflow, forgetflow, openflow
+from handlers import campaignflow, couponflow, forgetflow, openflow
 from handlers.context import Ctx
 from messages.types import Reply
 from models import flows as state
@@ -32,6 +32,7 @@ FLOWS: dict[str, Flow] = {
     "forget": Flow(forgetflow.ask, forgetflow.step, "forget_kept", "forget_expired",
                    expires=timedelta(minutes=10)),
     "campaign": Flow(campaignflow.ask, campaignflow.step, "campaign_aborted", "campaign_expired"),
+    "coupon": Flow(couponflow.ask, couponflow.step, "coupon_aborted", "coupon_expired"),
 }
 
 

@@ -130,12 +130,6 @@ def admin(ctx: Ctx) -> list[Reply]:
     return [ctx.reply("admin_added" if adding else "admin_removed", target=target)]
 
 
-def config(ctx: Ctx) -> list[Reply]:
-    p = ctx.programme
-    tiers = [(ctx.tier_name(t.key), t, p.birthday_coupon.get(t.key, 0)) for t in p.tiers]
-    return [ctx.card("config", p=p, tiers=tiers)]
-
-
 def bind_unbound(session: Session, msg: Incoming, slug: str) -> Community:
     """Bind the group the message came from to the sender's community (answered "bound")."""
     ids = [id_of(m) for _, m, _ in members.account_rows(session, msg.channel, msg.sender)]

@@ -28,7 +28,7 @@ def referral_rewarded(ctx: Ctx, effects: Effects, friend: Member) -> None:
     if effects.referrer is None:
         return
     ctx.push(effects.referrer, "referral_rewarded", f"referral:{friend.id}:{effects.referral_round}",
-             friend=friend, reward=ctx.programme.referral.referrer,
+             friend=friend, prize=ctx.programme.referral.referrer,
              points=ctx.programme.referral.referrer.value)
 
 

@@ -70,7 +70,7 @@ def _decided(ctx: Ctx, command: str, done: list[Hold], reason: str) -> list[Repl
         for who, side, reward in ((hold.referrer, "referrer", terms.referrer),
                                   (hold.referee, "referee", terms.referee)):
             told = ctx.push(who, "referral_decided", f"hold:{hold.reward.id}:{side}",
-                            released=released, side=side, reward=reward, reason=reason,
+                            released=released, side=side, prize=reward, reason=reason,
                             friend=hold.referee if side == "referrer" else hold.referrer)
             unreachable += 0 if told else 1
     return [ctx.reply("holds_decided", released=released, holds=done, reason=reason,

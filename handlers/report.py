@@ -150,7 +150,7 @@ def summary(session: Session, scope: Scope, page: Page,
     before, now = reporting.key_numbers(session, scope, days)
     items = [_item(page, metric, before, now) for metric in METRICS]
     edges = reporting.period_edges(scope, days)
-    caption = page.text("report_summary", days=days, items=items,
+    caption = page.text("report_summary", days=days, key_figures=items,
                         since=edges[1].date(), until=(edges[2] - timedelta(days=1)).date())
     png = charts.draw(charts.Picture(
         page.text("report_title", chart="key_numbers"), "table", "count",

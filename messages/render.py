@@ -49,6 +49,8 @@ class Renderer:
         env.filters["money"] = format_money
         env.filters["mult"] = lambda pct: f"{pct / 100:g}"
         env.filters["day"] = lambda moment, tz: moment.astimezone(tz).strftime("%Y-%m-%d")
+        env.filters["setting"] = _setting
+        env.filters["clock"] = lambda moment, tz: moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         return env
 
     def render(self, locale: str, template: str, **context: Any) -> str:
@@ -60,3 +62,14 @@ class Renderer:
 
     def names(self, locale: str) -> list[str]:
         return sorted(n[:-3] for n in self._envs[locale].list_templates() if n.endswith(".j2"))
+
+
+def _setting(value: Any, none: str) -> str:
+    """A setting's value as the leader types it: a ladder as `0:5,10000:8`, nothing as `none`."""
+    if value is None:
+        return none
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ",".join(f"{a}:{b}" for a, b in value)
+    return str(value)

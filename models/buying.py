@@ -20,6 +20,7 @@ from models.errors import DomainError, Usage
 from models.programme import Programme
 from models.rules import groupbuy as rules
 from models.rules import tiers as tier_rules
+from models.rules.coupons import reaches_minimum
 from models.rules.pricing import Breakdown, price_order
 from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of, rows_matched
@@ -96,18 +97,20 @@ def cancel_member_lines(session: Session, *, buy: GroupBuy, member: Member,
 
 
 def apply_coupon(session: Session, *, buy: GroupBuy, order: Order, member: Member, code: str,
-                 programme: Programme, today: date, now: datetime) -> Order:
-    """Put the member's coupon `code` on the line; points it no longer needs go back."""
+                 programme: Programme, today: date, now: datetime, price_unit: int = 1) -> Order:
+    """Put the member's coupon `code` on the line; points it no longer needs go back. A
+    coupon whose minimum spend the line (after the tier discount) does not reach is refused."""
     orderlines.hold_buy(session, id_of(buy))  # the buy first, as a cancel
     found = coupons.by_code(session, id_of(member), code) if code else None
     if found is None or order.coupon_id is not None:
         raise DomainError("bad_coupon", code=code)
     coupon, tmpl = found
-    if (order.list_price - order.tier_discount < tmpl.min_spend
-            or not coupons.redeem(session, id_of(coupon), now)):
+    if not reaches_minimum(order.list_price - order.tier_discount, tmpl.min_spend):
+        raise DomainError("coupon_minimum", code=code, minimum=tmpl.min_spend)
+    if not coupons.redeem(session, id_of(coupon), now):
         raise DomainError("bad_coupon", code=code)
     spent = order.points_used  # already taken from the balance by /usepoints
-    cost = _price(order, member, programme, tmpl.kind, tmpl.value, spent)
+    cost = _price(order, member, programme, tmpl.kind, tmpl.value, spent, price_unit)
     if not _reprice(session, order, cost, coupon.id, coupon_was=None, points_were=spent):
         raise _refusal(session, buy, order, DomainError("bad_coupon", code=code))
     if cost.points_used < spent:  # the coupon left less to pay: the unused points go back
@@ -137,10 +140,10 @@ def apply_points(session: Session, *, buy: GroupBuy, order: Order, member: Membe
 
 
 def _price(order: Order, member: Member, programme: Programme, kind: str | None, value: int,
-           points: int) -> Breakdown:
+           points: int, price_unit: int = 1) -> Breakdown:
     tier = tier_rules.find(member.tier, programme.tiers)
     return price_order(order.unit_price, order.quantity, tier.discount_pct, kind, value, points,
-                       POINT_VALUE)
+                       POINT_VALUE, price_unit)
 
 
 def _reprice(session: Session, order: Order, cost: Breakdown, coupon_id: int | None, *,

@@ -143,3 +143,14 @@ def staff(session: Session, community_id: int) -> list[tuple[Member, str]]:
         .order_by(col(Role.role).desc(), col(Member.id))
     ).all()
     return [(m, r) for m, r in rows]
+
+
+def recent_audit(session: Session, community_id: int, limit: int) -> list[tuple[AuditLog, str]]:
+    """The newest `limit` entries of the community's audit log, with the actor's name (the
+    member's display name, else the platform account)."""
+    rows = session.execute(
+        select(AuditLog, col(Member.display_name))
+        .outerjoin(Member, col(Member.id) == col(AuditLog.actor_member_id))
+        .where(col(AuditLog.community_id) == community_id)
+        .order_by(col(AuditLog.id).desc()).limit(limit)).all()
+    return [(entry, name or entry.actor) for entry, name in rows]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from models import campaigns, commission, coupons, ledger, members, orderlines, rewards
@@ -26,7 +26,6 @@ from models.rules.coupons import AMOUNT_OFF
 from models.rules.points import purchase_points
 from models.tables import (
     Community,
-    Coupon,
     GroupBuy,
     LineStatus,
     Member,
@@ -211,7 +210,4 @@ def _was_first_purchase(session: Session, member: Member, order: Order) -> bool:
 
 def release_coupon(session: Session, order: Order) -> None:
     """A cancelled or refunded order gives its coupon back."""
-    if order.coupon_id is None:
-        return
-    session.execute(update(Coupon).where(col(Coupon.id) == order.coupon_id).values(redeemed_at=None)
-                    .execution_options(synchronize_session=False))
+    coupons.give_back(session, order.coupon_id)

@@ -37,6 +37,7 @@ from models.tables_messages import (
 )
 from models.tables_privacy import Consent
 from models.tables_referrals import Champion, ReferralReward, RewardStatus
+from models.tables_rewards import Redemption, Reward
 from models.tables_scheduler import JobRun, SchedulerLease, apscheduler_jobs
 from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
@@ -47,9 +48,9 @@ __all__ = [
     "CommissionMonth", "Community", "Consent", "Conversation", "Coupon", "CouponTemplate",
     "Distributor", "DistributorStatus", "GroupBuy", "InboundEvent", "JobRun", "LineStatus",
     "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",
-    "PointsEntry", "Rating", "ReferralReward", "ReplyToken", "RewardStatus", "Role",
-    "SchedulerLease", "Segment", "SendLog", "SpendEntry", "Statement", "TierChange",
-    "apscheduler_jobs",
+    "PointsEntry", "Rating", "Redemption", "ReferralReward", "ReplyToken", "Reward",
+    "RewardStatus", "Role", "SchedulerLease", "Segment", "SendLog", "SpendEntry", "Statement",
+    "TierChange", "apscheduler_jobs",
 ]
 
 
@@ -132,6 +133,8 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=32)
     allowed: bool
     detail: str = Field(default="", max_length=500)
+    old_value: str | None = Field(default=None, max_length=200)  # a setting's value before
+    new_value: str | None = Field(default=None, max_length=200)  # and after the change
     at: datetime = timestamp()
 
 

@@ -50,6 +50,7 @@ class CouponTemplate(SQLModel, table=True):
     value: int
     min_spend: int = 0
     valid_days: int = 30
+    valid_until: datetime | None = timestamp(nullable=True)  # a fixed last day wins over valid_days
     per_member_limit: int | None = None
 
 

@@ -49,7 +49,7 @@ def crown_champions(deps: Deps) -> int:
                 continue
             row, winner = done
             facts: dict[str, Any] = {"period": period, "name": winner.display_name, "sales": row.sales,
-                     "reward": reward}
+                     "prize": reward}
             notify(session, deps, winner, Message("champion_won", **facts), Kind.SERVICE,
                    key=f"champion:{row.id}", community=community, now=now)
             announce(session, deps, community, Message("champion_announce", **facts),

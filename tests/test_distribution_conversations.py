@@ -47,7 +47,7 @@ def test_a_member_applies_and_the_leader_approves_and_the_member_is_told(console
     assert out[1].startswith("bot -> amy: Your distributor application was approved!")
     assert say(console, "amy: /apply") == [
         "bot -> amy: You are already a distributor. /distributor shows your link, sales and commission."]
-    assert fetch(console, select(AuditLog.action).where(AuditLog.allowed)) == ["approve"]
+    assert fetch(console, select(AuditLog.action).where(AuditLog.allowed)) == ["applications", "approve"]
 
 
 def test_a_rejected_member_hears_the_reason_and_may_apply_again(console):

@@ -13,11 +13,14 @@ import pytest
 from jinja2 import meta
 
 from messages.render import LOCALES, Renderer
+from models import config_keys
 from models.campaign_report import ArmCounts
+from models.config_keys import Problem
 from models.fulfilment import Effects
 from models.programme import programme_from
 from models.rules.abtest import Verdict
 from models.rules.champions import Period
+from models.rules.offers import parse_offer
 from models.rules.orders_csv import RowError
 from models.rules.points import Lot
 from models.rules.referral import Reward
@@ -25,6 +28,7 @@ from models.rules.tiers import Gap
 from models.settlement import Figures
 from models.standing import Standing
 from models.tables import (
+    AuditLog,
     Campaign,
     CampaignStatus,
     Community,
@@ -36,6 +40,7 @@ from models.tables import (
     Order,
     PointsEntry,
 )
+from models.tables_rewards import Reward as CatalogueReward
 
 RENDERER = Renderer()
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -107,7 +112,7 @@ def _full() -> dict[str, Any]:
         "open_buy": buy, "product": "Apples", "gift": coupon,
         "saved": [(SimpleNamespace(name="moms", rule_text="tag=x"), 3),
                   (SimpleNamespace(name="old", rule_text="tier=gone"), None)],
-        "refused": "unknown", "min_purchase": 50_000, "reward": Reward("coupon", 10_000),
+        "refused": "unknown", "min_purchase": 50_000, "prize": Reward("coupon", 10_000),
         "released": True, "what": "@bob", "held_total": 3, "sales": 1_250_000,
         "period": Period("quarter", "2026-Q1", ("2026-01", "2026-02", "2026-03"), 2026, 1),
         "holds": [SimpleNamespace(reward=SimpleNamespace(id=4, created_at=NOW), referee=member,
@@ -117,9 +122,10 @@ def _full() -> dict[str, Any]:
                                   amount=51_500),
         "kind": "members", "mb": 5, "since": date(2026, 3, 4),
         "item": SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True),
-        "items": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
+        "key_figures": [SimpleNamespace(name="Orders", now="12", change="+20%", points=False),
                   SimpleNamespace(name="Repurchase", now="40.0%", change="+2.5", points=True)],
         **_distribution(member),
+        **_admin_samples(coupon, member),
     }
 
 
@@ -139,19 +145,50 @@ def _distribution(member: Member) -> dict[str, Any]:
     }
 
 
+def _admin_samples(coupon: Coupon, member: Member) -> dict[str, Any]:
+    """The rewards catalogue, leaders' coupons, configuration and audit."""
+    tmpl = CouponTemplate(id=2, community_id=1, key="c_週年慶", name="週年慶", kind="percent",
+                          value=15, min_spend=30_000, valid_days=14, valid_until=NOW,
+                          per_member_limit=1)
+    reward = CatalogueReward(id=1, community_id=1, number=2, name="100元折價券", template_id=2, points=500,
+                    stock=0, per_member_limit=1)
+    settings = config_keys.view({}, "Asia/Taipei")
+    audit_entry = AuditLog(community_id=1, actor="console:leader", action="config", allowed=False,
+                           detail="tiers.gold.min_spend", old_value="8000", new_value="9000", at=NOW)
+    return {
+        "items": [(reward, tmpl)], "reward": reward, "tmpl": tmpl, "again": True,
+        "offer": parse_offer(["贈品", "gift=保溫杯", "points=800"], NOW.date()),
+        "mistake": "bad_until", "made": [(tmpl, 3)], "names": ["週年慶"],
+        "changes": [("quiet_hours.start", "22:00", "22:30"), ("tiers.gold.min_invites", 3, None)],
+        "settings": settings, "key": "frequency_cap_per_week",
+        "problems": [Problem("tiers.gold.min_spend", "not_increasing", "100", {"floor": "3000"}),
+                     Problem("quiet_hours.start", "wrong_type", "25:00", {"kind": "clock"}),
+                     Problem("x", "out_of_range", "200", {"low": 0, "high": 100}),
+                     Problem("commission_cap_pct", "cap_below_level1", "5", {"rate": 10})],
+        "log": [(audit_entry, "leader"), (AuditLog(community_id=1, actor="console:amy",
+                    action="grant", allowed=True, detail="/grant @bob 5 hi", at=NOW), "amy")],
+        "most": 50, "minimum": 30_000, "segment": "moms", "matched": 3, "issued": 2, "told": 1,
+        "question": "holdout", "coupon_field": "kind",
+    }
+
+
 def _empty() -> dict[str, Any]:
     """The other branches: nothing yet, nothing missing, no optional values."""
     full = _full()
     full["effects"].upgraded_to = None
     for key in ("buys", "orders", "staff", "entries", "expiring", "coupons", "errors", "rows",
                 "people", "missing", "ids", "choices", "commands", "leader_commands", "unpaid_lines",
-                "lines", "saved"):
+                "lines", "saved", "log", "items", "made", "names", "changes", "problems"):
         full[key] = []
     for key in ("gap", "next", "next_name", "referrer", "early", "exclusive", "open_buy", "gift"):
         full[key] = None
-    full.update(refused=None, min_purchase=0, reward=Reward("points", 100), released=False,
+    full.update(refused=None, min_purchase=0, prize=Reward("points", 100), released=False,
                 reason="", holds=[], held_total=0,
                 period=Period("month", "2026-02", ("2026-02",), 2026, 2))
+    full["tmpl"] = CouponTemplate(id=3, community_id=1, key="c_x", name="x", kind="amount",
+                                  value=5_000, valid_days=30)
+    full["reward"] = CatalogueReward(id=1, community_id=1, number=1, name="x", template_id=3, points=5)
+    full.update(again=False, mistake="no_such_mistake", limit=0)
     full.update(summary=SimpleNamespace(count=0, ratings=[]), average=None, comment="", number=None,
                 arrived=False, points=0, chart="tiers",
                 figure=SimpleNamespace(label="", count=0, numerator=0, denominator=0, amount=0))

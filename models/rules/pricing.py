@@ -35,7 +35,8 @@ def price_order(
     if price_unit > 1 and after_tier != list_price:
         after_tier -= after_tier % price_unit
     tier_off = list_price - after_tier
-    coupon_off = coupon_discount(coupon_kind, coupon_value, after_tier) if coupon_kind else 0
+    coupon_off = (coupon_discount(coupon_kind, coupon_value, after_tier, unit=price_unit)
+                  if coupon_kind else 0)
     remaining = after_tier - coupon_off
     usable = min(max(0, points), remaining // point_value if point_value > 0 else 0)
     points_value = usable * point_value
