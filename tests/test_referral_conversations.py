@@ -10,7 +10,7 @@ from models import communities, members
 from models.db import UnitOfWork
 from models.tables import AuditLog, ReferralReward
 from tests.conftest import say
-from tests.test_conversations import count, member
+from tests.test_conversations import member
 
 
 def code_of(console: ConsoleChannel, name: str) -> str:
