@@ -45,6 +45,7 @@ CHARTS: tuple[Builder, ...] = (
     Builder(reporting.points_redemption_monthly),
     Builder(reporting.coupon_usage_monthly),
     Builder(reporting_partners.distributor_leaderboard),
+    Builder(reporting_partners.campaign_conversion),
 )
 
 
@@ -106,6 +107,10 @@ def pictures(session: Session, scope: Scope, page: Page) -> list[tuple[str, str,
 def _labels(chart: Chart, page: Page) -> tuple[str, ...]:
     if chart.key == "tiers":
         return tuple(page.programme.tier_name(key, page.locale) for key in chart.labels)
+    if chart.key == "campaign_conversion":  # '<name> H' is the holdout
+        holdout = page.text("report_title", chart="holdout")
+        return tuple(f"{label[:-1]}{holdout}" if label.endswith(" H") else label
+                     for label in chart.labels)
     return chart.labels
 
 

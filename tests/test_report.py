@@ -30,7 +30,7 @@ def test_a_leader_gets_every_chart_as_a_png_in_private_and_a_word_in_the_group(c
     say(console, f"leader@demo: {APPLES}", "amy@demo: +2", "bob@demo: +1")
     out = say(console, "leader@demo: /report")
     pictures = images(out)
-    assert len(pictures) == len(CHARTS) == 8
+    assert len(pictures) == len(CHARTS) == 9
     assert all(line.startswith("bot -> leader: ") for line in out[:-1])
     assert out[-1] == "bot -> leader@demo: 已私訊給你。"
     for path in pictures:
@@ -55,7 +55,7 @@ def test_a_member_asking_for_the_report_is_refused_in_their_language(console, ap
 
 def test_an_empty_community_gets_charts_that_say_no_data_yet(console):
     out = say(console, "leader: /report")
-    assert len(images(out)) == 8
+    assert len(images(out)) == len(CHARTS)
     text = "\n".join(out)
     assert "2026-03：還沒有資料" in text and "第一名" not in text
 
@@ -139,3 +139,25 @@ def test_the_distributor_leaderboard_ranks_this_months_level_one_sales(console):
         say(console, f"leader@demo: /delivered {orders_of(console, buyer)[0].id}")
     text = "\n".join(say(console, "leader: /report"))
     assert "分銷排行榜（本月業績）\n第一名：amy（NT$1,050）" in text
+
+
+def test_the_report_shows_the_latest_campaigns_buying_rate_per_variant(console, clock: Clock):
+    from handlers.campaignrun import run_due
+    from tests.test_campaign_conversations import segment
+
+    started(console, "leader", "amy", "bob")
+    say(console, f"leader@demo: {APPLES}")
+    segment(console, "all", "orders>=0")
+    say(console, "leader: /campaign new 春季 segment=all holdout=10% | {{name}}，{{buy}}")
+    assert run_due(console.deps) == 1
+    clock.advance(minutes=5)
+    say(console, "amy@demo: +1")
+    out = say(console, "leader: /report")
+    assert len(images(out)) == len(CHARTS) == 9
+    caption = next(line for line in out if "最近一次活動" in line)
+    assert "春季" in caption and "位在活動期間購買" in caption
+
+
+def test_before_any_campaign_the_conversion_chart_says_so(console):
+    out = "\n".join(say(console, "leader: /report"))
+    assert "最近一次活動：各版本的購買率" in out and "還沒有執行過活動" in out
