@@ -23,6 +23,7 @@ from models.tables import (
     Conversation,
     Coupon,
     CouponTemplate,
+    Distributor,
     GroupBuy,
     InboundEvent,
     LinkCode,
@@ -106,6 +107,12 @@ def my_data(session: Session, *, member: Member, tz: tzinfo) -> dict[str, Any]:
             for r in session.execute(select(Rating).where(col(Rating.member_id) == mid)).scalars()],
         "tags": sorted(session.execute(select(col(MemberTag.tag)).where(
             col(MemberTag.member_id) == mid)).scalars()),
+        "distributor": next((
+            {"status": str(d.status), "note": d.note, "applied": _when(d.applied_at, tz),
+             "commission_pending": d.pending, "commission_confirmed": d.confirmed,
+             "commission_paid": d.paid}
+            for d in session.execute(select(Distributor).where(
+                col(Distributor.member_id) == mid)).scalars()), None),
         "members_invited": len(_rows(session, select(col(Member.id)).where(
             col(Member.referred_by_id) == mid))),
     }
@@ -132,6 +139,8 @@ def forget(session: Session, *, member: Member, now: datetime) -> None:
     session.execute(delete(LinkCode).where(col(LinkCode.member_id).in_(ids)))
     session.execute(delete(MemberTag).where(col(MemberTag.member_id).in_(ids)))  # interests
     session.execute(update(Rating).where(col(Rating.member_id).in_(ids)).values(comment=""))
+    session.execute(update(Distributor).where(col(Distributor.member_id).in_(ids))
+                    .values(note=""))  # their words when applying; the books stay
     for mid in ids:
         session.execute(update(AuditLog).where(col(AuditLog.actor_member_id) == mid)
                         .values(actor=forgotten_actor(mid)))

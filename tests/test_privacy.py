@@ -17,6 +17,7 @@ from models.tables import (
     AuditLog,
     ChannelAccount,
     Consent,
+    Distributor,
     InboundEvent,
     Member,
     MemberTag,
@@ -43,7 +44,7 @@ def test_privacy_says_what_is_stored_and_why_in_the_members_language(console):
 
 def test_mydata_sends_everything_stored_about_the_member_as_a_json_file(console):
     say(console, "amy: /start", "amy: /birthday 03-15", "leader@demo: /grant @amy 120 welcome",
-        "amy: /optout", "amy: /optin", "leader: /tag @amy VIP")
+        "amy: /optout", "amy: /optin", "leader: /tag @amy VIP", "amy: /apply 我有媽媽群")
     out = say(console, "amy: /mydata")
     assert any("JSON" in line for line in out)
     data = json.loads(_file_of(out[-1]).read_text(encoding="utf-8"))
@@ -55,6 +56,7 @@ def test_mydata_sends_everything_stored_about_the_member_as_a_json_file(console)
     assert {c["source"] for c in data["consent_changes"]} == {"command"}
     assert data["points_history"][0]["points"] == 120
     assert data["tags"] == ["VIP"]
+    assert data["distributor"]["status"] == "pending" and data["distributor"]["note"] == "我有媽媽群"
 
 
 def test_mydata_asked_in_a_group_before_starting_the_bot_is_refused_and_sends_nothing(console):
@@ -83,7 +85,8 @@ def test_forget_asks_first_and_anything_but_yes_keeps_everything(console):
 
 def test_forget_erases_the_person_and_keeps_every_ledger_total(console):
     say(console, "amy: /start", "amy: /birthday 03-15", "leader@demo: /grant @amy 120 welcome",
-        "leader: /tag @amy VIP", "leader@demo: /open 蘋果 | 100 | 10 | 2099-01-01 20:00", "amy@demo: +2")
+        "leader: /tag @amy VIP", "amy: /apply 我有媽媽群",
+        "leader@demo: /open 蘋果 | 100 | 10 | 2099-01-01 20:00", "amy@demo: +2")
     amy = member(console, "amy")
     points_before = fetch(console, select(func.sum(PointsEntry.delta)))[0]
     out = say(console, "amy: /forget", "amy: 是")
@@ -97,6 +100,7 @@ def test_forget_erases_the_person_and_keeps_every_ledger_total(console):
     assert fetch(console, select(func.sum(PointsEntry.delta)))[0] == points_before
     assert [o.quantity for o in fetch(console, select(Order))] == [2]
     assert fetch(console, select(MemberTag)) == []
+    assert [d.note for d in fetch(console, select(Distributor))] == [""]
     ledgers_balance(console)
 
 
