@@ -22,15 +22,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    Message,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,7 +40,15 @@ from bot.line_events import (
     to_incoming,
     to_incomings,
 )
-from bot.line_send import MAX_MESSAGES, call, to_messages
+from bot.line_send import (
+    MAX_MESSAGES,
+    Message,
+    call,
+    multicast_request,
+    push_request,
+    reply_request,
+    to_messages,
+)
 from bot.outbound import MAX_BODY, read_body
 from bot.settings import Settings
 from handlers.context import Deps
@@ -182,8 +182,7 @@ class LineChannel:
     async def _reply(self, token: str, messages: list[Message]) -> bool:
         """Send with the reply token; False when LINE no longer takes it (push instead)."""
         try:
-            await call(self.api.reply_message(ReplyMessageRequest(replyToken=token,
-                                                                   messages=messages)))
+            await call(self.api.reply_message(reply_request(token, messages)))
         except Undeliverable as refused:
             if "reply token" not in str(refused).lower():
                 raise
@@ -225,7 +224,7 @@ class LineChannel:
         done = 0
         for start in range(0, len(unique), MULTICAST_LIMIT):
             chunk = unique[start: start + MULTICAST_LIMIT]
-            await call(self.api.multicast(MulticastRequest(to=chunk, messages=messages)))
+            await call(self.api.multicast(multicast_request(chunk, messages)))
             done += len(chunk)
         return done
 
@@ -234,7 +233,7 @@ class LineChannel:
         ids: list[str] = []
         for start in range(0, len(messages), MAX_MESSAGES):
             batch = messages[start: start + MAX_MESSAGES]
-            sent = await call(self.api.push_message(PushMessageRequest(to=to, messages=batch)))
+            sent = await call(self.api.push_message(push_request(to, batch)))
             ids += [m.id for m in (getattr(sent, "sent_messages", None) or [])]
         return ids
 
