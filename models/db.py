@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import StaticPool
@@ -21,8 +23,17 @@ SessionFactory = Callable[[], Session]
 T = TypeVar("T")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection."""
+PING_AFTER = 10.0  # seconds a pooled connection may sit idle before it is pinged at checkout
+RECYCLE_AFTER = 1800  # seconds: a connection older than this is replaced at checkout
+
+
+def make_engine(url: str, ping_after: float = PING_AFTER, **kwargs: Any) -> Engine:
+    """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection.
+
+    A server database's pooled connections are pinged only when they sat idle `ping_after`
+    seconds (a server restart or an idle timeout happens then), not at every checkout: a
+    round trip saved per transaction on a busy process. A connection that fails in use
+    invalidates the pool as SQLAlchemy does; one older than RECYCLE_AFTER is replaced."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         # Every unit of work ends in commit or rollback, so the pool need not roll back again.
@@ -33,7 +44,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **options, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    pooling: dict[str, Any] = {"pool_size": 10, "max_overflow": 20,
+                               "pool_recycle": RECYCLE_AFTER}
+    engine = create_engine(url, **{**pooling, **kwargs})
+    event.listen(engine, "checkin", _checked_in)
+    event.listen(engine, "checkout", partial(_ping_if_idle, ping_after))
+    return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_if_idle(ping_after: float, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """At checkout, a connection idle for a while answers a SELECT 1 or is replaced (the pool
+    tries again with a new one: DisconnectionError)."""
+    since = record.info.get(_IDLE_SINCE)
+    if since is None or time.monotonic() - since < ping_after:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        dbapi_connection.rollback()
+    except Exception as error:
+        raise DisconnectionError(f"stale pooled connection: {error}") from error
+
+
+_IDLE_SINCE = "tuanbot.idle_since"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
