@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.pool import StaticPool
@@ -19,21 +17,17 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
+from models.pooling import PING_AFTER, RECYCLE_AFTER, ping_when_idle
+
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
 
 
-PING_AFTER = 10.0  # seconds a pooled connection may sit idle before it is pinged at checkout
-RECYCLE_AFTER = 1800  # seconds: a connection older than this is replaced at checkout
 
 
 def make_engine(url: str, ping_after: float = PING_AFTER, **kwargs: Any) -> Engine:
     """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection.
-
-    A server database's pooled connections are pinged only when they sat idle `ping_after`
-    seconds (a server restart or an idle timeout happens then), not at every checkout: a
-    round trip saved per transaction on a busy process. A connection that fails in use
-    invalidates the pool as SQLAlchemy does; one older than RECYCLE_AFTER is replaced."""
+    A server database's pooled connections are pinged only after sitting idle (models.pooling)."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         # Every unit of work ends in commit or rollback, so the pool need not roll back again.
@@ -44,34 +38,10 @@ def make_engine(url: str, ping_after: float = PING_AFTER, **kwargs: Any) -> Engi
         engine = create_engine(url, **options, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    pooling: dict[str, Any] = {"pool_size": 10, "max_overflow": 20,
-                               "pool_recycle": RECYCLE_AFTER}
+    pooling = {"pool_size": 10, "max_overflow": 20, "pool_recycle": RECYCLE_AFTER}
     engine = create_engine(url, **{**pooling, **kwargs})
-    event.listen(engine, "checkin", _checked_in)
-    event.listen(engine, "checkout", partial(_ping_if_idle, ping_after))
+    ping_when_idle(engine, ping_after)
     return engine
-
-
-def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-    record.info[_IDLE_SINCE] = time.monotonic()
-
-
-def _ping_if_idle(ping_after: float, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """At checkout, a connection idle for a while answers a SELECT 1 or is replaced (the pool
-    tries again with a new one: DisconnectionError)."""
-    since = record.info.get(_IDLE_SINCE)
-    if since is None or time.monotonic() - since < ping_after:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.close()
-        dbapi_connection.rollback()
-    except Exception as error:
-        raise DisconnectionError(f"stale pooled connection: {error}") from error
-
-
-_IDLE_SINCE = "tuanbot.idle_since"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
