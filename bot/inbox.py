@@ -33,7 +33,7 @@ from handlers.dispatch import MAX_INBOUND, handle
 from messages.records import reply_from_record
 from messages.types import Incoming, Reply
 from models import events
-from models.db import Direct, UnitOfWork
+from models.db import Direct, Runner, UnitOfWork
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
@@ -154,12 +154,16 @@ def accept(deps: Deps, msg: Incoming) -> bool:
     return fresh
 
 
-def take(deps: Deps, msg: Incoming, lease: timedelta) -> bool:
+def take(deps: Deps, msg: Incoming, lease: timedelta,
+         also: Callable[[Runner], None] | None = None) -> bool:
     """Record the event durably, claimed for `lease` by this process, which handles it next
     (`process(..., claimed=True)`); False for a redelivery. A crash before it is answered
-    leaves the lease to run out: then the sweeper takes it, as it does a stored event."""
+    leaves the lease to run out: then the sweeper takes it, as it does a stored event.
+    `also`: more of the adapter's own state, written in the same transaction when fresh."""
     with Direct(deps.sessions) as tx:
         fresh = events.take(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock(), lease)
+        if fresh and also is not None:
+            also(tx)
         marked = _write_marks(deps, tx)
         tx.commit()
     _written(deps, marked)

@@ -22,15 +22,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 import aiohttp
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    Message,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,7 +41,17 @@ from bot.line_events import (
     to_incoming,
     to_incomings,
 )
-from bot.line_send import MAX_MESSAGES, AlreadyAccepted, call, retry_key, to_messages
+from bot.line_send import (
+    MAX_MESSAGES,
+    AlreadyAccepted,
+    Message,
+    call,
+    multicast_request,
+    push_request,
+    reply_request,
+    retry_key,
+    to_messages,
+)
 from bot.outbound import MAX_BODY, read_body
 from bot.settings import Settings
 from handlers.context import Deps
@@ -185,8 +187,7 @@ class LineChannel:
     async def _reply(self, token: str, messages: list[Message]) -> bool:
         """Send with the reply token; False when LINE no longer takes it (push instead)."""
         try:
-            await call(self.api.reply_message(ReplyMessageRequest(replyToken=token,
-                                                                   messages=messages)))
+            await call(self.api.reply_message(reply_request(token, messages)))
         except Undeliverable as refused:
             if "reply token" not in str(refused).lower():
                 raise
@@ -232,7 +233,7 @@ class LineChannel:
             chunk = unique[start: start + MULTICAST_LIMIT]
             key = retry_key(reply.hints.get("retry_key"), part)
             try:
-                await call(self.api.multicast(MulticastRequest(to=chunk, messages=messages),
+                await call(self.api.multicast(multicast_request(chunk, messages),
                                               x_line_retry_key=key))
             except AlreadyAccepted:
                 log.info("multicast %s was accepted before: not sent again", key)
@@ -247,7 +248,7 @@ class LineChannel:
             batch = messages[start: start + MAX_MESSAGES]
             try:
                 sent = await call(self.api.push_message(
-                    PushMessageRequest(to=to, messages=batch),
+                    push_request(to, batch),
                     x_line_retry_key=retry_key(key, part)))
             except AlreadyAccepted:
                 log.info("push %s to %s was accepted before: not sent again", key, to)

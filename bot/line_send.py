@@ -18,18 +18,10 @@ from typing import TypeVar
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import (
-    FlexMessage,
-    ImageMessage,
-    Message,
-    PostbackAction,
-    QuickReply,
-    QuickReplyItem,
-    TextMessage,
-)
+from linebot.v3.messaging import MulticastRequest, PushMessageRequest, ReplyMessageRequest
 from linebot.v3.messaging.exceptions import ApiException
 
-from bot.line_flex import MAX_DATA, MAX_FOOTER_BUTTONS, bubble, clip
+from bot.line_flex import MAX_FOOTER_BUTTONS, Json, bubble, clip, postback
 from messages.types import Button, Reply
 from scheduler.delivery import QuotaExhausted, RateLimited, Undeliverable
 
@@ -44,6 +36,34 @@ UNDELIVERABLE = frozenset({400, 403, 404, 410})
 T = TypeVar("T")
 
 
+class Message:
+    """One LINE message as the JSON the Messaging API documents, built directly (the SDK's
+    models validate every field and Flex component again: a third of a card's cost); the
+    SDK's requests carry it as they carry their own models (`to_dict`)."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: Json) -> None:
+        self.body = body
+
+    def to_dict(self) -> Json:
+        return self.body
+
+
+def reply_request(token: str, messages: Sequence[Message]) -> ReplyMessageRequest:
+    """line-bot-sdk's reply request around prebuilt messages (constructed, not validated:
+    every message was built to LINE's documented shape)."""
+    return ReplyMessageRequest.construct(reply_token=token, messages=list(messages))
+
+
+def push_request(to: str, messages: Sequence[Message]) -> PushMessageRequest:
+    return PushMessageRequest.construct(to=to, messages=list(messages))
+
+
+def multicast_request(to: Sequence[str], messages: Sequence[Message]) -> MulticastRequest:
+    return MulticastRequest.construct(to=list(to), messages=list(messages))
+
+
 def to_messages(reply: Reply, image_url: str | None = None,
                 file_url: str | None = None) -> list[Message]:
     """The LINE messages for one reply (any number; quick replies ride on the last one).
@@ -56,25 +76,27 @@ def to_messages(reply: Reply, image_url: str | None = None,
     if file_url:
         text = f"{text}\n{file_url}" if text.strip() else file_url
     card = card_message(reply.card, text, buttons) if reply.card and text.strip() else None
-    messages: list[Message] = [card] if card is not None else [
-        TextMessage(text=part) for part in split_text(text)]
+    messages = [card] if card is not None else [
+        Message({"type": "text", "text": part}) for part in split_text(text)]
     if card is not None and len(buttons) <= MAX_FOOTER_BUTTONS:
         buttons = ()  # drawn in the card's footer
     if image_url:
-        messages.append(ImageMessage(originalContentUrl=image_url, previewImageUrl=image_url))
+        messages.append(Message({"type": "image", "originalContentUrl": image_url,
+                                 "previewImageUrl": image_url}))
     if messages and buttons:
-        messages[-1].quick_reply = quick_reply(buttons)
+        messages[-1].body["quickReply"] = quick_reply(buttons)
     return messages
 
 
 def card_message(card: Mapping[str, object], text: str,
-                 buttons: Sequence[Button] = ()) -> FlexMessage | None:
+                 buttons: Sequence[Button] = ()) -> Message | None:
     """The card as a Flex message, its altText the reply's text; None when it is too big."""
     drawn = bubble(card, text, buttons if len(buttons) <= MAX_FOOTER_BUTTONS else ())
-    size = len(json.dumps(drawn.to_dict(), ensure_ascii=False).encode())
+    size = len(json.dumps(drawn, ensure_ascii=False).encode())
     if size > MAX_BUBBLE_BYTES:
         return None
-    return FlexMessage(altText=clip(text.strip(), MAX_ALT_TEXT), contents=drawn)
+    return Message({"type": "flex", "altText": clip(text.strip(), MAX_ALT_TEXT),
+                    "contents": drawn})
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -92,15 +114,10 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
-def quick_reply(buttons: Sequence[Button]) -> QuickReply:
+def quick_reply(buttons: Sequence[Button]) -> Json:
     """Buttons as postback quick replies; the label shows in the chat as what was tapped."""
-    items = [
-        QuickReplyItem(action=PostbackAction(
-            label=clip(b.label, MAX_LABEL), data=b.data[:MAX_DATA], displayText=clip(b.label, 300),
-        ))
-        for b in buttons[:MAX_QUICK_REPLIES]
-    ]
-    return QuickReply(items=items)
+    return {"items": [{"type": "action", "action": postback(b.label, b.data, MAX_LABEL)}
+                      for b in buttons[:MAX_QUICK_REPLIES]]}
 
 
 # ---- a Messaging API call's errors -------------------------------------------------------

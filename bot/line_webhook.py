@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ from bot.outbound import forget_private_chat, read_body
 from handlers.context import Deps
 from messages.types import Incoming
 from models import members, notifications_state
-from models.db import UnitOfWork
+from models.db import Direct, Runner, UnitOfWork
 
 if TYPE_CHECKING:
     from bot.line import LineChannel
@@ -68,12 +68,13 @@ def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]]) ->
             continue
         token = token_of(event)
         for msg in wanted(deps, event, [m for m in found if inbox.answerable(m)]):
-            if inbox.take(deps, msg, channel.outlet.lease):  # handled after the 200
+            keep = None if token is None else token_keeper(deps, msg.event_key, token)
+            if inbox.take(deps, msg, channel.outlet.lease, keep):  # handled after the 200
                 fresh.append(msg)
                 if token is not None:
                     channel.accepted += 1
-                    keep_token(deps, msg.event_key, token,
-                               sweep=channel.accepted % TOKEN_SWEEP_EVERY == 0)
+                    if channel.accepted % TOKEN_SWEEP_EVERY == 0:
+                        forget_tokens(deps)
     return fresh
 
 
@@ -102,21 +103,25 @@ def token_of(event: Mapping[str, Any]) -> str | None:
     return str(value)
 
 
-def keep_token(deps: Deps, event_key: str, token: str, *, sweep: bool = False) -> None:
-    """In the database, so whichever process answers the event can use it (once)."""
+def token_keeper(deps: Deps, event_key: str, token: str) -> Callable[[Runner], None]:
+    """Keep the event's reply token in the inbox's transaction, so whichever process
+    answers the event can use it (once)."""
     now = deps.clock()
+    return lambda tx: notifications_state.keep_reply_token(tx, CHANNEL, event_key, token, now)
+
+
+def forget_tokens(deps: Deps) -> None:
+    """Delete the stored tokens too old to use (every TOKEN_SWEEP_EVERY events)."""
     with UnitOfWork(deps.sessions) as uow:
-        notifications_state.keep_reply_token(uow.session, CHANNEL, event_key, token, now)
-        if sweep:
-            notifications_state.forget_reply_tokens(uow.session, now - REPLY_TOKEN_KEEP)
+        notifications_state.forget_reply_tokens(uow.session, deps.clock() - REPLY_TOKEN_KEEP)
         uow.commit()
 
 
 def take_token(deps: Deps, event_key: str) -> str | None:
     """The event's reply token while fresh, once (shared by every member greeted from one
     memberJoined event); None when it is used, stale or unknown."""
-    with UnitOfWork(deps.sessions) as uow:
+    with Direct(deps.sessions) as tx:
         token = notifications_state.take_reply_token(
-            uow.session, CHANNEL, event_key, deps.clock(), REPLY_TOKEN_TTL)
-        uow.commit()
+            tx, CHANNEL, event_key, deps.clock(), REPLY_TOKEN_TTL)
+        tx.commit()
     return token

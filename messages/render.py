@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2.runtime import new_context
 
 from messages.money import format_money
 
@@ -33,7 +34,9 @@ def locale_from(text: str | None) -> str | None:
 class Renderer:
     def __init__(self, root: Path = TEMPLATES) -> None:
         self._envs = {locale: self._env(root / locale) for locale in LOCALES}
-        self._templates: dict[tuple[str, str], Template] = {}  # templates do not change at run time
+        # templates do not change at run time: each compiled once, with its globals as a
+        # plain dict (Template.render merges a ChainMap of them into every call's context)
+        self._templates: dict[tuple[str, str], tuple[Template, dict[str, Any]]] = {}
 
     @staticmethod
     def _env(folder: Path) -> Environment:
@@ -54,11 +57,21 @@ class Renderer:
         return env
 
     def render(self, locale: str, template: str, **context: Any) -> str:
-        found = self._templates.get((locale, template))
-        if found is None:
-            env = self._envs.get(locale) or self._envs["en"]
-            found = self._templates[(locale, template)] = env.get_template(f"{template}.j2")
-        return found.render(**context).strip()
+        found = self._templates.get((locale, template)) or self._compiled(locale, template)
+        compiled, names = found
+        env = compiled.environment
+        try:  # Template.render, without rebuilding its globals per call
+            made = new_context(env, compiled.name, compiled.blocks, context, False, names)
+            text: str = env.concat(compiled.root_render_func(made))
+        except Exception:
+            env.handle_exception()  # the template's line in the traceback, as render does
+        return text.strip()
+
+    def _compiled(self, locale: str, template: str) -> tuple[Template, dict[str, Any]]:
+        env = self._envs.get(locale) or self._envs["en"]
+        compiled = env.get_template(f"{template}.j2")
+        found = self._templates[(locale, template)] = (compiled, dict(compiled.globals))
+        return found
 
     def names(self, locale: str) -> list[str]:
         return sorted(n[:-3] for n in self._envs[locale].list_templates() if n.endswith(".j2"))

@@ -17,12 +17,17 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
+from models.pooling import PING_AFTER, RECYCLE_AFTER, ping_when_idle
+
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection."""
+
+
+def make_engine(url: str, ping_after: float = PING_AFTER, **kwargs: Any) -> Engine:
+    """SQLite gets WAL, foreign keys and a busy timeout; in-memory SQLite one shared connection.
+    A server database's pooled connections are pinged only after sitting idle (models.pooling)."""
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         # Every unit of work ends in commit or rollback, so the pool need not roll back again.
@@ -33,7 +38,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **options, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    pooling = {"pool_size": 10, "max_overflow": 20, "pool_recycle": RECYCLE_AFTER}
+    engine = create_engine(url, **{**pooling, **kwargs})
+    ping_when_idle(engine, ping_after)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

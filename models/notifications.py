@@ -10,14 +10,13 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, func, select, type_coerce, update
+from sqlalchemy import String, bindparam, exists, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from models import events
 from models.bulk import Rows
-from models.db import among, dialect_name, table_of
+from models.db import Statement, among, dialect_name, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decider, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
@@ -26,34 +25,11 @@ from models.types import id_of
 WEEK = timedelta(days=7)
 
 
-def accounts(session: Session, member_id: int) -> list[Account]:
-    """The member's platform accounts, most recently active first."""
-    rows = session.execute(
-        select(ChannelAccount).where(col(ChannelAccount.member_id) == member_id)
-        .order_by(col(ChannelAccount.last_seen_at).desc(), col(ChannelAccount.id))
-    ).scalars()
-    return [Account(a.channel, a.private_chat, a.opted_out,
-                    a.last_inbound_at or a.last_seen_at, a.pushes_since_inbound) for a in rows]
-
-
 def set_opted_out(session: Session, account: ChannelAccount, opted_out: bool) -> None:
     """Promotions and reminders off (or on again) for this member on this account's channel."""
     session.execute(update(ChannelAccount).where(col(ChannelAccount.id) == account.id)
                     .values(opted_out=opted_out).execution_options(synchronize_session=False))
     account.opted_out = opted_out
-
-
-def promotions_since(session: Session, member_id: int, since: datetime) -> int:
-    return int(session.execute(
-        select(func.count(col(OutboxMessage.id))).where(
-            col(OutboxMessage.member_id) == member_id, col(OutboxMessage.kind) == Kind.PROMOTION,
-            col(OutboxMessage.created_at) >= since)
-    ).scalar_one())
-
-
-def queued(session: Session, dedupe_key: str) -> bool:
-    return session.execute(select(col(OutboxMessage.id)).where(
-        col(OutboxMessage.dedupe_key) == dedupe_key)).first() is not None
 
 
 def quiet_hours(community: Community) -> Quiet | None:
@@ -64,30 +40,66 @@ def weekly_cap(community: Community) -> int | None:
     return programme_for(community).frequency_cap_per_week
 
 
+def _planning(promotions: bool) -> Statement:
+    """The member's accounts (most recently active first), each row also telling whether the
+    dedupe key is queued already and (for promotions) how many went since a moment."""
+    accounts_, outbox = table_of(ChannelAccount), table_of(OutboxMessage)
+    columns: list[Any] = [
+        accounts_.c.channel, accounts_.c.private_chat, accounts_.c.opted_out,
+        accounts_.c.last_inbound_at, accounts_.c.last_seen_at, accounts_.c.pushes_since_inbound,
+        exists().where(outbox.c.dedupe_key == bindparam("key"))]
+    if promotions:
+        columns.append(select(func.count(outbox.c.id)).where(
+            outbox.c.member_id == bindparam("member"), outbox.c.kind == Kind.PROMOTION.value,
+            outbox.c.created_at >= bindparam("since")).scalar_subquery())
+    return Statement(select(*columns).where(accounts_.c.member_id == bindparam("member"))
+                     .order_by(accounts_.c.last_seen_at.desc(), accounts_.c.id))
+
+
+_PLAN = {False: _planning(False), True: _planning(True)}
+
+
 def plan(session: Session, member: Member, community: Community, kind: Kind, *,
          local_now: datetime, dedupe_key: str, prefer: str | None = None,
          windows: dict[str, ReplyWindow] | None = None) -> Decision:
-    """Where and when this push may go (or why not), from what the database knows."""
-    if queued(session, dedupe_key):
-        return Decision(None, reason="duplicate")
-    sent = 0
-    if kind is Kind.PROMOTION:
-        sent = promotions_since(session, id_of(member), local_now - WEEK)
-    return decide(kind, accounts(session, id_of(member)), local_now=local_now,
-                  prefer=prefer, windows=windows, quiet=quiet_hours(community),
-                  promotions_this_week=sent, weekly_cap=weekly_cap(community))
+    """Where and when this push may go (or why not), from what the database knows: one
+    query (no accounts at all: unreachable, whatever else)."""
+    session.flush()  # the handler's pending accounts and pushes count (nothing when clean)
+    promotion = kind is Kind.PROMOTION
+    rows = _PLAN[promotion].run(session, {"member": id_of(member), "key": dedupe_key,
+                                          "since": local_now - WEEK}).all()
+    found = [Account(channel, chat, bool(off), inbound or seen, sent)
+             for channel, chat, off, inbound, seen, sent, *_ in rows]
+    first = rows[0] if rows else ()
+    return decide(kind, found, local_now=local_now, prefer=prefer, windows=windows,
+                  quiet=quiet_hours(community),
+                  promotions_this_week=int(first[7]) if promotion and first else 0,
+                  weekly_cap=weekly_cap(community), already_queued=bool(first and first[6]))
+
+
+def _queueing(insert: Any) -> Statement:
+    table = table_of(OutboxMessage)
+    return Statement(insert(table).values({c.key: bindparam(c.key) for c in table.c if c.key != "id"})
+                     .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                     .returning(table.c.id))
+
+
+_QUEUE_ONE = {"sqlite": _queueing(sqlite_insert), "postgresql": _queueing(pg_insert)}
 
 
 def queue(session: Session, decision: Decision, body: dict[str, Any], now: datetime, *,
           member: Member, community: Community, kind: Kind, dedupe_key: str) -> bool:
-    """Queue the push the decision allows; False when it was not (or already) queued."""
+    """Queue the push the decision allows; False when it was not (or already) queued. One
+    INSERT … ON CONFLICT DO NOTHING (a key another transaction queued meanwhile: False)."""
     account = decision.account
     if account is None or account.chat is None:
         return False
-    return events.enqueue(session, account.channel, account.chat, body, now,
-                          community_id=community.id, dedupe_key=dedupe_key,
-                          not_before=decision.not_before or now, member_id=member.id,
-                          kind=kind.value) is not None
+    values = {"community_id": community.id, "channel": account.channel, "chat_id": account.chat,
+              "is_group": False, "body": body, "dedupe_key": dedupe_key,
+              "member_id": member.id, "kind": kind.value, "status": OutboxStatus.PENDING,
+              "attempts": 0, "last_error": "", "created_at": now,
+              "not_before": decision.not_before or now, "claimed_until": None, "sent_at": None}
+    return _QUEUE_ONE[dialect_name(session)].run(session, values).first() is not None
 
 
 # --- the same, for many members at once (handlers/notify.py notify_many) ---

@@ -4,10 +4,14 @@ window and its message count per person (WeChat), and reply tokens while fresh (
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
+from models.db import Runner, Statement, dialect_name, table_of
 from models.rules.notify import ReplyWindow
 from models.tables import ChannelAccount, ReplyToken
 from models.types import rows_matched
@@ -51,25 +55,41 @@ def close_window(session: Session, channel: str, external_id: str, per_inbound: 
                     .values(pushes_since_inbound=per_inbound).execution_options(**_SAME))
 
 
-def keep_reply_token(session: Session, channel: str, event_key: str, token: str,
+_TOKENS = table_of(ReplyToken)
+
+
+def _keep_once(insert: Any) -> Statement:
+    return Statement(insert(_TOKENS).values(
+        channel=bindparam("channel"), event_key=bindparam("key"), token=bindparam("token"),
+        received_at=bindparam("at")).on_conflict_do_nothing(index_elements=["channel", "event_key"]))
+
+
+_KEEP = {"sqlite": _keep_once(sqlite_insert), "postgresql": _keep_once(pg_insert)}
+# Every row of the event's token (each message it came with), used once, while fresh.
+_TAKE = Statement(
+    update(_TOKENS).where(
+        _TOKENS.c.channel == bindparam("channel"), _TOKENS.c.used_at.is_(None),
+        _TOKENS.c.received_at > bindparam("since"),
+        _TOKENS.c.token == select(_TOKENS.c.token).where(
+            _TOKENS.c.channel == bindparam("channel"), _TOKENS.c.event_key == bindparam("key"))
+        .scalar_subquery())
+    .values(used_at=bindparam("at")).returning(_TOKENS.c.token))
+
+
+def keep_reply_token(session: Runner, channel: str, event_key: str, token: str,
                      now: datetime) -> None:
-    session.add(ReplyToken(channel=channel, event_key=event_key[:128], token=token[:255],
-                           received_at=now))
+    """Kept for the event (a key kept already keeps its first token)."""
+    _KEEP[dialect_name(session)].run(session, {"channel": channel, "key": event_key[:128],
+                                               "token": token[:255], "at": now})
 
 
-def take_reply_token(session: Session, channel: str, event_key: str, now: datetime,
+def take_reply_token(session: Runner, channel: str, event_key: str, now: datetime,
                      ttl: timedelta) -> str | None:
-    """The event's reply token, once, while fresh: every event it came with shares it."""
-    token = session.execute(select(col(ReplyToken.token)).where(
-        col(ReplyToken.channel) == channel, col(ReplyToken.event_key) == event_key[:128])).scalar()
-    if token is None:
-        return None
-    taken = session.execute(
-        update(ReplyToken).where(col(ReplyToken.channel) == channel, col(ReplyToken.token) == token,
-                                 col(ReplyToken.used_at).is_(None),
-                                 col(ReplyToken.received_at) > now - ttl)
-        .values(used_at=now).execution_options(**_SAME))
-    return token if rows_matched(taken) else None
+    """The event's reply token, once, while fresh: every event it came with shares it. One
+    conditional UPDATE; the loser (or a used, stale, unknown token) gets None."""
+    taken = _TAKE.run(session, {"channel": channel, "key": event_key[:128], "at": now,
+                                "since": now - ttl}).all()
+    return str(taken[0][0]) if taken else None
 
 
 def forget_reply_tokens(session: Session, before: datetime) -> None:

@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session, col
 
+from models.db import Statement
 from models.programme import Programme
 from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
 from models.types import UTCDateTime, id_of
 
-_STANDING = select(
+_STANDING = Statement(select(
     select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
     .where(col(SpendEntry.member_id) == bindparam("member"),
            col(SpendEntry.occurred_at) >= bindparam("since", type_=UTCDateTime()))
@@ -21,16 +22,15 @@ _STANDING = select(
     .where(col(Member.referred_by_id) == bindparam("member"),
            col(Member.first_purchase_at) >= bindparam("since", type_=UTCDateTime()))
     .scalar_subquery(),
-)
+))
 
 
 def standing(session: Session, member: Member, now: datetime) -> tuple[int, int]:
     """Rolling 12-month spend and invited members whose first purchase is in the same 12
-    months (one query): an invite-earned tier lapses as a spend-earned one does."""
-    spend, invites = session.connection().execute(
-        _STANDING, {"member": member.id, "since": rules.rolling_since(now)}
-    ).one()
-    return int(spend), int(invites)
+    months (one prebuilt query): an invite-earned tier lapses as a spend-earned one does."""
+    row = _STANDING.run(session, {"member": member.id, "since": rules.rolling_since(now)}).first()
+    assert row is not None  # two aggregates: always one row
+    return int(row[0]), int(row[1])
 
 
 def change(

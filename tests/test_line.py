@@ -741,3 +741,18 @@ async def test_a_reply_token_kept_by_one_process_is_used_once_by_another(
         await other.close()
     assert fake.texts("reply") == ["first"]
     assert fake.texts("push", to=AMY) == ["second"]
+
+
+def test_every_message_built_as_json_is_what_line_bot_sdk_models_would_send():
+    from linebot.v3.messaging import Message as SdkMessage  # the SDK's own schema
+
+    roster = {"kind": "groupbuy", "price": "NT$350", "left": 7, "stock": 10,
+              "deadline": "12-01 20:00", "joined": [["Amy", 2]]}
+    replies = [Reply(MEMBER_TEXT, card=MEMBER_CARD, buttons=(Button("ok", "/ok"),)),
+               Reply("🛒 #3\n1. Amy ×2\n剩餘：7 / 10", card=roster,
+                     buttons=tuple(Button(f"b{i}", f"/b {i}") for i in range(6))),
+               Reply("pick", buttons=(Button("a" * 30, "/a"),), image="x.png")]
+    for reply in replies:
+        for message in to_messages(reply, image_url="https://b.example/x.png"):
+            built = message.to_dict()
+            assert SdkMessage.from_dict(built).to_dict() == built  # validated, unchanged
