@@ -1,0 +1,25 @@
+"""Found by playing the merged product through the console as leaders and members would."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.console import ConsoleChannel
+from tests.conftest import say
+
+# each of these starts a line of /config, in every language
+CONFIG_LINES = {
+    "en": ("Time zone:", "Interest tags:", "Distribution", "Change one (owner):"),
+    "zh-Hant": ("時區：", "興趣標籤：", "分銷", "修改（團主）："),
+    "zh-Hans": ("时区：", "兴趣标签：", "分销", "修改（团长）："),
+}
+
+
+@pytest.mark.parametrize("locale", sorted(CONFIG_LINES))
+def test_config_puts_every_part_of_the_programme_on_its_own_line(
+        console: ConsoleChannel, locale: str) -> None:
+    say(console, f"leader: /lang {locale}")
+    [shown] = say(console, "leader: /config")
+    starts = [line.split(" ", 1)[0] for line in shown.splitlines()]
+    for head in CONFIG_LINES[locale]:
+        assert any(line.startswith(head) for line in shown.splitlines()), (head, starts)
