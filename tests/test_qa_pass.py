@@ -23,3 +23,16 @@ def test_config_puts_every_part_of_the_programme_on_its_own_line(
     starts = [line.split(" ", 1)[0] for line in shown.splitlines()]
     for head in CONFIG_LINES[locale]:
         assert any(line.startswith(head) for line in shown.splitlines()), (head, starts)
+
+
+def _code(console: ConsoleChannel, who: str) -> str:
+    [text, _qr] = say(console, f"{who}: /invite")
+    return text.split("ref=", 1)[1].split()[0]
+
+
+def test_an_erased_members_invitation_code_invites_nobody(console: ConsoleChannel) -> None:
+    say(console, "amy: /start", "amy: /lang en")
+    code = _code(console, "amy")
+    say(console, "amy: /forget", "amy: yes")
+    [welcome] = say(console, f"carl: /start ref_{code}")
+    assert "找不到這個邀請碼" in welcome  # carl speaks the community's language
