@@ -36,3 +36,20 @@ def test_an_erased_members_invitation_code_invites_nobody(console: ConsoleChanne
     say(console, "amy: /forget", "amy: yes")
     [welcome] = say(console, f"carl: /start ref_{code}")
     assert "找不到這個邀請碼" in welcome  # carl speaks the community's language
+
+
+def test_a_group_buy_roster_names_an_erased_member_as_erased(console: ConsoleChannel) -> None:
+    say(console, "amy: /start", "leader@demo: /open Apple | 100 | 50 | tomorrow 20:00",
+        "amy@demo: +1", "amy: /forget", "amy: 是")
+    roster = say(console, "bob@demo: +1")[-1]
+    assert "1. （已刪除的會員） ×1" in roster and "2. bob ×1" in roster
+
+
+def test_the_leaderboard_names_an_erased_distributor_as_erased(console: ConsoleChannel) -> None:
+    say(console, "amy: /start", "amy: /apply", "leader: /approve @amy")
+    code = _code(console, "amy")
+    say(console, f"carl: /start ref_{code}", "leader@demo: /open Apple | 100 | 50 | tomorrow 20:00",
+        "carl@demo: +1", "leader@demo: /paid all", "leader@demo: /delivered all",
+        "amy: /forget", "amy: 是")
+    [board] = say(console, "leader: /leaderboard")
+    assert "1. （已刪除的會員） NT$100" in board
