@@ -130,8 +130,9 @@ def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) ->
 
 def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
     flow = guided.pending(ctx) if command is None or command.name == "cancel" else None
-    if flow is not None:
-        return guided.abort(ctx, flow) if command is not None else guided.answer(ctx, flow)
+    if flow is not None:  # '-5' typed alone answers the step; only /cancel stops the flow
+        typed = command is None or command.word == "-"
+        return guided.answer(ctx, flow) if typed else guided.abort(ctx, flow)
     entry = commands.BY_NAME.get(command.name) if command and command.name else None
     if entry is None:
         return [ctx.card("unknown", word=command.word if command else "")]

@@ -53,3 +53,18 @@ def test_the_leaderboard_names_an_erased_distributor_as_erased(console: ConsoleC
         "amy: /forget", "amy: 是")
     [board] = say(console, "leader: /leaderboard")
     assert "1. （已刪除的會員） NT$100" in board
+
+
+def test_a_negative_number_answering_a_guided_step_is_asked_again_not_taken_for_cancel(
+        console: ConsoleChannel) -> None:
+    say(console, "leader: /lang en", "leader: /coupon new", "leader: TEN")
+    again = "\n".join(say(console, "leader: -5"))  # alone, '-5' is also "five fewer"
+    assert "Stopped" not in again and "(2/5)" in again
+    out = say(console, "leader: 10", "leader: 30", "leader: -", "leader: -")
+    assert "Coupon “TEN” made: NT$10 off" in out[-1]
+
+
+def test_slash_cancel_still_stops_a_guided_flow(console: ConsoleChannel) -> None:
+    say(console, "leader: /lang en", "leader: /coupon new", "leader: TEN")
+    assert "Stopped: no coupon was made." in say(console, "leader: /cancel")[0]
+    assert "Stopped" not in say(console, "leader: hello")[0]
