@@ -68,3 +68,21 @@ def test_slash_cancel_still_stops_a_guided_flow(console: ConsoleChannel) -> None
     say(console, "leader: /lang en", "leader: /coupon new", "leader: TEN")
     assert "Stopped: no coupon was made." in say(console, "leader: /cancel")[0]
     assert "Stopped" not in say(console, "leader: hello")[0]
+
+
+def test_a_guided_answer_that_starts_with_a_command_word_is_an_answer(
+        console: ConsoleChannel) -> None:
+    """'生日' and '積分' alone are /birthday and /points; inside a flow they are what was asked."""
+    say(console, "leader: /lang en", "leader: /segment new all orders>=0", "leader: /campaign new")
+    assert "(2/7)" in say(console, "leader: 生日")[0]
+    assert "(3/7)" in say(console, "leader: all")[0]
+    assert "(4/7)" in say(console, "leader: 積分 加倍 週末")[0]
+    out = say(console, "leader: -", "leader: -", "leader: now", "leader: -")
+    assert "Campaign 生日 saved: segment all" in out[-1]
+    [preview] = [o for o in say(console, "leader: /campaign preview 生日") if "variant A" in o]
+    assert "積分 加倍 週末" in preview
+
+
+def test_a_command_word_outside_a_flow_is_still_the_command(console: ConsoleChannel) -> None:
+    say(console, "amy: /start", "amy: /lang en")
+    assert "Points balance" in say(console, "amy: 積分")[0]
