@@ -86,3 +86,11 @@ def test_a_guided_answer_that_starts_with_a_command_word_is_an_answer(
 def test_a_command_word_outside_a_flow_is_still_the_command(console: ConsoleChannel) -> None:
     say(console, "amy: /start", "amy: /lang en")
     assert "Points balance" in say(console, "amy: 積分")[0]
+
+
+@pytest.mark.parametrize("line", ["amy: /redeem 99999999999999", "leader: /reward off 99999999999999"])
+def test_a_reward_number_too_big_to_exist_gets_the_usage_not_a_number_nobody_typed(
+        console: ConsoleChannel, line: str) -> None:
+    say(console, "amy: /start", "amy: /lang en", "leader: /lang en")
+    [answer] = say(console, line)
+    assert "Usage: /re" in answer and "2147483648" not in answer
