@@ -94,3 +94,12 @@ def test_a_reward_number_too_big_to_exist_gets_the_usage_not_a_number_nobody_typ
     say(console, "amy: /start", "amy: /lang en", "leader: /lang en")
     [answer] = say(console, line)
     assert "Usage: /re" in answer and "2147483648" not in answer
+
+
+def test_a_coupon_without_a_kind_is_told_the_coupon_syntax_not_the_rewards(
+        console: ConsoleChannel) -> None:
+    say(console, "leader: /lang en")
+    [answer] = say(console, "leader: /coupon new A")
+    assert "amount:100, percent:10, shipping or gift:NAME" in answer and "coupon=" not in answer
+    [answer] = say(console, "leader: /reward add A points=5")
+    assert "coupon=amount:100, coupon=percent:10, coupon=shipping or gift=NAME" in answer
