@@ -103,3 +103,16 @@ def test_a_coupon_without_a_kind_is_told_the_coupon_syntax_not_the_rewards(
     assert "amount:100, percent:10, shipping or gift:NAME" in answer and "coupon=" not in answer
     [answer] = say(console, "leader: /reward add A points=5")
     assert "coupon=amount:100, coupon=percent:10, coupon=shipping or gift=NAME" in answer
+
+
+@pytest.mark.parametrize(("ladder", "named"), [
+    ("0:5,10000:3", "commission_ladder：3% 必須高於前一級（5%）"),
+    ("0:5,10000:5", "commission_ladder：5% 必須高於前一級（5%）"),
+    ("100:5,1000:8", "commission_ladder：第一級要從業績 NT$0 開始"),
+])
+def test_a_commission_ladder_that_cannot_work_is_named_in_the_leaders_language(
+        console: ConsoleChannel, ladder: str, named: str) -> None:
+    [answer] = say(console, f"leader: /config set commission_ladder {ladder}")
+    assert named in answer and "must" not in answer
+    [shown] = say(console, "leader: /config")
+    assert "NT$0 起 5%、NT$10,000 起 8%" in shown  # nothing changed
