@@ -124,7 +124,7 @@ def test_line_gets_the_file_as_an_expiring_link_under_the_words(media):
     reply = Reply("會員資料（CSV）：", file=str(media / "exports" / "members-demo.csv"),
                   hints={FILE_LINK_HINT: "下載連結（限時有效）："})
     [message] = to_messages(links.with_link(reply))
-    lines = message.text.split("\n")
+    lines = message.to_dict()["text"].split("\n")
     assert lines[:2] == ["會員資料（CSV）：", "下載連結（限時有效）："]
     assert lines[2].startswith("https://bot.example/download/exports/members-demo.csv?e=")
 
