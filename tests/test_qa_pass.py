@@ -116,3 +116,13 @@ def test_a_commission_ladder_that_cannot_work_is_named_in_the_leaders_language(
     assert named in answer and "must" not in answer
     [shown] = say(console, "leader: /config")
     assert "NT$0 起 5%、NT$10,000 起 8%" in shown  # nothing changed
+
+
+def test_a_reward_of_one_point_reads_one_point_in_english(console: ConsoleChannel) -> None:
+    say(console, "leader: /lang en", "amy: /start", "amy: /lang en")
+    [added] = say(console, "leader: /reward add Sticker gift=Sticker points=1")
+    assert "· 1 point ·" in added
+    listed = say(console, "amy: /rewards")[0]
+    assert "· 1 point ·" in listed and "1 points" not in listed
+    [short] = say(console, "amy: /redeem 1")
+    assert "takes 1 point;" in short
