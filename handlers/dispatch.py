@@ -22,6 +22,7 @@ from models.communities import ADMIN, audit
 from models.db import Direct, UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
 from models.programme import programme_for
+from models.rules.text import normalize
 from models.tables import Community
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,11 @@ def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) ->
 
 
 def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
-    flow = guided.pending(ctx) if command is None or command.name == "cancel" else None
-    if flow is not None:
-        return guided.abort(ctx, flow) if command is not None else guided.answer(ctx, flow)
+    slashed = command is not None and normalize(ctx.msg.text).startswith("/")
+    asks = command is None or command.name == "cancel" or not (slashed or command.word == "+")
+    flow = guided.pending(ctx) if asks else None
+    if flow is not None:  # typed without a slash ('-5', '積分 ×2') it answers; /cancel stops
+        return guided.abort(ctx, flow) if slashed else guided.answer(ctx, flow)
     entry = commands.BY_NAME.get(command.name) if command and command.name else None
     if entry is None:
         return [ctx.card("unknown", word=command.word if command else "")]

@@ -8,7 +8,7 @@ from messages.types import Button, Reply
 from models import communities, shop
 from models.errors import DomainError, Usage
 from models.rules.offers import OfferError, parse_offer
-from models.rules.text import whole_numbers
+from models.rules.text import DB_INT_MAX, whole_numbers
 from models.types import id_of
 
 ADD = ("add", "新增", "上架")
@@ -68,7 +68,7 @@ def redeem(ctx: Ctx) -> list[Reply]:
 
 def _number(text: str) -> int | None:
     numbers = whole_numbers(text.strip().lstrip("#").split())
-    return numbers[0] if numbers and len(numbers) == 1 and numbers[0] > 0 else None
+    return numbers[0] if numbers and len(numbers) == 1 and 0 < numbers[0] <= DB_INT_MAX else None
 
 
 def _audit(ctx: Ctx, action: str, detail: str) -> None:

@@ -104,10 +104,15 @@ def _check_tiers(config: dict[str, Any], timezone: str) -> list[Problem]:
 def _check_commission(config: dict[str, Any], timezone: str) -> list[Problem]:
     problems: list[Problem] = []
     ladder = config["commission_ladder"]
-    for (low, _), (high, _) in zip(ladder, ladder[1:], strict=False):
+    if ladder and int(ladder[0][0]) != 0:
+        problems.append(Problem("commission_ladder", "ladder_from_zero", _money_text(ladder[0][0])))
+    for (low, low_rate), (high, rate) in zip(ladder, ladder[1:], strict=False):
         if int(high) <= int(low):
             problems.append(Problem("commission_ladder", "not_increasing", _money_text(high),
                                     {"lower": "", "floor": _money_text(low)}))
+        elif int(rate) <= int(low_rate):  # each step pays more than the one before
+            problems.append(Problem("commission_ladder", "not_increasing", f"{int(rate)}%",
+                                    {"lower": "", "floor": f"{int(low_rate)}%"}))
     top = max((int(rate) for _, rate in ladder), default=0)
     cap = int(config["commission_cap_pct"])
     if cap < top:

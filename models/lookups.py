@@ -23,8 +23,10 @@ def by_handle(session: Session, community_id: int, handle: str) -> Member | None
 
 
 def by_referral_code(session: Session, code: str) -> Member | None:
-    """The code's member; a merged-away member's code stands for the member it became."""
+    """The code's member; a merged-away member's code stands for the member it became; an
+    erased (/forget) member's code stands for nobody."""
     found = session.execute(
         select(Member).where(col(Member.referral_code) == code.upper()[:16])
     ).scalar_one_or_none()
-    return live(session, found) if found is not None else None
+    person = live(session, found) if found is not None else None
+    return person if person is not None and person.forgotten_at is None else None
