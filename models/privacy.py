@@ -24,6 +24,7 @@ from models.tables import (
     Coupon,
     CouponTemplate,
     Distributor,
+    DistributorStatus,
     GroupBuy,
     InboundEvent,
     LinkCode,
@@ -141,6 +142,9 @@ def forget(session: Session, *, member: Member, now: datetime) -> None:
     session.execute(update(Rating).where(col(Rating.member_id).in_(ids)).values(comment=""))
     session.execute(update(Distributor).where(col(Distributor.member_id).in_(ids))
                     .values(note=""))  # their words when applying; the books stay
+    session.execute(update(Distributor).where(  # nobody left to pay: no more commission
+        col(Distributor.member_id).in_(ids), col(Distributor.status) == DistributorStatus.APPROVED)
+        .values(status=DistributorStatus.SUSPENDED, reason="forgotten", decided_at=now))
     for mid in ids:
         session.execute(update(AuditLog).where(col(AuditLog.actor_member_id) == mid)
                         .values(actor=forgotten_actor(mid)))

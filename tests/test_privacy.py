@@ -172,3 +172,10 @@ def test_a_bad_retention_setting_is_refused_with_its_reason(text):
 def test_retention_settings_parse_any_subset():
     kept = parse_retention("inbox=7, audit=365")
     assert (kept.inbox_days, kept.outbox_days, kept.audit_days) == (7, 90, 365)
+
+
+def test_a_forgotten_distributor_is_suspended_and_earns_no_more_commission(console):
+    say(console, "amy: /start", "amy: /apply", "leader@demo: /approve @amy", "amy: /forget",
+        "amy: yes")
+    [row] = fetch(console, select(Distributor))
+    assert (row.status, row.reason, row.note) == ("suspended", "forgotten", "")
