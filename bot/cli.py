@@ -140,7 +140,7 @@ def _config(settings: Settings, action: str, slug: str, file: Path | None) -> in
     except config_file.ConfigFileError as error:
         print(str(error), file=sys.stderr)
         return 1
-    from models.config_keys import as_text
+    from models.rules.config_text import as_text
 
     for key, old, new in changed:
         print(f"{key}: {as_text(old)} -> {as_text(new)}")

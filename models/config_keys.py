@@ -290,14 +290,3 @@ def _shown(spec: Spec, raw: Any) -> Any:
     if spec.kind == "ladder":
         return [[int(a) // MINOR, int(b)] for a, b in raw]
     return raw
-
-
-def as_text(value: Any) -> str | None:
-    """A value as a leader types it: a ladder as `0:5,10000:8`, nothing as None."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, list):
-        return ",".join(f"{a}:{b}" for a, b in value)
-    return str(value)

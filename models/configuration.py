@@ -22,7 +22,6 @@ from models.config_keys import (
     MINOR,
     ConfigInvalid,
     Problem,
-    as_text,
     coerce,
     merged,
     set_value,
@@ -33,6 +32,7 @@ from models.config_keys import (
     zone_problem,
 )
 from models.programme import programme_from
+from models.rules.config_text import as_text
 from models.tables import AuditLog, Community
 
 CHECKS: list[Callable[[dict[str, Any], str], list[Problem]]] = []
