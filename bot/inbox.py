@@ -23,13 +23,14 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from bot.marks import answered_later, flush_answered, write_marks, written
+from handlers import glance
 from handlers.context import Deps
-from handlers.dispatch import MAX_INBOUND, handle
+from handlers.dispatch import MAX_INBOUND, handle, light
 from messages.records import reply_from_record
 from messages.types import Incoming, Reply
 from models import events
@@ -44,7 +45,6 @@ SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
 MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
 MAX_ID = 64  # the longest chat or user id we keep (LINE's are 33 characters)
 DEDUPE = "dedupe"  # the hint naming a reply's outbox dedupe key
-ANSWERED_WITHIN = 0.2  # seconds: an answered mark waits at most this long for an inbox write
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,72 +85,13 @@ def answerable(msg: Incoming) -> bool:
     return True
 
 
-class _Marks:
-    """Events answered by this process whose mark is not written yet (a crash loses only
-    marks: those answers are sent again, in doubt, when their lease runs out)."""
-
-    def __init__(self) -> None:
-        self.due: list[tuple[str, str, datetime]] = []
-        self.loop: asyncio.AbstractEventLoop | None = None  # where a write is scheduled
-        self.deadline = 0.0  # and when it runs (its loop's time)
-
-
-_MARKS: weakref.WeakKeyDictionary[object, _Marks] = weakref.WeakKeyDictionary()
-
-
-def _marks(deps: Deps) -> _Marks:
-    found = _MARKS.get(deps.sessions)
-    if found is None:
-        found = _MARKS[deps.sessions] = _Marks()
-    return found
-
-
-def _write_marks(deps: Deps, tx: Any) -> int:
-    """In an inbox transaction: the answered marks due; how many (forget them once committed)."""
-    due = _marks(deps).due
-    for channel, key, at in due:
-        events.mark_answered(tx, channel, key, at)
-    return len(due)
-
-
-def _written(deps: Deps, count: int) -> None:
-    del _marks(deps).due[:count]  # a timer left running finds nothing to write
-
-
-def flush_answered(deps: Deps) -> None:
-    """Write the answered marks due now (at a sweep, at a stop, when nothing came to carry them)."""
-    if not _marks(deps).due:
-        return
-    try:
-        with Direct(deps.sessions) as tx:
-            count = _write_marks(deps, tx)
-            tx.commit()
-        _written(deps, count)
-    except Exception:  # the database away for a moment: the next write or sweep carries them
-        log.exception("answered marks not written yet")
-
-
-def answered_later(deps: Deps, msg: Incoming) -> None:
-    """Mark the event answered with the next inbox write, or within ANSWERED_WITHIN."""
-    marks = _marks(deps)
-    marks.due.append((msg.channel, msg.event_key, deps.clock()))
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        flush_answered(deps)
-        return
-    if marks.loop is not loop or loop.time() >= marks.deadline:  # none pending on this loop
-        marks.loop, marks.deadline = loop, loop.time() + ANSWERED_WITHIN
-        loop.call_later(ANSWERED_WITHIN, flush_answered, deps)
-
-
 def accept(deps: Deps, msg: Incoming) -> bool:
     """Record the event durably; False for a redelivery of an event already stored."""
     with Direct(deps.sessions) as tx:
         fresh = events.accept(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock())
-        marked = _write_marks(deps, tx)
+        marked = write_marks(deps, tx)
         tx.commit()
-    _written(deps, marked)
+    written(deps, marked)
     return fresh
 
 
@@ -164,10 +105,30 @@ def take(deps: Deps, msg: Incoming, lease: timedelta,
         fresh = events.take(tx, msg.channel, msg.event_key, to_payload(msg), deps.clock(), lease)
         if fresh and also is not None:
             also(tx)
-        marked = _write_marks(deps, tx)
+        marked = write_marks(deps, tx)
         tx.commit()
-    _written(deps, marked)
+    written(deps, marked)
     return fresh
+
+
+def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta) -> list[Reply] | None:
+    """A read-only member command (handlers.dispatch.light) stored, handled and its answer
+    kept in one transaction, for the process about to deliver that answer: a crash before the
+    commit leaves no trace (as one before `take` does), one after it leaves the kept answer
+    to the sweeper once `lease` runs out. None: not such a command (nothing written; `take`
+    it); [] for a redelivery."""
+    found = light(msg)
+    if found is None:
+        return None
+    handler, args = found
+    with Direct(deps.sessions) as tx:
+        done = glance.answer_in(tx, msg, args, handler, deps, stored=(to_payload(msg), lease))
+        if done is None:
+            return None
+        marked = write_marks(deps, tx)
+        tx.commit()
+    written(deps, marked)
+    return done.replies if done.fresh else []
 
 
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
@@ -203,6 +164,21 @@ async def deliver_all(msg: Incoming, replies: list[Reply], deliver: Deliver) -> 
 
 
 FRESH = events.Claim(None, False, [], 1)  # what `take` claimed: new, its first attempt
+
+
+async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = False) -> None:
+    """An event the adapter handles as it arrives (long polling): a read-only command in one
+    transaction (`answer_at_once`), anything else stored and claimed first, then processed.
+    `ready`: the outlet's `prepare` has nothing to do for it."""
+    if outlet.prepare is None or ready:
+        replies = answer_at_once(deps, msg, outlet.lease)
+        if replies is not None:
+            if replies:
+                await deliver_all(msg, replies, outlet.deliver)
+                answered_later(deps, msg)
+            return
+    if take(deps, msg, outlet.lease):
+        await process(deps, msg, outlet, claimed=True)
 
 
 async def process(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,

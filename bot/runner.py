@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from bot import inbox
+from bot import inbox, marks
 from bot.app import App, bootstrap
 from bot.settings import Settings, platforms
 from bot.web import web_app
@@ -79,7 +79,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         if server is not None:
             server.should_exit = True
         await asyncio.gather(*tasks, return_exceptions=True)
-        inbox.flush_answered(app.deps)  # the answered marks still due
+        marks.flush_answered(app.deps)  # the answered marks still due
 
 
 def _worker(app: App, channel: str, send: Any, stop: asyncio.Event,

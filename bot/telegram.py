@@ -138,10 +138,12 @@ class TelegramChannel:
         return msg
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Long polling: into the inbox before it is processed, then processed."""
+        """Long polling: into the inbox before it is processed (or with its answer, for a
+        read-only command), then processed."""
         msg = self.incoming(update)
-        if msg is not None and inbox.take(self.deps, msg, self.outlet.lease):
-            await inbox.process(self.deps, msg, self.outlet, claimed=True)
+        if msg is not None:
+            ready = not msg.event_key.startswith("cb:") and msg.payload is None
+            await inbox.answer_now(self.deps, msg, self.outlet, ready)
 
     async def prepare(self, msg: Incoming) -> Incoming | None:
         """Before handling: stop a pressed button's spinner; fetch a CSV file sent to us."""

@@ -30,6 +30,7 @@ from handlers import (
     settings,
 )
 from handlers.context import Ctx
+from handlers.glance import GlanceHandler
 from messages.types import Reply
 from models import communities
 from models.types import id_of
@@ -61,6 +62,7 @@ class Entry:
     help: str | None = ANY  # where /help lists it; None: not listed
     audits: bool = False  # the handler audits its own actions (with details); else the dispatcher
     fallback: str | None = None  # run instead for someone not allowed who gave no arguments
+    glance: GlanceHandler | None = None  # a member's read-only command: the light lane first
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -103,7 +105,7 @@ def _audit_usage(ctx: Ctx) -> dict[str, object]:
 TABLE: tuple[Entry, ...] = (
     # members, in the order /help lists them
     Entry("me", _words(("me", "card"), ("我的", "會員", "會員卡"), ("我的", "会员", "会员卡")),
-          member.me, bare=True),
+          member.me, bare=True, glance=member.me),
     Entry("points", _words(("points",), ("積分", "點數"), ("积分", "点数")), member.points, bare=True),
     Entry("coupons", _words(("coupons", "wallet"), ("優惠券", "折價券"), ("优惠券", "折价券")),
           member.coupon_wallet, bare=True),

@@ -20,7 +20,7 @@ from models.programme import Programme
 from models.rules.notify import WECHAT_WINDOW, Kind, ReplyWindow
 from models.rules.pacing import Limits
 from models.rules.privacy import Retention
-from models.tables import Community, Member
+from models.tables import ChannelAccount, Community, Member
 
 REFERRAL_LINKS = {
     "console": "tuanbot://start?ref={code}",
@@ -50,8 +50,74 @@ class Deps:
         return pattern.format(bot=self.bot_names.get(channel, "tuanbot"), code=code)
 
 
+class Voice:
+    """How a context speaks to the sender: their language, the community's time zone and
+    currency, private when they can be answered there. Subclasses give `msg`, `deps`,
+    `programme`, `now` and the `community`, `member` and `account` (models or their values)."""
+
+    msg: Incoming
+    deps: Deps
+    programme: Programme
+    now: datetime
+    _tz: ZoneInfo | None
+
+    @property
+    def community(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def member(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def account(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def locale(self) -> str:
+        return str(self.member.locale or self.community.default_locale)
+
+    @property
+    def today(self) -> date:
+        return self.local_now.date()
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz)
+
+    @property
+    def tz(self) -> tzinfo:
+        """The community's time zone."""
+        if self._tz is None:
+            self._tz = ZoneInfo(self.community.timezone)
+        return self._tz
+
+    @property
+    def can_reply_privately(self) -> bool:
+        return self.msg.is_group and self.account.private_chat is not None
+
+    def tier_name(self, key: str | None = None) -> str:
+        return self.programme.tier_name(key or self.member.tier, self.locale)
+
+    def text(self, template: str, **context: Any) -> str:
+        return self.deps.renderer.render(
+            self.locale, template, member=self.member, community=self.community,
+            currency=self.community.currency, tz=self.tz, **context,
+        )
+
+    def reply(
+        self, template: str, *, private: bool = False, buttons: tuple[Button, ...] = (),
+        image: str | None = None, **context: Any,
+    ) -> Reply:
+        return Reply(self.text(template, **context), buttons=buttons, image=image, private=private)
+
+    def card(self, template: str, **context: Any) -> Reply:
+        """A personal answer: in private when the member has started the bot, else here."""
+        return self.reply(template, private=self.can_reply_privately, **context)
+
+
 @dataclass
-class Ctx:
+class Ctx(Voice):
     msg: Incoming
     args: str
     session: Session
@@ -70,44 +136,12 @@ class Ctx:
         return self.membership.member
 
     @property
-    def locale(self) -> str:
-        return self.member.locale or self.community.default_locale
+    def account(self) -> ChannelAccount:
+        return self.membership.account
 
     @property
-    def today(self) -> date:
-        return self.local_now.date()
-
-    @property
-    def local_now(self) -> datetime:
-        if self._tz is None:
-            self._tz = ZoneInfo(self.community.timezone)
-        return self.now.astimezone(self._tz)
-
-    @property
-    def tz(self) -> tzinfo:
-        """The community's time zone."""
-        if self._tz is None:
-            self._tz = ZoneInfo(self.community.timezone)
-        return self._tz
-
-    @property
-    def can_reply_privately(self) -> bool:
-        return self.msg.is_group and self.membership.account.private_chat is not None
-
-    def tier_name(self, key: str | None = None) -> str:
-        return self.programme.tier_name(key or self.member.tier, self.locale)
-
-    def text(self, template: str, **context: Any) -> str:
-        return self.deps.renderer.render(
-            self.locale, template, member=self.member, community=self.community,
-            currency=self.community.currency, tz=self.tz, **context,
-        )
-
-    def reply(
-        self, template: str, *, private: bool = False, buttons: tuple[Button, ...] = (),
-        image: str | None = None, **context: Any,
-    ) -> Reply:
-        return Reply(self.text(template, **context), buttons=buttons, image=image, private=private)
+    def runner(self) -> Session:
+        return self.session
 
     def push(self, to: Member, template: str, dedupe_key: str, kind: Kind = Kind.SERVICE,
              **context: Any) -> bool:
@@ -115,7 +149,3 @@ class Ctx:
         return notify(self.session, self.deps, to, Message(template, **context), kind,
                       key=dedupe_key, prefer=self.msg.channel, community=self.community,
                       now=self.now)
-
-    def card(self, template: str, **context: Any) -> Reply:
-        """A personal answer: in private when the member has started the bot, else here."""
-        return self.reply(template, private=self.can_reply_privately, **context)

@@ -11,7 +11,7 @@ import logging
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
-from handlers import commands, guided, leader
+from handlers import commands, glance, guided, leader
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
 from messages.records import reply_record
@@ -94,6 +94,11 @@ def _retryable(error: DBAPIError) -> bool:
 def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
     if command is None and msg.is_group and not _chatter_or_flow(msg, deps):
         return []  # group chatter: no reply
+    light = _light(msg, command)
+    if light is not None:
+        replies = glance.answer(msg, command.args if command else "", light, deps)
+        if replies is not None:
+            return replies
     try:
         return _run(msg, command, deps)
     except DomainError as refusal:
@@ -102,6 +107,25 @@ def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
         quiet = refusal.key == "no_open_buy" or (refusal.key == "nothing_to_cancel"
                                                   and command is not None and command.word == "-")
         return [] if quiet and _bare_join(command) else replies
+
+
+def light(msg: Incoming) -> tuple[glance.GlanceHandler, str] | None:
+    """The light-lane handler and its arguments, when the message is a read-only member
+    command (`glance.answer_in` may still hand it back to `handle`)."""
+    if len(msg.text) > MAX_INBOUND:
+        return None
+    command = parse(msg.text)
+    found = _light(msg, command)
+    return None if found is None or command is None else (found, command.args)
+
+
+def _light(msg: Incoming, command: Command | None) -> glance.GlanceHandler | None:
+    """The light-lane handler for a read-only member command typed with a slash (typed
+    without one it may answer a guided flow, which the full path asks about)."""
+    entry = commands.BY_NAME.get(command.name) if command and command.name else None
+    if entry is None or entry.glance is None or not normalize(msg.text).startswith("/"):
+        return None
+    return entry.glance
 
 
 def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:

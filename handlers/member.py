@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.context import Ctx
+from handlers.glance import Glance
 from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
@@ -30,8 +31,9 @@ def start(ctx: Ctx) -> list[Reply]:
     )]
 
 
-def me(ctx: Ctx) -> list[Reply]:
-    spend, invites = tier_ops.standing(ctx.session, ctx.member, ctx.now)
+def me(ctx: Ctx | Glance) -> list[Reply]:
+    """The card; it only reads, so it runs on the light lane (handlers.glance) as well."""
+    spend, invites = tier_ops.standing(ctx.runner, ctx.member.id, ctx.now)
     tiers = ctx.programme.tiers
     current = tier_rules.find(ctx.member.tier, tiers)
     gap = tier_rules.gap_to_next(ctx.member.tier, spend, invites, tiers)

@@ -38,6 +38,10 @@ _INBOX = _store_once(processed_at=bindparam("at"), answered_at=bindparam("at")) 
 _ACCEPT = _store_once(payload=bindparam("payload"))  # stored by a webhook, handled later
 # stored and claimed at once, by the process that handles it right away
 _TAKE = _store_once(payload=bindparam("payload"), claimed_until=bindparam("until"), attempts=1)
+# stored, handled and its answer kept at once (a read-only command: handlers.glance)
+_ANSWER_STORED = _store_once(payload=bindparam("payload"), processed_at=bindparam("at"),
+                             replies=bindparam("replies"), claimed_until=bindparam("until"),
+                             attempts=1)
 _EVENTS = table_of(InboundEvent)
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
@@ -126,6 +130,15 @@ def claim(session: Runner, channel: str, event_key: str, now: datetime,
         return None
     payload, processed_at, replies, attempts = row
     return Claim(payload, processed_at is not None, list(replies or []), attempts)
+
+
+def store_answered(session: Runner, channel: str, event_key: str, payload: dict[str, Any],
+                   replies: list[dict[str, Any]], now: datetime, lease: timedelta) -> bool:
+    """`take`, handled and `keep_answer` in one INSERT, in the transaction of the handler
+    that answered it; False when the event was stored before (a redelivery: roll back)."""
+    params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload,
+              "replies": replies, "until": now + lease}
+    return _ANSWER_STORED[dialect_name(session)].run(session, params).first() is not None
 
 
 def keep_answer(session: Runner, channel: str, event_key: str,

@@ -24,7 +24,7 @@ def admits(session: Session, buy: GroupBuy, member: Member, programme: Programme
     tiers = programme.tiers
     if needed is None or tier_rules.rank(member.tier, tiers) >= tier_rules.rank(needed, tiers):
         return
-    spend, invites = tier_ops.standing(session, member, now)
+    spend, invites = tier_ops.standing(session, member.id, now)
     raise DomainError(
         "tier_only", buy=SimpleNamespace(number=buy.number, title=buy.title),
         gap=tier_rules.gap_to(needed, spend, invites, tiers),

@@ -75,11 +75,11 @@ def _holder(session: Session, account: ChannelAccount, member: Member) -> Member
     return member
 
 
-_PARTS: tuple[type[SQLModel], ...] = (Community, ChannelAccount, Member)
+PARTS: tuple[type[SQLModel], ...] = (Community, ChannelAccount, Member)
 _COLUMNS = [column.label(f"{table_of(model).name}_{column.key}")
-            for model in _PARTS for column in table_of(model).c] + [col(Role.role)]
+            for model in PARTS for column in table_of(model).c] + [col(Role.role)]
 _HAS_ROLE = and_(col(Role.community_id) == Community.id, col(Role.member_id) == Member.id)
-_IN_GROUP = Statement(
+IN_GROUP = Statement(
     select(*_COLUMNS)
     .select_from(ChatGroup)
     .join(Community, col(Community.id) == ChatGroup.community_id)
@@ -93,7 +93,7 @@ _IN_GROUP = Statement(
     .where(col(ChatGroup.channel) == bindparam("channel"),
            col(ChatGroup.external_id) == bindparam("chat"))
 )
-_LATEST = Statement(
+LATEST = Statement(
     select(*_COLUMNS)
     .select_from(ChannelAccount)
     .join(Member, col(Member.id) == ChannelAccount.member_id)
@@ -108,7 +108,7 @@ _ROLE = Statement(select(col(Role.role)).where(col(Role.community_id) == bindpar
                                                col(Role.member_id) == bindparam("member")))
 
 
-_KEYS = [[column.key for column in table_of(model).c] for model in _PARTS]
+KEYS = [[column.key for column in table_of(model).c] for model in PARTS]
 
 
 def _split(session: Session, row: tuple[Any, ...]) -> list[Any]:
@@ -116,7 +116,7 @@ def _split(session: Session, row: tuple[Any, ...]) -> list[Any]:
     the member is in the session: the community is read, an account changed is added."""
     found: list[Any] = []
     at = 0
-    for model, keys in zip(_PARTS, _KEYS, strict=True):
+    for model, keys in zip(PARTS, KEYS, strict=True):
         values = dict(zip(keys, row[at:at + len(keys)], strict=True))
         at += len(keys)
         found.append(None if values["id"] is None
@@ -133,7 +133,7 @@ def locate(
     The hot path of every message: one statement on the cursor, no ORM query (which cost
     several times the database's own work); the rows become ORM instances all the same.
     """
-    statement = _IN_GROUP if group_chat is not None else _LATEST
+    statement = IN_GROUP if group_chat is not None else LATEST
     row = statement.run(session, {"channel": channel, "sender": sender, "chat": group_chat}).first()
     if row is None:
         return None, None
@@ -215,13 +215,14 @@ def normal_handle(handle: str | None) -> str | None:
     return handle.lstrip("@").lower()[:64] if handle else None
 
 
+SEEN_EVERY = 60  # seconds: activity is noted at most this often
 REFERRAL_CODE_LENGTH = 10  # 50 random bits: the unique constraint is the only check needed
 
 
 def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
     """Keep the handle fresh; note activity at most once a minute to spare the database."""
     new_handle = normal_handle(handle)
-    if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > 60:
+    if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > SEEN_EVERY:
         account.handle = new_handle
         account.last_seen_at = now
         session.add(account)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlmodel import Session, col
 
-from models.db import Statement
+from models.db import Runner, Statement
 from models.programme import Programme
 from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
@@ -25,10 +25,10 @@ _STANDING = Statement(select(
 ))
 
 
-def standing(session: Session, member: Member, now: datetime) -> tuple[int, int]:
+def standing(session: Runner, member_id: int | None, now: datetime) -> tuple[int, int]:
     """Rolling 12-month spend and invited members whose first purchase is in the same 12
     months (one prebuilt query): an invite-earned tier lapses as a spend-earned one does."""
-    row = _STANDING.run(session, {"member": member.id, "since": rules.rolling_since(now)}).first()
+    row = _STANDING.run(session, {"member": member_id, "since": rules.rolling_since(now)}).first()
     assert row is not None  # two aggregates: always one row
     return int(row[0]), int(row[1])
 
@@ -53,7 +53,7 @@ def upgrade_if_earned(
     session: Session, member: Member, programme: Programme, now: datetime
 ) -> str | None:
     """Upgrade at once when the rolling numbers qualify; returns the new tier or None."""
-    spend, invites = standing(session, member, now)
+    spend, invites = standing(session, member.id, now)
     earned = rules.upgraded(member.tier, spend, invites, programme.tiers)
     if earned != member.tier and change(session, member, earned, "qualified", now):
         return earned

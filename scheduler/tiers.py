@@ -32,7 +32,7 @@ def evaluate_in(session: Session, deps: Deps, community: Community, local: datet
     for member in tier_ops.above(session, id_of(community), programme.tiers[0].key):
         if tier_ops.set_by_hand_since(session, id_of(member), now - HAND_SET):
             continue
-        spend, invites = tier_ops.standing(session, member, now)
+        spend, invites = tier_ops.standing(session, member.id, now)
         earned = rules.at_period_end(spend, invites, programme.tiers)
         if rules.rank(earned, programme.tiers) >= rules.rank(member.tier, programme.tiers):
             continue

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot import inbox
+from bot import inbox, marks
 from bot.app import App
 from handlers.dispatch import MAX_INBOUND
 from messages.types import Incoming, Reply
@@ -49,7 +49,7 @@ async def test_an_answered_event_is_marked_with_the_next_event_stored(app: App) 
 async def test_an_answered_event_with_nothing_after_it_is_marked_moments_later(app: App) -> None:
     msg = Incoming("telegram", "5153", "5153", "/help", "1", event_key="mark-alone")
     assert await _answer(app, msg)
-    await asyncio.sleep(inbox.ANSWERED_WITHIN * 2)  # the loop runs the write it scheduled
+    await asyncio.sleep(marks.ANSWERED_WITHIN * 2)  # the loop runs the write it scheduled
     assert _row(app, "mark-alone").answered_at is not None
 
 

@@ -173,7 +173,7 @@ def balance(app: App, member_id: int) -> int:
 def spend(app: App, member_id: int) -> int:
     with app.deps.sessions() as session:
         who = session.get(Member, member_id)
-        return tier_ops.standing(session, who, now_of(app))[0]  # type: ignore[arg-type]
+        return tier_ops.standing(session, who.id, now_of(app))[0]  # type: ignore[arg-type]
 
 
 def rows(app: App, statement):  # type: ignore[no-untyped-def]

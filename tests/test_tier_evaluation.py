@@ -80,4 +80,4 @@ def test_an_invite_counts_for_the_12_months_after_the_friends_first_purchase(con
     assert tier_of(console, "amy") == "gold"  # 3 invites, all within 12 months
     clock.advance(days=90)  # the first two friends' first purchases are now over 12 months old
     with console.deps.sessions() as session:
-        assert tier_ops.standing(session, member(console, "amy"), clock.now)[1] == 1
+        assert tier_ops.standing(session, member(console, "amy").id, clock.now)[1] == 1

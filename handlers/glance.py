@@ -1,0 +1,98 @@
+"""The light lane: a member command that only reads (`/me`) answered on one DB-API
+transaction, without a Session or ORM instances; the full path (handlers.dispatch) takes
+over whenever the sender needs more than reading (first contact, a merged member, a first
+private message) or the command refuses.
+
+    replies = glance.answer(msg, args, handler, deps)        # None: take the full path
+    replies = glance.answer_in(tx, msg, args, handler, deps, stored=(payload, lease))
+        # the inbox's own transaction, which also stores the event (bot.inbox.answer_at_once)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from handlers.context import Deps, Voice
+from messages.records import reply_record
+from messages.types import Incoming, Reply
+from models import events, sender
+from models.db import Direct, Runner
+from models.errors import DomainError
+from models.programme import Programme, programme_for
+
+
+@dataclass
+class Glance(Voice):
+    """What a light-lane handler gets: as `Ctx`, with the sender's values instead of models
+    and a DB-API transaction (`runner`) for `Statement`s instead of a session."""
+
+    msg: Incoming
+    args: str
+    runner: Runner
+    deps: Deps
+    sender: sender.Sender
+    programme: Programme
+    now: datetime
+    _tz: ZoneInfo | None = None
+
+    @property
+    def community(self) -> Any:
+        return self.sender.community
+
+    @property
+    def member(self) -> Any:
+        return self.sender.member
+
+    @property
+    def account(self) -> Any:
+        return self.sender.account
+
+
+GlanceHandler = Callable[[Glance], list[Reply]]
+
+
+class Answered(NamedTuple):
+    replies: list[Reply]
+    fresh: bool  # False: the event was processed before (a redelivery): nothing to send
+
+
+def answer(msg: Incoming, args: str, handler: GlanceHandler, deps: Deps) -> list[Reply] | None:
+    """A stored (or never stored) event claimed, answered and its answer kept, in one
+    transaction; None (nothing written) when the full path must answer."""
+    with Direct(deps.sessions) as tx:
+        done = answer_in(tx, msg, args, handler, deps)
+        if done is None:
+            return None
+        tx.commit()
+        return done.replies
+
+
+def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
+              stored: tuple[dict[str, Any], timedelta] | None = None) -> Answered | None:
+    """In `tx` (to be committed): the sender read and kept fresh, the handler's answer, the
+    event claimed with it (`stored`: the event's payload and lease, stored with it in one
+    INSERT). None when the full path must answer (roll back)."""
+    now = deps.clock()
+    if stored is None and not events.first_delivery(tx, msg.channel, msg.event_key, now):
+        return Answered([], False)
+    found = sender.locate(tx, msg.channel, msg.sender, msg.chat if msg.is_group else None)
+    if found is None or (not msg.is_group and found.account.private_chat != msg.chat):
+        return None
+    sender.touch(tx, found, msg.handle or msg.sender_name, now)
+    glance = Glance(msg, args, tx, deps, found, programme_for(found.community), now)
+    try:
+        replies = handler(glance)
+    except DomainError:
+        return None  # its refusal is answered (and audited) by the full path
+    records = [reply_record(r) for r in replies]
+    if stored is not None:
+        payload, lease = stored
+        fresh = events.store_answered(tx, msg.channel, msg.event_key, payload, records, now, lease)
+        return Answered(replies if fresh else [], fresh)
+    if replies:
+        events.keep_answer(tx, msg.channel, msg.event_key, records)
+    return Answered(replies, True)

@@ -1,0 +1,136 @@
+"""The light lane (handlers.glance): a read-only member command answered on one DB-API
+transaction, the same answer as the full path gives, handed back to the full path for
+anything it does not do, and over long polling stored with its answer in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+from sqlmodel import Session
+
+from bot import inbox
+from bot.app import App
+from bot.console import ConsoleChannel
+from handlers.dispatch import handle
+from messages.types import Incoming, Reply
+from models.db import UnitOfWork
+from models.tables import ChannelAccount, InboundEvent
+from tests.conftest import Clock, say
+
+LEASE = timedelta(seconds=30)
+
+
+@contextmanager
+def sessions_begun() -> Iterator[list[object]]:
+    begun: list[object] = []
+
+    def count(session: Session, *_: object) -> None:
+        begun.append(session)
+
+    event.listen(Session, "after_begin", count)
+    try:
+        yield begun
+    finally:
+        event.remove(Session, "after_begin", count)
+
+
+def _event(app: App, key: str) -> InboundEvent | None:
+    with UnitOfWork(app.deps.sessions) as uow:
+        return uow.session.execute(
+            select(InboundEvent).where(InboundEvent.event_key == key)).scalar_one_or_none()
+
+
+async def _answer_now(app: App, msg: Incoming) -> list[Reply]:
+    sent: list[Reply] = []
+
+    async def deliver(_msg: Incoming, reply: Reply) -> None:
+        sent.append(reply)
+
+    await inbox.answer_now(app.deps, msg, inbox.Outlet(deliver, lease=LEASE), ready=True)
+    return sent
+
+
+def test_a_known_members_card_is_answered_without_an_orm_session(console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello", "amy: /start", "leader@demo: /grant @amy 120 welcome gift")
+    msg = console.to_incoming("amy@demo: /me")
+    assert msg is not None
+    with sessions_begun() as begun:
+        light = handle(msg, console.deps)
+    assert begun == [] and len(light) == 1
+
+
+def test_the_light_lanes_card_is_the_full_paths_card(console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello", "amy: /start", "leader@demo: /grant @amy 120 welcome gift")
+    msg = console.to_incoming("amy@demo: 我的")  # typed without a slash: the full path
+    assert msg is not None
+    with sessions_begun() as begun:
+        handle(msg, console.deps)
+    assert begun
+    full = say(console, "amy@demo: 我的")
+    assert say(console, "amy@demo: /me") == full
+    assert "120" in full[0]
+
+
+def test_a_first_contacts_card_is_left_to_the_full_path_which_makes_the_member(
+        console: ConsoleChannel, app: App) -> None:
+    out = say(console, "newbie@demo: /me")
+    assert len(out) == 1 and "newbie" in out[0]
+    with UnitOfWork(app.deps.sessions) as uow:
+        assert uow.session.execute(select(ChannelAccount).where(
+            ChannelAccount.external_id == "newbie")).scalar_one_or_none() is not None
+
+
+def test_a_card_asked_for_in_a_new_private_chat_is_left_to_the_full_path_which_notes_it(
+        console: ConsoleChannel, app: App) -> None:
+    say(console, "amy@demo: hello")
+    say(console, "amy: /me")  # her first private message: the chat is remembered
+    with UnitOfWork(app.deps.sessions) as uow:
+        account = uow.session.execute(select(ChannelAccount).where(
+            ChannelAccount.external_id == "amy")).scalar_one()
+        assert account.private_chat == "amy"
+
+
+@pytest.mark.asyncio
+async def test_a_polled_card_is_stored_with_its_answer_and_a_redelivery_is_not_answered(
+        app: App, console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "/me", "m1", is_group=True, event_key="poll-1")
+    first = await _answer_now(app, msg)
+    stored = _event(app, "poll-1")
+    assert len(first) == 1 and stored is not None
+    assert stored.processed_at is not None and stored.replies and stored.payload
+    assert stored.replies[0]["text"] == first[0].text
+    assert await _answer_now(app, msg) == []
+
+
+@pytest.mark.asyncio
+async def test_a_polled_card_the_process_never_sent_is_sent_by_the_sweeper_after_its_lease(
+        app: App, console: ConsoleChannel, clock: Clock) -> None:
+    say(console, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "/me", "m2", is_group=True, event_key="poll-2")
+    kept = inbox.answer_at_once(app.deps, msg, LEASE)  # stored and answered; then a crash
+    assert kept is not None and len(kept) == 1
+    sent: list[Reply] = []
+
+    async def deliver(_msg: Incoming, reply: Reply) -> None:
+        sent.append(reply)
+
+    outlets = {"console": inbox.Outlet(deliver, lease=LEASE)}
+    assert await inbox.recover(app.deps, outlets, unclaimed_for=LEASE) == 0  # leased still
+    clock.now += LEASE + timedelta(seconds=1)
+    assert await inbox.recover(app.deps, outlets, unclaimed_for=LEASE) == 1
+    assert [r.text for r in sent] == [kept[0].text]
+
+
+@pytest.mark.asyncio
+async def test_a_polled_command_that_writes_is_taken_first_as_before(
+        app: App, console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "/checkin", "m3", is_group=True, event_key="poll-3")
+    assert inbox.answer_at_once(app.deps, msg, LEASE) is None
+    assert _event(app, "poll-3") is None  # nothing written: `take` stores it
+    assert len(await _answer_now(app, msg)) == 1
