@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
 Prepare = Callable[[Incoming], Awaitable[Incoming | None]]
 Handler = Callable[[Incoming, Deps], list[Reply]]
+Clear = Callable[[Runner, Incoming, Reply], Reply]
 LEASE = timedelta(seconds=30)
 SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
 MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
@@ -55,6 +56,7 @@ class Outlet:
     deliver: Deliver
     prepare: Prepare | None = None
     lease: timedelta = LEASE
+    clear: Clear | None = None  # reserve an answer's send in the transaction that keeps it
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(Incoming))  # flat: str, bool or None
@@ -111,7 +113,8 @@ def take(deps: Deps, msg: Incoming, lease: timedelta,
     return fresh
 
 
-def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta) -> list[Reply] | None:
+def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta,
+                   clear: Clear | None = None) -> list[Reply] | None:
     """A read-only member command (handlers.dispatch.light) stored, handled and its answer
     kept in one transaction, for the process about to deliver that answer: a crash before the
     commit leaves no trace (as one before `take` does), one after it leaves the kept answer
@@ -125,10 +128,11 @@ def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta) -> list[Reply] |
         done = glance.answer_in(tx, msg, args, handler, deps, stored=(to_payload(msg), lease))
         if done is None:
             return None
+        replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
         marked = write_marks(deps, tx)
         tx.commit()
     written(deps, marked)
-    return done.replies if done.fresh else []
+    return replies if done.fresh else []
 
 
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
@@ -171,7 +175,7 @@ async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = Fa
     transaction (`answer_at_once`), anything else stored and claimed first, then processed.
     `ready`: the outlet's `prepare` has nothing to do for it."""
     if outlet.prepare is None or ready:
-        replies = answer_at_once(deps, msg, outlet.lease)
+        replies = answer_at_once(deps, msg, outlet.lease, outlet.clear)
         if replies is not None:
             if replies:
                 await deliver_all(msg, replies, outlet.deliver)

@@ -20,9 +20,12 @@ from dataclasses import dataclass, replace
 from bot.channel import Channel
 from bot.outbound import forget_private_chat, queue_reply
 from messages.types import Incoming, Reply
+from models.db import Runner
 from scheduler.delivery import LIMITS, RateLimited, Undeliverable, reserve_direct
+from scheduler.slots import reserve_on
 
 log = logging.getLogger(__name__)
+CLEARED = "cleared"  # a hint: the reply's send was reserved in the transaction that kept it
 RETRY_LATER = 5.0  # seconds before the delivery worker retries an answer that failed oddly
 
 
@@ -45,10 +48,24 @@ def reserve(channel: Channel, where: Route) -> bool:
                           deps.clock(), limits)
 
 
+def reserve_in(tx: Runner, channel: Channel, msg: Incoming, reply: Reply) -> Reply:
+    """In the transaction that keeps the answer (bot.inbox.answer_now): its send reserved
+    there, so `answer` need not; the reply marked cleared when it may leave at once."""
+    where = route(msg, reply)
+    deps = channel.deps
+    limits = deps.limits.get(channel.name) or LIMITS.get(channel.name)
+    if not reserve_on(tx, channel.name, where.chat_id, where.is_group, deps.clock(), limits):
+        return reply
+    return replace(reply, hints={**reply.hints, CLEARED: "1"})
+
+
 async def answer(channel: Channel, msg: Incoming, reply: Reply) -> str:
     """Answer `msg` with `reply`; the outcome: sent, queued, regrouped or dropped."""
     where = route(msg, reply)
-    if not reserve(channel, where):
+    cleared = CLEARED in reply.hints
+    if cleared:  # reserved already; the mark is not kept with the reply (nor queued)
+        reply = replace(reply, hints={k: v for k, v in reply.hints.items() if k != CLEARED})
+    if not cleared and not reserve(channel, where):
         queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply)
         return "queued"
     try:

@@ -31,6 +31,7 @@ from bot.settings import Settings
 from handlers.context import Deps
 from handlers.importing import MAX_UPLOAD, TOO_LARGE
 from messages.types import Button, Incoming, Reply
+from models.db import Runner
 from scheduler.delivery import RateLimited, Undeliverable
 
 CHANNEL = "telegram"
@@ -128,7 +129,7 @@ class TelegramChannel:
                                             self.on_update))
         self.app.add_error_handler(self.on_error)
         self.outlet = inbox.Outlet(self.deliver_reply, self.prepare,
-                                   timedelta(seconds=settings.inbox_lease))
+                                   timedelta(seconds=settings.inbox_lease), self.clear)
 
     def incoming(self, update: Update) -> Incoming | None:
         """The update as a message the handlers answer (text, button, CSV file), or None."""
@@ -195,6 +196,10 @@ class TelegramChannel:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed", exc_info=context.error)
+
+    def clear(self, tx: Runner, msg: Incoming, reply: Reply) -> Reply:
+        """Reserve an answer's send in the transaction that keeps it (bot.policy)."""
+        return policy.reserve_in(tx, self, msg, reply)
 
     async def deliver_reply(self, msg: Incoming, reply: Reply) -> None:
         """Answer a message through the one delivery policy (bot.policy)."""

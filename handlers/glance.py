@@ -22,7 +22,7 @@ from messages.types import Incoming, Reply
 from models import events, sender
 from models.db import Direct, Runner
 from models.errors import DomainError
-from models.programme import Programme, programme_for
+from models.programme import Programme, programme_of_json
 
 
 @dataclass
@@ -83,7 +83,8 @@ def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps
     if found is None or (not msg.is_group and found.account.private_chat != msg.chat):
         return None
     sender.touch(tx, found, msg.handle or msg.sender_name, now)
-    glance = Glance(msg, args, tx, deps, found, programme_for(found.community), now)
+    glance = Glance(msg, args, tx, deps, found, programme_of_json(found.community.programme_json),
+                    now)
     try:
         replies = handler(glance)
     except DomainError:

@@ -4,6 +4,7 @@ models.referrals; where a member can be pushed to: models.reachability."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,31 +80,40 @@ PARTS: tuple[type[SQLModel], ...] = (Community, ChannelAccount, Member)
 _COLUMNS = [column.label(f"{table_of(model).name}_{column.key}")
             for model in PARTS for column in table_of(model).c] + [col(Role.role)]
 _HAS_ROLE = and_(col(Role.community_id) == Community.id, col(Role.member_id) == Member.id)
-IN_GROUP = Statement(
-    select(*_COLUMNS)
-    .select_from(ChatGroup)
-    .join(Community, col(Community.id) == ChatGroup.community_id)
-    .outerjoin(ChannelAccount, and_(
-        col(ChannelAccount.community_id) == Community.id,
-        col(ChannelAccount.channel) == bindparam("channel"),
-        col(ChannelAccount.external_id) == bindparam("sender"),
-    ))
-    .outerjoin(Member, col(Member.id) == ChannelAccount.member_id)
-    .outerjoin(Role, _HAS_ROLE)
-    .where(col(ChatGroup.channel) == bindparam("channel"),
-           col(ChatGroup.external_id) == bindparam("chat"))
-)
-LATEST = Statement(
-    select(*_COLUMNS)
-    .select_from(ChannelAccount)
-    .join(Member, col(Member.id) == ChannelAccount.member_id)
-    .join(Community, col(Community.id) == ChannelAccount.community_id)
-    .outerjoin(Role, _HAS_ROLE)
-    .where(col(ChannelAccount.channel) == bindparam("channel"),
-           col(ChannelAccount.external_id) == bindparam("sender"))
-    .order_by(col(ChannelAccount.last_seen_at).desc())
-    .limit(1)
-)
+
+
+def sender_lookups(columns: Sequence[Any]) -> tuple[Statement, Statement]:
+    """The sender's row (`columns` of the community, account, member and role): in a group
+    (the group's community), and in private (the sender's latest community)."""
+    in_group = Statement(
+        select(*columns)
+        .select_from(ChatGroup)
+        .join(Community, col(Community.id) == ChatGroup.community_id)
+        .outerjoin(ChannelAccount, and_(
+            col(ChannelAccount.community_id) == Community.id,
+            col(ChannelAccount.channel) == bindparam("channel"),
+            col(ChannelAccount.external_id) == bindparam("sender"),
+        ))
+        .outerjoin(Member, col(Member.id) == ChannelAccount.member_id)
+        .outerjoin(Role, _HAS_ROLE)
+        .where(col(ChatGroup.channel) == bindparam("channel"),
+               col(ChatGroup.external_id) == bindparam("chat"))
+    )
+    latest = Statement(
+        select(*columns)
+        .select_from(ChannelAccount)
+        .join(Member, col(Member.id) == ChannelAccount.member_id)
+        .join(Community, col(Community.id) == ChannelAccount.community_id)
+        .outerjoin(Role, _HAS_ROLE)
+        .where(col(ChannelAccount.channel) == bindparam("channel"),
+               col(ChannelAccount.external_id) == bindparam("sender"))
+        .order_by(col(ChannelAccount.last_seen_at).desc())
+        .limit(1)
+    )
+    return in_group, latest
+
+
+IN_GROUP, LATEST = sender_lookups(_COLUMNS)
 _ROLE = Statement(select(col(Role.role)).where(col(Role.community_id) == bindparam("community"),
                                                col(Role.member_id) == bindparam("member")))
 

@@ -146,6 +146,17 @@ def programme_for(community: object) -> Programme:
     return _parsed(json.dumps(config, sort_keys=True)) if config else _DEFAULT
 
 
+def programme_of_json(config_json: str | None) -> Programme:
+    """The programme from a community's stored configuration text (a light read of it)."""
+    return _from_text(config_json) if config_json else _DEFAULT
+
+
+@lru_cache(maxsize=256)
+def _from_text(config_json: str) -> Programme:
+    config = json.loads(config_json)
+    return _parsed(json.dumps(config, sort_keys=True)) if config else _DEFAULT
+
+
 _DEFAULT = programme_from({})
 
 

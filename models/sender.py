@@ -15,12 +15,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import bindparam, update
-from sqlmodel import col
+from sqlalchemy import Text, bindparam, cast, update
+from sqlmodel import SQLModel, col
 
-from models.db import Runner, Statement
-from models.members import IN_GROUP, KEYS, LATEST, SEEN_EVERY, normal_handle
-from models.tables import ChannelAccount
+from models.db import Runner, Statement, table_of
+from models.members import SEEN_EVERY, normal_handle, sender_lookups
+from models.tables import ChannelAccount, Community, Member, Role
 from models.types import UTCDateTime
 
 
@@ -30,25 +30,48 @@ class View(SimpleNamespace):
     id: int
 
 
+def _columns(model: type[SQLModel], *names: str) -> tuple[Any, ...]:
+    return tuple(table_of(model).c[name] for name in names)
+
+
+# What a read-only command reads of the sender: no column that needs converting on the way
+# in but the account's last activity (timestamps and JSON cost more than the query); the
+# programme as its stored JSON text (parsed once per distinct text: models.programme).
+_READ: dict[str, tuple[Any, ...]] = {
+    "community": (*_columns(Community, "id", "slug", "name", "timezone", "currency",
+                            "default_locale"),
+                  cast(col(Community.programme), Text).label("programme_json")),
+    "account": _columns(ChannelAccount, "id", "handle", "private_chat", "last_seen_at",
+                        "opted_out"),
+    "member": _columns(Member, "id", "community_id", "display_name", "locale", "tier",
+                       "points_balance", "points_debt", "referral_code", "birthday_month",
+                       "birthday_day", "merged_into_id"),
+}
+_NAMES = {part: [str(c.key) for c in columns] for part, columns in _READ.items()}
+_IN_GROUP, _LATEST = sender_lookups(
+    [c.label(f"{part}_{name}") for part, columns in _READ.items()
+     for c, name in zip(columns, _NAMES[part], strict=True)] + [col(Role.role)])
+
+
 @dataclass(frozen=True, slots=True)
 class Sender:
-    community: Any  # View of Community's columns
-    member: Any  # View of Member's columns
-    account: Any  # View of ChannelAccount's columns
+    community: Any  # View of the community's columns in _READ
+    member: Any  # View of the member's
+    account: Any  # View of the account's
     role: str | None
 
 
 def locate(tx: Runner, channel: str, sender: str, group_chat: str | None) -> Sender | None:
     """The sender as values, or None when the full path must look (see the module)."""
-    statement = IN_GROUP if group_chat is not None else LATEST
+    statement = _IN_GROUP if group_chat is not None else _LATEST
     row = statement.run(tx, {"channel": channel, "sender": sender, "chat": group_chat}).first()
     if row is None:
         return None
     views: list[View] = []
     at = 0
-    for keys in KEYS:
-        views.append(View(**dict(zip(keys, row[at:at + len(keys)], strict=True))))
-        at += len(keys)
+    for names in _NAMES.values():
+        views.append(View(**dict(zip(names, row[at:at + len(names)], strict=True))))
+        at += len(names)
     community, account, member = views
     if account.id is None or member.merged_into_id is not None:
         return None

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.types import EnumText, timestamp
@@ -31,7 +31,10 @@ class InboundEvent(SQLModel, table=True):
     """
 
     __table_args__ = (UniqueConstraint("channel", "event_key"),
-                      Index("ix_inbound_open", "answered_at", "claimed_until"))
+                      # only the events not answered yet: the sweeper's, a few pages at most
+                      Index("ix_inbound_open", "claimed_until", "received_at",
+                            sqlite_where=text("answered_at IS NULL"),
+                            postgresql_where=text("answered_at IS NULL")))
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     event_key: str = Field(max_length=128)

@@ -63,20 +63,29 @@ def reserve_direct(sessions: SessionFactory, channel: str, chat_id: str, is_grou
     own message, and a command may answer with more than one. On a channel without limits
     only a 429 pause holds a reply back: one read, nothing logged (no limit reads the log).
     """
-    limits = limits or LIMITS.get(channel, Limits())
     with Direct(sessions) as tx:
-        if unlimited(limits):
-            paused = sendlog.paused_until(tx, channel)
-            return paused is None or paused <= now
-        if not is_group:
-            limits = replace(limits, per_chat=0)
-        paused = sendlog.lock_pacing(tx, channel)
-        now, slot = take_slot(tx, channel, chat_id, is_group, now, limits)
-        if slot > now or (paused is not None and paused > now):
-            return False
-        sendlog.log_send(tx, channel, chat_id, is_group, now)
-        tx.commit()
-        return True
+        if reserve_on(tx, channel, chat_id, is_group, now, limits):
+            tx.commit()
+            return True
+        return False
+
+
+def reserve_on(tx: Runner, channel: str, chat_id: str, is_group: bool, now: datetime,
+               limits: Limits | None = None) -> bool:
+    """`reserve_direct` in the caller's transaction (committed by it): the transaction that
+    keeps an answer reserves its send too (bot.inbox.answer_now)."""
+    limits = limits or LIMITS.get(channel, Limits())
+    if unlimited(limits):
+        paused = sendlog.paused_until(tx, channel)
+        return paused is None or paused <= now
+    if not is_group:
+        limits = replace(limits, per_chat=0)
+    paused = sendlog.lock_pacing(tx, channel)
+    now, slot = take_slot(tx, channel, chat_id, is_group, now, limits)
+    if slot > now or (paused is not None and paused > now):
+        return False
+    sendlog.log_send(tx, channel, chat_id, is_group, now)
+    return True
 
 
 def widened(limits: Limits, margin: timedelta) -> Limits:

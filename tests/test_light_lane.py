@@ -4,6 +4,7 @@ anything it does not do, and over long polling stored with its answer in one tra
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -12,13 +13,15 @@ import pytest
 from sqlalchemy import event, select
 from sqlmodel import Session
 
-from bot import inbox
+from bot import inbox, policy
 from bot.app import App
 from bot.console import ConsoleChannel
 from handlers.dispatch import handle
 from messages.types import Incoming, Reply
-from models.db import UnitOfWork
-from models.tables import ChannelAccount, InboundEvent
+from models import sendlog
+from models.db import Runner, UnitOfWork
+from models.rules.pacing import Limits
+from models.tables import ChannelAccount, InboundEvent, OutboxMessage, SendLog
 from tests.conftest import Clock, say
 
 LEASE = timedelta(seconds=30)
@@ -134,3 +137,46 @@ async def test_a_polled_command_that_writes_is_taken_first_as_before(
     assert inbox.answer_at_once(app.deps, msg, LEASE) is None
     assert _event(app, "poll-3") is None  # nothing written: `take` stores it
     assert len(await _answer_now(app, msg)) == 1
+
+
+def _console_outlet(console: ConsoleChannel) -> inbox.Outlet:
+    async def deliver(msg: Incoming, reply: Reply) -> None:
+        await policy.answer(console, msg, reply)
+
+    def clear(tx: Runner, msg: Incoming, reply: Reply) -> Reply:
+        return policy.reserve_in(tx, console, msg, reply)
+
+    return inbox.Outlet(deliver, lease=LEASE, clear=clear)
+
+
+def _sends(app: App) -> int:
+    with UnitOfWork(app.deps.sessions) as uow:
+        return len(uow.session.execute(select(SendLog)).all())
+
+
+@pytest.mark.asyncio
+async def test_a_polled_cards_send_is_reserved_once_in_the_transaction_that_keeps_it(
+        app: App, console: ConsoleChannel) -> None:
+    app.deps.limits["console"] = Limits()  # Telegram's: every send is logged
+    say(console, "amy@demo: hello")
+    before = _sends(app)
+    msg = Incoming("console", "demo", "amy", "/me", "m4", is_group=True, event_key="poll-4")
+    await inbox.answer_now(app.deps, msg, _console_outlet(console), ready=True)
+    assert len(console.printed) == 1 and "amy" in console.printed[0]
+    assert _sends(app) == before + 1
+
+
+@pytest.mark.asyncio
+async def test_a_polled_card_during_a_429_pause_waits_in_the_outbox(
+        app: App, console: ConsoleChannel, clock: Clock) -> None:
+    say(console, "amy@demo: hello")
+    with UnitOfWork(app.deps.sessions) as uow:
+        sendlog.pause(uow.session, "console", clock.now + timedelta(seconds=30))
+        uow.commit()
+    msg = Incoming("console", "demo", "amy", "/me", "m5", is_group=True, event_key="poll-5")
+    await inbox.answer_now(app.deps, msg, _console_outlet(console), ready=True)
+    assert console.printed == []
+    with UnitOfWork(app.deps.sessions) as uow:
+        queued = uow.session.execute(select(OutboxMessage)).scalars().all()
+    assert len(queued) == 1 and "amy" in json.dumps(queued[0].body, ensure_ascii=False)
+    assert policy.CLEARED not in json.dumps(queued[0].body)  # a mark for this send only

@@ -1,0 +1,29 @@
+"""the inbox's open-events index holds only the events not yet answered (a partial index):
+each message's transaction writes one index page fewer, and the index stays a few pages
+
+Revision ID: 0030
+Revises: 0026
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0030'
+down_revision: str | None = '0026'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+OPEN = sa.text('answered_at IS NULL')
+
+
+def upgrade() -> None:
+    op.drop_index('ix_inbound_open', table_name='inboundevent')
+    op.create_index('ix_inbound_open', 'inboundevent', ['claimed_until', 'received_at'],
+                    sqlite_where=OPEN, postgresql_where=OPEN)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_inbound_open', table_name='inboundevent')
+    op.create_index('ix_inbound_open', 'inboundevent', ['answered_at', 'claimed_until'])
