@@ -1,10 +1,10 @@
-"""Answered marks: an event this process answered is marked answered with the process's next
-inbox write (the next event stored), or within ANSWERED_WITHIN when none comes, well inside
-the event's lease. A crash loses only marks: those answers are sent again, in doubt, when
-their lease runs out.
+"""Answered marks: an event this process answered is marked answered by one of the process's
+next inbox writes (the next event stored once BATCH marks are due, all of them in one call),
+or within ANSWERED_WITHIN, well inside the event's lease. A crash loses only marks: those
+answers are sent again, in doubt, when their lease runs out.
 
     answered_later(deps, msg)          # after delivering
-    count = write_marks(deps, tx)      # in any inbox transaction; then, once committed,
+    count = write_marks(deps, tx)      # in an inbox transaction; then, once committed,
     written(deps, count)
 """
 
@@ -22,7 +22,8 @@ from models import events
 from models.db import Direct
 
 log = logging.getLogger(__name__)
-ANSWERED_WITHIN = 0.2  # seconds: an answered mark waits at most this long for an inbox write
+ANSWERED_WITHIN = 0.2  # seconds: an answered mark waits at most this long to be written
+BATCH = 16  # marks an inbox write carries once this many are due
 
 
 class _Marks:
@@ -45,11 +46,13 @@ def _marks(deps: Deps) -> _Marks:
     return found
 
 
-def write_marks(deps: Deps, tx: Any) -> int:
-    """In an inbox transaction: the answered marks due; how many (forget them once committed)."""
+def write_marks(deps: Deps, tx: Any, at_least: int = BATCH) -> int:
+    """In an inbox transaction: the answered marks due, once `at_least` are; how many were
+    written (forget them once committed)."""
     due = _marks(deps).due
-    for channel, key, at in due:
-        events.mark_answered(tx, channel, key, at)
+    if not due or len(due) < at_least:
+        return 0
+    events.mark_all_answered(tx, due)
     return len(due)
 
 
@@ -63,7 +66,7 @@ def flush_answered(deps: Deps) -> None:
         return
     try:
         with Direct(deps.sessions) as tx:
-            count = write_marks(deps, tx)
+            count = write_marks(deps, tx, at_least=1)
             tx.commit()
         written(deps, count)
     except Exception:  # the database away for a moment: the next write or sweep carries them
@@ -71,7 +74,7 @@ def flush_answered(deps: Deps) -> None:
 
 
 def answered_later(deps: Deps, msg: Incoming) -> None:
-    """Mark the event answered with the next inbox write, or within ANSWERED_WITHIN."""
+    """Mark the event answered with a later inbox write, or within ANSWERED_WITHIN."""
     marks = _marks(deps)
     marks.due.append((msg.channel, msg.event_key, deps.clock()))
     try:

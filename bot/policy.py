@@ -59,13 +59,16 @@ def reserve_in(tx: Runner, channel: Channel, msg: Incoming, reply: Reply) -> Rep
     return replace(reply, hints={**reply.hints, CLEARED: "1"})
 
 
+def _uncleared(reply: Reply) -> Reply:
+    return replace(reply, hints={k: v for k, v in reply.hints.items() if k != CLEARED})
+
+
 async def answer(channel: Channel, msg: Incoming, reply: Reply) -> str:
     """Answer `msg` with `reply`; the outcome: sent, queued, regrouped or dropped."""
     where = route(msg, reply)
-    cleared = CLEARED in reply.hints
-    if cleared:  # reserved already; the mark is not kept with the reply (nor queued)
-        reply = replace(reply, hints={k: v for k, v in reply.hints.items() if k != CLEARED})
-    if not cleared and not reserve(channel, where):
+    if CLEARED in reply.hints:  # reserved already; the mark is not queued with the reply
+        reply = _uncleared(reply)
+    elif not reserve(channel, where):
         queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply)
         return "queued"
     try:

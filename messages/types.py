@@ -43,12 +43,15 @@ class Incoming:
 
     def __post_init__(self) -> None:
         """Every text from outside is cleaned here, once, for every channel."""
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if isinstance(value, str):
-                object.__setattr__(self, item.name, clean(value))
+        for name in _INCOMING_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, str) and _UNCLEAN.search(value):
+                object.__setattr__(self, name, clean(value))
         if not self.event_key:
             object.__setattr__(self, "event_key", f"{self.chat}:{self.message_id}")
+
+
+_INCOMING_FIELDS = tuple(item.name for item in fields(Incoming))
 
 
 @dataclass(frozen=True, slots=True)

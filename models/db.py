@@ -9,14 +9,15 @@ from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import configure_mappers, make_transient_to_detached, sessionmaker
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
+from models.orm_rows import adopt as adopt  # re-exported: callers import them from here
+from models.orm_rows import among as among
 from models.pooling import PING_AFTER, RECYCLE_AFTER, ping_when_idle
 
 SessionFactory = Callable[[], Session]
@@ -145,6 +146,19 @@ class Statement:
                                       dialect=dialect) from error
         return _Rows(cursor, plan.results)
 
+    def run_many(self, session: Runner, many: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per parameter set, in one DB-API call (`executemany`)."""
+        connection, dialect = _dbapi(session)
+        plan = self._plans.get(_dialect_key(dialect)) or self._plan(dialect)
+        cursor = connection.cursor()
+        try:
+            cursor.executemany(plan.sql, [plan.parameters(params) for params in many])
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(plan.sql, many, error, dialect.loaded_dbapi.Error,
+                                      dialect=dialect) from error
+        finally:
+            cursor.close()
+
     def _plan(self, dialect: Dialect) -> _Plan:
         compiled = self.statement.compile(dialect=dialect)
         if not isinstance(compiled, SQLCompiler):  # DDL has no place on this path
@@ -251,50 +265,3 @@ def table_of(model: type[SQLModel]) -> Table:
 def dialect_name(session: Runner) -> str:
     """'sqlite' or 'postgresql': the session's database (for a dialect-specific INSERT)."""
     return str(_dbapi(session)[1].name)
-
-
-def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: bool = True) -> T:
-    """A row read by a `Statement` as the ORM would have loaded it: a persistent instance in
-    the session (the session's own when it holds that row already), changes flushed as usual.
-
-    `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
-    """
-    mapper = _MAPPERS.get(model) or _mapper(model)
-    key = mapper.identity_key_from_primary_key((values["id"],))
-    found = session.identity_map.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    instance = mapper.class_manager.new_instance()
-    state = instance_state(instance)
-    state.dict.update(values)
-    if len(values) == len(mapper.column_attrs):  # a whole row: loaded as a query loads it
-        state.key = key
-        state._commit_all(state.dict)
-    else:  # what is missing loads when read
-        make_transient_to_detached(instance)
-    if attach:
-        session.add(instance)
-    return instance  # type: ignore[no-any-return]
-
-
-def among(column: Any, ids: Sequence[int]) -> Any:
-    """`column` is one of `ids` (sorted): a range when they are dense (the caller keeps only
-    the ids it asked for), an IN list when sparse. Thousands of bound parameters cost more to
-    compile than a range costs to read."""
-    if not ids:
-        return column.in_([])
-    low, high = ids[0], ids[-1]
-    if len(ids) > 50 and len(ids) * 4 >= high - low + 1:
-        return column.between(low, high)
-    return column.in_(ids)
-
-
-_MAPPERS: dict[type[Any], Any] = {}
-
-
-def _mapper(model: type[Any]) -> Any:
-    mapper = sa_inspect(model)
-    if not mapper.configured:  # no ORM query ran yet in this process
-        configure_mappers()
-    _MAPPERS[model] = mapper
-    return mapper

@@ -159,6 +159,11 @@ def mark_answered(session: Runner, channel: str, event_key: str, now: datetime) 
     _ANSWERED.run(session, _key(channel, event_key, at=now))
 
 
+def mark_all_answered(session: Runner, marks: Sequence[tuple[str, str, datetime]]) -> None:
+    """`mark_answered` for each (channel, event key, when), in one call."""
+    _ANSWERED.run_many(session, [_key(channel, key, at=at) for channel, key, at in marks])
+
+
 def unanswered(session: Session, now: datetime, unclaimed_before: datetime,
                limit: int = 100) -> list[tuple[str, str]]:
     """(channel, key) of stored events not answered whose lease ran out, or that nobody

@@ -35,14 +35,18 @@ async def _answer(app: App, msg: Incoming) -> list[Reply]:
 
 
 @pytest.mark.asyncio
-async def test_an_answered_event_is_marked_with_the_next_event_stored(app: App) -> None:
-    first = Incoming("telegram", "5151", "5151", "/help", "1", event_key="mark-1")
-    assert await _answer(app, first)
-    assert _row(app, "mark-1").answered_at is None  # not a transaction of its own
-    second = Incoming("telegram", "5152", "5152", "/help", "2", event_key="mark-2")
-    assert inbox.take(app.deps, second, LEASE)
-    row = _row(app, "mark-1")
-    assert row.answered_at is not None and row.claimed_until is None
+async def test_answered_events_are_marked_together_by_an_event_stored_once_a_batch_is_due(
+        app: App) -> None:
+    for n in range(marks.BATCH):
+        msg = Incoming("telegram", "5151", "5151", "/help", str(n), event_key=f"mark-{n}")
+        assert await _answer(app, msg)
+    rows = [_row(app, f"mark-{n}") for n in range(marks.BATCH)]
+    assert rows[0].answered_at is None  # not a transaction of its own
+    assert rows[-1].answered_at is None  # nor carried by a write before the batch was due
+    last = Incoming("telegram", "5152", "5152", "/help", "x", event_key="mark-last")
+    assert inbox.take(app.deps, last, LEASE)
+    rows = [_row(app, f"mark-{n}") for n in range(marks.BATCH)]
+    assert all(r.answered_at is not None and r.claimed_until is None for r in rows)
 
 
 @pytest.mark.asyncio
