@@ -128,11 +128,13 @@ def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta,
         done = glance.answer_in(tx, msg, args, handler, deps, stored=(to_payload(msg), lease))
         if done is None:
             return None
+        if not done.fresh:
+            return []  # a redelivery: rolled back
         replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
         marked = write_marks(deps, tx)
         tx.commit()
     written(deps, marked)
-    return replies if done.fresh else []
+    return replies
 
 
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
@@ -142,11 +144,24 @@ def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.
         return taken
 
 
-def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle) -> list[Reply]:
+def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle,
+                   clear: Clear | None = None) -> list[Reply]:
     """Handle a claimed event. The handler keeps its answer on the event in the transaction
     that processes it (`handlers.dispatch.handle` does, also for "too long" and its polite
     error), so a crash after the answer left sends it again rather than handle the event
-    again. No answer needs no keeping: the event is marked processed when it is answered."""
+    again. No answer needs no keeping: the event is marked processed when it is answered.
+    A read-only command (`light`) is answered in one transaction with `clear` (its sends
+    reserved there too)."""
+    found = light(msg) if handler is handle else None
+    if found is not None:
+        with Direct(deps.sessions) as tx:
+            done = glance.answer_in(tx, msg, found[1], found[0], deps)
+            if done is not None:
+                if not done.fresh:
+                    return []
+                replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
+                tx.commit()
+                return replies
     return handler(msg, deps)
 
 
@@ -216,7 +231,7 @@ async def _work(deps: Deps, msg: Incoming, taken: events.Claim, outlet: Outlet) 
         await deliver_all(msg, [reply_from_record(r) for r in taken.replies], outlet.deliver)
     else:
         ready = await outlet.prepare(msg) if outlet.prepare is not None else msg
-        replies = handle_claimed(deps, ready) if ready is not None else []
+        replies = handle_claimed(deps, ready, clear=outlet.clear) if ready is not None else []
         await deliver_all(ready or msg, replies, outlet.deliver)
     answered_later(deps, msg)
 

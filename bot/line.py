@@ -56,6 +56,7 @@ from bot.outbound import MAX_BODY, read_body
 from bot.settings import Settings
 from handlers.context import Deps
 from messages.types import Button, Incoming, Reply
+from models.db import Runner
 from scheduler.delivery import Undeliverable
 
 __all__ = [  # the webhook helpers stay importable from here
@@ -64,6 +65,7 @@ __all__ = [  # the webhook helpers stay importable from here
 ]
 
 MULTICAST_LIMIT = 500
+TOKEN = policy.ONCE + "reply_token"  # a hint: the event's reply token, taken for this answer
 PROFILE_TIMEOUT = 3
 NAME_CACHE = 10_000
 log = logging.getLogger(__name__)
@@ -92,7 +94,8 @@ class LineChannel:
         self.downloads = Downloads(self.public_url, settings.link_key(), deps.media_dir,
                                    deps.clock, settings.link_ttl)
         self.tasks: set[asyncio.Task[bool]] = set()
-        self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease))
+        self.outlet = inbox.Outlet(self.deliver, self.named, timedelta(seconds=settings.inbox_lease),
+                                   self.clear)
         self.accepted = 0  # events whose reply token was kept (a sweep every 100)
         self._names: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
         self._client: AsyncApiClient | None = None
@@ -164,6 +167,15 @@ class LineChannel:
         return result
 
     # ---- outbound ------------------------------------------------------------------------
+    def clear(self, tx: Runner, msg: Incoming, reply: Reply) -> Reply:
+        """In the transaction that keeps an answer: its send reserved (bot.policy) and, for
+        the event's own chat, the event's reply token taken for it."""
+        reply = policy.reserve_in(tx, self, msg, reply)
+        if policy.CLEARED not in reply.hints or policy.route(msg, reply).chat_id != msg.chat:
+            return reply
+        token = line_webhook.take_token_in(tx, self.deps, msg.event_key)
+        return reply if token is None else replace(reply, hints={**reply.hints, TOKEN: token})
+
     async def deliver(self, msg: Incoming, reply: Reply) -> None:
         """Answer a message through the one delivery policy (bot.policy)."""
         await policy.answer(self, msg, reply)
@@ -171,8 +183,11 @@ class LineChannel:
     async def answer(self, msg: Incoming, chat_id: str, is_group: bool, reply: Reply) -> None:
         """By the event's reply token while it is fresh (only in the chat the event came
         from), then by push."""
-        take = chat_id == msg.chat
-        token = line_webhook.take_token(self.deps, msg.event_key) if take else None
+        if policy.CLEARED in reply.hints:  # the token was taken with the reservation
+            token = reply.hints.get(TOKEN)
+        else:
+            take = chat_id == msg.chat
+            token = line_webhook.take_token(self.deps, msg.event_key) if take else None
         await self._answer(chat_id, reply, token)
 
     async def _answer(self, target: str, reply: Reply, token: str | None) -> None:

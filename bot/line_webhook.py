@@ -121,7 +121,12 @@ def take_token(deps: Deps, event_key: str) -> str | None:
     """The event's reply token while fresh, once (shared by every member greeted from one
     memberJoined event); None when it is used, stale or unknown."""
     with Direct(deps.sessions) as tx:
-        token = notifications_state.take_reply_token(
-            tx, CHANNEL, event_key, deps.clock(), REPLY_TOKEN_TTL)
+        token = take_token_in(tx, deps, event_key)
         tx.commit()
     return token
+
+
+def take_token_in(tx: Runner, deps: Deps, event_key: str) -> str | None:
+    """`take_token` in the caller's transaction (the one that keeps the answer)."""
+    return notifications_state.take_reply_token(tx, CHANNEL, event_key, deps.clock(),
+                                                REPLY_TOKEN_TTL)

@@ -25,7 +25,8 @@ from scheduler.delivery import LIMITS, RateLimited, Undeliverable, reserve_direc
 from scheduler.slots import reserve_on
 
 log = logging.getLogger(__name__)
-CLEARED = "cleared"  # a hint: the reply's send was reserved in the transaction that kept it
+ONCE = "once:"  # hints for this send only: never queued with the reply
+CLEARED = ONCE + "cleared"  # the reply's send was reserved in the transaction that kept it
 RETRY_LATER = 5.0  # seconds before the delivery worker retries an answer that failed oddly
 
 
@@ -60,34 +61,32 @@ def reserve_in(tx: Runner, channel: Channel, msg: Incoming, reply: Reply) -> Rep
 
 
 def _uncleared(reply: Reply) -> Reply:
-    return replace(reply, hints={k: v for k, v in reply.hints.items() if k != CLEARED})
+    return replace(reply, hints={k: v for k, v in reply.hints.items() if not k.startswith(ONCE)})
 
 
 async def answer(channel: Channel, msg: Incoming, reply: Reply) -> str:
     """Answer `msg` with `reply`; the outcome: sent, queued, regrouped or dropped."""
     where = route(msg, reply)
-    if CLEARED in reply.hints:  # reserved already; the mark is not queued with the reply
-        reply = _uncleared(reply)
-    elif not reserve(channel, where):
-        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply)
+    if CLEARED not in reply.hints and not reserve(channel, where):
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, _uncleared(reply))
         return "queued"
     try:
         await channel.answer(msg, where.chat_id, where.is_group, reply)
     except RateLimited as limited:
-        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply,
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, _uncleared(reply),
                     wait=limited.retry_after)
         return "queued"
     except Undeliverable as refused:
         if not where.is_group and msg.is_group:
             forget_private_chat(channel.deps, channel.name, msg.sender)
-            await answer(channel, msg, replace(reply, private=False))
+            await answer(channel, msg, replace(_uncleared(reply), private=False))
             return "regrouped"
         log.info("%s: reply to %s dropped: %s", channel.name, where.chat_id, refused)
         return "dropped"
     except channel.transient as error:
         log.warning("%s: reply to %s failed (%s); left to the delivery worker",
                     channel.name, where.chat_id, error)
-        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, reply,
+        queue_reply(channel.deps, channel.name, where.chat_id, where.is_group, _uncleared(reply),
                     wait=RETRY_LATER)
         return "queued"
     return "sent"

@@ -67,18 +67,18 @@ def answer(msg: Incoming, args: str, handler: GlanceHandler, deps: Deps) -> list
         done = answer_in(tx, msg, args, handler, deps)
         if done is None:
             return None
-        tx.commit()
+        if done.fresh:
+            tx.commit()
         return done.replies
 
 
 def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
               stored: tuple[dict[str, Any], timedelta] | None = None) -> Answered | None:
     """In `tx` (to be committed): the sender read and kept fresh, the handler's answer, the
-    event claimed with it (`stored`: the event's payload and lease, stored with it in one
-    INSERT). None when the full path must answer (roll back)."""
+    event processed with it (`stored`: the event's payload and lease, stored with it in one
+    INSERT). The handler runs first: an event processed before (fresh False) is rolled back
+    with whatever it wrote. None when the full path must answer (roll back)."""
     now = deps.clock()
-    if stored is None and not events.first_delivery(tx, msg.channel, msg.event_key, now):
-        return Answered([], False)
     found = sender.locate(tx, msg.channel, msg.sender, msg.chat if msg.is_group else None)
     if found is None or (not msg.is_group and found.account.private_chat != msg.chat):
         return None
@@ -93,7 +93,6 @@ def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps
     if stored is not None:
         payload, lease = stored
         fresh = events.store_answered(tx, msg.channel, msg.event_key, payload, records, now, lease)
-        return Answered(replies if fresh else [], fresh)
-    if replies:
-        events.keep_answer(tx, msg.channel, msg.event_key, records)
-    return Answered(replies, True)
+    else:  # claimed (or never stored): processed now, unless that happened before
+        fresh = events.finish(tx, msg.channel, msg.event_key, records, now)
+    return Answered(replies if fresh else [], fresh)

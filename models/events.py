@@ -141,6 +141,18 @@ def store_answered(session: Runner, channel: str, event_key: str, payload: dict[
     return _ANSWER_STORED[dialect_name(session)].run(session, params).first() is not None
 
 
+def finish(session: Runner, channel: str, event_key: str, replies: list[dict[str, Any]],
+           now: datetime) -> bool:
+    """After the handler, in its transaction: the event processed with its answer kept, in
+    one UPDATE (one never stored: stored processed); False when it was processed before (a
+    redelivery, or another worker first: roll back). `first_delivery` and `keep_answer` in
+    one statement, for a handler that only reads (handlers.glance)."""
+    if _SETTLE.run(session, _key(channel, event_key, at=now, replies=replies)).rowcount == 1:
+        return True
+    params = {"channel": channel, "key": event_key[:128], "at": now}
+    return _INBOX[dialect_name(session)].run(session, params).first() is not None
+
+
 def keep_answer(session: Runner, channel: str, event_key: str,
                 replies: list[dict[str, Any]]) -> None:
     """In the handler's transaction: the answer, to be sent again if it never left."""

@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy.event import listen, remove
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -44,7 +45,7 @@ from messages.records import reply_record
 from messages.types import Button, Reply
 from models import communities, events, members
 from models.db import UnitOfWork
-from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry
+from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry, SendLog
 from scheduler import roster
 from scheduler.delivery import DeliveryWorker, QuotaExhausted, RateLimited, Undeliverable
 from tests.conftest import Clock
@@ -402,6 +403,34 @@ async def test_me_in_private_is_answered_with_the_reply_token(
     assert shown(reply["messages"][0]).startswith("Amy ·「銅」會員\n積分：0")
     assert fake.sent("push") == []
     assert private_chat_of(app, AMY) == AMY
+
+
+@pytest.mark.asyncio
+async def test_a_known_members_card_takes_its_reply_token_in_the_transaction_that_keeps_it(
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+):
+    await post(client, channel, event("message_text_user", text="/help"))  # Amy is known now
+    sends = count(app, SendLog)
+    said = event("message_text_user", text="/me")
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(1)
+
+    listen(app.engine.pool, "checkout", checked_out)
+    try:
+        await post(client, channel, said)
+    finally:
+        remove(app.engine.pool, "checkout", checked_out)
+    # stored before the 200; then claimed, answered, reserved and its token taken in one
+    assert len(checkouts) == 2
+    reply = fake.sent("reply")[-1]
+    assert reply["replyToken"] == said["replyToken"]
+    assert shown(reply["messages"][0]).startswith("Amy ·「銅」會員")
+    assert count(app, SendLog) == sends + 1  # reserved once, with the answer
+    [msg] = channel.accept([said]) or [to_incomings(said)[0]]
+    await channel.deliver(msg, Reply("again"))  # the token is used: a push
+    assert fake.texts("push", to=AMY) == ["again"]
 
 
 @pytest.mark.asyncio
