@@ -113,30 +113,6 @@ def take(deps: Deps, msg: Incoming, lease: timedelta,
     return fresh
 
 
-def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta,
-                   clear: Clear | None = None) -> list[Reply] | None:
-    """A read-only member command (handlers.dispatch.light) stored, handled and its answer
-    kept in one transaction, for the process about to deliver that answer: a crash before the
-    commit leaves no trace (as one before `take` does), one after it leaves the kept answer
-    to the sweeper once `lease` runs out. None: not such a command (nothing written; `take`
-    it); [] for a redelivery."""
-    found = light(msg)
-    if found is None:
-        return None
-    handler, args = found
-    with Direct(deps.sessions) as tx:
-        done = glance.answer_in(tx, msg, args, handler, deps, stored=(to_payload(msg), lease))
-        if done is None:
-            return None
-        if not done.fresh:
-            return []  # a redelivery: rolled back
-        replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
-        marked = write_marks(deps, tx)
-        tx.commit()
-    written(deps, marked)
-    return replies
-
-
 def claim(deps: Deps, channel: str, event_key: str, lease: timedelta) -> events.Claim | None:
     with Direct(deps.sessions) as tx:
         taken = events.claim(tx, channel, event_key, deps.clock(), lease)
@@ -183,21 +159,6 @@ async def deliver_all(msg: Incoming, replies: list[Reply], deliver: Deliver) -> 
 
 
 FRESH = events.Claim(None, False, [], 1)  # what `take` claimed: new, its first attempt
-
-
-async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = False) -> None:
-    """An event the adapter handles as it arrives (long polling): a read-only command in one
-    transaction (`answer_at_once`), anything else stored and claimed first, then processed.
-    `ready`: the outlet's `prepare` has nothing to do for it."""
-    if outlet.prepare is None or ready:
-        replies = answer_at_once(deps, msg, outlet.lease, outlet.clear)
-        if replies is not None:
-            if replies:
-                await deliver_all(msg, replies, outlet.deliver)
-                answered_later(deps, msg)
-            return
-    if take(deps, msg, outlet.lease):
-        await process(deps, msg, outlet, claimed=True)
 
 
 async def process(deps: Deps, msg: Incoming, outlet: Outlet | Deliver,

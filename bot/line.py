@@ -143,6 +143,15 @@ class LineChannel:
         name, language = await self.profile(msg.sender, msg.chat if msg.is_group else None)
         return replace(msg, sender_name=name, language_code=msg.language_code or language)
 
+    def named_now(self, msg: Incoming) -> Incoming | None:
+        """`named` when the name needs no call to LINE (known already); else None."""
+        if msg.sender_name or not msg.sender:
+            return msg
+        cached = self._names.get(msg.sender)
+        if cached is None:
+            return None
+        return replace(msg, sender_name=cached[0], language_code=msg.language_code or cached[1])
+
     async def profile(self, user_id: str, chat: str | None = None) -> tuple[str, str | None]:
         """(display name, language) of a user, asked in the group they wrote in; cached."""
         cached = self._names.get(user_id)

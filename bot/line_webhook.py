@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot import inbox
+from bot import inbox, light
 from bot.line_events import CHANNEL, MALFORMED, parse_events, signature_of, to_incomings
 from bot.outbound import forget_private_chat, read_body
 from handlers.context import Deps
-from messages.types import Incoming
+from messages.types import Incoming, Reply
 from models import members, notifications_state
 from models.db import Direct, Runner, UnitOfWork
 
@@ -48,12 +48,18 @@ async def webhook(channel: LineChannel, request: Request) -> Response:
     found = parse_events(body)
     if found is None:
         return PlainTextResponse("bad request", status_code=400)
-    channel.process(accept(channel, found))
+    answered: list[tuple[Incoming, list[Reply]]] = []
+    channel.process(accept(channel, found, answered))
+    for msg, replies in answered:
+        light.spawn_delivery(channel.deps, msg, replies, channel.outlet, channel.tasks)
     return PlainTextResponse("ok")
 
 
-def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]]) -> list[Incoming]:
-    """Store and claim each event's messages in the inbox, keep its reply token; the new ones."""
+def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]],
+           answered: list[tuple[Incoming, list[Reply]]] | None = None) -> list[Incoming]:
+    """Store and claim each event's messages in the inbox, keep its reply token; the new ones.
+    `answered`: a read-only command from a known sender whose name is at hand is stored
+    with its answer (inbox.answer_at_once) and put there, to be delivered after the 200."""
     deps = channel.deps
     fresh: list[Incoming] = []
     for event in webhook_events:
@@ -69,13 +75,29 @@ def accept(channel: LineChannel, webhook_events: Sequence[Mapping[str, Any]]) ->
         token = token_of(event)
         for msg in wanted(deps, event, [m for m in found if inbox.answerable(m)]):
             keep = None if token is None else token_keeper(deps, msg.event_key, token)
-            if inbox.take(deps, msg, channel.outlet.lease, keep):  # handled after the 200
-                fresh.append(msg)
-                if token is not None:
-                    channel.accepted += 1
-                    if channel.accepted % TOKEN_SWEEP_EVERY == 0:
-                        forget_tokens(deps)
+            if _stored(channel, msg, keep, fresh, answered) and token is not None:
+                channel.accepted += 1
+                if channel.accepted % TOKEN_SWEEP_EVERY == 0:
+                    forget_tokens(deps)
     return fresh
+
+
+def _stored(channel: LineChannel, msg: Incoming, keep: Callable[[Runner], None] | None,
+            fresh: list[Incoming], answered: list[tuple[Incoming, list[Reply]]] | None) -> bool:
+    """Answered at once (into `answered`) or stored to be handled after the 200 (into
+    `fresh`); False for a redelivery."""
+    ready = channel.named_now(msg) if answered is not None and keep is not None else None
+    if ready is not None:
+        replies = light.answer_at_once(channel.deps, ready, channel.outlet.lease,
+                                       channel.outlet.clear, keep)
+        if replies is not None:
+            if replies and answered is not None:
+                answered.append((ready, replies))
+            return bool(replies)
+    if not inbox.take(channel.deps, msg, channel.outlet.lease, keep):
+        return False
+    fresh.append(msg)
+    return True
 
 
 def wanted(deps: Deps, event: Mapping[str, Any], found: list[Incoming]) -> list[Incoming]:

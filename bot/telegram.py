@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import inbox, policy
+from bot import inbox, light, policy
 from bot.channel import Supports
 from bot.settings import Settings
 from handlers.context import Deps
@@ -144,7 +144,7 @@ class TelegramChannel:
         msg = self.incoming(update)
         if msg is not None:
             ready = not msg.event_key.startswith("cb:") and msg.payload is None
-            await inbox.answer_now(self.deps, msg, self.outlet, ready)
+            await light.answer_now(self.deps, msg, self.outlet, ready)
 
     async def prepare(self, msg: Incoming) -> Incoming | None:
         """Before handling: stop a pressed button's spinner; fetch a CSV file sent to us."""

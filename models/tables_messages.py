@@ -80,7 +80,8 @@ class OutboxMessage(SQLModel, table=True):
 class SendLog(SQLModel, table=True):
     """When each message left, per chat: the shared memory behind the platform rate limits."""
 
-    __table_args__ = (Index("ix_sendlog_chat", "channel", "chat_id", "sent_at"),)
+    __table_args__ = (Index("ix_sendlog_chat", "channel", "chat_id", "sent_at"),
+                      Index("ix_sendlog_channel_sent", "channel", "sent_at"))
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)

@@ -120,7 +120,7 @@ def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_co
 
 HOT_PATH_MODULES = ("models/members.py", "models/lookups.py", "models/referrals.py",
                     "models/reachability.py", "models/db.py", "bot/inbox.py",
-                    "bot/marks.py", "models/sender.py", "handlers/glance.py")
+                    "bot/marks.py", "bot/light.py", "models/sender.py", "handlers/glance.py")
 
 
 @pytest.mark.parametrize("module", HOT_PATH_MODULES)

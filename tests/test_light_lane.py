@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, select
 from sqlmodel import Session
 
-from bot import inbox, policy
+from bot import inbox, light, policy
 from bot.app import App
 from bot.console import ConsoleChannel
 from handlers.dispatch import handle
@@ -53,7 +53,7 @@ async def _answer_now(app: App, msg: Incoming) -> list[Reply]:
     async def deliver(_msg: Incoming, reply: Reply) -> None:
         sent.append(reply)
 
-    await inbox.answer_now(app.deps, msg, inbox.Outlet(deliver, lease=LEASE), ready=True)
+    await light.answer_now(app.deps, msg, inbox.Outlet(deliver, lease=LEASE), ready=True)
     return sent
 
 
@@ -115,7 +115,7 @@ async def test_a_polled_card_the_process_never_sent_is_sent_by_the_sweeper_after
         app: App, console: ConsoleChannel, clock: Clock) -> None:
     say(console, "amy@demo: hello")
     msg = Incoming("console", "demo", "amy", "/me", "m2", is_group=True, event_key="poll-2")
-    kept = inbox.answer_at_once(app.deps, msg, LEASE)  # stored and answered; then a crash
+    kept = light.answer_at_once(app.deps, msg, LEASE)  # stored and answered; then a crash
     assert kept is not None and len(kept) == 1
     sent: list[Reply] = []
 
@@ -134,7 +134,7 @@ async def test_a_polled_command_that_writes_is_taken_first_as_before(
         app: App, console: ConsoleChannel) -> None:
     say(console, "amy@demo: hello")
     msg = Incoming("console", "demo", "amy", "/checkin", "m3", is_group=True, event_key="poll-3")
-    assert inbox.answer_at_once(app.deps, msg, LEASE) is None
+    assert light.answer_at_once(app.deps, msg, LEASE) is None
     assert _event(app, "poll-3") is None  # nothing written: `take` stores it
     assert len(await _answer_now(app, msg)) == 1
 
@@ -161,7 +161,7 @@ async def test_a_polled_cards_send_is_reserved_once_in_the_transaction_that_keep
     say(console, "amy@demo: hello")
     before = _sends(app)
     msg = Incoming("console", "demo", "amy", "/me", "m4", is_group=True, event_key="poll-4")
-    await inbox.answer_now(app.deps, msg, _console_outlet(console), ready=True)
+    await light.answer_now(app.deps, msg, _console_outlet(console), ready=True)
     assert len(console.printed) == 1 and "amy" in console.printed[0]
     assert _sends(app) == before + 1
 
@@ -174,7 +174,7 @@ async def test_a_polled_card_during_a_429_pause_waits_in_the_outbox(
         sendlog.pause(uow.session, "console", clock.now + timedelta(seconds=30))
         uow.commit()
     msg = Incoming("console", "demo", "amy", "/me", "m5", is_group=True, event_key="poll-5")
-    await inbox.answer_now(app.deps, msg, _console_outlet(console), ready=True)
+    await light.answer_now(app.deps, msg, _console_outlet(console), ready=True)
     assert console.printed == []
     with UnitOfWork(app.deps.sessions) as uow:
         queued = uow.session.execute(select(OutboxMessage)).scalars().all()
