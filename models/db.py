@@ -32,10 +32,15 @@ def make_engine(url: str, ping_after: float = PING_AFTER, **kwargs: Any) -> Engi
     if url.startswith("sqlite"):
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         # Every unit of work ends in commit or rollback, so the pool need not roll back again.
-        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30},
-                                   "pool_reset_on_return": None}
+        # The connection used last is handed out next: SQLite drops a connection's page cache
+        # whenever another connection wrote, so a pool going round its connections would read
+        # every page of the sender's lookup anew on each message.
+        options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30,
+                                                    "cached_statements": 1024},
+                                   "pool_reset_on_return": None, "pool_use_lifo": True}
         if in_memory:
-            options["poolclass"] = StaticPool
+            options = {"connect_args": options["connect_args"], "pool_reset_on_return": None,
+                       "poolclass": StaticPool}
         engine = create_engine(url, **options, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
