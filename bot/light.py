@@ -17,7 +17,7 @@ from bot.inbox import Clear, Outlet, deliver_all, process, take, to_payload
 from bot.marks import answered_later, write_marks, written
 from handlers import glance
 from handlers.context import Deps
-from handlers.dispatch import light
+from handlers.dispatch import handle, light, quick
 from messages.types import Incoming, Reply
 from models.db import Direct, Runner
 
@@ -52,10 +52,13 @@ def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta, clear: Clear | N
 
 async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = False) -> None:
     """An event the adapter handles as it arrives (long polling): a read-only command in one
-    transaction (`answer_at_once`), anything else stored and claimed first, then processed.
+    transaction (`answer_at_once`), a quick one stored by the transaction that handles it
+    (handlers.dispatch.quick), anything else stored and claimed first, then processed.
     `ready`: the outlet's `prepare` has nothing to do for it."""
     if outlet.prepare is None or ready:
         replies = answer_at_once(deps, msg, outlet.lease, outlet.clear)
+        if replies is None and quick(msg):
+            replies = handle(msg, deps, arrival=(to_payload(msg), outlet.lease))
         if replies is not None:
             if replies:
                 await deliver_all(msg, replies, outlet.deliver)

@@ -63,6 +63,8 @@ class Entry:
     audits: bool = False  # the handler audits its own actions (with details); else the dispatcher
     fallback: str | None = None  # run instead for someone not allowed who gave no arguments
     glance: GlanceHandler | None = None  # a member's read-only command: the light lane first
+    # quick (as a glance is): over long polling stored by the transaction that handles it
+    quick: bool = False
 
     @property
     def aliases(self) -> tuple[str, ...]:
@@ -121,8 +123,9 @@ TABLE: tuple[Entry, ...] = (
           usage="poster"),
     Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
           bare=True),
-    Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join"),
-    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel, usage="cancel"),
+    Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join", quick=True),
+    Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel, usage="cancel",
+          quick=True),
     Entry("orders", _words(("orders",), ("訂單", "我的訂單"), ("订单", "我的订单")), groupbuy.orders,
           bare=True),
     Entry("usecoupon", _words(("usecoupon",), ("用券",), ("用券",)), groupbuy.use_coupon,

@@ -12,18 +12,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from handlers import commands, glance, guided, leader
+from handlers.answering import Arrival, commit_with_answer, context, not_joined, plain
 from handlers.context import Ctx, Deps
 from handlers.router import Command, parse
 from messages.records import reply_record
-from messages.render import locale_from
 from messages.types import Incoming, Reply
-from models import communities, events, flows, lookups, members, reachability
+from models import events, flows, members
 from models.communities import ADMIN, audit
 from models.db import Direct, UnitOfWork
 from models.errors import DomainError, NotAllowed, Usage
-from models.programme import programme_for
 from models.rules.text import normalize
-from models.tables import Community
 
 log = logging.getLogger(__name__)
 
@@ -32,51 +30,61 @@ FALLBACK_ERROR = "抱歉，系統暫時出了點問題。Sorry, something went w
 ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
 
 
-def handle(msg: Incoming, deps: Deps) -> list[Reply]:
+def handle(msg: Incoming, deps: Deps, arrival: Arrival | None = None) -> list[Reply]:
     """Answer one inbound message. Errors are logged and answered politely.
 
     Every answer is kept on the inbox record in the transaction that processes the event
     (sent again after a crash if it never left); "too long" and the polite error in one of
     their own. Raises only when the database cannot keep even that: then nothing is sent,
-    and the inbox handles the event again when its lease runs out."""
+    and the inbox handles the event again when its lease runs out.
+
+    `arrival` (the event's payload and lease): the event is not stored yet; it is stored,
+    with its answer, by the transaction that handles it (bot.light: long polling), and a
+    redelivery rolls that transaction back."""
     try:
         if not msg.text.strip():
             return []  # nothing a member could mean: no reply, no write
         if len(msg.text) > MAX_INBOUND:
             log.info("%s message %s too long (%d)", msg.channel, msg.event_key, len(msg.text))
             return [] if msg.is_group else _settled(
-                msg, deps, [_plain(msg, deps, "too_long", limit=MAX_INBOUND)])
-        return _with_retries(msg, parse(msg.text), deps)
+                msg, deps, [plain(msg, deps, "too_long", limit=MAX_INBOUND)], arrival)
+        return _with_retries(msg, parse(msg.text), deps, arrival)
     except Exception:
         log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
-        return _settled(msg, deps, [_error(msg, deps)])
+        return _settled(msg, deps, [_error(msg, deps)], arrival)
 
 
-def _settled(msg: Incoming, deps: Deps, replies: list[Reply]) -> list[Reply]:
+def _settled(msg: Incoming, deps: Deps, replies: list[Reply],
+             arrival: Arrival | None = None) -> list[Reply]:
     """An answer the command's transaction did not keep: the event processed with it now
     (nothing when it was processed already)."""
     with Direct(deps.sessions) as tx:
-        events.settle(tx, msg.channel, msg.event_key, [reply_record(r) for r in replies],
-                      deps.clock())
+        records = [reply_record(r) for r in replies]
+        if arrival is None:
+            events.settle(tx, msg.channel, msg.event_key, records, deps.clock())
+        elif not events.store_answered(tx, msg.channel, msg.event_key, arrival[0], records,
+                                       deps.clock(), arrival[1]):
+            return []
         tx.commit()
     return replies
 
 
 def _error(msg: Incoming, deps: Deps) -> Reply:
     try:
-        return _plain(msg, deps, "error")
+        return plain(msg, deps, "error")
     except Exception:  # the templates themselves are broken: still an answer, never a raise
         log.exception("cannot render the error template")
         return Reply(FALLBACK_ERROR)
 
 
-def _with_retries(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
+def _with_retries(msg: Incoming, command: Command | None, deps: Deps,
+                  arrival: Arrival | None) -> list[Reply]:
     """The unit of work again when another worker created the same row first (a new
     member's two first messages at once): the next attempt finds it. A redelivery of this
     very event is not an error: the inbox answers it with nothing."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _once(msg, command, deps)
+            return _once(msg, command, deps, arrival)
         except (IntegrityError, OperationalError) as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 raise
@@ -91,22 +99,23 @@ def _retryable(error: DBAPIError) -> bool:
     return isinstance(error, IntegrityError) or code.startswith("40")
 
 
-def _once(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
+def _once(msg: Incoming, command: Command | None, deps: Deps,
+          arrival: Arrival | None) -> list[Reply]:
     if command is None and msg.is_group and not _chatter_or_flow(msg, deps):
         return []  # group chatter: no reply
-    light = _light(msg, command)
+    light = _light(msg, command) if arrival is None else None
     if light is not None:
         replies = glance.answer(msg, command.args if command else "", light, deps)
         if replies is not None:
             return replies
     try:
-        return _run(msg, command, deps)
+        return _run(msg, command, deps, arrival)
     except DomainError as refusal:
         asked = refusal.here  # a question back (which buy?), not a refusal
-        replies = _refuse(msg, refusal, deps, None if asked else _staff_entry(command))
         quiet = refusal.key == "no_open_buy" or (refusal.key == "nothing_to_cancel"
                                                   and command is not None and command.word == "-")
-        return [] if quiet and _bare_join(command) else replies
+        return _refuse(msg, refusal, deps, None if asked else _staff_entry(command), arrival,
+                       silent=quiet and _bare_join(command))
 
 
 def light(msg: Incoming) -> tuple[glance.GlanceHandler, str] | None:
@@ -119,6 +128,16 @@ def light(msg: Incoming) -> tuple[glance.GlanceHandler, str] | None:
     return None if found is None or command is None else (found, command.args)
 
 
+def quick(msg: Incoming) -> bool:
+    """A command quick to handle ('+1', '-1', a glance): over long polling it is stored by the
+    transaction that handles it (`handle(..., arrival)`), not in one of its own before."""
+    if len(msg.text) > MAX_INBOUND:
+        return False
+    command = parse(msg.text)
+    entry = commands.BY_NAME.get(command.name) if command and command.name else None
+    return entry is not None and (entry.quick or entry.glance is not None)
+
+
 def _light(msg: Incoming, command: Command | None) -> glance.GlanceHandler | None:
     """The light-lane handler for a read-only member command typed with a slash (typed
     without one it may answer a guided flow, which the full path asks about)."""
@@ -128,29 +147,22 @@ def _light(msg: Incoming, command: Command | None) -> glance.GlanceHandler | Non
     return entry.glance
 
 
-def _run(msg: Incoming, command: Command | None, deps: Deps) -> list[Reply]:
+def _run(msg: Incoming, command: Command | None, deps: Deps,
+         arrival: Arrival | None) -> list[Reply]:
     with UnitOfWork(deps.sessions) as uow:
         now = deps.clock()
-        if not events.first_delivery(uow.session, msg.channel, msg.event_key, now):
+        if arrival is None and not events.first_delivery(uow.session, msg.channel,
+                                                         msg.event_key, now):
             return []
         if command is not None and command.name == "bind" and msg.is_group:
             bound = _bind_if_unbound(uow.session, msg, command, deps)
             if bound is not None:
-                return _commit_with_answer(uow, msg, bound)
-        ctx = _context(uow.session, msg, command, deps)
+                return commit_with_answer(uow, msg, bound, arrival, now)
+        ctx = context(uow.session, msg, command, deps)
         if ctx is None:
-            return _commit_with_answer(uow, msg, [] if _bare_join(command) else _not_joined(msg, deps))
-        return _commit_with_answer(uow, msg, _answer(ctx, command))
-
-
-def _commit_with_answer(uow: UnitOfWork, msg: Incoming, replies: list[Reply]) -> list[Reply]:
-    """Commit, keeping the answer on the inbox row: sent after a restart if it never left
-    (no answer, as a '+1' in a group has, needs no keeping: the row is processed)."""
-    if replies:
-        events.keep_answer(uow.session, msg.channel, msg.event_key,
-                           [reply_record(r) for r in replies])
-    uow.commit()
-    return replies
+            return commit_with_answer(uow, msg, [] if _bare_join(command) else not_joined(msg, deps),
+                                       arrival, now)
+        return commit_with_answer(uow, msg, _answer(ctx, command), arrival, now)
 
 
 def _answer(ctx: Ctx, command: Command | None) -> list[Reply]:
@@ -226,15 +238,17 @@ def _staff_entry(command: Command | None) -> str | None:
     return entry.name if entry is not None and entry.who != commands.MEMBER else None
 
 
-def _refuse(msg: Incoming, refusal: DomainError, deps: Deps,
-            staff_command: str | None = None) -> list[Reply]:
-    """Roll the command back; keep the inbox record (and the member) and answer the refusal.
-    A refusal to act (not allowed), or a leader's command refused for any reason, is audited."""
+def _refuse(msg: Incoming, refusal: DomainError, deps: Deps, staff_command: str | None = None,
+            arrival: Arrival | None = None, silent: bool = False) -> list[Reply]:
+    """Roll the command back; keep the inbox record (and the member) and answer the refusal
+    (`silent`: with nothing). A refusal to act (not allowed), or a leader's command refused
+    for any reason, is audited."""
     with UnitOfWork(deps.sessions) as uow:
         now = deps.clock()
-        if not events.first_delivery(uow.session, msg.channel, msg.event_key, now):
+        if arrival is None and not events.first_delivery(uow.session, msg.channel,
+                                                         msg.event_key, now):
             return []
-        ctx = _context(uow.session, msg, None, deps)
+        ctx = context(uow.session, msg, None, deps)
         if isinstance(refusal, NotAllowed) or staff_command is not None:
             community_id = ctx.community.id if ctx else None
             member_id = ctx.member.id if ctx else None
@@ -243,59 +257,14 @@ def _refuse(msg: Incoming, refusal: DomainError, deps: Deps,
             detail = msg.text[:200] if isinstance(refusal, NotAllowed) \
                 else f"{refusal.key}: {msg.text[:200]}"
             audit(uow.session, community_id, leader.actor(msg), action, False, detail, member_id, now)
+        if silent:
+            return commit_with_answer(uow, msg, [], arrival, now)
         if ctx is None:
-            return _commit_with_answer(uow, msg, [_plain(msg, deps, refusal.key, **refusal.params)])
+            return commit_with_answer(uow, msg, [plain(msg, deps, refusal.key, **refusal.params)],
+                                       arrival, now)
         # keep a noisy group quiet: a member who started the bot hears refusals in private
         answer = ctx.reply if refusal.here else ctx.card
-        return _commit_with_answer(uow, msg, [answer(refusal.key, **refusal.params)])
+        return commit_with_answer(uow, msg, [answer(refusal.key, **refusal.params)], arrival,
+                                   now)
 
 
-def _context(session: Session, msg: Incoming, command: Command | None, deps: Deps) -> Ctx | None:
-    """The community and the member (created on first contact) the message belongs to."""
-    now = deps.clock()
-    community, membership = members.locate(
-        session, msg.channel, msg.sender, msg.chat if msg.is_group else None
-    )
-    if not msg.is_group:
-        referred = _referral_community(session, command)
-        if referred is not None and (community is None or referred.id != community.id):
-            community = referred
-            membership = members.find_membership(session, community, msg.channel, msg.sender)
-        if community is None and deps.default_community:
-            community = members.community_by_slug(session, deps.default_community)
-    if community is None:
-        return None
-    handle = msg.handle or msg.sender_name
-    if membership is None:
-        membership = members.join(
-            session, community, msg.channel, msg.sender, handle, msg.sender_name, now,
-            known_new=True,
-        )
-    else:
-        members.touch(session, membership.account, handle, now)
-    if not msg.is_group and membership.account.private_chat != msg.chat:
-        reachability.mark_private_reachable(session, msg.channel, msg.sender, msg.chat)
-        membership.account.private_chat = msg.chat
-    args = command.args if command else ""
-    return Ctx(msg, args, session, deps, membership, programme_for(community), now)
-
-
-def _referral_community(session: Session, command: Command | None) -> Community | None:
-    """`/start ref_CODE` in private: the referrer's community."""
-    if command is None or command.name != "start" or not command.args.lower().startswith("ref_"):
-        return None
-    referrer = lookups.by_referral_code(session, command.args[4:])
-    return communities.get(session, referrer.community_id) if referrer else None
-
-
-def _not_joined(msg: Incoming, deps: Deps) -> list[Reply]:
-    return [_plain(msg, deps, "group_not_bound" if msg.is_group else "not_joined")]
-
-
-def _plain(msg: Incoming, deps: Deps, template: str, **context: object) -> Reply:
-    """An answer for someone we do not (or cannot) look up: in their app's language."""
-    return Reply(deps.renderer.render(_fallback_locale(msg), template, **context))
-
-
-def _fallback_locale(msg: Incoming) -> str:
-    return locale_from(msg.language_code) or "zh-Hant"

@@ -41,7 +41,7 @@ _TAKE = _store_once(payload=bindparam("payload"), claimed_until=bindparam("until
 # stored, handled and its answer kept at once (a read-only command: handlers.glance)
 _ANSWER_STORED = _store_once(payload=bindparam("payload"), processed_at=bindparam("at"),
                              replies=bindparam("replies"), claimed_until=bindparam("until"),
-                             attempts=1)
+                             answered_at=bindparam("answered"), attempts=1)
 _EVENTS = table_of(InboundEvent)
 _UNANSWERED = _EVENTS.c.answered_at.is_(None)
 # Every statement is built once, with bind parameters: building one per call cost more
@@ -135,9 +135,11 @@ def claim(session: Runner, channel: str, event_key: str, now: datetime,
 def store_answered(session: Runner, channel: str, event_key: str, payload: dict[str, Any],
                    replies: list[dict[str, Any]], now: datetime, lease: timedelta) -> bool:
     """`take`, handled and `keep_answer` in one INSERT, in the transaction of the handler
-    that answered it; False when the event was stored before (a redelivery: roll back)."""
+    that answered it (with nothing to say: answered too); False when the event was stored
+    before (a redelivery: roll back)."""
     params = {"channel": channel, "key": event_key[:128], "at": now, "payload": payload,
-              "replies": replies, "until": now + lease}
+              "replies": replies, "until": now + lease if replies else None,
+              "answered": None if replies else now}
     return _ANSWER_STORED[dialect_name(session)].run(session, params).first() is not None
 
 

@@ -23,6 +23,7 @@ from models.db import Runner, UnitOfWork
 from models.rules.pacing import Limits
 from models.tables import ChannelAccount, InboundEvent, OutboxMessage, SendLog
 from tests.conftest import Clock, say
+from tests.groupbuy_helpers import units
 
 LEASE = timedelta(seconds=30)
 
@@ -180,3 +181,50 @@ async def test_a_polled_card_during_a_429_pause_waits_in_the_outbox(
         queued = uow.session.execute(select(OutboxMessage)).scalars().all()
     assert len(queued) == 1 and "amy" in json.dumps(queued[0].body, ensure_ascii=False)
     assert policy.CLEARED not in json.dumps(queued[0].body)  # a mark for this send only
+
+
+APPLES = "/open 有機蘋果 | 350 | 3 | 2h"
+
+
+@pytest.mark.asyncio
+async def test_a_polled_plus_one_is_stored_with_its_work_in_one_transaction_and_a_redelivery_is_not(
+        app: App, console: ConsoleChannel) -> None:
+    say(console, "leader@demo: " + APPLES, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "+1", "m6", is_group=True, event_key="poll-6")
+    checkouts: list[object] = []
+
+    def checked_out(*_: object) -> None:
+        checkouts.append(1)
+
+    event.listen(app.engine.pool, "checkout", checked_out)
+    try:
+        assert await _answer_now(app, msg) == []  # the group sees the roster
+    finally:
+        event.remove(app.engine.pool, "checkout", checked_out)
+    assert len(checkouts) == 1
+    stored = _event(app, "poll-6")
+    assert stored is not None and stored.answered_at is not None and not stored.replies
+    assert units(app, "allocated") == {"amy": 1}
+    assert await _answer_now(app, msg) == []
+    assert units(app, "allocated") == {"amy": 1}
+
+
+@pytest.mark.asyncio
+async def test_a_polled_plus_one_with_no_open_buy_is_stored_answered_with_nothing_to_send(
+        app: App, console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "+1", "m7", is_group=True, event_key="poll-7")
+    assert await _answer_now(app, msg) == []
+    stored = _event(app, "poll-7")
+    assert stored is not None and stored.answered_at is not None and not stored.replies
+
+
+@pytest.mark.asyncio
+async def test_a_polled_join_refused_is_stored_with_its_refusal_to_send_again_if_it_never_left(
+        app: App, console: ConsoleChannel) -> None:
+    say(console, "amy@demo: hello")
+    msg = Incoming("console", "demo", "amy", "/join #9", "m8", is_group=True, event_key="poll-8")
+    [refusal] = await _answer_now(app, msg)
+    stored = _event(app, "poll-8")
+    assert stored is not None and stored.replies and stored.replies[0]["text"] == refusal.text
+    assert stored.answered_at is None and stored.claimed_until is not None  # until delivered
