@@ -50,21 +50,28 @@ def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta, clear: Clear | N
     return replies
 
 
-async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = False) -> None:
+async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = False,
+                     stored: Callable[[], None] | None = None) -> None:
     """An event the adapter handles as it arrives (long polling): a read-only command in one
     transaction (`answer_at_once`), a quick one stored by the transaction that handles it
     (handlers.dispatch.quick), anything else stored and claimed first, then processed.
-    `ready`: the outlet's `prepare` has nothing to do for it."""
+    `ready`: the outlet's `prepare` has nothing to do for it. `stored`: called once the
+    event is in the inbox (bot.polling confirms it to the platform then)."""
     if outlet.prepare is None or ready:
         replies = answer_at_once(deps, msg, outlet.lease, outlet.clear)
         if replies is None and quick(msg):
             replies = handle(msg, deps, arrival=(to_payload(msg), outlet.lease))
         if replies is not None:
+            if stored is not None:
+                stored()
             if replies:
                 await deliver_all(msg, replies, outlet.deliver)
                 answered_later(deps, msg)
             return
-    if take(deps, msg, outlet.lease):
+    fresh = take(deps, msg, outlet.lease)
+    if stored is not None:
+        stored()
+    if fresh:
         await process(deps, msg, outlet, claimed=True)
 
 

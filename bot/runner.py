@@ -23,7 +23,7 @@ from typing import Any
 
 import uvicorn
 
-from bot import inbox, marks
+from bot import inbox, marks, polling
 from bot.app import App, bootstrap
 from bot.settings import Settings, platforms
 from bot.web import web_app
@@ -110,10 +110,9 @@ async def _telegram(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Ev
         secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
         await channel.app.bot.set_webhook(settings.telegram_webhook_url, secret_token=secret)
         web.update(telegram=channel, telegram_secret=secret)
-    else:
-        assert channel.app.updater is not None
-        await channel.app.updater.start_polling(drop_pending_updates=False)
-        stack.push_async_callback(channel.app.updater.stop)
+    else:  # our own polling: an update is confirmed to Telegram once stored (bot.polling)
+        await channel.app.bot.delete_webhook(drop_pending_updates=False)
+        tasks.append(asyncio.create_task(polling.poll(channel, stop)))
 
 
 async def _line(app: App, stack: contextlib.AsyncExitStack, stop: asyncio.Event,

@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import inbox, light, policy
+from bot import inbox, light, policy, polling
 from bot.channel import Supports
 from bot.settings import Settings
 from handlers.context import Deps
@@ -139,12 +139,13 @@ class TelegramChannel:
         return msg
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Long polling: into the inbox before it is processed (or with its answer, for a
-        read-only command), then processed."""
+        """Long polling (bot.polling): into the inbox before it is processed (or with its
+        answer, for a quick command), then processed."""
         msg = self.incoming(update)
         if msg is not None:
+            polling.taken()
             ready = not msg.event_key.startswith("cb:") and msg.payload is None
-            await light.answer_now(self.deps, msg, self.outlet, ready)
+            await light.answer_now(self.deps, msg, self.outlet, ready, polling.stored)
 
     async def prepare(self, msg: Incoming) -> Incoming | None:
         """Before handling: stop a pressed button's spinner; fetch a CSV file sent to us."""

@@ -151,9 +151,9 @@ def _run(msg: Incoming, command: Command | None, deps: Deps,
          arrival: Arrival | None) -> list[Reply]:
     with UnitOfWork(deps.sessions) as uow:
         now = deps.clock()
-        if arrival is None and not events.first_delivery(uow.session, msg.channel,
-                                                         msg.event_key, now):
-            return []
+        if not (events.first_delivery(uow.session, msg.channel, msg.event_key, now)
+                if arrival is None else not events.seen(uow.session, msg.channel, msg.event_key)):
+            return []  # processed before (an arrival seen before: stored at the end, once)
         if command is not None and command.name == "bind" and msg.is_group:
             bound = _bind_if_unbound(uow.session, msg, command, deps)
             if bound is not None:

@@ -93,6 +93,14 @@ def _key(channel: str, event_key: str, **more: Any) -> dict[str, Any]:
     return {"b_channel": channel, "b_key": event_key[:128], **{f"b_{k}": v for k, v in more.items()}}
 
 
+_SEEN = Statement(select(_EVENTS.c.id).where(_ONE))
+
+
+def seen(session: Runner, channel: str, event_key: str) -> bool:
+    """Stored already (a redelivery, most likely): one read before any work."""
+    return _SEEN.run(session, _key(channel, event_key)).first() is not None
+
+
 def first_delivery(session: Runner, channel: str, event_key: str, now: datetime) -> bool:
     """Take an inbound event for processing; False when it was processed before.
 

@@ -80,13 +80,18 @@ class BotProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, serving: bool = True) -> None:
+        """Start it; wait until it answers /healthz (`serving` False: no web server, as when
+        it only polls Telegram: until it says it runs)."""
         self.runs += 1
         output = (self.folder / f"run{self.runs}.log").open("wb")
         self.process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=self.env,
                                         cwd=self.folder, stdout=output, stderr=subprocess.STDOUT)
         output.close()
-        wait_until(self._healthy, "the bot answers /healthz", log=self.log)
+        if serving:
+            wait_until(self._healthy, "the bot answers /healthz", log=self.log)
+        else:
+            wait_until(lambda: "running:" in self.log(self.runs), "the bot runs", log=self.log)
 
     def _healthy(self) -> bool:
         assert self.process is not None

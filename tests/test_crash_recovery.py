@@ -9,10 +9,12 @@ import json
 import multiprocessing
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import insert
 
 from bot import inbox
 from bot.app import bootstrap
@@ -20,6 +22,9 @@ from bot.line_events import signature_of
 from bot.settings import Settings
 from bot.wechat_crypto import signature
 from messages.types import Incoming
+from models.db import make_engine
+from models.tables import InboundEvent
+from tests.conftest import DATABASE_URL
 from tests.crash_helpers import (
     BotProcess,
     bot_process,
@@ -179,3 +184,43 @@ def test_a_live_process_takes_over_the_events_of_a_worker_that_died(tmp_path: Pa
         app.engine.dispose()
         wait_until(lambda: bot.unanswered() == 0, "the dead worker's event answered", log=bot.log)
         assert [str(p["chat_id"]) for p in fake.sent("sendMessage")] == ["8101"]
+
+
+def _offsets(fake: FakeTelegramAPI) -> list[int]:
+    return [int(c.params.get("offset") or 0) for c in fake.calls if c.method == "getUpdates"]
+
+
+def test_a_polled_update_is_confirmed_only_once_stored_so_a_kill_before_that_loses_nothing(
+        tmp_path: Path):
+    """Long polling: the bot is killed while an update it fetched cannot be stored yet (the
+    test holds the inbox key in a transaction of its own); Telegram was never told it
+    arrived, so the restarted bot fetches it again and answers it, once."""
+    if not DATABASE_URL.startswith("postgresql"):
+        pytest.skip("SQLite has one write lock: holding it stops the whole bot, not one insert")
+    user = 4444
+    update = text_update(1, "/help", user)
+    key = f"{user}:{update['message']['message_id']}"
+    with FakeTelegramAPI() as fake, bot_process(
+        tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+    ) as bot:
+        bot.start(serving=False)
+        engine = make_engine(bot.database_url)
+        try:
+            with engine.connect() as blocker:
+                blocker.execute(insert(InboundEvent).values(
+                    channel="telegram", event_key=key, received_at=datetime.now(UTC)))
+                fake.push_update(update)
+                wait_until(lambda: 1 in fake.handed, "the bot fetched the update")
+                time.sleep(2)  # time enough for an updater that confirms at once to do so
+                assert max(_offsets(fake)) < 2, "confirmed before it was stored"
+                bot.kill()
+                blocker.rollback()
+        finally:
+            engine.dispose()
+        bot.start(serving=False)
+        wait_until(lambda: bool(fake.sent(chat_id=user)), "the update answered after the restart",
+                   log=bot.log)
+        wait_until(lambda: max(_offsets(fake)) >= 2, "the update confirmed once stored")
+        time.sleep(1)
+        assert len(fake.sent(chat_id=user)) == 1

@@ -135,6 +135,7 @@ class FakeTelegramAPI(LocalServer):
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._updates: list[dict[str, Any]] = []
+        self.handed: set[int] = set()  # update ids a getUpdates answer carried
         self._failures: dict[str, list[tuple[int, int]]] = {}
         self._next_msg_id: dict[int, int] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -261,6 +262,7 @@ class FakeTelegramAPI(LocalServer):
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 remaining = deadline - time.monotonic()
                 if self._updates or remaining <= 0 or self._server is None:
+                    self.handed.update(u["update_id"] for u in self._updates[:limit])
                     return self._updates[:limit]
                 self._cond.wait(remaining)
 
