@@ -9,7 +9,7 @@ from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
 from handlers.telling import tell_promoted
 from messages.types import Reply
-from models import buying, groupbuys, shortening
+from models import buying, groupbuys, joining, shortening
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.programme import price_unit
@@ -78,12 +78,20 @@ def _quantity(ctx: Ctx, rest: str) -> int:
 
 
 def join(ctx: Ctx) -> list[Reply]:
-    buy, rest = find_buy(ctx, ctx.args, closed_too=True)
+    """'+N': in a group without '#N', the chat's open buy is held at once (models.joining)."""
+    number, rest = _number(ctx.args)
+    found = (joining.hold_chat_buy(ctx.session, ctx.msg.channel, ctx.msg.chat)
+             if number is None and ctx.msg.is_group else None)
+    held = None
+    if found is not None and found[0].community_id == ctx.community.id:
+        buy, held = found
+    else:  # '#N', in private, no open buy (a late '+1' hears it closed): as other commands
+        buy, rest = find_buy(ctx, ctx.args, closed_too=True)
     quantity = _quantity(ctx, rest)
     joined = buying.join_buy(ctx.session, buy=buy, member=ctx.member, quantity=quantity,
                              source_key=f"{ctx.msg.channel}:{ctx.msg.event_key}",
                              programme=ctx.programme, now=ctx.now, tz=ctx.tz,
-                             price_unit=price_unit(ctx.community))
+                             price_unit=price_unit(ctx.community), held=held)
     if joined.duplicate:
         return []
     net = sum(order.net for order in joined.orders)
