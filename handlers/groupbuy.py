@@ -7,6 +7,7 @@ from typing import Any
 
 from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
+from handlers.notify import Message, notify
 from handlers.telling import tell_promoted
 from messages.types import Reply
 from models import buying, groupbuys, joining, shortening
@@ -14,6 +15,7 @@ from models.buying import brief
 from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
+from models.rules.notify import Kind
 from models.rules.text import normalize, parse_amount
 from models.tables import GroupBuy, LineStatus, Order
 from models.types import id_of
@@ -98,8 +100,16 @@ def join(ctx: Ctx) -> list[Reply]:
     context: dict[str, Any] = dict(buy=buy, joined=joined, net=net, held=joined.held)
     if not ctx.msg.is_group:
         return [ctx.reply("joined", **context)]
-    ctx.push(ctx.member, "joined", f"joined:{joined.orders[0].id}", **context)
+    _confirm(ctx, f"joined:{joined.orders[0].id}", context)
     return []  # the group sees the roster, not one answer per '+1'
+
+
+def _confirm(ctx: Ctx, key: str, context: dict[str, Any]) -> bool:
+    """A '+1' in a group is confirmed in private (ctx.push), known reachable or not from the
+    account it came from where that answers (a member who joined with it has no other)."""
+    return notify(ctx.session, ctx.deps, ctx.member, Message("joined", **context), Kind.SERVICE,
+                  key=key, prefer=ctx.msg.channel, community=ctx.community, now=ctx.now,
+                  here=ctx.membership.account, only=ctx.membership.is_new)
 
 
 def cancel(ctx: Ctx) -> list[Reply]:

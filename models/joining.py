@@ -102,7 +102,7 @@ def hold_chat_buy(session: Session, channel: str, chat_id: str) -> tuple[GroupBu
     if row is None:
         return None
     values = dict(zip(_BUY_KEYS, row, strict=True))
-    buy = adopt(session, GroupBuy, values)
+    buy = adopt(session, GroupBuy, values, attach=False)  # read only (`session.add` to change it)
     return buy, Held(_free(values["allocated"], values["stock"]), bumped=True)
 
 
@@ -142,9 +142,10 @@ def _take_stock(session: Session, buy_id: int, wanted: int, held: Held) -> int:
 
 
 def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, status: str,
-              key: str, discount_pct: int, now: datetime, price_unit: int) -> Order:
+              key: str, discount_pct: int, now: datetime, price_unit: int, attach: bool) -> Order:
     """One INSERT on the cursor (a second line for the same source key raises IntegrityError,
-    as a flush would); the line as a persistent instance of the session."""
+    as a flush would); the line as a persistent instance of the session (`attach`), else as
+    a detached one, to read."""
     cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
     values: dict[str, Any] = {
         **_NEW_LINE, "group_buy_id": id_of(buy), "member_id": member_id, "quantity": quantity,
@@ -153,18 +154,19 @@ def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, st
         "created_at": now}
     row = _ADD_LINE.run(session, values).first()
     assert row is not None  # INSERT … RETURNING
-    return adopt(session, Order, {"id": row[0], **values})
+    return adopt(session, Order, {"id": row[0], **values}, attach=attach)
 
 
 def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
          discount_pct: int, now: datetime, price_unit: int = 1, *, held: Held | None = None,
-         queue: bool | None = None) -> Joined:
+         queue: bool | None = None, attach: bool = True) -> Joined:
     """Allocate what stock allows and waitlist the rest, as one or two order lines.
 
     `held`: the buy is held already (else it is held here); `queue`: whether anyone waits, as
-    read under that hold. Nobody jumps the queue: while anyone waits, a new request waits
-    behind them and the queue is served in order. The inbox already stops a redelivered
-    message; the unique source key is the backstop.
+    read under that hold; `attach`: the lines in the session (else detached, to read).
+    Nobody jumps the queue: while anyone waits, a new request waits behind them and the
+    queue is served in order. The inbox already stops a redelivered message; the unique
+    source key is the backstop.
     """
     buy_id, member_id = id_of(buy), id_of(member)
     if held is None:
@@ -175,11 +177,12 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
         result.orders.append(_add_line(session, buy, member_id, taken, LineStatus.ALLOCATED,
-                                       source_key, discount_pct, now, price_unit))
+                                       source_key, discount_pct, now, price_unit, attach))
     if quantity - taken:
         key = source_key if not taken else f"{source_key}:w"
         result.orders.append(_add_line(session, buy, member_id, quantity - taken,
-                                       LineStatus.WAITLISTED, key, discount_pct, now, price_unit))
+                                       LineStatus.WAITLISTED, key, discount_pct, now, price_unit,
+                                       attach))
     if not taken and not held.bumped:
         touch_roster(session, buy_id)
     if queue and (held.free is None or held.free > 0):  # else nothing free to serve the queue
