@@ -53,10 +53,10 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
              source_key: str, programme: Programme, now: datetime, tz: tzinfo,
              price_unit: int = 1, held: joining.Held | None = None) -> joining.Joined:
     """'+N': what stock allows is allocated, the rest waits; `Joined.held` is what the member
-    then holds in the buy; its lines are detached (read them; `session.get` one to change
-    it). Refused when the buy is closed, not yet open to the member's
-    tier (`tz` words the opening time), or the member's limit would be passed. `held`: the
-    buy as `joining.hold_chat_buy` held it (else it is held here, before the limit check)."""
+    then holds in the buy, its lines are detached (to read; `session.get` one to change it).
+    Refused when the buy is closed, not yet open to the member's tier (`tz` words the opening
+    time), or the member's limit would be passed. `held`: the buy as
+    `joining.hold_chat_buy` held it (else it is held here, before the limit check)."""
     if buy.status != BuyStatus.OPEN or now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
     tiers = programme.tiers
