@@ -121,10 +121,6 @@ def standing(session: Session, buy_id: int, member_id: int) -> tuple[int, bool]:
     return (int(row[0]), bool(row[1])) if row else (0, False)
 
 
-def units_of(session: Session, buy_id: int, member_id: int) -> int:
-    return standing(session, buy_id, member_id)[0]
-
-
 def _take_stock(session: Session, buy_id: int, wanted: int, held: Held) -> int:
     """Take up to `wanted` units of what the hold saw free; how many were taken. The
     conditional UPDATE is the guard: should it find less free (never while held), the stock
