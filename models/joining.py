@@ -97,7 +97,7 @@ def _free(allocated: int, stock: int | None) -> int | None:
 def hold_chat_buy(session: Session, channel: str, chat_id: str) -> tuple[GroupBuy, Held] | None:
     """The chat's newest open buy, held for a join with its roster revision bumped (the join
     writes the roster anyway; a refused join rolls it back); None when the chat has none."""
-    session.flush()  # pending ORM changes (a touched account) go first: the cursor sees them
+    session.flush()  # pending ORM changes (a new or touched account) first, before the lock
     row = _HOLD_CHAT.run(session, {"in_channel": channel, "in_chat": chat_id}).first()
     if row is None:
         return None
