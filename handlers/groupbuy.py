@@ -7,13 +7,15 @@ from typing import Any
 
 from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
+from handlers.notify import Message, notify
 from handlers.telling import tell_promoted
 from messages.types import Reply
-from models import buying, groupbuys, shortening
+from models import buying, groupbuys, joining, shortening
 from models.buying import brief
 from models.errors import DomainError, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
+from models.rules.notify import Kind
 from models.rules.text import normalize, parse_amount
 from models.tables import GroupBuy, LineStatus, Order
 from models.types import id_of
@@ -78,20 +80,36 @@ def _quantity(ctx: Ctx, rest: str) -> int:
 
 
 def join(ctx: Ctx) -> list[Reply]:
-    buy, rest = find_buy(ctx, ctx.args, closed_too=True)
+    """'+N': in a group without '#N', the chat's open buy is held at once (models.joining)."""
+    number, rest = _number(ctx.args)
+    found = (joining.hold_chat_buy(ctx.session, ctx.msg.channel, ctx.msg.chat)
+             if number is None and ctx.msg.is_group else None)
+    held = None
+    if found is not None and found[0].community_id == ctx.community.id:
+        buy, held = found
+    else:  # '#N', in private, no open buy (a late '+1' hears it closed): as other commands
+        buy, rest = find_buy(ctx, ctx.args, closed_too=True)
     quantity = _quantity(ctx, rest)
     joined = buying.join_buy(ctx.session, buy=buy, member=ctx.member, quantity=quantity,
                              source_key=f"{ctx.msg.channel}:{ctx.msg.event_key}",
                              programme=ctx.programme, now=ctx.now, tz=ctx.tz,
-                             price_unit=price_unit(ctx.community))
+                             price_unit=price_unit(ctx.community), held=held)
     if joined.duplicate:
         return []
     net = sum(order.net for order in joined.orders)
     context: dict[str, Any] = dict(buy=buy, joined=joined, net=net, held=joined.held)
     if not ctx.msg.is_group:
         return [ctx.reply("joined", **context)]
-    ctx.push(ctx.member, "joined", f"joined:{joined.orders[0].id}", **context)
+    _confirm(ctx, f"joined:{joined.orders[0].id}", context)
     return []  # the group sees the roster, not one answer per '+1'
+
+
+def _confirm(ctx: Ctx, key: str, context: dict[str, Any]) -> bool:
+    """A '+1' in a group is confirmed in private (ctx.push), known reachable or not from the
+    account it came from where that answers (a member who joined with it has no other)."""
+    return notify(ctx.session, ctx.deps, ctx.member, Message("joined", **context), Kind.SERVICE,
+                  key=key, prefer=ctx.msg.channel, community=ctx.community, now=ctx.now,
+                  here=ctx.membership.account, only=ctx.membership.is_new)
 
 
 def cancel(ctx: Ctx) -> list[Reply]:

@@ -26,7 +26,7 @@ from messages.records import reply_record
 from messages.types import Button, Reply
 from models import communities, events, notifications
 from models.rules.notify import Kind, quiet_until
-from models.tables import Community, Member
+from models.tables import ChannelAccount, Community, Member
 from models.types import id_of
 
 if TYPE_CHECKING:  # handlers.context builds Ctx.push on this module
@@ -52,16 +52,20 @@ class Message:
 
 def notify(session: Session, deps: Deps, member: Member, message: Message, kind: Kind, *,
            key: str, prefer: str | None = None, community: Community | None = None,
-           now: datetime | None = None) -> bool:
+           now: datetime | None = None, here: ChannelAccount | None = None,
+           only: bool = False) -> bool:
     """Queue the push when the rules allow it (now, or at the end of quiet hours); False
-    when they do not (opted out, unreachable, over the cap, already queued)."""
+    when they do not (opted out, unreachable, over the cap, already queued). `here`, `only`:
+    the member's account the message came from and whether it is their only one, which may
+    answer a service push without a query (`notifications.plan`)."""
     community = community or communities.get(session, member.community_id)
     assert community is not None, f"member {member.id} has no community"
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
     key = key[:128]
     decision = notifications.plan(session, member, community, kind, local_now=local_now,
-                                  dedupe_key=key, prefer=prefer, windows=deps.reply_windows)
+                                  dedupe_key=key, prefer=prefer, windows=deps.reply_windows,
+                                  here=here, only=only)
     if decision.account is None:
         log.debug("%s push %s to member %s not sent: %s", kind, key, member.id, decision.reason)
         return False

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
-from models import coupons, exclusive, fulfilment, groupbuys, ledger, orderlines
+from models import coupons, exclusive, fulfilment, groupbuys, joining, ledger, orderlines
 from models.errors import DomainError, Usage
 from models.programme import Programme
 from models.rules import groupbuy as rules
@@ -51,10 +51,12 @@ def promoted_owners(session: Session, promoted: list[Order]) -> list[tuple[Order
 
 def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
              source_key: str, programme: Programme, now: datetime, tz: tzinfo,
-             price_unit: int = 1) -> groupbuys.Joined:
+             price_unit: int = 1, held: joining.Held | None = None) -> joining.Joined:
     """'+N': what stock allows is allocated, the rest waits; `Joined.held` is what the member
-    then holds in the buy. Refused when the buy is closed, not yet open to the member's
-    tier (`tz` words the opening time), or the member's limit would be passed."""
+    then holds in the buy, its lines are detached (to read; `session.get` one to change it).
+    Refused when the buy is closed, not yet open to the member's tier (`tz` words the opening
+    time), or the member's limit would be passed. `held`: the buy as
+    `joining.hold_chat_buy` held it (else it is held here, before the limit check)."""
     if buy.status != BuyStatus.OPEN or now >= buy.deadline:
         raise DomainError("buy_closed", buy=brief(buy))
     tiers = programme.tiers
@@ -63,14 +65,16 @@ def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
     if now < buy.opens_at and (early is None or tier_rules.rank(member.tier, tiers) < early):
         raise DomainError("opens_later", buy=brief(buy),
                           at=buy.opens_at.astimezone(tz).strftime("%H:%M"))
-    groupbuys.hold_for_join(session, id_of(buy))  # before the limit check
-    held = groupbuys.units_of(session, id_of(buy), id_of(member))
+    if held is None:
+        held = joining.hold(session, id_of(buy))
+    units, queue = joining.standing(session, id_of(buy), id_of(member))
     limit = rules.member_cap(buy.per_member_limit, buy.price, programme.member_cap)
-    if not rules.within_member_limit(held, quantity, limit):
-        raise DomainError("over_limit", buy=brief(buy), held=held, limit=limit)
+    if not rules.within_member_limit(units, quantity, limit):
+        raise DomainError("over_limit", buy=brief(buy), held=units, limit=limit)
     discount = tier_rules.find(member.tier, tiers).discount_pct
-    joined = groupbuys.join(session, buy, member, quantity, source_key, discount, now, price_unit)
-    joined.held = held + quantity
+    joined = joining.join(session, buy, member, quantity, source_key, discount, now, price_unit,
+                          held=held, queue=queue, attach=False)  # lines to read
+    joined.held = units + quantity
     return joined
 
 

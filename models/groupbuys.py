@@ -1,24 +1,22 @@
-"""Group buys: opening, joining without ever overselling, finding buys and lines.
+"""Group buys: opening, finding buys and lines.
 
-Stock moves only through one conditional UPDATE (`allocated + n <= stock`), so concurrent
-joins on SQLite (one writer) and on PostgreSQL (row lock, re-checked condition) never
-oversell. Every order line carries the source message's key: a redelivery adds nothing.
-A line's later status changes (promote, cancel, pay, deliver, refund) are in `orderlines`,
-the roster's queries in `rosters`.
+Joining (stock moves only through one conditional UPDATE, so concurrent joins never
+oversell) is in `joining`, re-exported here; a line's later status changes (promote, cancel,
+pay, deliver, refund) are in `orderlines`, the roster's queries in `rosters`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
 from models.db import Statement, adopt, table_of
-from models.orderlines import HOLDS_STOCK, serve_waitlist, touch_roster
-from models.rules import groupbuy as rules
+from models.joining import Joined as Joined  # re-exported: a join is made in joining
+from models.joining import join as join
+from models.orderlines import HOLDS_STOCK
 from models.rules.pricing import price_order
 from models.tables import BuyStatus, GroupBuy, LineStatus, Member, Order
 from models.types import id_of
@@ -27,7 +25,7 @@ ACTIVE = HOLDS_STOCK
 OPEN_LINES = (LineStatus.ALLOCATED, LineStatus.WAITLISTED, LineStatus.PAID)
 
 
-# The '+1' path's statements, built once and run on the cursor (models.db.Statement).
+# the chat's open buy for other commands than '+1' (models.joining holds it for a join)
 _BUYS = table_of(GroupBuy)
 _BUY_KEYS = [c.key for c in _BUYS.c]
 _CURRENT = Statement(
@@ -36,38 +34,6 @@ _CURRENT = Statement(
            _BUYS.c.status == BuyStatus.OPEN)
     .order_by(_BUYS.c.id.desc()).limit(1)
 )
-_UNITS = Statement(select(func.coalesce(func.sum(col(Order.quantity)), 0)).where(
-    col(Order.group_buy_id) == bindparam("buy"), col(Order.member_id) == bindparam("member"),
-    or_(*(col(Order.status) == status for status in OPEN_LINES + (LineStatus.DELIVERED,))),
-))  # (an IN list would be an expanding bind, which the cursor path does not take)
-_TAKE = Statement(
-    update(GroupBuy)
-    .where(col(GroupBuy.id) == bindparam("buy"),
-           or_(col(GroupBuy.stock).is_(None),
-               col(GroupBuy.allocated) + bindparam("take") <= col(GroupBuy.stock)))
-    .values(allocated=col(GroupBuy.allocated) + bindparam("take"), roster_rev=col(GroupBuy.roster_rev) + 1)
-)
-_STOCK = Statement(select(col(GroupBuy.allocated), col(GroupBuy.stock))
-                   .where(col(GroupBuy.id) == bindparam("buy")))
-_WAITING = Statement(select(col(Order.id)).where(col(Order.group_buy_id) == bindparam("buy"),
-                                                 col(Order.status) == LineStatus.WAITLISTED).limit(1))
-# the buy's row lock (PostgreSQL; SQLite has one writer), as orderlines.hold_buy takes it
-_HOLD = Statement(select(_BUYS.c.id).where(_BUYS.c.id == bindparam("buy")).with_for_update())
-_LINE_KEYS = [c.key for c in table_of(Order).c if c.key != "id"]
-_ADD_LINE = Statement(insert(table_of(Order)).values({k: bindparam(k) for k in _LINE_KEYS})
-                      .returning(table_of(Order).c.id))
-_NEW_LINE = {"coupon_id": None, "coupon_discount": 0, "points_used": 0, "points_value": 0,
-             "paid_at": None, "delivered_at": None, "cancelled_at": None, "replenish_on": None,
-             "picked_up_at": None, "closed_out": False}
-
-
-@dataclass
-class Joined:
-    allocated: int = 0
-    waitlisted: int = 0
-    duplicate: bool = False
-    orders: list[Order] = field(default_factory=list)
-    held: int = 0  # what the member holds in the buy with this join
 
 
 def open_buy(session: Session, **values: Any) -> GroupBuy:
@@ -104,27 +70,6 @@ def current(session: Session, channel: str, chat_id: str, number: int | None = N
     return session.execute(query).scalars().first()
 
 
-def units_of(session: Session, buy_id: int, member_id: int) -> int:
-    row = _UNITS.run(session, {"buy": buy_id, "member": member_id}).first()
-    return int(row[0]) if row else 0
-
-
-def _take_stock(session: Session, buy: GroupBuy, wanted: int) -> int:
-    """Atomically take up to `wanted` units (and bump the roster); how many were taken.
-
-    The conditional UPDATE is the guard: on PostgreSQL a concurrent taker waits for the
-    row lock and the condition is checked again; SQLite has one writer at a time.
-    """
-    for _ in range(5):
-        allocated, stock = _STOCK.run(session, {"buy": buy.id}).first() or (0, 0)
-        take = rules.split(wanted, None if stock is None else stock - allocated).allocated
-        if take == 0:
-            return 0
-        if _TAKE.run(session, {"buy": buy.id, "take": take}).rowcount == 1:
-            return take
-    return 0
-
-
 def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
           discount_pct: int, now: datetime, price_unit: int = 1) -> Order:
     cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
@@ -133,47 +78,6 @@ def _line(buy: GroupBuy, member_id: int, quantity: int, status: str, key: str,
         source_key=key[:160], unit_price=buy.price, list_price=cost.list_price,
         tier_discount=cost.tier_discount, net=cost.net, created_at=now,
     )
-
-
-def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, status: str,
-              key: str, discount_pct: int, now: datetime, price_unit: int) -> Order:
-    """One INSERT on the cursor (a second line for the same source key raises IntegrityError,
-    as a flush would); the line as a persistent instance of the session."""
-    cost = price_order(buy.price, quantity, discount_pct, price_unit=price_unit)
-    values: dict[str, Any] = {
-        **_NEW_LINE, "group_buy_id": id_of(buy), "member_id": member_id, "quantity": quantity,
-        "status": LineStatus(status), "source_key": key[:160], "unit_price": buy.price,
-        "list_price": cost.list_price, "tier_discount": cost.tier_discount, "net": cost.net,
-        "created_at": now}
-    row = _ADD_LINE.run(session, values).first()
-    assert row is not None  # INSERT … RETURNING
-    return adopt(session, Order, {"id": row[0], **values})
-
-
-def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
-         discount_pct: int, now: datetime, price_unit: int = 1) -> Joined:
-    """Allocate what stock allows and waitlist the rest, as one or two order lines.
-
-    Nobody jumps the queue: while anyone waits, a new request waits behind them and the
-    queue is served in order. The inbox already stops a redelivered message; the unique
-    source key is the backstop.
-    """
-    _HOLD.run(session, {"buy": id_of(buy)}).first()  # held already by join_buy: at once
-    queue = _WAITING.run(session, {"buy": buy.id}).first() is not None
-    taken = 0 if queue else _take_stock(session, buy, quantity)
-    result = Joined(allocated=taken, waitlisted=quantity - taken)
-    if taken:
-        result.orders.append(_add_line(session, buy, id_of(member), taken, LineStatus.ALLOCATED,
-                                       source_key, discount_pct, now, price_unit))
-    if quantity - taken:
-        key = source_key if not taken else f"{source_key}:w"
-        result.orders.append(_add_line(session, buy, id_of(member), quantity - taken,
-                                       LineStatus.WAITLISTED, key, discount_pct, now, price_unit))
-    if not taken:
-        touch_roster(session, id_of(buy))
-    if queue and result.orders[-1] in serve_waitlist(session, id_of(buy)):
-        result.allocated, result.waitlisted = quantity, 0
-    return result
 
 
 def lines_of(session: Session, buy_id: int, member_id: int, statuses: tuple[LineStatus, ...]) -> list[Order]:
@@ -262,14 +166,6 @@ def buys_of_orders(session: Session, community_id: int, order_ids: set[int]) -> 
         .where(col(GroupBuy.community_id) == community_id, col(Order.id).in_(order_ids))
         .distinct()
     ).scalars())
-
-
-def hold_for_join(session: Session, buy_id: int) -> None:
-    """Hold the buy (PostgreSQL row lock; SQLite has one writer anyway) before reading what a
-    join decides on: the member's units (two '+N' sent at the same instant cannot both pass
-    the per-member limit), the queue and the free stock (a cancel freeing a unit finishes
-    first, so the join sees it)."""
-    _HOLD.run(session, {"buy": buy_id}).first()
 
 
 def by_number(session: Session, community_id: int, number: int) -> GroupBuy | None:

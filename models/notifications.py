@@ -61,9 +61,19 @@ _PLAN = {False: _planning(False), True: _planning(True)}
 
 def plan(session: Session, member: Member, community: Community, kind: Kind, *,
          local_now: datetime, dedupe_key: str, prefer: str | None = None,
-         windows: dict[str, ReplyWindow] | None = None) -> Decision:
+         windows: dict[str, ReplyWindow] | None = None, here: ChannelAccount | None = None,
+         only: bool = False) -> Decision:
     """Where and when this push may go (or why not), from what the database knows: one
-    query (no accounts at all: unreachable, whatever else)."""
+    query (no accounts at all: unreachable, whatever else).
+
+    `here`: the member's account the message being handled came from, as loaded; `only`: it
+    is their only one (they joined with this message). A service push (no opt-out, no quiet
+    hours) then needs no query when `here` answers it: as their only account, or as a private
+    chat on the preferred channel, which has no reply window (the one they write from, of
+    the accounts `decide` would take first). The dedupe key is the INSERT's to check."""
+    if here is not None and kind is Kind.SERVICE and (only or _reachable_here(here, prefer, windows)):
+        return decide(kind, [account_of(here)], local_now=local_now, prefer=prefer,
+                      windows=windows)
     session.flush()  # the handler's pending accounts and pushes count (nothing when clean)
     promotion = kind is Kind.PROMOTION
     rows = _PLAN[promotion].run(session, {"member": id_of(member), "key": dedupe_key,
@@ -75,6 +85,18 @@ def plan(session: Session, member: Member, community: Community, kind: Kind, *,
                   quiet=quiet_hours(community),
                   promotions_this_week=int(first[7]) if promotion and first else 0,
                   weekly_cap=weekly_cap(community), already_queued=bool(first and first[6]))
+
+
+def account_of(account: ChannelAccount) -> Account:
+    """What the decision knows of an account (as `plan` reads it)."""
+    return Account(account.channel, account.private_chat, bool(account.opted_out),
+                   account.last_inbound_at or account.last_seen_at, account.pushes_since_inbound)
+
+
+def _reachable_here(here: ChannelAccount, prefer: str | None,
+                    windows: dict[str, ReplyWindow] | None) -> bool:
+    return (here.channel == prefer and here.private_chat is not None
+            and (windows or {}).get(here.channel) is None)
 
 
 def _queueing(insert: Any) -> Statement:

@@ -121,3 +121,17 @@ def test_an_impossible_or_past_deadline_is_refused_and_nothing_is_opened(console
     assert say(console, f"leader@demo: /open 梨 | 80 | - | {deadline}") == [
         f"bot -> leader@demo: {answer}"]
     assert count(console, GroupBuy) == 0
+
+
+def test_a_plus_one_marks_the_roster_changed_and_a_refused_one_does_not(console):
+    say(console, "leader@demo: /open 梨 | 80 | 1 | 2h | - | - | 1")
+    revisions = [the_buy(console).roster_rev]
+    for line in ("amy@demo: +1", "bob@demo: +1", "cat@demo: +1"):  # stock, then the waitlist
+        say(console, line)
+        revisions.append(the_buy(console).roster_rev)
+    assert revisions == sorted(set(revisions)), revisions
+    for refused in ("amy@demo: +1", "bob@demo: +2", "cat@demo: +0"):  # the limit; a bad quantity
+        say(console, refused)
+        assert the_buy(console).roster_rev == revisions[-1], refused
+    assert units(console, "allocated") == {"amy": 1}
+    assert units(console, "waitlisted") == {"bob": 1, "cat": 1}

@@ -202,3 +202,26 @@ def test_points_put_on_a_line_as_it_is_cancelled_are_never_lost(app: App, consol
             assert balance + held == 500, (number, handle, status, points, balance)
             assert status == "allocated" or points == 0 or balance == 500
         ledgers_balance(app)
+
+
+def test_plus_ones_racing_in_a_group_pass_neither_the_stock_nor_the_member_limit(
+        app: App, console: ConsoleChannel, workers: Workers):
+    """Four '+1' at once, held by the chat's open buy (models.joining): one member at a limit
+    of 2 gets exactly 2; four members after the last unit get exactly one of it."""
+    for number in range(ROUNDS):
+        a, b, c, d, e = (f"{who}{number}" for who in "abcde")
+        if number:
+            say(console, "leader@demo: /close")
+        say(console, f"leader@demo: /open Limit {number} | 100 | 10 | 12-01 20:00 | - | - | 2")
+        buy_id = latest_buy(app).id
+        replies = workers.round((f"{a}@demo: +1",) * WORKERS)
+        assert sorted(status for handle, _, status, _ in lines_of_buy(app, buy_id)  # type: ignore[arg-type]
+                      if handle == a) == ["allocated", "allocated"], (number, replies)
+        say(console, "leader@demo: /close",
+            f"leader@demo: /open Last {number} | 100 | 2 | 12-01 20:00", f"{e}@demo: +1")
+        buy_id = latest_buy(app).id
+        workers.round(tuple(f"{who}@demo: +1" for who in (a, b, c, d)))
+        lines = lines_of_buy(app, buy_id)  # type: ignore[arg-type]
+        assert sorted(status for _, _, status, _ in lines) == [
+            "allocated", "allocated", "waitlisted", "waitlisted", "waitlisted"], (number, lines)
+        free_stock_after_checks(app, buy_id, f"round {number}")  # type: ignore[arg-type]
