@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from bot.console import ConsoleChannel
+from handlers import answering
 from handlers.commands import MEMBER, OWNER, TABLE
-from handlers.dispatch import _context
 from handlers.router import parse
 from messages.render import LOCALES, Renderer
 from models import flows
@@ -57,7 +57,7 @@ def test_every_usage_template_belongs_to_a_command():
 def test_every_command_usage_renders_in_every_locale_with_what_the_table_gives(console):
     msg = console.to_incoming("leader@demo: /help")
     with UnitOfWork(console.deps.sessions) as uow:
-        ctx = _context(uow.session, msg, None, console.deps)
+        ctx = answering.context(uow.session, msg, None, console.deps)
         assert ctx is not None
         for locale in LOCALES:
             ctx.member.locale = locale
