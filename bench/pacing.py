@@ -29,7 +29,7 @@ from bot.settings import Settings  # noqa: E402
 from bot.telegram import TelegramChannel  # noqa: E402
 from messages.records import reply_record  # noqa: E402
 from messages.types import Reply  # noqa: E402
-from models import events  # noqa: E402
+from models import outbox  # noqa: E402
 from models.db import UnitOfWork  # noqa: E402
 from models.rules.pacing import Limits  # noqa: E402
 from models.types import utcnow  # noqa: E402
@@ -50,7 +50,7 @@ def fill(url: str, home: str, count: int) -> None:
     now = utcnow()
     with UnitOfWork(app.deps.sessions) as uow:
         for n in range(count):
-            events.enqueue(uow.session, "telegram", str(10_000 + n),
+            outbox.enqueue(uow.session, "telegram", str(10_000 + n),
                            reply_record(Reply(f"group buy #{n % 7} closes tonight")), now,
                            kind="promotion")
         uow.commit()

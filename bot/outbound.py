@@ -10,7 +10,7 @@ from starlette.requests import Request
 from handlers.context import Deps
 from messages.records import reply_record
 from messages.types import Reply
-from models import events, reachability
+from models import outbox, reachability
 from models.db import UnitOfWork
 
 MAX_BODY = 1024 * 1024
@@ -39,7 +39,7 @@ def queue_reply(deps: Deps, channel: str, chat_id: str, is_group: bool, reply: R
     """
     now = deps.clock()
     with UnitOfWork(deps.sessions) as uow:
-        events.enqueue(uow.session, channel, chat_id, reply_record(reply), now,
+        outbox.enqueue(uow.session, channel, chat_id, reply_record(reply), now,
                        is_group=is_group, not_before=now + timedelta(seconds=wait),
                        dedupe_key=reply.hints.get("dedupe"))
         uow.commit()

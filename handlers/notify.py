@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from messages.records import reply_record
 from messages.types import Button, Reply
-from models import communities, events, notifications
+from models import communities, notifications, outbox
 from models.rules.notify import Kind, quiet_until
 from models.tables import ChannelAccount, Community, Member
 from models.types import id_of
@@ -156,7 +156,7 @@ def announce(session: Session, deps: Deps, community: Community, message: Messag
     body = reply_record(Reply(text, buttons=message.buttons))
     queued = 0
     for group in communities.groups(session, community.id or 0):
-        row = events.enqueue(session, group.channel, group.external_id, body, now, is_group=True,
+        row = outbox.enqueue(session, group.channel, group.external_id, body, now, is_group=True,
                              community_id=community.id, dedupe_key=f"{key}:{group.id}"[:128],
                              not_before=later or now, kind="announce")
         queued += row is not None

@@ -15,7 +15,7 @@ from uuid import uuid4
 
 from messages.records import reply_from_record
 from messages.types import Reply
-from models import events, reachability, sendlog
+from models import outbox, reachability, sendlog
 from models.db import SessionFactory, UnitOfWork
 from models.rules.pacing import Limits
 from models.tables import OutboxMessage
@@ -60,7 +60,7 @@ class DeliveryWorker:
             paused = sendlog.paused_until(uow.session, self.channel)
             if paused is not None and now < paused:
                 return 0
-            claimed = events.claim_due(uow.session, self.channel, now, self.batch, self.lease)
+            claimed = outbox.claim_due(uow.session, self.channel, now, self.batch, self.lease)
             uow.commit()
         return await self.deliver_claimed(claimed)
 
@@ -73,7 +73,7 @@ class DeliveryWorker:
                              self._deliver_together(batch))
             if outcome == "paused":
                 with UnitOfWork(self.sessions) as uow:
-                    events.release(uow.session, [m for rest in batches[index:] for m in rest])
+                    outbox.release(uow.session, [m for rest in batches[index:] for m in rest])
                     uow.commit()
                 break
             sent += len(batch) if outcome == "sent" else 0
@@ -86,7 +86,7 @@ class DeliveryWorker:
             return outcome
         if self.clock() - reserved > self.lag:  # a slow commit, a busy machine: the slot is gone
             with UnitOfWork(self.sessions) as uow:  # its logged send stays: that only slows others
-                events.postpone(uow.session, message, reserved, attempted=not in_doubt)
+                outbox.postpone(uow.session, message, reserved, attempted=not in_doubt)
                 uow.commit()
             return "late"
         if in_doubt:
@@ -108,10 +108,10 @@ class DeliveryWorker:
                 if paused is not None and paused > now:
                     return "paused", now
                 if slot > now:
-                    events.postpone(uow.session, message, slot)
+                    outbox.postpone(uow.session, message, slot)
                     uow.commit()
                     return "later", now
-            if not events.start_sending(uow.session, message, now, self.lease):
+            if not outbox.start_sending(uow.session, message, now, self.lease):
                 return "lost", now  # the lease ran out and another worker has it
             sendlog.log_send(uow.session, self.channel, message.chat_id, message.is_group, now)
             uow.commit()
@@ -130,13 +130,13 @@ class DeliveryWorker:
             until = self.clock() + timedelta(seconds=limited.retry_after)
             with UnitOfWork(self.sessions) as uow:
                 sendlog.pause(uow.session, self.channel, until)
-                events.postpone(uow.session, message, until, str(limited), attempted=True)
+                outbox.postpone(uow.session, message, until, str(limited), attempted=True)
                 uow.commit()
             log.warning("%s asked to wait %.1fs", self.channel, limited.retry_after)
             return "paused"
         except Undeliverable as gone:
             with UnitOfWork(self.sessions) as uow:
-                events.fail(uow.session, message, str(gone))
+                outbox.fail(uow.session, message, str(gone))
                 if not message.is_group:  # blocked the bot: no pushes there until they start it
                     reachability.mark_private_unreachable(uow.session, self.channel, message.chat_id)
                 uow.commit()
@@ -145,7 +145,7 @@ class DeliveryWorker:
         except Exception as error:  # network trouble: back off and try again later
             backoff = timedelta(seconds=min(300, 2 ** (message.attempts + 1)))
             with UnitOfWork(self.sessions) as uow:
-                events.postpone(uow.session, message, self.clock() + backoff, repr(error),
+                outbox.postpone(uow.session, message, self.clock() + backoff, repr(error),
                                 count_attempt=True, attempted=True)
                 uow.commit()
             log.exception("outbox %s failed; retrying in %s", message.id, backoff)
@@ -158,7 +158,7 @@ class DeliveryWorker:
 
     def _mark_sent(self, message: OutboxMessage) -> None:
         with UnitOfWork(self.sessions) as uow:
-            if not events.mark_sent(uow.session, message, self.clock()):
+            if not outbox.mark_sent(uow.session, message, self.clock()):
                 log.warning("outbox %s sent after its lease ran out", message.id)
             uow.commit()
 
@@ -170,7 +170,7 @@ class DeliveryWorker:
         with UnitOfWork(self.sessions) as uow:
             first = sendlog.stop(uow.session, self.channel, until, used_up.reason, now)
             for message in messages:
-                events.postpone(uow.session, message, until, used_up.reason, attempted=True)
+                outbox.postpone(uow.session, message, until, used_up.reason, attempted=True)
             uow.commit()
         log.error("%s: %s; no pushes until %s", self.channel, used_up.reason, until)
         if first and self.on_stop is not None:
@@ -186,7 +186,7 @@ class DeliveryWorker:
                                   self.limits)
             if (paused is not None and paused > now) or slot > now:
                 return "paused"
-            started = [m for m in batch if events.start_sending(uow.session, m, now, self.lease,
+            started = [m for m in batch if outbox.start_sending(uow.session, m, now, self.lease,
                                                                 retry_key=key)]
             sendlog.log_send(uow.session, self.channel, "multicast", False, now)
             uow.commit()
@@ -201,14 +201,14 @@ class DeliveryWorker:
         except Exception as error:  # unknown outcome: again later, with the same key
             with UnitOfWork(self.sessions) as uow:
                 for m in started:
-                    events.postpone(uow.session, m, self.clock() + timedelta(seconds=5),
+                    outbox.postpone(uow.session, m, self.clock() + timedelta(seconds=5),
                                     repr(error), count_attempt=True)
                 uow.commit()
             log.exception("multicast of %d failed; retrying with its key", len(started))
             return "retry"
         with UnitOfWork(self.sessions) as uow:
             for m in started:
-                events.mark_sent(uow.session, m, self.clock())
+                outbox.mark_sent(uow.session, m, self.clock())
             uow.commit()
         return "sent"
 
@@ -222,7 +222,7 @@ class DeliveryWorker:
             if isinstance(refused, RateLimited):
                 sendlog.pause(uow.session, self.channel, until)
             for m in started:
-                events.postpone(uow.session, m, until, str(refused), attempted=True,
+                outbox.postpone(uow.session, m, until, str(refused), attempted=True,
                                 count_attempt=True, retry_key=str(uuid4()))
             uow.commit()
         return "paused" if isinstance(refused, RateLimited) else "retry"
@@ -243,9 +243,9 @@ class DeliveryWorker:
 def take_all(sessions: SessionFactory, channel: str, now: datetime) -> list[OutboxMessage]:
     """For channels without limits (the console): everything due, marked sent at once."""
     with UnitOfWork(sessions) as uow:
-        rows = events.claim_due(uow.session, channel, now, 1000, timedelta(seconds=60))
+        rows = outbox.claim_due(uow.session, channel, now, 1000, timedelta(seconds=60))
         for row in rows:
-            events.mark_sent(uow.session, row, now)
+            outbox.mark_sent(uow.session, row, now)
             sendlog.log_send(uow.session, channel, row.chat_id, row.is_group, now)
         uow.commit()
         return rows

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from models import events, sendlog
+from models import outbox, sendlog
 from models.db import UnitOfWork
 from models.rules.pacing import next_slot
 from models.tables import OutboxMessage
@@ -93,7 +93,7 @@ class PacedWorker(DeliveryWorker):
             paused = sendlog.lock_pacing(uow.session, self.channel)
             now = self.clock()
             if paused is not None and paused > now:
-                events.release(uow.session, messages)
+                outbox.release(uow.session, messages)
                 uow.commit()
                 return []
             by_bot = sendlog.recent_sends(uow.session, self.channel, now,
@@ -109,7 +109,7 @@ class PacedWorker(DeliveryWorker):
                 at = max(start, by_bot[-1] + self.spacing) if by_bot else start
                 slot = next_slot(at, by_bot, to_chat, message.is_group, limits)
                 if slot - now > self.horizon:
-                    events.postpone(uow.session, message, slot)
+                    outbox.postpone(uow.session, message, slot)
                     continue
                 by_bot.append(slot)
                 to_chat.append(slot)
@@ -143,10 +143,10 @@ class PacedWorker(DeliveryWorker):
         with UnitOfWork(self.sessions) as uow:
             now = self.clock()
             if self.halted or now - slot > self.lag:
-                events.postpone(uow.session, message, now, attempted=not in_doubt)
+                outbox.postpone(uow.session, message, now, attempted=not in_doubt)
                 uow.commit()
                 return "late"
-            if not events.start_sending(uow.session, message, now, self.lease):
+            if not outbox.start_sending(uow.session, message, now, self.lease):
                 return "lost"
             uow.commit()
         return "go"

@@ -19,8 +19,9 @@ from bot.telegram import CHANNEL, TelegramChannel
 from bot.web import web_app
 from messages.records import reply_record
 from messages.types import Reply
-from models import communities, events, members
+from models import communities, members
 from models.db import UnitOfWork
+from models.outbox import enqueue
 from models.tables import ChannelAccount, Member, OutboxMessage
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI, text_update
@@ -111,7 +112,7 @@ def count(app: App, table: type, *where: Any) -> int:
 def queue(app: App, chat_id: int, text: str, *, is_group: bool = False) -> None:
     """One push in the outbox, due now."""
     with UnitOfWork(app.deps.sessions) as uow:
-        events.enqueue(uow.session, CHANNEL, str(chat_id), reply_record(Reply(text)), app.deps.clock(),
+        enqueue(uow.session, CHANNEL, str(chat_id), reply_record(Reply(text)), app.deps.clock(),
                        is_group=is_group)
         uow.commit()
 

@@ -12,8 +12,8 @@ import pytest
 from bot.app import App
 from bot.telegram import CHANNEL, TelegramChannel
 from messages.types import Reply
-from models import events
 from models.db import UnitOfWork
+from models.outbox import claim_due
 from scheduler.delivery import DeliveryWorker, reserve_direct
 from tests.conftest import Clock
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -108,7 +108,7 @@ async def test_messages_claimed_by_a_crashed_worker_are_sent_once_after_the_leas
     for chat in chats:
         queue(app, chat, "restock reminder")
     with UnitOfWork(app.deps.sessions) as uow:  # a worker claims them, then dies
-        claimed = events.claim_due(uow.session, CHANNEL, clock(), 30, timedelta(seconds=60))
+        claimed = claim_due(uow.session, CHANNEL, clock(), 30, timedelta(seconds=60))
         uow.commit()
     assert len(claimed) == 3
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from messages.records import reply_record
 from messages.types import Reply
-from models import events
+from models import outbox
 from models.db import UnitOfWork, make_engine, session_factory
 from models.tables import OutboxMessage
 from scheduler.delivery import DeliveryWorker
@@ -37,7 +37,7 @@ async def test_a_message_sent_again_after_a_worker_died_mid_send_is_logged_in_do
 ):
     sessions = session_factory(shared)
     with UnitOfWork(sessions) as uow:
-        message = events.enqueue(uow.session, CHANNEL, "4242", reply_record(Reply("restock")),
+        message = outbox.enqueue(uow.session, CHANNEL, "4242", reply_record(Reply("restock")),
                                  real_clock())
         uow.commit()
     assert message is not None

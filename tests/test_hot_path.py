@@ -15,7 +15,7 @@ from sqlmodel import Session
 from bot import inbox
 from bot.app import App
 from messages.types import Incoming, Reply
-from models import communities, events, members
+from models import communities, events, members, outbox
 from models.db import Statement, UnitOfWork, session_factory
 from models.tables import Community, InboundEvent, Member, OutboxMessage
 
@@ -198,12 +198,12 @@ def test_a_dedupe_key_queued_by_a_racing_transaction_is_not_queued_twice_nor_an_
     body = {"text": "confirmed"}
     outcome: list[object] = []
     with UnitOfWork(sessions) as first:
-        assert events.enqueue(first.session, "telegram", "1", body, NOW, dedupe_key="race-1")
+        assert outbox.enqueue(first.session, "telegram", "1", body, NOW, dedupe_key="race-1")
 
         def second() -> None:
             with UnitOfWork(sessions) as uow:
                 try:
-                    outcome.append(events.enqueue(uow.session, "telegram", "1", body, NOW,
+                    outcome.append(outbox.enqueue(uow.session, "telegram", "1", body, NOW,
                                                   dedupe_key="race-1"))
                     uow.commit()
                 except Exception as error:  # the outcome under test

@@ -43,8 +43,9 @@ from bot.line_send import to_messages
 from bot.settings import Settings, platform_limits
 from messages.records import reply_record
 from messages.types import Button, Reply
-from models import communities, events, members
+from models import communities, members
 from models.db import UnitOfWork
+from models.outbox import enqueue
 from models.tables import ChannelAccount, InboundEvent, Member, Order, OutboxMessage, PointsEntry, SendLog
 from scheduler import roster
 from scheduler.delivery import DeliveryWorker, QuotaExhausted, RateLimited, Undeliverable
@@ -751,7 +752,7 @@ async def test_the_delivery_worker_pushes_line_outbox_messages(
 ):
     with UnitOfWork(app.deps.sessions) as uow:
         for chat, is_group in ((AMY, False), (GROUP, True)):
-            events.enqueue(uow.session, CHANNEL, chat, reply_record(Reply("later")), clock(),
+            enqueue(uow.session, CHANNEL, chat, reply_record(Reply("later")), clock(),
                            is_group=is_group)
         uow.commit()
     worker = DeliveryWorker(app.deps.sessions, CHANNEL, channel.send, clock)

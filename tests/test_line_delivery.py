@@ -14,7 +14,7 @@ from bot.app import App
 from bot.line import CHANNEL, LineChannel
 from messages.records import reply_record
 from messages.types import Reply
-from models import communities, events, members, reachability, sendlog
+from models import communities, members, outbox, reachability, sendlog
 from models.db import UnitOfWork
 from models.tables import OutboxMessage
 from scheduler.delivery import DeliveryWorker
@@ -29,7 +29,7 @@ MONTHLY = "You have reached your monthly limit."
 
 def queue(app: App, clock: Clock, *to: str, text: str = "sale") -> list[OutboxMessage]:
     with UnitOfWork(app.deps.sessions) as uow:
-        rows = [events.enqueue(uow.session, CHANNEL, chat, reply_record(Reply(text)), clock(),
+        rows = [outbox.enqueue(uow.session, CHANNEL, chat, reply_record(Reply(text)), clock(),
                                kind="promotion") for chat in to]
         uow.commit()
     return [row for row in rows if row is not None]

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from messages.records import reply_record
 from messages.types import Reply
-from models import events
+from models import outbox
 from models.db import UnitOfWork, session_factory
 from models.rules.pacing import Limits
 from models.tables import OutboxMessage
@@ -26,7 +26,7 @@ from tests.pacing_helpers import reachable, real_clock
 def queue(engine: Engine, count: int) -> None:
     with UnitOfWork(session_factory(engine)) as uow:
         for n in range(count):
-            events.enqueue(uow.session, "telegram", str(4000 + n), reply_record(Reply("news")),
+            outbox.enqueue(uow.session, "telegram", str(4000 + n), reply_record(Reply("news")),
                            real_clock())
         uow.commit()
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from messages.records import reply_record
 from messages.types import Reply
-from models import events
+from models import outbox
 from models.db import UnitOfWork, session_factory
 from tests.pacing_helpers import (
     CHANNEL,
@@ -39,7 +39,7 @@ def fill_outbox(db: Engine) -> int:
     with UnitOfWork(session_factory(db)) as uow:
         for chat, is_group, count in chats:  # a chat's messages side by side in the queue
             for n in range(count):
-                events.enqueue(uow.session, CHANNEL, chat, reply_record(Reply(f"news {n}")), now,
+                outbox.enqueue(uow.session, CHANNEL, chat, reply_record(Reply(f"news {n}")), now,
                                is_group=is_group)
         uow.commit()
     return PRIVATE_CHATS * PER_PRIVATE + GROUPS * PER_GROUP

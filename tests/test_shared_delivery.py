@@ -9,7 +9,7 @@ from pathlib import Path
 
 from messages.records import reply_record
 from messages.types import Reply
-from models import events
+from models import outbox
 from models.db import UnitOfWork, make_engine, session_factory
 from models.migrate import upgrade
 from models.types import utcnow
@@ -30,7 +30,7 @@ def fill(url: str) -> list[str]:
     chats = [str(700_000 + n) for n in range(COUNT)]
     with UnitOfWork(session_factory(engine)) as uow:
         for chat in chats:
-            events.enqueue(uow.session, "telegram", chat, reply_record(Reply("member day")),
+            outbox.enqueue(uow.session, "telegram", chat, reply_record(Reply("member day")),
                            utcnow(), kind="promotion")
         uow.commit()
     engine.dispose()

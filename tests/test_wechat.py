@@ -43,8 +43,8 @@ from bot.wechat import (
 from bot.wechat_crypto import MessageCrypto, parse_fields, signature
 from messages.records import reply_record
 from messages.types import Button, Reply
-from models import events
 from models.db import UnitOfWork
+from models.outbox import enqueue
 from models.tables import ChannelAccount, InboundEvent, Member, OutboxMessage, PointsEntry
 from scheduler.delivery import DeliveryWorker, RateLimited, Undeliverable
 from tests.conftest import Clock, say
@@ -597,7 +597,7 @@ def test_one_text_goes_in_the_response_the_rest_after():
 
 def queue(app: App, openid: str, text: str) -> None:
     with UnitOfWork(app.deps.sessions) as uow:
-        events.enqueue(uow.session, CHANNEL, openid, reply_record(Reply(text)), app.deps.clock())
+        enqueue(uow.session, CHANNEL, openid, reply_record(Reply(text)), app.deps.clock())
         uow.commit()
 
 
