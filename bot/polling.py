@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 POLL_TIMEOUT = 30  # seconds Telegram holds a getUpdates open while there is nothing new
 RETRY_AFTER = 2.0  # seconds before polling again after a failure
+MAX_TRIES = 5  # an update that cannot be stored this many times running is given up (logged)
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +68,7 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event,
     """Poll until `stop`; each batch confirmed once stored (see the module)."""
     offset: int | None = None
     work: set[asyncio.Task[None]] = set()
+    failures: dict[int, int] = {}  # update id → failed attempts in a row
     stopping = asyncio.get_running_loop().create_task(stop.wait())
     while not stop.is_set():
         fetch = asyncio.get_running_loop().create_task(channel.app.bot.get_updates(
@@ -86,16 +88,17 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event,
             await _pause(stop, RETRY_AFTER)
             continue
         if updates:
-            offset = await _store(channel, updates, work)
+            offset = await _store(channel, updates, work, failures)
     stopping.cancel()
     if work:
         await asyncio.gather(*work, return_exceptions=True)
 
 
 async def _store(channel: TelegramChannel, updates: tuple[Update, ...],
-                 work: set[asyncio.Task[None]]) -> int:
+                 work: set[asyncio.Task[None]], failures: dict[int, int]) -> int:
     """Hand each update to the channel; the offset to confirm: past the batch, or the first
-    update that could not be stored (asked for again)."""
+    update that could not be stored (asked for again, MAX_TRIES times at most: an update that
+    can never be stored must not stop the bot)."""
     arrivals: list[Arrival] = []
     for update in updates:
         arrival = Arrival()
@@ -105,10 +108,18 @@ async def _store(channel: TelegramChannel, updates: tuple[Update, ...],
         task.add_done_callback(work.discard)
     outcomes = [await arrival.stored for arrival in arrivals]
     for update, ok in zip(updates, outcomes, strict=True):
-        if not ok:
-            log.warning("telegram: update %s not stored; asked for again", update.update_id)
-            await asyncio.sleep(RETRY_AFTER)
-            return update.update_id
+        if ok:
+            failures.pop(update.update_id, None)
+            continue
+        tries = failures[update.update_id] = failures.get(update.update_id, 0) + 1
+        if tries >= MAX_TRIES:
+            log.error("telegram: update %s could not be stored %d times; given up",
+                      update.update_id, tries)
+            failures.pop(update.update_id)
+            continue
+        log.warning("telegram: update %s not stored; asked for again", update.update_id)
+        await asyncio.sleep(RETRY_AFTER)
+        return update.update_id
     return updates[-1].update_id + 1
 
 
