@@ -72,7 +72,7 @@ async def poll(channel: TelegramChannel, stop: asyncio.Event,
     stopping = asyncio.get_running_loop().create_task(stop.wait())
     while not stop.is_set():
         fetch = asyncio.get_running_loop().create_task(channel.app.bot.get_updates(
-            offset=offset, timeout=timeout, allowed_updates=Update.ALL_TYPES))
+            offset=offset, timeout=timeout))
         await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if not fetch.done():  # stopped while Telegram held the poll open
             fetch.cancel()
