@@ -28,9 +28,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.marks import answered_later, flush_answered, write_marks, written
-from handlers import glance
 from handlers.context import Deps
-from handlers.dispatch import MAX_INBOUND, handle, light
+from handlers.dispatch import MAX_INBOUND, handle
+from handlers.glance import Clear
 from messages.records import reply_from_record
 from messages.types import Incoming, Reply
 from models import events
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 Deliver = Callable[[Incoming, Reply], Awaitable[None]]
 Prepare = Callable[[Incoming], Awaitable[Incoming | None]]
 Handler = Callable[[Incoming, Deps], list[Reply]]
-Clear = Callable[[Runner, Incoming, Reply], Reply]
 LEASE = timedelta(seconds=30)
 SWEEP_EVERY = 2.0  # seconds between sweeps (at most; a third of a short lease)
 MAX_ATTEMPTS = 5  # claims of one event before it is given up (answered with nothing)
@@ -126,19 +125,8 @@ def handle_claimed(deps: Deps, msg: Incoming, handler: Handler = handle,
     that processes it (`handlers.dispatch.handle` does, also for "too long" and its polite
     error), so a crash after the answer left sends it again rather than handle the event
     again. No answer needs no keeping: the event is marked processed when it is answered.
-    A read-only command (`light`) is answered in one transaction with `clear` (its sends
-    reserved there too)."""
-    found = light(msg) if handler is handle else None
-    if found is not None:
-        with Direct(deps.sessions) as tx:
-            done = glance.answer_in(tx, msg, found[1], found[0], deps)
-            if done is not None:
-                if not done.fresh:
-                    return []
-                replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
-                tx.commit()
-                return replies
-    return handler(msg, deps)
+    `clear`: the outlet's, for a read-only command answered in one transaction."""
+    return handle(msg, deps, clear=clear) if handler is handle else handler(msg, deps)
 
 
 def answered(deps: Deps, msg: Incoming) -> None:

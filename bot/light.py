@@ -13,11 +13,12 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from bot.inbox import Clear, Outlet, deliver_all, process, take, to_payload
+from bot.inbox import Outlet, deliver_all, process, take, to_payload
 from bot.marks import answered_later, write_marks, written
 from handlers import glance
 from handlers.context import Deps
 from handlers.dispatch import handle, light, quick
+from handlers.glance import Clear
 from messages.types import Incoming, Reply
 from models.db import Direct, Runner
 

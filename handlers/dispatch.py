@@ -30,7 +30,8 @@ FALLBACK_ERROR = "抱歉，系統暫時出了點問題。Sorry, something went w
 ATTEMPTS = 3  # a unit of work that lost a race to another worker runs again, twice at most
 
 
-def handle(msg: Incoming, deps: Deps, arrival: Arrival | None = None) -> list[Reply]:
+def handle(msg: Incoming, deps: Deps, arrival: Arrival | None = None,
+           clear: glance.Clear | None = None) -> list[Reply]:
     """Answer one inbound message. Errors are logged and answered politely.
 
     Every answer is kept on the inbox record in the transaction that processes the event
@@ -40,7 +41,8 @@ def handle(msg: Incoming, deps: Deps, arrival: Arrival | None = None) -> list[Re
 
     `arrival` (the event's payload and lease): the event is not stored yet; it is stored,
     with its answer, by the transaction that handles it (bot.light: long polling), and a
-    redelivery rolls that transaction back."""
+    redelivery rolls that transaction back. `clear`: the adapter's hook on an answer in the
+    transaction that keeps it (the light lane's)."""
     try:
         if not msg.text.strip():
             return []  # nothing a member could mean: no reply, no write
@@ -48,7 +50,7 @@ def handle(msg: Incoming, deps: Deps, arrival: Arrival | None = None) -> list[Re
             log.info("%s message %s too long (%d)", msg.channel, msg.event_key, len(msg.text))
             return [] if msg.is_group else _settled(
                 msg, deps, [plain(msg, deps, "too_long", limit=MAX_INBOUND)], arrival)
-        return _with_retries(msg, parse(msg.text), deps, arrival)
+        return _with_retries(msg, parse(msg.text), deps, arrival, clear)
     except Exception:
         log.exception("failed to handle %s message %s", msg.channel, msg.event_key)
         return _settled(msg, deps, [_error(msg, deps)], arrival)
@@ -78,13 +80,13 @@ def _error(msg: Incoming, deps: Deps) -> Reply:
 
 
 def _with_retries(msg: Incoming, command: Command | None, deps: Deps,
-                  arrival: Arrival | None) -> list[Reply]:
+                  arrival: Arrival | None, clear: glance.Clear | None) -> list[Reply]:
     """The unit of work again when another worker created the same row first (a new
     member's two first messages at once): the next attempt finds it. A redelivery of this
     very event is not an error: the inbox answers it with nothing."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _once(msg, command, deps, arrival)
+            return _once(msg, command, deps, arrival, clear)
         except (IntegrityError, OperationalError) as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 raise
@@ -100,12 +102,12 @@ def _retryable(error: DBAPIError) -> bool:
 
 
 def _once(msg: Incoming, command: Command | None, deps: Deps,
-          arrival: Arrival | None) -> list[Reply]:
+          arrival: Arrival | None, clear: glance.Clear | None) -> list[Reply]:
     if command is None and msg.is_group and not _chatter_or_flow(msg, deps):
         return []  # group chatter: no reply
     light = _light(msg, command) if arrival is None else None
     if light is not None:
-        replies = glance.answer(msg, command.args if command else "", light, deps)
+        replies = glance.answer(msg, command.args if command else "", light, deps, clear)
         if replies is not None:
             return replies
     try:

@@ -53,6 +53,9 @@ class Glance(Voice):
 
 
 GlanceHandler = Callable[[Glance], list[Reply]]
+# an adapter's hook, in the transaction that keeps an answer: the reply as it may leave
+# (its send reserved there: bot.policy.reserve_in)
+Clear = Callable[[Runner, Incoming, Reply], Reply]
 
 
 class Answered(NamedTuple):
@@ -60,16 +63,20 @@ class Answered(NamedTuple):
     fresh: bool  # False: the event was processed before (a redelivery): nothing to send
 
 
-def answer(msg: Incoming, args: str, handler: GlanceHandler, deps: Deps) -> list[Reply] | None:
+def answer(msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
+           clear: Clear | None = None) -> list[Reply] | None:
     """A stored (or never stored) event claimed, answered and its answer kept, in one
-    transaction; None (nothing written) when the full path must answer."""
+    transaction (with `clear` on each reply); None (nothing written) when the full path
+    must answer."""
     with Direct(deps.sessions) as tx:
         done = answer_in(tx, msg, args, handler, deps)
         if done is None:
             return None
-        if done.fresh:
-            tx.commit()
-        return done.replies
+        if not done.fresh:
+            return []
+        replies = [clear(tx, msg, r) for r in done.replies] if clear else done.replies
+        tx.commit()
+        return replies
 
 
 def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
