@@ -61,7 +61,7 @@ class Personaliser:
     now: datetime
     uses: frozenset[str] = frozenset()
     programme: Programme = field(init=False)
-    joined: dict[int, set[int]] | None = None  # member → open buys they are in
+    joined: dict[int, int] | None = None  # member → open buys they are in (as bits)
     _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
     _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
 
@@ -70,7 +70,8 @@ class Personaliser:
         self.marker = format_money(_MARKER, self.community.currency)
         self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
         self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
-        self.recommender = Recommender(self.common.open_buys, self.common.co_bought)
+        self.recommender = Recommender(self.common.open_buys, self.common.co_bought,
+                                       self.common.codes)
 
     def _part(self, locale: str, part: str, **context: Any) -> str:
         return self.deps.renderer.render(locale, "campaign_part", part=part,
@@ -202,15 +203,17 @@ def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
             ) -> Callable[[int], tuple[int, OpenBuy | None]]:
     """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
     spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
-    wants_buy = "buy" in person.uses
-    history = audience.holdings(session, ids, person.common, person.today) if wants_buy else {}
+    wants_buy = "buy" in person.uses and bool(person.common.open_buys)
+    history = audience.held_codes(session, ids, person.today) if wants_buy else {}
+    recommender = person.recommender
     if wants_buy and person.joined is None:  # everyone's, once per run
-        person.joined = audience.joined(session, None, person.common)
+        person.joined = {member_id: recommender.joined_bits(buys) for member_id, buys
+                         in audience.joined(session, None, person.common).items()}
     joined = person.joined or {}
-    pick = person.recommender.pick
+    pick = recommender.pick_coded
 
     def inputs(member_id: int) -> tuple[int, OpenBuy | None]:
-        buy = pick(history.get(member_id, ()), joined.get(member_id, ())) if wants_buy else None
+        buy = pick(history.get(member_id, ()), joined.get(member_id, 0)) if wants_buy else None
         return spend.get(member_id, 0), buy
 
     return inputs

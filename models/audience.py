@@ -7,13 +7,13 @@ No loop issues a query per member: each loader is one SELECT for the whole chunk
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Select, String, and_, case, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, String, case, cast, func, select
 from sqlmodel import Session, col
 
 from models.db import among
@@ -41,6 +41,7 @@ class Shared:
     open_buys: tuple[OpenBuy, ...]
     co_bought: CoPurchases
     products: dict[int, tuple[str, str]]  # buy id → (product, category), buys that matter
+    codes: dict[str, Held]  # a line as `held_codes` gives it ('-' + buy id: still at home)
 
 
 def segment_select(session: Session, community: Community, name: str,
@@ -63,11 +64,11 @@ def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
 def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
     """Buys anyone may join now (open, begun, not tier-only, not sold out), with how many
     members are in each."""
-    joined = (select(col(Order.group_buy_id), func.count(func.distinct(col(Order.member_id))))
-              .where(col(Order.status).in_(HOLDING)).group_by(col(Order.group_buy_id)).subquery())
+    joined = (select(func.count(func.distinct(col(Order.member_id))))  # per open buy only
+              .where(col(Order.group_buy_id) == col(GroupBuy.id), col(Order.status).in_(HOLDING))
+              .scalar_subquery())
     rows = session.execute(
-        select(GroupBuy, func.coalesce(joined.c.count, 0))
-        .outerjoin(joined, joined.c.group_buy_id == col(GroupBuy.id))
+        select(GroupBuy, joined)
         .where(col(GroupBuy.community_id) == community_id, col(GroupBuy.status) == BuyStatus.OPEN,
                col(GroupBuy.opens_at) <= now, col(GroupBuy.deadline) > now,
                col(GroupBuy.exclusive_tier).is_(None))).all()
@@ -77,44 +78,54 @@ def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBu
 
 def shared(session: Session, community_id: int, now: datetime) -> Shared:
     """Open buys and co-purchase counts: how many members who received X also received Y, Y
-    an open buy's product (one GROUP BY, driven from the open products' buyers)."""
+    an open buy's product (`_co_purchases`)."""
     buys = tuple(open_buys(session, community_id, now))
     wanted = {b.product for b in buys}
     every = session.execute(select(col(GroupBuy.id), col(GroupBuy.title), col(GroupBuy.category))
                             .where(col(GroupBuy.community_id) == community_id)).all()
-    titles = sorted({title for _, title, _ in every})
-    keys = {title: product_key(title) for title in titles}
-    co: dict[str, dict[str, int]] = {}
-    open_titles = [t for t in titles if keys[t] in wanted]
-    for bought, other, count in _co_purchases(session, community_id, open_titles):
-        mine = co.setdefault(keys[bought], {})
-        if keys[bought] != keys[other]:
-            mine[keys[other]] = mine.get(keys[other], 0) + int(count)
+    keys = {title: product_key(title) for title in {title for _, title, _ in every}}
+    co = _co_purchases(session, {buy_id: title for buy_id, title, _ in every}, keys, wanted)
     relevant = wanted | set(co)
     categories = frozenset(b.category for b in buys if b.category)
     products = {buy_id: (keys[title], category) for buy_id, title, category in every
                 if keys[title] in relevant or category in categories}
-    return Shared(buys, co, products)
+    codes: dict[str, Held] = {}
+    for buy_id, (product, category) in products.items():
+        codes[str(buy_id)], codes[f"-{buy_id}"] = (product, category, False), (product, category, True)
+    return Shared(buys, co, products, codes)
 
 
-def _co_purchases(session: Session, community_id: int,
-                  open_titles: Sequence[str]) -> Sequence[tuple[str, str, int]]:
-    if not open_titles:
-        return []
-    buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
-    order_y, order_x = aliased(Order), aliased(Order)
-    open_ids = select(col(GroupBuy.id)).where(col(GroupBuy.community_id) == community_id,
-                                              col(GroupBuy.title).in_(open_titles))
-    rows = session.execute(  # driven from the open products' lines (by buy), not every line
-        select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
-        .select_from(order_y)
-        .join(buy_y, col(buy_y.id) == col(order_y.group_buy_id))
-        .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
-                            col(order_x.status) == LineStatus.DELIVERED))
-        .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
-        .where(col(order_y.group_buy_id).in_(open_ids), col(order_y.status) == LineStatus.DELIVERED)
-        .group_by(col(buy_x.title), col(buy_y.title))).all()
-    return [(x, y, int(n)) for x, y, n in rows]
+def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str],
+                  wanted: set[str]) -> dict[str, dict[str, int]]:
+    """Per product X, per open product Y: the members who received both (each title pair
+    counted once per member, titles of one product added up). One row per member who
+    received an open product, listing every buy they received; counted here."""
+    open_ids = sorted(buy_id for buy_id, title in titles.items() if keys[title] in wanted)
+    if not open_ids:
+        return {}
+    buyers = select(col(Order.member_id)).where(col(Order.group_buy_id).in_(open_ids),
+                                                col(Order.status) == LineStatus.DELIVERED)
+    rows = session.connection().execute(
+        select(func.aggregate_strings(cast(col(Order.group_buy_id), String), ","))
+        .where(col(Order.member_id).in_(buyers), col(Order.status) == LineStatus.DELIVERED)
+        .group_by(col(Order.member_id)))
+    names = sorted(set(titles.values()))
+    size, at = len(names), {name: i for i, name in enumerate(names)}
+    title_of = {str(buy_id): at[title] for buy_id, title in titles.items()}
+    targets = {title_of[str(buy_id)] for buy_id in open_ids}
+    pairs: list[int] = []  # x * size + y: a member received title x and open title y
+    for lines, in rows:
+        mine = set(map(title_of.get, lines.split(",")))
+        mine.discard(None)
+        for y in mine & targets:
+            pairs.extend([x * size + y for x in mine])
+    co: dict[str, dict[str, int]] = {}
+    for pair, count in Counter(pairs).items():
+        x, y = (keys[names[i]] for i in divmod(pair, size))
+        if x != y:
+            mine_x = co.setdefault(x, {})
+            mine_x[y] = mine_x.get(y, 0) + count
+    return co
 
 
 def cards(session: Session, ids: Sequence[int]) -> list[Card]:
@@ -158,28 +169,31 @@ def histories(session: Session, ids: Sequence[int], common: Shared
     return found
 
 
-def holdings(session: Session, ids: Sequence[int], common: Shared, today: date
-             ) -> dict[int, list[Held]]:
-    """`histories` as the recommendation reads them: per member the products and categories
-    that matter now, each with whether it is still at home (a replenishment date after
-    `today`). One row per member, the database marking each line ('-' + buy id: at home)."""
-    if not common.open_buys:
-        return {}
-    codes: dict[str, Held] = {}
-    for buy_id, (product, category) in common.products.items():
-        codes[str(buy_id)], codes[f"-{buy_id}"] = (product, category, False), (product, category, True)
-    line = (case((col(Order.replenish_on) > today, "-"), else_="")
-            + cast(col(Order.group_buy_id), String))
+def held_codes(session: Session, ids: Sequence[int], today: date) -> dict[int, list[str]]:
+    """Per member, every line they received as a code of `Shared.codes`: the buy id, with
+    '-' when still at home (a replenishment date after `today`). One row per member, read
+    from the index on (member, status, buy, replenish date) alone."""
+    line = cast(case((col(Order.replenish_on) > today, -col(Order.group_buy_id)),
+                     else_=col(Order.group_buy_id)), String)
     rows = session.connection().execute(
         select(col(Order.member_id), func.aggregate_strings(line, ","))
         .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
         .group_by(col(Order.member_id)))
-    wanted, found = set(ids), {}
-    for member_id, lines in rows:
-        if member_id in wanted:
-            held = [codes[code] for code in set(lines.split(",")) if code in codes]
-            if held:
-                found[member_id] = held
+    wanted = set(ids)
+    return {member_id: lines.split(",") for member_id, lines in rows if member_id in wanted}
+
+
+def holdings(session: Session, ids: Sequence[int], common: Shared, today: date
+             ) -> dict[int, list[Held]]:
+    """`histories` as the recommendation reads them: per member the products and categories
+    that matter now, each with whether it is still at home (`held_codes`, decoded)."""
+    if not common.open_buys:
+        return {}
+    codes, found = common.codes, {}
+    for member_id, lines in held_codes(session, ids, today).items():
+        held = [codes[code] for code in set(lines) if code in codes]
+        if held:
+            found[member_id] = held
     return found
 
 
