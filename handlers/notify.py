@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from messages.records import reply_record
+from messages.records import reply_json, reply_record
 from messages.types import Button, Reply
 from models import communities, events, notifications
 from models.rules.notify import Kind, quiet_until
@@ -129,7 +129,7 @@ def notify_rendered(session: Session, deps: Deps, community: Community,
             continue
         outcome.append("")
         at.append(index)
-        rows.append((community_id, account.channel, account.chat, reply_record(render(index)),
+        rows.append((community_id, account.channel, account.chat, reply_json(render(index)),
                      key[:128], member_id, kind_value, now, decision.not_before or now))
     queued = notifications.queue_many(session, rows)
     for index, row in zip(at, rows, strict=True):

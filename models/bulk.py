@@ -3,8 +3,9 @@ transaction (the bulk paths: a campaign's outbox messages and recipients)."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -22,10 +23,16 @@ class Rows:
     and run on the DB-API cursor of the session's transaction, `per` rows a statement. Bind
     processors (JSON, timestamps) run per column, once per distinct value where the values are
     plain (timestamps, strings): the per-row work of an ORM or Core insert, without its
-    per-row objects. Every column is given (no Python-side defaults on this path)."""
+    per-row objects. Every column is given (no Python-side defaults on this path).
 
-    def __init__(self, statement: ClauseElement, columns: Sequence[str], per: int = 500) -> None:
+    `serialized`: JSON columns whose values are given as JSON text already (exactly what
+    `json.dumps` makes of the value): passed as they are where the driver takes JSON as that
+    text (SQLite), read back into the value for the column's own processor elsewhere."""
+
+    def __init__(self, statement: ClauseElement, columns: Sequence[str], per: int = 500,
+                 serialized: Collection[str] = ()) -> None:
         self.statement, self.columns, self.per = statement, tuple(columns), per
+        self.serialized = frozenset(serialized)
         self._plans: dict[tuple[object, ...], _RowsPlan] = {}
 
     def run(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -51,7 +58,7 @@ class Rows:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.columns))
         if not isinstance(compiled, SQLCompiler):
             raise TypeError(f"not a SQL statement: {self.statement}")
-        plan = _RowsPlan(compiled, dialect, self.columns)
+        plan = _RowsPlan(compiled, dialect, self.columns, self.serialized)
         self._plans[_dialect_key(dialect)] = plan
         return plan
 
@@ -60,7 +67,8 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 
 
 class _RowsPlan:
-    def __init__(self, compiled: SQLCompiler, dialect: Dialect, columns: tuple[str, ...]) -> None:
+    def __init__(self, compiled: SQLCompiler, dialect: Dialect, columns: tuple[str, ...],
+                 serialized: frozenset[str] = frozenset()) -> None:
         self.one = compiled.string
         start = self.one.index(" VALUES (") + len(" VALUES ")
         end = _closing(self.one, start)
@@ -77,8 +85,13 @@ class _RowsPlan:
         self.head, self.group, self.tail = self.one[:start], group, self.one[end:]
         self.order = [columns.index(name) for name in names]
         processors = compiled._bind_processors
-        self.processors = [(i, _single(name, processors[name])) for i, name in enumerate(columns)
-                           if name in processors]
+        self.processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, name in enumerate(columns):
+            process = _single(name, processors[name]) if name in processors else None
+            if process is not None and name in serialized:
+                process = _from_text(process)
+            if process is not None:
+                self.processors.append((i, process))
         self.returns = bool(compiled._result_columns)
         self._sql: dict[int, str] = {}
 
@@ -94,6 +107,15 @@ class _RowsPlan:
             values[i] = _processed(values[i], process)
         ordered = [values[i] for i in self.order]
         return [value for row in zip(*ordered, strict=True) for value in row]
+
+
+def _from_text(process: Callable[[Any], Any]) -> Callable[[Any], Any] | None:
+    """A JSON column's processor for values given as JSON text: none where the processor
+    makes that same text of a value (SQLite), else the text read back first."""
+    sample = {"text": "會員 – ¥1", "buttons": [["+1", "/join #3"]], "image": None, "private": False}
+    if process(sample) == json.dumps(sample):
+        return None
+    return lambda text: process(json.loads(text))
 
 
 def _closing(sql: str, start: int) -> int:

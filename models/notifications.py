@@ -188,14 +188,15 @@ _QUEUE = {
     dialect: Rows(insert(table_of(OutboxMessage)).on_conflict_do_nothing(index_elements=["dedupe_key"])
                   .returning(table_of(OutboxMessage).c.dedupe_key),
                   (*OUTBOX_COLUMNS, "is_group", "status", "attempts", "last_error", "claimed_until",
-                   "sent_at"))
+                   "sent_at"), serialized=("body",))
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
 
 def queue_many(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:
     """Queue many pushes (each a tuple in OUTBOX_COLUMNS order: community id, channel, chat id,
-    body, dedupe key, member id, kind, created at, not before): multi-row INSERTs … ON CONFLICT
+    body as JSON text (messages.records.reply_json), dedupe key, member id, kind, created at,
+    not before): multi-row INSERTs … ON CONFLICT
     DO NOTHING, so a key another transaction queued meanwhile is skipped. Returns the keys
     queued."""
     if not rows:
