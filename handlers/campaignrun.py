@@ -12,32 +12,27 @@ import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from handlers.context import Deps
 from handlers.notify import notify_rendered
-from messages.leader_text import LeaderText, check
-from messages.money import format_money
-from messages.types import Button, Reply
+from handlers.personalise import Personaliser, texts_of
+from messages.types import Reply
 from models import audience, campaigns, communities
-from models.audience import Card, Shared
+from models.audience import Card
 from models.db import UnitOfWork
-from models.programme import Programme, programme_for
-from models.rules import tiers as tier_rules
-from models.rules.campaigns import HOLDOUT, VARIANT_A, variant
+from models.rules.campaigns import HOLDOUT, variant
 from models.rules.notify import Kind
-from models.rules.recommend import OpenBuy, Recommender
+from models.rules.recommend import OpenBuy
 from models.tables import Campaign, Community
 from models.types import id_of
 
 log = logging.getLogger(__name__)
 CHUNK = 5_000
-_MARKER = 987_654_321_987  # an amount no gap is: where the amount goes in a cached sentence
 
 
 @dataclass
@@ -46,94 +41,6 @@ class Outcome:
     queued: int = 0
     holdout: int = 0
     skipped: int = 0
-
-
-@dataclass
-class Personaliser:
-    """The leader's message for one member: placeholders filled from plain values; the parts
-    in the member's language (tier name, what is missing, the buy and its button) are made
-    once per language and buy, or per member only when the message uses them."""
-
-    deps: Deps
-    community: Community
-    texts: dict[str, LeaderText]
-    common: Shared
-    now: datetime
-    uses: frozenset[str] = frozenset()
-    programme: Programme = field(init=False)
-    joined: dict[int, int] | None = None  # member → open buys they are in (as bits)
-    _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
-    _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.programme = programme_for(self.community)
-        self.marker = format_money(_MARKER, self.community.currency)
-        self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
-        self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
-        self.recommender = Recommender(self.common.open_buys, self.common.co_bought,
-                                       self.common.codes)
-
-    def _part(self, locale: str, part: str, **context: Any) -> str:
-        return self.deps.renderer.render(locale, "campaign_part", part=part,
-                                         currency=self.community.currency, **context)
-
-    def _cached(self, locale: str, part: str, buy: OpenBuy) -> str:
-        key = (locale, part, buy.buy_id)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = self._part(locale, part, buy=buy)
-        return found
-
-    def reply(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> Reply:
-        locale = card.locale or self.community.default_locale
-        values = {"name": card.name, "points": str(card.points),
-                  "tier": self.programme.tier_name(card.tier, locale)}
-        if "missing" in self.uses:
-            values["missing"] = self._missing(locale, card.tier, spend)
-        buttons: tuple[Button, ...] = ()
-        if "buy" in self.uses:
-            text = self.texts[which]
-            if buy is None:
-                values["buy"] = self._cached_part(locale, "no_buy", None)
-            else:
-                values["buy"] = self._cached(locale, "buy", buy)
-                if "buy" in text.uses:
-                    buttons = self._buttons(locale, buy)
-        return Reply(self.texts[which].render(values), buttons=buttons)
-
-    def _buttons(self, locale: str, buy: OpenBuy) -> tuple[Button, ...]:
-        key = ("buttons", locale, buy.buy_id)
-        found = self._buttons_of.get(key)
-        if found is None:
-            found = self._buttons_of[key] = (
-                Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
-        return found
-
-    def _missing(self, locale: str, tier: str, spend: int) -> str:
-        """'NT$1,200 more to reach Silver': the sentence is rendered once per language and
-        tier with a marker amount, then only the amount changes."""
-        gap = tier_rules.gap_to_next(tier, spend, 0, self.programme.tiers)
-        if gap is None:
-            return self._cached_part(locale, "top", None)
-        sentence = self._cached_part(locale, "missing", gap.tier)
-        return sentence.replace(self.marker, format_money(gap.spend_missing,
-                                                           self.community.currency))
-
-    def _cached_part(self, locale: str, part: str, tier: str | None) -> str:
-        key = (locale, part, tier)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = self._part(
-                locale, part, amount=_MARKER,
-                tier=self.programme.tier_name(tier, locale) if tier else "")
-        return found
-
-
-def texts_of(campaign: Campaign) -> dict[str, LeaderText]:
-    found = {VARIANT_A: check(campaign.message_a)}
-    if campaign.message_b:
-        found["B"] = check(campaign.message_b)
-    return found
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

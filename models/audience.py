@@ -115,16 +115,15 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
     targets = {title_of[str(buy_id)] for buy_id in open_ids}
     pairs: list[int] = []  # x * size + y: a member received title x and open title y
     for lines, in rows:
-        mine = set(map(title_of.get, lines.split(",")))
-        mine.discard(None)
+        mine = {title_of[line] for line in lines.split(",") if line in title_of}
         for y in mine & targets:
             pairs.extend([x * size + y for x in mine])
     co: dict[str, dict[str, int]] = {}
     for pair, count in Counter(pairs).items():
-        x, y = (keys[names[i]] for i in divmod(pair, size))
-        if x != y:
-            mine_x = co.setdefault(x, {})
-            mine_x[y] = mine_x.get(y, 0) + count
+        bought, other = (keys[names[i]] for i in divmod(pair, size))
+        if bought != other:
+            also = co.setdefault(bought, {})
+            also[other] = also.get(other, 0) + count
     return co
 
 
