@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from sqlalchemy import Select, String, case, cast, func, select
 from sqlmodel import Session, col
 
+from models.bulk import plain_rows
 from models.db import among
 from models.rules.recommend import CoPurchases, Held, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
@@ -25,8 +27,9 @@ HOLDING = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.WAITLISTED)  # in t
 YEAR = timedelta(days=365)
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
+class Card(NamedTuple):
+    """What a message says of its member (a plain tuple: made by the ten thousand)."""
+
     member_id: int
     name: str
     locale: str | None
@@ -58,7 +61,7 @@ def count(session: Session, query: Select[tuple[int]]) -> int:
 
 
 def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
-    return sorted(session.execute(query).scalars())
+    return sorted(member_id for member_id, in plain_rows(session, query))
 
 
 def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
@@ -105,10 +108,10 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
         return {}
     buyers = select(col(Order.member_id)).where(col(Order.group_buy_id).in_(open_ids),
                                                 col(Order.status) == LineStatus.DELIVERED)
-    rows = session.connection().execute(
-        select(func.aggregate_strings(cast(col(Order.group_buy_id), String), ","))
-        .where(col(Order.member_id).in_(buyers), col(Order.status) == LineStatus.DELIVERED)
-        .group_by(col(Order.member_id)))
+    rows = plain_rows(session, select(func.aggregate_strings(cast(col(Order.group_buy_id), String), ","))
+                      .where(col(Order.member_id).in_(buyers),
+                             col(Order.status) == LineStatus.DELIVERED)
+                      .group_by(col(Order.member_id)))
     names = sorted(set(titles.values()))
     size, at = len(names), {name: i for i, name in enumerate(names)}
     title_of = {str(buy_id): at[title] for buy_id, title in titles.items()}
@@ -128,13 +131,11 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
 
 
 def cards(session: Session, ids: Sequence[int]) -> list[Card]:
-    rows = session.connection().execute(
-        select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
-               col(Member.points_balance)).where(among(col(Member.id), ids))
-        .order_by(col(Member.id))).all()
-    wanted = set(ids)
-    return [Card(int(m), name, locale, tier, points) for m, name, locale, tier, points in rows
-            if m in wanted]
+    rows = plain_rows(session, select(
+        col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
+        col(Member.points_balance)).where(among(col(Member.id), ids)).order_by(col(Member.id)))
+    wanted, card = set(ids), Card._make
+    return [card(row) for row in rows if row[0] in wanted]
 
 
 def histories(session: Session, ids: Sequence[int], common: Shared
@@ -174,10 +175,10 @@ def held_codes(session: Session, ids: Sequence[int], today: date) -> dict[int, l
     from the index on (member, status, buy, replenish date) alone."""
     line = cast(case((col(Order.replenish_on) > today, -col(Order.group_buy_id)),
                      else_=col(Order.group_buy_id)), String)
-    rows = session.connection().execute(
-        select(col(Order.member_id), func.aggregate_strings(line, ","))
-        .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
-        .group_by(col(Order.member_id)))
+    rows = plain_rows(session, select(col(Order.member_id), func.aggregate_strings(line, ","))
+                      .where(among(col(Order.member_id), ids),
+                             col(Order.status) == LineStatus.DELIVERED)
+                      .group_by(col(Order.member_id)))
     wanted = set(ids)
     return {member_id: lines.split(",") for member_id, lines in rows if member_id in wanted}
 
@@ -216,7 +217,7 @@ def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[
              .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING)))
     if ids is not None:
         query = query.where(among(col(Order.member_id), ids))
-    rows = session.connection().execute(query.distinct()).all()
+    rows = plain_rows(session, query.distinct())
     found: dict[int, set[int]] = {}
     for member_id, buy_id in rows:
         found.setdefault(member_id, set()).add(buy_id)
@@ -224,8 +225,8 @@ def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[
 
 
 def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
-    rows = session.connection().execute(
-        select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
-        .where(among(col(SpendEntry.member_id), ids), col(SpendEntry.occurred_at) >= now - YEAR)
-        .group_by(col(SpendEntry.member_id))).all()
+    rows = plain_rows(session, select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
+                      .where(among(col(SpendEntry.member_id), ids),
+                             col(SpendEntry.occurred_at) >= now - YEAR)
+                      .group_by(col(SpendEntry.member_id)))
     return {member_id: int(total or 0) for member_id, total in rows}

@@ -1,20 +1,47 @@
-"""Many rows inserted at once as plain tuples, on the DB-API cursor of the session's
-transaction (the bulk paths: a campaign's outbox messages and recipients)."""
+"""Many rows at once as plain tuples, on the DB-API cursor of the session's transaction (the
+bulk paths: a campaign's recipients and what it reads of them, its outbox messages): inserted
+(`Rows`) or read (`plain_rows`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
 from models.db import _dbapi, _dialect_key, _single
+
+
+def plain_rows(session: Session, query: Executable) -> list[tuple[Any, ...]]:
+    """Every row of a SELECT as the driver gives it, taken straight from the DB-API cursor:
+    no per-row objects of SQLAlchemy's (a few hundred thousand rows in a campaign run); a
+    column whose values SQLAlchemy would convert (booleans, timestamps on SQLite) is converted
+    here the same way."""
+    result = session.connection().execute(query)
+    try:
+        rows = cast(list[tuple[Any, ...]], result.cursor.fetchall())
+        compiled = result.context.compiled
+        columns = (compiled._result_columns if compiled is not None else None) or []
+        processors = [(at, process) for at, column in enumerate(columns)
+                      if (process := column.type._cached_result_processor(result.dialect, None))]
+    finally:
+        result.close()
+    if not processors:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for at, process in processors:
+            values[at] = process(values[at])
+        converted.append(tuple(values))
+    return converted
 
 
 class Rows:
