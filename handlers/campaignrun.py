@@ -88,9 +88,9 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
     targets = [(m, key, None) for m, key in keys.items()]
 
-    def render(index: int) -> Reply:
+    def render(index: int) -> str:
         member_id = targets[index][0]
-        return person.reply(assigned[member_id], cards[member_id], *inputs(member_id))
+        return person.body(assigned[member_id], cards[member_id], *inputs(member_id))
 
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
                               Kind.PROMOTION, now=person.now)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import Deps
 from messages.leader_text import LeaderText, check
 from messages.money import format_money
+from messages.records import text_json
 from messages.types import Button, Reply
 from models.audience import Card, Shared
 from models.programme import Programme, programme_for
@@ -68,6 +69,16 @@ class Personaliser:
         return found
 
     def reply(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> Reply:
+        text, buttons = self.filled(which, card, spend, buy)
+        return Reply(text, buttons=buttons)
+
+    def body(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> str:
+        """`reply` as the outbox keeps it (JSON text), without making the Reply."""
+        return text_json(*self.filled(which, card, spend, buy))
+
+    def filled(self, which: str, card: Card, spend: int, buy: OpenBuy | None
+               ) -> tuple[str, tuple[Button, ...]]:
+        """The text of variant `which` for this member, and its buttons."""
         locale = card.locale or self.default_locale
         tier = self._tiers.get((card.tier, locale))
         if tier is None:
@@ -84,7 +95,7 @@ class Personaliser:
                 values["buy"] = self._cached(locale, "buy", buy)
                 if "buy" in text.uses:
                     buttons = self._buttons(locale, buy)
-        return Reply(text.render(values), buttons=buttons)
+        return text.render(values), buttons
 
     def _buttons(self, locale: str, buy: OpenBuy) -> tuple[Button, ...]:
         key = ("buttons", locale, buy.buy_id)

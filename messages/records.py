@@ -35,6 +35,12 @@ def reply_json(reply: Reply) -> str:
             f'"private": {"true" if reply.private else "false"}, "card": {{}}, "hints": {{}}}}')
 
 
+def text_json(text: str, buttons: tuple[Button, ...] = ()) -> str:
+    """`reply_json(Reply(text, buttons=buttons))`, without making the Reply."""
+    return (f'{{"text": {encode_basestring_ascii(text)}, "buttons": {_buttons_json(buttons)}, '
+            f'"image": null, "file": null, "private": false, "card": {{}}, "hints": {{}}}}')
+
+
 @lru_cache(maxsize=1024)
 def _buttons_json(buttons: tuple[Button, ...]) -> str:
     return json.dumps([[b.label, b.data] for b in buttons])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Collection, Sequence
+from itertools import repeat
+from operator import is_
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
@@ -158,7 +160,10 @@ def _closing(sql: str, start: int) -> int:
 def _processed(column: Sequence[Any], process: Callable[[Any], Any]) -> list[Any]:
     """A bind processor over a column: once per distinct value (of one type: 1 and True
     differ) when the values are hashable, as the same timestamp in every row is; per value
-    otherwise (a JSON body)."""
+    otherwise (a JSON body). The very same object in every row (a run's moment, a status):
+    processed once, without a look-up per row."""
+    if column and all(map(is_, column, repeat(column[0]))):
+        return [process(column[0])] * len(column)
     done: dict[tuple[type, Any], Any] = {}
     try:
         return [done[key] if (key := (value.__class__, value)) in done

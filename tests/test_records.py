@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.app import App
 from bot.outbound import queue_reply
-from messages.records import reply_from_record, reply_json, reply_record
+from messages.records import reply_from_record, reply_json, reply_record, text_json
 from messages.types import Button, Reply
 from scheduler.delivery import DeliveryWorker
 from tests.conftest import Clock
@@ -38,6 +38,9 @@ def test_every_field_of_a_reply_survives_its_json_record(reply: Reply) -> None:
                           private=st.booleans()))
 def test_a_reply_as_json_text_is_exactly_its_record_dumped(reply: Reply) -> None:
     assert reply_json(reply) == json.dumps(reply_record(reply))
+    if not reply.private:
+        assert text_json(reply.text, reply.buttons) == json.dumps(reply_record(Reply(
+            reply.text, buttons=reply.buttons)))
 
 
 @pytest.mark.asyncio
