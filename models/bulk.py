@@ -56,12 +56,14 @@ class Rows:
 
     `serialized`: JSON columns whose values are given as JSON text already (exactly what
     `json.dumps` makes of the value): passed as they are where the driver takes JSON as that
-    text (SQLite), read back into the value for the column's own processor elsewhere."""
+    text (SQLite), read back into the value for the column's own processor elsewhere.
+    `constants`: the values of the last columns, the same in every row (the rows give the
+    others), processed once."""
 
     def __init__(self, statement: ClauseElement, columns: Sequence[str], per: int = 500,
-                 serialized: Collection[str] = ()) -> None:
+                 serialized: Collection[str] = (), constants: Sequence[Any] = ()) -> None:
         self.statement, self.columns, self.per = statement, tuple(columns), per
-        self.serialized = frozenset(serialized)
+        self.serialized, self.constants = frozenset(serialized), tuple(constants)
         self._plans: dict[tuple[object, ...], _RowsPlan] = {}
 
     def run(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -87,7 +89,7 @@ class Rows:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(self.columns))
         if not isinstance(compiled, SQLCompiler):
             raise TypeError(f"not a SQL statement: {self.statement}")
-        plan = _RowsPlan(compiled, dialect, self.columns, self.serialized)
+        plan = _RowsPlan(compiled, dialect, self.columns, self.serialized, self.constants)
         self._plans[_dialect_key(dialect)] = plan
         return plan
 
@@ -97,7 +99,7 @@ _NAMED = re.compile(r"%\((\w+)\)s")
 
 class _RowsPlan:
     def __init__(self, compiled: SQLCompiler, dialect: Dialect, columns: tuple[str, ...],
-                 serialized: frozenset[str] = frozenset()) -> None:
+                 serialized: frozenset[str], constants: tuple[Any, ...]) -> None:
         self.one = compiled.string
         start = self.one.index(" VALUES (") + len(" VALUES ")
         end = _closing(self.one, start)
@@ -121,6 +123,10 @@ class _RowsPlan:
                 process = _from_text(process)
             if process is not None:
                 self.processors.append((i, process))
+        given = len(columns) - len(constants)  # the columns each row gives
+        self.fixed = [(given + at, dict(self.processors).get(given + at, _same)(value))
+                      for at, value in enumerate(constants)]
+        self.processors = [(i, process) for i, process in self.processors if i < given]
         self.returns = bool(compiled._result_columns)
         self._sql: dict[int, str] = {}
 
@@ -134,8 +140,13 @@ class _RowsPlan:
         values: list[Sequence[Any]] = list(zip(*rows, strict=True))
         for i, process in self.processors:
             values[i] = _processed(values[i], process)
+        values += [[value] * len(rows) for _, value in self.fixed]
         ordered = [values[i] for i in self.order]
         return [value for row in zip(*ordered, strict=True) for value in row]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _from_text(process: Callable[[Any], Any]) -> Callable[[Any], Any] | None:

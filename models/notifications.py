@@ -188,7 +188,7 @@ _QUEUE = {
     dialect: Rows(insert(table_of(OutboxMessage)).on_conflict_do_nothing(index_elements=["dedupe_key"])
                   .returning(table_of(OutboxMessage).c.dedupe_key),
                   (*OUTBOX_COLUMNS, "is_group", "status", "attempts", "last_error", "claimed_until",
-                   "sent_at"), serialized=("body",))
+                   "sent_at"), serialized=("body",), constants=_PENDING)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
@@ -201,5 +201,5 @@ def queue_many(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:
     queued."""
     if not rows:
         return set()
-    returned = _QUEUE[dialect_name(session)].run(session, [(*row, *_PENDING) for row in rows])
+    returned = _QUEUE[dialect_name(session)].run(session, rows)
     return {key for key, in returned}
