@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.context import Deps
-from handlers.notify import notify_rendered
+from handlers.notify import Message, notify, notify_rendered
 from handlers.personalise import Personaliser, texts_of
 from messages.types import Reply
 from models import audience, campaigns, communities
@@ -153,9 +153,23 @@ def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
         return False
     query = audience.segment_select(session, community, campaign.segment, now.astimezone(tz))
     ids = audience.member_ids(session, query) if query is not None else []
-    outcome = send_run(session, deps, community, campaign, run, ids, now)
+    outcome = send_run(session, deps, community, campaign, run, ids, now) if ids else Outcome()
+    campaigns.record_run(session, campaign_id, run, now, members=outcome.recipients,
+                         sent=outcome.queued, holdout=outcome.holdout, skipped=outcome.skipped)
+    if not ids:
+        _tell_empty(session, deps, community, campaign, run, due_at.astimezone(tz))
     log.info("campaign %s run %d: %s", campaign_id, run, outcome)
     return True
+
+
+def _tell_empty(session: Session, deps: Deps, community: Community, campaign: Campaign,
+                run: int, due: datetime) -> None:
+    """Its segment held nobody (or is gone): nothing was sent, and the leader who made the
+    campaign (else the owners) hears so, once per run (the dedupe key)."""
+    message = Message("campaign_empty", campaign=campaign, when=due.strftime("%Y-%m-%d %H:%M"))
+    for leader in campaigns.leaders(session, campaign):
+        notify(session, deps, leader, message, Kind.SERVICE, community=community, now=deps.clock(),
+               key=f"campaign_empty:{campaign.id}:{run}:{leader.id}")
 
 
 def preview_for(session: Session, deps: Deps, community: Community, campaign: Campaign,
