@@ -43,19 +43,20 @@ class Outcome:
     skipped: int = 0
 
 
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+def _chunks(members: Sequence[Card]) -> Iterator[Sequence[Card]]:
+    for start in range(0, len(members), CHUNK):
+        yield members[start:start + CHUNK]
 
 
 def send_run(session: Session, deps: Deps, community: Community, campaign: Campaign, run: int,
-             ids: Sequence[int], now: datetime) -> Outcome:
-    """One run to these members (the segment's, evaluated now): assign, render, queue, record."""
+             members: Sequence[Card], now: datetime) -> Outcome:
+    """One run to these members (the segment's, evaluated now, by id): assign, render, queue,
+    record."""
     common = audience.shared(session, id_of(community), now)
     person = Personaliser(deps, community, texts_of(campaign), common, now)
     window = now + person.programme.campaign_window
     outcome = Outcome()
-    for chunk in _chunks(ids):
+    for chunk in _chunks(members):
         _send_chunk(session, person, campaign, run, chunk, window, outcome)
     return outcome
 
@@ -77,15 +78,16 @@ def collector_paused() -> Iterator[None]:
 
 
 def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
-                chunk: Sequence[int], window: datetime, outcome: Outcome) -> None:
+                members: Sequence[Card], window: datetime, outcome: Outcome) -> None:
     campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
     holdout_pct = campaign.holdout_pct
+    cards = {card.member_id: card for card in members}
+    chunk = list(cards)
     assigned = {m: variant(campaign_id, m, holdout_pct, variants) for m in chunk}
     sending = [m for m in chunk if assigned[m] != HOLDOUT]
-    cards = {c.member_id: c for c in audience.cards(session, sending)}
     inputs = _inputs(session, person, sending)
 
-    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
+    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending}
     targets = [(m, key, None) for m, key in keys.items()]
 
     def render(index: int) -> str:
@@ -98,7 +100,7 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     now = person.now
     rows = [(campaign_id, run, m, assigned[m], now, window,
              keys[m] if results.get(m) == "" else None, (results.get(m) or "")[:16])
-            for m in chunk if m in keys or assigned[m] == HOLDOUT]
+            for m in chunk]
     campaigns.record(session, rows)
     outcome.recipients += len(rows)
     outcome.holdout += len(chunk) - len(sending)
@@ -152,11 +154,11 @@ def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
     if run is None:
         return False
     query = audience.segment_select(session, community, campaign.segment, now.astimezone(tz))
-    ids = audience.member_ids(session, query) if query is not None else []
-    outcome = send_run(session, deps, community, campaign, run, ids, now) if ids else Outcome()
+    members = audience.segment_cards(session, query) if query is not None else []
+    outcome = send_run(session, deps, community, campaign, run, members, now) if members else Outcome()
     campaigns.record_run(session, campaign_id, run, now, members=outcome.recipients,
                          sent=outcome.queued, holdout=outcome.holdout, skipped=outcome.skipped)
-    if not ids:
+    if not members:
         _tell_empty(session, deps, community, campaign, run, due_at.astimezone(tz))
     log.info("campaign %s run %d: %s", campaign_id, run, outcome)
     return True
