@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,14 +20,13 @@ from sqlmodel import Session
 
 from handlers.context import Deps
 from handlers.notify import Message, notify, notify_rendered
-from handlers.personalise import Personaliser, texts_of
+from handlers.personalise import Personaliser, texts_of, uses_of
 from messages.types import Reply
 from models import audience, campaigns, communities
 from models.audience import Card
 from models.db import UnitOfWork
 from models.rules.campaigns import HOLDOUT, variant
 from models.rules.notify import Kind
-from models.rules.recommend import OpenBuy
 from models.tables import Campaign, Community
 from models.types import id_of
 
@@ -49,13 +48,21 @@ def _chunks(members: Sequence[Card]) -> Iterator[Sequence[Card]]:
 
 
 def send_run(session: Session, deps: Deps, community: Community, campaign: Campaign, run: int,
-             members: Sequence[Card], now: datetime) -> Outcome:
-    """One run to these members (the segment's, evaluated now, by id): assign, render, queue,
-    record."""
-    common = audience.shared(session, id_of(community), now)
-    person = Personaliser(deps, community, texts_of(campaign), common, now)
-    window = now + person.programme.campaign_window
+             query: audience.SegmentQuery, now: datetime) -> Outcome:
+    """One run to the segment's members (`query`, evaluated now), by id: assign, render,
+    queue, record. Nothing when it is empty."""
+    texts = texts_of(campaign)
+    uses = uses_of(texts)
+    members = audience.segment_cards(
+        session, query, spend_at=now if "missing" in uses else None,
+        today=now.astimezone(ZoneInfo(community.timezone)).date() if "buy" in uses else None)
     outcome = Outcome()
+    if not members:
+        return outcome
+    common = audience.shared(session, id_of(community), now)
+    person = Personaliser(deps, community, texts, common, now,
+                          audience.joined(session, None, common) if "buy" in uses else {})
+    window = now + person.programme.campaign_window
     for chunk in _chunks(members):
         _send_chunk(session, person, campaign, run, chunk, window, outcome)
     return outcome
@@ -85,14 +92,13 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     chunk = list(cards)
     assigned = {m: variant(campaign_id, m, holdout_pct, variants) for m in chunk}
     sending = [m for m in chunk if assigned[m] != HOLDOUT]
-    inputs = _inputs(session, person, sending)
 
     keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending}
     targets = [(m, key, None) for m, key in keys.items()]
 
     def render(index: int) -> str:
         member_id = targets[index][0]
-        return person.body(assigned[member_id], cards[member_id], *inputs(member_id))
+        return person.body(assigned[member_id], cards[member_id])
 
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
                               Kind.PROMOTION, now=person.now)
@@ -106,26 +112,6 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
     outcome.holdout += len(chunk) - len(sending)
     outcome.queued += sum(1 for m in keys if results.get(m) == "")
     outcome.skipped += sum(1 for m in keys if results.get(m))
-
-
-def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
-            ) -> Callable[[int], tuple[int, OpenBuy | None]]:
-    """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
-    spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
-    wants_buy = "buy" in person.uses and bool(person.common.open_buys)
-    history = audience.held_codes(session, ids, person.today) if wants_buy else {}
-    recommender = person.recommender
-    if wants_buy and person.joined is None:  # everyone's, once per run
-        person.joined = {member_id: recommender.joined_bits(buys) for member_id, buys
-                         in audience.joined(session, None, person.common).items()}
-    joined = person.joined or {}
-    pick = recommender.pick_coded
-
-    def inputs(member_id: int) -> tuple[int, OpenBuy | None]:
-        buy = pick(history.get(member_id, ()), joined.get(member_id, 0)) if wants_buy else None
-        return spend.get(member_id, 0), buy
-
-    return inputs
 
 
 def run_due(deps: Deps) -> int:
@@ -154,11 +140,11 @@ def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
     if run is None:
         return False
     query = audience.segment_select(session, community, campaign.segment, now.astimezone(tz))
-    members = audience.segment_cards(session, query) if query is not None else []
-    outcome = send_run(session, deps, community, campaign, run, members, now) if members else Outcome()
+    outcome = (send_run(session, deps, community, campaign, run, query, now) if query is not None
+               else Outcome())
     campaigns.record_run(session, campaign_id, run, now, members=outcome.recipients,
                          sent=outcome.queued, holdout=outcome.holdout, skipped=outcome.skipped)
-    if not members:
+    if not outcome.recipients:
         _tell_empty(session, deps, community, campaign, run, due_at.astimezone(tz))
     log.info("campaign %s run %d: %s", campaign_id, run, outcome)
     return True
@@ -182,14 +168,13 @@ def preview_for(session: Session, deps: Deps, community: Community, campaign: Ca
     query = audience.segment_select(session, community, campaign.segment, local_now)
     ids = audience.member_ids(session, query) if query is not None else []
     common = audience.shared(session, id_of(community), now)
-    person = Personaliser(deps, community, texts_of(campaign), common, now)
     campaign_id, count = id_of(campaign), len(campaigns.variants(campaign))
-    found = []
-    for which in campaigns.variants(campaign):
-        sample = next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
-                       == which), None)
-        cards = audience.cards(session, [sample]) if sample is not None else []
-        if cards:
-            inputs = _inputs(session, person, [cards[0].member_id])
-            found.append((which, cards[0], person.reply(which, cards[0], *inputs(cards[0].member_id))))
-    return found
+    samples = {which: next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
+                            == which), None) for which in campaigns.variants(campaign)}
+    chosen = sorted({m for m in samples.values() if m is not None})
+    person = Personaliser(deps, community, texts_of(campaign), common, now,
+                          audience.joined(session, chosen, common))
+    cards = {c.member_id: c for c in audience.cards(session, chosen, spend_at=now,
+                                                       today=local_now.date())}
+    return [(which, cards[m], person.reply(which, cards[m])) for which, m in samples.items()
+            if m in cards]

@@ -38,9 +38,9 @@ class Personaliser:
     texts: dict[str, LeaderText]
     common: Shared
     now: datetime
-    uses: frozenset[str] = frozenset()
+    joined: dict[int, set[int]] = field(default_factory=dict)  # member → open buys they are in
+    uses: frozenset[str] = field(init=False)
     programme: Programme = field(init=False)
-    joined: dict[int, int] | None = None  # member → open buys they are in (as bits)
     _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
     _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
     _tiers: dict[tuple[str, str], str] = field(default_factory=dict)  # (tier, language) → name
@@ -51,11 +51,14 @@ class Personaliser:
         self.programme = programme_for(self.community)
         self.currency, self.default_locale = self.community.currency, self.community.default_locale
         self.marker = format_money(_MARKER, self.currency)
-        self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
+        self.uses = uses_of(self.texts)
         self.wants_missing, self.wants_buy = "missing" in self.uses, "buy" in self.uses
         self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
         self.recommender = Recommender(self.common.open_buys, self.common.co_bought,
                                        self.common.codes)
+        self._joined = {member_id: self.recommender.joined_bits(buys)
+                        for member_id, buys in self.joined.items()}
+        self._recommends = self.wants_buy and bool(self.common.open_buys)
 
     def _part(self, locale: str, part: str, **context: Any) -> str:
         return self.deps.renderer.render(locale, "campaign_part", part=part,
@@ -68,24 +71,33 @@ class Personaliser:
             found = self._parts[key] = self._part(locale, part, buy=buy)
         return found
 
-    def reply(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> Reply:
-        text, buttons = self.filled(which, card, spend, buy)
+    def reply(self, which: str, card: Card) -> Reply:
+        """Variant `which` for the member of this card (with its spend and lines when the
+        message says what is missing or recommends a buy)."""
+        text, buttons = self.filled(which, card)
         return Reply(text, buttons=buttons)
 
-    def body(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> str:
+    def body(self, which: str, card: Card) -> str:
         """`reply` as the outbox keeps it (JSON text), without making the Reply."""
-        return text_json(*self.filled(which, card, spend, buy))
+        return text_json(*self.filled(which, card))
 
-    def filled(self, which: str, card: Card, spend: int, buy: OpenBuy | None
-               ) -> tuple[str, tuple[Button, ...]]:
+    def recommended(self, card: Card) -> OpenBuy | None:
+        if not self._recommends:
+            return None
+        lines = card.lines
+        return self.recommender.pick_coded(lines.split(",") if lines else (),
+                                           self._joined.get(card.member_id, 0))
+
+    def filled(self, which: str, card: Card) -> tuple[str, tuple[Button, ...]]:
         """The text of variant `which` for this member, and its buttons."""
+        buy = self.recommended(card)
         locale = card.locale or self.default_locale
         tier = self._tiers.get((card.tier, locale))
         if tier is None:
             tier = self._tiers[card.tier, locale] = self.programme.tier_name(card.tier, locale)
         values = {"name": card.name, "points": str(card.points), "tier": tier}
         if self.wants_missing:
-            values["missing"] = self._missing(locale, card.tier, spend)
+            values["missing"] = self._missing(locale, card.tier, card.spend or 0)
         buttons: tuple[Button, ...] = ()
         text = self.texts[which]
         if self.wants_buy:
@@ -132,6 +144,11 @@ class Personaliser:
                 locale, part, amount=_MARKER,
                 tier=self.programme.tier_name(tier, locale) if tier else "")
         return found
+
+
+def uses_of(texts: dict[str, LeaderText]) -> frozenset[str]:
+    """The placeholders any of the texts uses."""
+    return frozenset().union(*(t.uses for t in texts.values()))
 
 
 def texts_of(campaign: Campaign) -> dict[str, LeaderText]:

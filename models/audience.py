@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from itertools import repeat
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, case, cast, func, select
+from sqlalchemy import Select, String, case, cast, func, literal, null, select
 from sqlmodel import Session, col
 
 from models.bulk import plain_rows
@@ -23,18 +24,22 @@ from models.rules.recommend import CoPurchases, Held, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
 from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
 
+SegmentQuery = Select[tuple[int]]  # one column: member_id (segment_select)
 HOLDING = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.WAITLISTED)  # in the buy now
 YEAR = timedelta(days=365)
 
 
 class Card(NamedTuple):
-    """What a message says of its member (a plain tuple: made by the ten thousand)."""
+    """What a message says of its member (a plain tuple: made by the ten thousand), with (when
+    asked for) their 12-month spend and every line they received as `held_codes` codes."""
 
     member_id: int
     name: str
     locale: str | None
     tier: str
     points: int
+    spend: int | None = 0  # None: no spend in the 12 months
+    lines: str | None = None  # '12,-40,…' (None: nothing received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +69,31 @@ def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
     return sorted(member_id for member_id, in plain_rows(session, query))
 
 
-def segment_cards(session: Session, query: Select[tuple[int]]) -> list[Card]:
-    """The segment's members (by id) with what their messages say of them: one SELECT."""
-    return list(map(Card._make, plain_rows(session, select(
-        col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
-        col(Member.points_balance)).where(col(Member.id).in_(query)).order_by(col(Member.id)))))
+def segment_cards(session: Session, query: Select[tuple[int]], *, spend_at: datetime | None = None,
+                  today: date | None = None) -> list[Card]:
+    """The segment's members (by id) with what their messages say of them (their spend in the
+    12 months before `spend_at`, their lines as of `today`, when given): one SELECT."""
+    return list(map(Card._make, plain_rows(session, select(*_card_columns(spend_at, today))
+                                           .where(col(Member.id).in_(query))
+                                           .order_by(col(Member.id)))))
+
+
+def _card_columns(spend_at: datetime | None, today: date | None) -> list[Any]:
+    spend = (select(func.sum(col(SpendEntry.amount))).where(
+        col(SpendEntry.member_id) == col(Member.id), col(SpendEntry.occurred_at) >= spend_at - YEAR)
+        .scalar_subquery() if spend_at is not None else literal(0))
+    lines = (select(func.aggregate_strings(_coded(today), ",")).where(
+        col(Order.member_id) == col(Member.id), col(Order.status) == LineStatus.DELIVERED)
+        .scalar_subquery() if today is not None else null())
+    return [col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
+            col(Member.points_balance), spend, lines]
+
+
+def _coded(today: date) -> Any:
+    """A line as a code of `Shared.codes`: the buy id, negative while still at home (a
+    replenishment date after `today`)."""
+    return cast(case((col(Order.replenish_on) > today, -col(Order.group_buy_id)),
+                     else_=col(Order.group_buy_id)), String)
 
 
 def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
@@ -124,8 +149,10 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
     title_of = {str(buy_id): at[title] for buy_id, title in titles.items()}
     targets = {title_of[str(buy_id)] for buy_id in open_ids}
     pairs: list[int] = []  # x * size + y: a member received title x and open title y
+    known = title_of.get
     for lines, in rows:
-        mine = {title_of[line] for line in lines.split(",") if line in title_of}
+        mine = set(map(known, lines.split(","), repeat(-1)))  # -1: a buy of no title here
+        mine.discard(-1)
         for y in mine & targets:
             pairs.extend([x * size + y for x in mine])
     co: dict[str, dict[str, int]] = {}
@@ -137,10 +164,11 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
     return co
 
 
-def cards(session: Session, ids: Sequence[int]) -> list[Card]:
-    rows = plain_rows(session, select(
-        col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
-        col(Member.points_balance)).where(among(col(Member.id), ids)).order_by(col(Member.id)))
+def cards(session: Session, ids: Sequence[int], *, spend_at: datetime | None = None,
+          today: date | None = None) -> list[Card]:
+    """`segment_cards` for these members."""
+    rows = plain_rows(session, select(*_card_columns(spend_at, today))
+                      .where(among(col(Member.id), ids)).order_by(col(Member.id)))
     wanted, card = set(ids), Card._make
     return [card(row) for row in rows if row[0] in wanted]
 
@@ -180,9 +208,7 @@ def held_codes(session: Session, ids: Sequence[int], today: date) -> dict[int, l
     """Per member, every line they received as a code of `Shared.codes`: the buy id, with
     '-' when still at home (a replenishment date after `today`). One row per member, read
     from the index on (member, status, buy, replenish date) alone."""
-    line = cast(case((col(Order.replenish_on) > today, -col(Order.group_buy_id)),
-                     else_=col(Order.group_buy_id)), String)
-    rows = plain_rows(session, select(col(Order.member_id), func.aggregate_strings(line, ","))
+    rows = plain_rows(session, select(col(Order.member_id), func.aggregate_strings(_coded(today), ","))
                       .where(among(col(Order.member_id), ids),
                              col(Order.status) == LineStatus.DELIVERED)
                       .group_by(col(Order.member_id)))
