@@ -97,7 +97,7 @@ class Personaliser:
             tier = self._tiers[card.tier, locale] = self.programme.tier_name(card.tier, locale)
         values = {"name": card.name, "points": str(card.points), "tier": tier}
         if self.wants_missing:
-            values["missing"] = self._missing(locale, card.tier, card.spend or 0)
+            values["missing"] = self._missing(locale, card.tier, int(card.spend or 0))
         buttons: tuple[Button, ...] = ()
         text = self.texts[which]
         if self.wants_buy:
