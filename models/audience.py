@@ -1,8 +1,8 @@
 """What a campaign run needs to know about its recipients, loaded in bulk (set-based): the
-segment's members, the open buys with their joined counts, co-purchase counts (once per run),
-and per chunk of recipients their card, history, joined buys and 12-month spend.
+segment's members with their cards, 12-month spend and lines received (one SELECT), the open
+buys with their joined counts, who is in them, and co-purchase counts (once per run).
 
-No loop issues a query per member: each loader is one SELECT for the whole chunk.
+No loop issues a query per member: each loader is one SELECT for all of them (or a chunk).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ YEAR = timedelta(days=365)
 
 class Card(NamedTuple):
     """What a message says of its member (a plain tuple: made by the ten thousand), with (when
-    asked for) their 12-month spend and every line they received as `held_codes` codes."""
+    asked for) their 12-month spend and every line they received, coded (`Shared.codes`)."""
 
     member_id: int
     name: str
@@ -49,7 +49,7 @@ class Shared:
     open_buys: tuple[OpenBuy, ...]
     co_bought: CoPurchases
     products: dict[int, tuple[str, str]]  # buy id → (product, category), buys that matter
-    codes: dict[str, Held]  # a line as `held_codes` gives it ('-' + buy id: still at home)
+    codes: dict[str, Held]  # a line as `Card.lines` gives it ('-' + buy id: still at home)
 
 
 def segment_select(session: Session, community: Community, name: str,
@@ -204,32 +204,6 @@ def histories(session: Session, ids: Sequence[int], common: Shared
     return found
 
 
-def held_codes(session: Session, ids: Sequence[int], today: date) -> dict[int, list[str]]:
-    """Per member, every line they received as a code of `Shared.codes`: the buy id, with
-    '-' when still at home (a replenishment date after `today`). One row per member, read
-    from the index on (member, status, buy, replenish date) alone."""
-    rows = plain_rows(session, select(col(Order.member_id), func.aggregate_strings(_coded(today), ","))
-                      .where(among(col(Order.member_id), ids),
-                             col(Order.status) == LineStatus.DELIVERED)
-                      .group_by(col(Order.member_id)))
-    wanted = set(ids)
-    return {member_id: lines.split(",") for member_id, lines in rows if member_id in wanted}
-
-
-def holdings(session: Session, ids: Sequence[int], common: Shared, today: date
-             ) -> dict[int, list[Held]]:
-    """`histories` as the recommendation reads them: per member the products and categories
-    that matter now, each with whether it is still at home (`held_codes`, decoded)."""
-    if not common.open_buys:
-        return {}
-    codes, found = common.codes, {}
-    for member_id, lines in held_codes(session, ids, today).items():
-        held = [codes[code] for code in set(lines) if code in codes]
-        if held:
-            found[member_id] = held
-    return found
-
-
 @lru_cache(maxsize=4096)
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
@@ -255,11 +229,3 @@ def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[
     for member_id, buy_id in rows:
         found.setdefault(member_id, set()).add(buy_id)
     return found
-
-
-def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
-    rows = plain_rows(session, select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
-                      .where(among(col(SpendEntry.member_id), ids),
-                             col(SpendEntry.occurred_at) >= now - YEAR)
-                      .group_by(col(SpendEntry.member_id)))
-    return {member_id: int(total or 0) for member_id, total in rows}
