@@ -42,7 +42,7 @@ class Personaliser:
     uses: frozenset[str] = field(init=False)
     programme: Programme = field(init=False)
     _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
-    _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
+    _offers: dict[tuple[str, int], tuple[str, tuple[Button, ...]]] = field(default_factory=dict)
     _tiers: dict[tuple[str, str], str] = field(default_factory=dict)  # (tier, language) → name
     _above: dict[tuple[str, str], tuple[int, str] | str] = field(default_factory=dict)
     _money: dict[int, str] = field(default_factory=dict)
@@ -90,7 +90,6 @@ class Personaliser:
 
     def filled(self, which: str, card: Card) -> tuple[str, tuple[Button, ...]]:
         """The text of variant `which` for this member, and its buttons."""
-        buy = self.recommended(card)
         locale = card.locale or self.default_locale
         tier = self._tiers.get((card.tier, locale))
         if tier is None:
@@ -98,23 +97,23 @@ class Personaliser:
         values = {"name": card.name, "points": str(card.points), "tier": tier}
         if self.wants_missing:
             values["missing"] = self._missing(locale, card.tier, int(card.spend or 0))
-        buttons: tuple[Button, ...] = ()
         text = self.texts[which]
-        if self.wants_buy:
-            if buy is None:
-                values["buy"] = self._cached_part(locale, "no_buy", None)
-            else:
-                values["buy"] = self._cached(locale, "buy", buy)
-                if "buy" in text.uses:
-                    buttons = self._buttons(locale, buy)
-        return text.render(values), buttons
+        if not self.wants_buy:
+            return text.render(values), ()
+        buy = self.recommended(card)
+        key = (locale, buy.buy_id if buy else 0)
+        offer = self._offers.get(key) or self._offer(key, buy)
+        values["buy"] = offer[0]
+        return text.render(values), offer[1] if "buy" in text.uses else ()
 
-    def _buttons(self, locale: str, buy: OpenBuy) -> tuple[Button, ...]:
-        key = ("buttons", locale, buy.buy_id)
-        found = self._buttons_of.get(key)
-        if found is None:
-            found = self._buttons_of[key] = (
-                Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
+    def _offer(self, key: tuple[str, int], buy: OpenBuy | None) -> tuple[str, tuple[Button, ...]]:
+        """The recommended buy in this language with its join button (no buy: a line saying
+        none is open, no button)."""
+        locale = key[0]
+        found = self._offers[key] = (
+            (self._cached_part(locale, "no_buy", None), ()) if buy is None else
+            (self._cached(locale, "buy", buy),
+             (Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)))
         return found
 
     def _missing(self, locale: str, tier: str, spend: int) -> str:
