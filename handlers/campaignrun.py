@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -87,31 +88,35 @@ def collector_paused() -> Iterator[None]:
 def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
                 members: Sequence[Card], window: datetime, outcome: Outcome) -> None:
     campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
-    holdout_pct = campaign.holdout_pct
-    cards = {card.member_id: card for card in members}
-    chunk = list(cards)
-    assigned = {m: variant(campaign_id, m, holdout_pct, variants) for m in chunk}
-    sending = [m for m in chunk if assigned[m] != HOLDOUT]
-
-    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending}
-    targets = [(m, key, None) for m, key in keys.items()]
+    holdout_pct, now = campaign.holdout_pct, person.now
+    assigned = [variant(campaign_id, card.member_id, holdout_pct, variants) for card in members]
+    sending = [(card, which) for card, which in zip(members, assigned, strict=True)
+               if which != HOLDOUT]
+    prefix = f"campaign:{campaign_id}:{run}:"
+    targets = [(card.member_id, f"{prefix}{card.member_id}", None) for card, _ in sending]
+    body = person.body
 
     def render(index: int) -> str:
-        member_id = targets[index][0]
-        return person.body(assigned[member_id], cards[member_id])
+        card, which = sending[index]
+        return body(which, card)
 
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
-                              Kind.PROMOTION, now=person.now)
-    results = {m: reason for (m, _, _), reason in zip(targets, reasons, strict=True)}
-    now = person.now
-    rows = [(campaign_id, run, m, assigned[m], now, window,
-             keys[m] if results.get(m) == "" else None, (results.get(m) or "")[:16])
-            for m in chunk]
+                              Kind.PROMOTION, now=now)
+    sent = iter(zip(targets, reasons, strict=True))
+    rows: list[tuple[Any, ...]] = []
+    for card, which in zip(members, assigned, strict=True):
+        if which == HOLDOUT:
+            rows.append((campaign_id, run, card.member_id, which, now, window, None, ""))
+            continue
+        (_, key, _), reason = next(sent)
+        rows.append((campaign_id, run, card.member_id, which, now, window,
+                     None if reason else key, reason[:16]))
     campaigns.record(session, rows)
+    queued = reasons.count("")
     outcome.recipients += len(rows)
-    outcome.holdout += len(chunk) - len(sending)
-    outcome.queued += sum(1 for m in keys if results.get(m) == "")
-    outcome.skipped += sum(1 for m in keys if results.get(m))
+    outcome.holdout += len(members) - len(sending)
+    outcome.queued += queued
+    outcome.skipped += len(reasons) - queued
 
 
 def run_due(deps: Deps) -> int:
