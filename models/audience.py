@@ -145,22 +145,23 @@ def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str]
                              col(Order.status) == LineStatus.DELIVERED)
                       .group_by(col(Order.member_id)))
     names = sorted(set(titles.values()))
-    size, at = len(names), {name: i for i, name in enumerate(names)}
+    at = {name: i for i, name in enumerate(names)}
     title_of = {str(buy_id): at[title] for buy_id, title in titles.items()}
-    targets = {title_of[str(buy_id)] for buy_id in open_ids}
-    pairs: list[int] = []  # x * size + y: a member received title x and open title y
-    known = title_of.get
+    counted: dict[int, Counter[int]] = {title_of[str(buy_id)]: Counter() for buy_id in open_ids}
+    known = title_of.get  # open title → title → members who received both
     for lines, in rows:
         mine = set(map(known, lines.split(","), repeat(-1)))  # -1: a buy of no title here
         mine.discard(-1)
-        for y in mine & targets:
-            pairs.extend([x * size + y for x in mine])
+        for y in mine & counted.keys():
+            counted[y].update(mine)
     co: dict[str, dict[str, int]] = {}
-    for pair, count in Counter(pairs).items():
-        bought, other = (keys[names[i]] for i in divmod(pair, size))
-        if bought != other:
-            also = co.setdefault(bought, {})
-            also[other] = also.get(other, 0) + count
+    for y, received in counted.items():
+        other = keys[names[y]]
+        for x, count in received.items():
+            bought = keys[names[x]]
+            if bought != other:
+                also = co.setdefault(bought, {})
+                also[other] = also.get(other, 0) + count
     return co
 
 
