@@ -2,7 +2,7 @@
 
 Timed, as the scheduler's job does it (handlers/campaignrun.py `run_due`): claim the run,
 evaluate the segment (set-based SQL), load what the recommendation needs for every recipient in
-bulk (co-purchase counts once, histories per chunk), assign A / B / holdout, render the leader's
+bulk (co-purchase counts once, histories with the segment), assign A / B / holdout, render the leader's
 message for each recipient (name, tier, points, what is missing for the next tier, the
 recommended open buy with its join button), decide opt-out / cap / reachability in bulk,
 enqueue every message and record every recipient with multi-row INSERTs, commit.

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,24 +20,19 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from handlers.context import Deps
-from handlers.notify import notify_rendered
-from messages.leader_text import LeaderText, check
-from messages.money import format_money
-from messages.types import Button, Reply
+from handlers.notify import Message, notify, notify_rendered
+from handlers.personalise import Personaliser, texts_of, uses_of
+from messages.types import Reply
 from models import audience, campaigns, communities
-from models.audience import Card, Shared
+from models.audience import Card
 from models.db import UnitOfWork
-from models.programme import Programme, programme_for
-from models.rules import tiers as tier_rules
-from models.rules.campaigns import HOLDOUT, VARIANT_A, variant
+from models.rules.campaigns import HOLDOUT, variant
 from models.rules.notify import Kind
-from models.rules.recommend import OpenBuy, Recommender
 from models.tables import Campaign, Community
 from models.types import id_of
 
 log = logging.getLogger(__name__)
 CHUNK = 5_000
-_MARKER = 987_654_321_987  # an amount no gap is: where the amount goes in a cached sentence
 
 
 @dataclass
@@ -48,106 +43,28 @@ class Outcome:
     skipped: int = 0
 
 
-@dataclass
-class Personaliser:
-    """The leader's message for one member: placeholders filled from plain values; the parts
-    in the member's language (tier name, what is missing, the buy and its button) are made
-    once per language and buy, or per member only when the message uses them."""
-
-    deps: Deps
-    community: Community
-    texts: dict[str, LeaderText]
-    common: Shared
-    now: datetime
-    uses: frozenset[str] = frozenset()
-    programme: Programme = field(init=False)
-    joined: dict[int, set[int]] | None = None  # member → open buys they are in
-    _parts: dict[tuple[Any, ...], str] = field(default_factory=dict)
-    _buttons_of: dict[tuple[Any, ...], tuple[Button, ...]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.programme = programme_for(self.community)
-        self.marker = format_money(_MARKER, self.community.currency)
-        self.uses = frozenset().union(*(t.uses for t in self.texts.values()))
-        self.today = self.now.astimezone(ZoneInfo(self.community.timezone)).date()
-        self.recommender = Recommender(self.common.open_buys, self.common.co_bought)
-
-    def _part(self, locale: str, part: str, **context: Any) -> str:
-        return self.deps.renderer.render(locale, "campaign_part", part=part,
-                                         currency=self.community.currency, **context)
-
-    def _cached(self, locale: str, part: str, buy: OpenBuy) -> str:
-        key = (locale, part, buy.buy_id)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = self._part(locale, part, buy=buy)
-        return found
-
-    def reply(self, which: str, card: Card, spend: int, buy: OpenBuy | None) -> Reply:
-        locale = card.locale or self.community.default_locale
-        values = {"name": card.name, "points": str(card.points),
-                  "tier": self.programme.tier_name(card.tier, locale)}
-        if "missing" in self.uses:
-            values["missing"] = self._missing(locale, card.tier, spend)
-        buttons: tuple[Button, ...] = ()
-        if "buy" in self.uses:
-            text = self.texts[which]
-            if buy is None:
-                values["buy"] = self._cached_part(locale, "no_buy", None)
-            else:
-                values["buy"] = self._cached(locale, "buy", buy)
-                if "buy" in text.uses:
-                    buttons = self._buttons(locale, buy)
-        return Reply(self.texts[which].render(values), buttons=buttons)
-
-    def _buttons(self, locale: str, buy: OpenBuy) -> tuple[Button, ...]:
-        key = ("buttons", locale, buy.buy_id)
-        found = self._buttons_of.get(key)
-        if found is None:
-            found = self._buttons_of[key] = (
-                Button(self._cached(locale, "join", buy), f"/join #{buy.number}"),)
-        return found
-
-    def _missing(self, locale: str, tier: str, spend: int) -> str:
-        """'NT$1,200 more to reach Silver': the sentence is rendered once per language and
-        tier with a marker amount, then only the amount changes."""
-        gap = tier_rules.gap_to_next(tier, spend, 0, self.programme.tiers)
-        if gap is None:
-            return self._cached_part(locale, "top", None)
-        sentence = self._cached_part(locale, "missing", gap.tier)
-        return sentence.replace(self.marker, format_money(gap.spend_missing,
-                                                           self.community.currency))
-
-    def _cached_part(self, locale: str, part: str, tier: str | None) -> str:
-        key = (locale, part, tier)
-        found = self._parts.get(key)
-        if found is None:
-            found = self._parts[key] = self._part(
-                locale, part, amount=_MARKER,
-                tier=self.programme.tier_name(tier, locale) if tier else "")
-        return found
-
-
-def texts_of(campaign: Campaign) -> dict[str, LeaderText]:
-    found = {VARIANT_A: check(campaign.message_a)}
-    if campaign.message_b:
-        found["B"] = check(campaign.message_b)
-    return found
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+def _chunks(members: Sequence[Card]) -> Iterator[Sequence[Card]]:
+    for start in range(0, len(members), CHUNK):
+        yield members[start:start + CHUNK]
 
 
 def send_run(session: Session, deps: Deps, community: Community, campaign: Campaign, run: int,
-             ids: Sequence[int], now: datetime) -> Outcome:
-    """One run to these members (the segment's, evaluated now): assign, render, queue, record."""
-    common = audience.shared(session, id_of(community), now)
-    person = Personaliser(deps, community, texts_of(campaign), common, now)
-    window = now + person.programme.campaign_window
+             query: audience.SegmentQuery, now: datetime) -> Outcome:
+    """One run to the segment's members (`query`, evaluated now), by id: assign, render,
+    queue, record. Nothing when it is empty."""
+    texts = texts_of(campaign)
+    uses = uses_of(texts)
+    members = audience.segment_cards(
+        session, query, spend_at=now if "missing" in uses else None,
+        today=now.astimezone(ZoneInfo(community.timezone)).date() if "buy" in uses else None)
     outcome = Outcome()
-    for chunk in _chunks(ids):
+    if not members:
+        return outcome
+    common = audience.shared(session, id_of(community), now)
+    person = Personaliser(deps, community, texts, common, now,
+                          audience.joined(session, None, common) if "buy" in uses else {})
+    window = now + person.programme.campaign_window
+    for chunk in _chunks(members):
         _send_chunk(session, person, campaign, run, chunk, window, outcome)
     return outcome
 
@@ -169,51 +86,37 @@ def collector_paused() -> Iterator[None]:
 
 
 def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run: int,
-                chunk: Sequence[int], window: datetime, outcome: Outcome) -> None:
+                members: Sequence[Card], window: datetime, outcome: Outcome) -> None:
     campaign_id, variants = id_of(campaign), len(campaigns.variants(campaign))
-    holdout_pct = campaign.holdout_pct
-    assigned = {m: variant(campaign_id, m, holdout_pct, variants) for m in chunk}
-    sending = [m for m in chunk if assigned[m] != HOLDOUT]
-    cards = {c.member_id: c for c in audience.cards(session, sending)}
-    inputs = _inputs(session, person, sending)
+    holdout_pct, now = campaign.holdout_pct, person.now
+    assigned = [variant(campaign_id, card.member_id, holdout_pct, variants) for card in members]
+    sending = [(card, which) for card, which in zip(members, assigned, strict=True)
+               if which != HOLDOUT]
+    prefix = f"campaign:{campaign_id}:{run}:"
+    targets = [(card.member_id, f"{prefix}{card.member_id}", None) for card, _ in sending]
+    body = person.body
 
-    keys = {m: f"campaign:{campaign_id}:{run}:{m}" for m in sending if m in cards}
-    targets = [(m, key, None) for m, key in keys.items()]
-
-    def render(index: int) -> Reply:
-        member_id = targets[index][0]
-        return person.reply(assigned[member_id], cards[member_id], *inputs(member_id))
+    def render(index: int) -> str:
+        card, which = sending[index]
+        return body(which, card)
 
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
-                              Kind.PROMOTION, now=person.now)
-    results = {m: reason for (m, _, _), reason in zip(targets, reasons, strict=True)}
-    now = person.now
-    rows = [(campaign_id, run, m, assigned[m], now, window,
-             keys[m] if results.get(m) == "" else None, (results.get(m) or "")[:16])
-            for m in chunk if m in keys or assigned[m] == HOLDOUT]
+                              Kind.PROMOTION, now=now)
+    sent = iter(zip(targets, reasons, strict=True))
+    rows: list[tuple[Any, ...]] = []
+    for card, which in zip(members, assigned, strict=True):
+        if which == HOLDOUT:
+            rows.append((campaign_id, run, card.member_id, which, now, window, None, ""))
+            continue
+        (_, key, _), reason = next(sent)
+        rows.append((campaign_id, run, card.member_id, which, now, window,
+                     None if reason else key, reason[:16]))
     campaigns.record(session, rows)
+    queued = reasons.count("")
     outcome.recipients += len(rows)
-    outcome.holdout += len(chunk) - len(sending)
-    outcome.queued += sum(1 for m in keys if results.get(m) == "")
-    outcome.skipped += sum(1 for m in keys if results.get(m))
-
-
-def _inputs(session: Session, person: Personaliser, ids: Sequence[int]
-            ) -> Callable[[int], tuple[int, OpenBuy | None]]:
-    """(12-month spend, recommended buy) per member, loaded for the whole chunk at once."""
-    spend = audience.spend_12m(session, ids, person.now) if "missing" in person.uses else {}
-    wants_buy = "buy" in person.uses
-    history = audience.holdings(session, ids, person.common, person.today) if wants_buy else {}
-    if wants_buy and person.joined is None:  # everyone's, once per run
-        person.joined = audience.joined(session, None, person.common)
-    joined = person.joined or {}
-    pick = person.recommender.pick
-
-    def inputs(member_id: int) -> tuple[int, OpenBuy | None]:
-        buy = pick(history.get(member_id, ()), joined.get(member_id, ())) if wants_buy else None
-        return spend.get(member_id, 0), buy
-
-    return inputs
+    outcome.holdout += len(members) - len(sending)
+    outcome.queued += queued
+    outcome.skipped += len(reasons) - queued
 
 
 def run_due(deps: Deps) -> int:
@@ -242,10 +145,24 @@ def _run_one(session: Session, deps: Deps, campaign_id: int, due_at: datetime,
     if run is None:
         return False
     query = audience.segment_select(session, community, campaign.segment, now.astimezone(tz))
-    ids = audience.member_ids(session, query) if query is not None else []
-    outcome = send_run(session, deps, community, campaign, run, ids, now)
+    outcome = (send_run(session, deps, community, campaign, run, query, now) if query is not None
+               else Outcome())
+    campaigns.record_run(session, campaign_id, run, now, members=outcome.recipients,
+                         sent=outcome.queued, holdout=outcome.holdout, skipped=outcome.skipped)
+    if not outcome.recipients:
+        _tell_empty(session, deps, community, campaign, run, due_at.astimezone(tz))
     log.info("campaign %s run %d: %s", campaign_id, run, outcome)
     return True
+
+
+def _tell_empty(session: Session, deps: Deps, community: Community, campaign: Campaign,
+                run: int, due: datetime) -> None:
+    """Its segment held nobody (or is gone): nothing was sent, and the leader who made the
+    campaign (else the owners) hears so, once per run (the dedupe key)."""
+    message = Message("campaign_empty", campaign=campaign, when=due.strftime("%Y-%m-%d %H:%M"))
+    for leader in campaigns.leaders(session, campaign):
+        notify(session, deps, leader, message, Kind.SERVICE, community=community, now=deps.clock(),
+               key=f"campaign_empty:{campaign.id}:{run}:{leader.id}")
 
 
 def preview_for(session: Session, deps: Deps, community: Community, campaign: Campaign,
@@ -256,14 +173,13 @@ def preview_for(session: Session, deps: Deps, community: Community, campaign: Ca
     query = audience.segment_select(session, community, campaign.segment, local_now)
     ids = audience.member_ids(session, query) if query is not None else []
     common = audience.shared(session, id_of(community), now)
-    person = Personaliser(deps, community, texts_of(campaign), common, now)
     campaign_id, count = id_of(campaign), len(campaigns.variants(campaign))
-    found = []
-    for which in campaigns.variants(campaign):
-        sample = next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
-                       == which), None)
-        cards = audience.cards(session, [sample]) if sample is not None else []
-        if cards:
-            inputs = _inputs(session, person, [cards[0].member_id])
-            found.append((which, cards[0], person.reply(which, cards[0], *inputs(cards[0].member_id))))
-    return found
+    samples = {which: next((m for m in ids if variant(campaign_id, m, campaign.holdout_pct, count)
+                            == which), None) for which in campaigns.variants(campaign)}
+    chosen = sorted({m for m in samples.values() if m is not None})
+    person = Personaliser(deps, community, texts_of(campaign), common, now,
+                          audience.joined(session, chosen, common))
+    cards = {c.member_id: c for c in audience.cards(session, chosen, spend_at=now,
+                                                       today=local_now.date())}
+    return [(which, cards[m], person.reply(which, cards[m])) for which, m in samples.items()
+            if m in cards]

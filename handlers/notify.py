@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from messages.records import reply_record
+from messages.records import reply_json, reply_record
 from messages.types import Button, Reply
 from models import communities, notifications, outbox
 from models.rules.notify import Kind, quiet_until
@@ -110,14 +110,14 @@ def notify_many(session: Session, deps: Deps, community: Community, pushes: Sequ
 
 def notify_rendered(session: Session, deps: Deps, community: Community,
                     targets: Sequence[tuple[int, str, str | None]],
-                    render: Callable[[int], Reply], kind: Kind, *,
+                    render: Callable[[int], Reply | str], kind: Kind, *,
                     now: datetime | None = None) -> list[str]:
     """The one bulk path out (notify_many, campaigns): per target (member id, dedupe key,
     channel tried first) the same decision as `notify` (`decide`: opt-out, quiet hours, weekly
     cap, reachability, dedupe), fed by a few queries per chunk of members; `render(index)`
-    makes the message only for a target it goes to; all of them queued with multi-row
-    INSERTs. Per target '' when queued, else why not ('opted out', 'unreachable', 'weekly
-    cap', 'duplicate')."""
+    makes the message (a Reply, or already its JSON text: messages.records.reply_json) only
+    for a target it goes to; all of them queued with multi-row INSERTs. Per target '' when
+    queued, else why not ('opted out', 'unreachable', 'weekly cap', 'duplicate')."""
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
     decisions = notifications.plan_many(session, targets, community, kind, local_now=local_now,
@@ -133,7 +133,9 @@ def notify_rendered(session: Session, deps: Deps, community: Community,
             continue
         outcome.append("")
         at.append(index)
-        rows.append((community_id, account.channel, account.chat, reply_record(render(index)),
+        made = render(index)
+        rows.append((community_id, account.channel, account.chat,
+                     made if isinstance(made, str) else reply_json(made),
                      key[:128], member_id, kind_value, now, decision.not_before or now))
     queued = notifications.queue_many(session, rows)
     for index, row in zip(at, rows, strict=True):

@@ -1,37 +1,45 @@
 """What a campaign run needs to know about its recipients, loaded in bulk (set-based): the
-segment's members, the open buys with their joined counts, co-purchase counts (once per run),
-and per chunk of recipients their card, history, joined buys and 12-month spend.
+segment's members with their cards, 12-month spend and lines received (one SELECT), the open
+buys with their joined counts, who is in them, and co-purchase counts (once per run).
 
-No loop issues a query per member: each loader is one SELECT for the whole chunk.
+No loop issues a query per member: each loader is one SELECT for all of them (or a chunk).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import repeat
+from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, and_, case, cast, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, String, case, cast, func, literal, null, select
 from sqlmodel import Session, col
 
+from models.bulk import plain_rows
 from models.db import among
 from models.rules.recommend import CoPurchases, Held, OpenBuy, product_key
 from models.segments import find_segment, rule_for, segment_query
 from models.tables import BuyStatus, Community, GroupBuy, LineStatus, Member, Order, SpendEntry
 
+SegmentQuery = Select[tuple[int]]  # one column: member_id (segment_select)
 HOLDING = (LineStatus.ALLOCATED, LineStatus.PAID, LineStatus.WAITLISTED)  # in the buy now
 YEAR = timedelta(days=365)
 
 
-@dataclass(frozen=True, slots=True)
-class Card:
+class Card(NamedTuple):
+    """What a message says of its member (a plain tuple: made by the ten thousand), with (when
+    asked for) their 12-month spend and every line they received, coded (`Shared.codes`)."""
+
     member_id: int
     name: str
     locale: str | None
     tier: str
     points: int
+    spend: int | None = 0  # None: no spend in the 12 months
+    lines: str | None = None  # '12,-40,…' (None: nothing received)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,7 @@ class Shared:
     open_buys: tuple[OpenBuy, ...]
     co_bought: CoPurchases
     products: dict[int, tuple[str, str]]  # buy id → (product, category), buys that matter
+    codes: dict[str, Held]  # a line as `Card.lines` gives it ('-' + buy id: still at home)
 
 
 def segment_select(session: Session, community: Community, name: str,
@@ -57,17 +66,44 @@ def count(session: Session, query: Select[tuple[int]]) -> int:
 
 
 def member_ids(session: Session, query: Select[tuple[int]]) -> list[int]:
-    return sorted(session.execute(query).scalars())
+    return sorted(member_id for member_id, in plain_rows(session, query))
+
+
+def segment_cards(session: Session, query: Select[tuple[int]], *, spend_at: datetime | None = None,
+                  today: date | None = None) -> list[Card]:
+    """The segment's members (by id) with what their messages say of them (their spend in the
+    12 months before `spend_at`, their lines as of `today`, when given): one SELECT."""
+    return list(map(Card._make, plain_rows(session, select(*_card_columns(spend_at, today))
+                                           .where(col(Member.id).in_(query))
+                                           .order_by(col(Member.id)))))
+
+
+def _card_columns(spend_at: datetime | None, today: date | None) -> list[Any]:
+    spend = (select(func.sum(col(SpendEntry.amount))).where(
+        col(SpendEntry.member_id) == col(Member.id), col(SpendEntry.occurred_at) >= spend_at - YEAR)
+        .scalar_subquery() if spend_at is not None else literal(0))
+    lines = (select(func.aggregate_strings(_coded(today), ",")).where(
+        col(Order.member_id) == col(Member.id), col(Order.status) == LineStatus.DELIVERED)
+        .scalar_subquery() if today is not None else null())
+    return [col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
+            col(Member.points_balance), spend, lines]
+
+
+def _coded(today: date) -> Any:
+    """A line as a code of `Shared.codes`: the buy id, negative while still at home (a
+    replenishment date after `today`)."""
+    return cast(case((col(Order.replenish_on) > today, -col(Order.group_buy_id)),
+                     else_=col(Order.group_buy_id)), String)
 
 
 def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBuy]:
     """Buys anyone may join now (open, begun, not tier-only, not sold out), with how many
     members are in each."""
-    joined = (select(col(Order.group_buy_id), func.count(func.distinct(col(Order.member_id))))
-              .where(col(Order.status).in_(HOLDING)).group_by(col(Order.group_buy_id)).subquery())
+    joined = (select(func.count(func.distinct(col(Order.member_id))))  # per open buy only
+              .where(col(Order.group_buy_id) == col(GroupBuy.id), col(Order.status).in_(HOLDING))
+              .scalar_subquery())
     rows = session.execute(
-        select(GroupBuy, func.coalesce(joined.c.count, 0))
-        .outerjoin(joined, joined.c.group_buy_id == col(GroupBuy.id))
+        select(GroupBuy, joined)
         .where(col(GroupBuy.community_id) == community_id, col(GroupBuy.status) == BuyStatus.OPEN,
                col(GroupBuy.opens_at) <= now, col(GroupBuy.deadline) > now,
                col(GroupBuy.exclusive_tier).is_(None))).all()
@@ -77,54 +113,65 @@ def open_buys(session: Session, community_id: int, now: datetime) -> list[OpenBu
 
 def shared(session: Session, community_id: int, now: datetime) -> Shared:
     """Open buys and co-purchase counts: how many members who received X also received Y, Y
-    an open buy's product (one GROUP BY, driven from the open products' buyers)."""
+    an open buy's product (`_co_purchases`)."""
     buys = tuple(open_buys(session, community_id, now))
     wanted = {b.product for b in buys}
     every = session.execute(select(col(GroupBuy.id), col(GroupBuy.title), col(GroupBuy.category))
                             .where(col(GroupBuy.community_id) == community_id)).all()
-    titles = sorted({title for _, title, _ in every})
-    keys = {title: product_key(title) for title in titles}
-    co: dict[str, dict[str, int]] = {}
-    open_titles = [t for t in titles if keys[t] in wanted]
-    for bought, other, count in _co_purchases(session, community_id, open_titles):
-        mine = co.setdefault(keys[bought], {})
-        if keys[bought] != keys[other]:
-            mine[keys[other]] = mine.get(keys[other], 0) + int(count)
+    keys = {title: product_key(title) for title in {title for _, title, _ in every}}
+    co = _co_purchases(session, {buy_id: title for buy_id, title, _ in every}, keys, wanted)
     relevant = wanted | set(co)
     categories = frozenset(b.category for b in buys if b.category)
     products = {buy_id: (keys[title], category) for buy_id, title, category in every
                 if keys[title] in relevant or category in categories}
-    return Shared(buys, co, products)
+    codes: dict[str, Held] = {}
+    for buy_id, (product, category) in products.items():
+        codes[str(buy_id)], codes[f"-{buy_id}"] = (product, category, False), (product, category, True)
+    return Shared(buys, co, products, codes)
 
 
-def _co_purchases(session: Session, community_id: int,
-                  open_titles: Sequence[str]) -> Sequence[tuple[str, str, int]]:
-    if not open_titles:
-        return []
-    buy_y, buy_x = aliased(GroupBuy), aliased(GroupBuy)
-    order_y, order_x = aliased(Order), aliased(Order)
-    open_ids = select(col(GroupBuy.id)).where(col(GroupBuy.community_id) == community_id,
-                                              col(GroupBuy.title).in_(open_titles))
-    rows = session.execute(  # driven from the open products' lines (by buy), not every line
-        select(col(buy_x.title), col(buy_y.title), func.count(func.distinct(col(order_x.member_id))))
-        .select_from(order_y)
-        .join(buy_y, col(buy_y.id) == col(order_y.group_buy_id))
-        .join(order_x, and_(col(order_x.member_id) == col(order_y.member_id),
-                            col(order_x.status) == LineStatus.DELIVERED))
-        .join(buy_x, and_(col(buy_x.id) == col(order_x.group_buy_id), col(buy_x.title) != col(buy_y.title)))
-        .where(col(order_y.group_buy_id).in_(open_ids), col(order_y.status) == LineStatus.DELIVERED)
-        .group_by(col(buy_x.title), col(buy_y.title))).all()
-    return [(x, y, int(n)) for x, y, n in rows]
+def _co_purchases(session: Session, titles: dict[int, str], keys: dict[str, str],
+                  wanted: set[str]) -> dict[str, dict[str, int]]:
+    """Per product X, per open product Y: the members who received both (each title pair
+    counted once per member, titles of one product added up). One row per member who
+    received an open product, listing every buy they received; counted here."""
+    open_ids = sorted(buy_id for buy_id, title in titles.items() if keys[title] in wanted)
+    if not open_ids:
+        return {}
+    buyers = select(col(Order.member_id)).where(col(Order.group_buy_id).in_(open_ids),
+                                                col(Order.status) == LineStatus.DELIVERED)
+    rows = plain_rows(session, select(func.aggregate_strings(cast(col(Order.group_buy_id), String), ","))
+                      .where(col(Order.member_id).in_(buyers),
+                             col(Order.status) == LineStatus.DELIVERED)
+                      .group_by(col(Order.member_id)))
+    names = sorted(set(titles.values()))
+    at = {name: i for i, name in enumerate(names)}
+    title_of = {str(buy_id): at[title] for buy_id, title in titles.items()}
+    counted: dict[int, Counter[int]] = {title_of[str(buy_id)]: Counter() for buy_id in open_ids}
+    known = title_of.get  # open title → title → members who received both
+    for lines, in rows:
+        mine = set(map(known, lines.split(","), repeat(-1)))  # -1: a buy of no title here
+        mine.discard(-1)
+        for y in mine & counted.keys():
+            counted[y].update(mine)
+    co: dict[str, dict[str, int]] = {}
+    for y, received in counted.items():
+        other = keys[names[y]]
+        for x, count in received.items():
+            bought = keys[names[x]]
+            if bought != other:
+                also = co.setdefault(bought, {})
+                also[other] = also.get(other, 0) + count
+    return co
 
 
-def cards(session: Session, ids: Sequence[int]) -> list[Card]:
-    rows = session.connection().execute(
-        select(col(Member.id), col(Member.display_name), col(Member.locale), col(Member.tier),
-               col(Member.points_balance)).where(among(col(Member.id), ids))
-        .order_by(col(Member.id))).all()
-    wanted = set(ids)
-    return [Card(int(m), name, locale, tier, points) for m, name, locale, tier, points in rows
-            if m in wanted]
+def cards(session: Session, ids: Sequence[int], *, spend_at: datetime | None = None,
+          today: date | None = None) -> list[Card]:
+    """`segment_cards` for these members."""
+    rows = plain_rows(session, select(*_card_columns(spend_at, today))
+                      .where(among(col(Member.id), ids)).order_by(col(Member.id)))
+    wanted, card = set(ids), Card._make
+    return [card(row) for row in rows if row[0] in wanted]
 
 
 def histories(session: Session, ids: Sequence[int], common: Shared
@@ -158,31 +205,6 @@ def histories(session: Session, ids: Sequence[int], common: Shared
     return found
 
 
-def holdings(session: Session, ids: Sequence[int], common: Shared, today: date
-             ) -> dict[int, list[Held]]:
-    """`histories` as the recommendation reads them: per member the products and categories
-    that matter now, each with whether it is still at home (a replenishment date after
-    `today`). One row per member, the database marking each line ('-' + buy id: at home)."""
-    if not common.open_buys:
-        return {}
-    codes: dict[str, Held] = {}
-    for buy_id, (product, category) in common.products.items():
-        codes[str(buy_id)], codes[f"-{buy_id}"] = (product, category, False), (product, category, True)
-    line = (case((col(Order.replenish_on) > today, "-"), else_="")
-            + cast(col(Order.group_buy_id), String))
-    rows = session.connection().execute(
-        select(col(Order.member_id), func.aggregate_strings(line, ","))
-        .where(among(col(Order.member_id), ids), col(Order.status) == LineStatus.DELIVERED)
-        .group_by(col(Order.member_id)))
-    wanted, found = set(ids), {}
-    for member_id, lines in rows:
-        if member_id in wanted:
-            held = [codes[code] for code in set(lines.split(",")) if code in codes]
-            if held:
-                found[member_id] = held
-    return found
-
-
 @lru_cache(maxsize=4096)
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
@@ -203,16 +225,8 @@ def joined(session: Session, ids: Sequence[int] | None, common: Shared) -> dict[
              .where(col(Order.group_buy_id).in_(buy_ids), col(Order.status).in_(HOLDING)))
     if ids is not None:
         query = query.where(among(col(Order.member_id), ids))
-    rows = session.connection().execute(query.distinct()).all()
+    rows = plain_rows(session, query.distinct())
     found: dict[int, set[int]] = {}
     for member_id, buy_id in rows:
         found.setdefault(member_id, set()).add(buy_id)
     return found
-
-
-def spend_12m(session: Session, ids: Sequence[int], now: datetime) -> dict[int, int]:
-    rows = session.connection().execute(
-        select(col(SpendEntry.member_id), func.sum(col(SpendEntry.amount)))
-        .where(among(col(SpendEntry.member_id), ids), col(SpendEntry.occurred_at) >= now - YEAR)
-        .group_by(col(SpendEntry.member_id))).all()
-    return {member_id: int(total or 0) for member_id, total in rows}

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
-from models import audience
+from models import audience, communities
 from models.bulk import Rows
 from models.db import table_of
 from models.errors import DomainError
 from models.rules.campaigns import MAX_MESSAGE, VARIANT_A, VARIANT_B, Draft, next_run, parse_schedule
-from models.tables import Campaign, CampaignRecipient, CampaignStatus, Community
+from models.tables import Campaign, CampaignRecipient, CampaignRun, CampaignStatus, Community, Member
 from models.types import id_of, rows_matched
 
 LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING)
@@ -138,6 +138,22 @@ def record(session: Session, rows: Sequence[tuple[Any, ...]]) -> None:
     why not): multi-row INSERTs."""
     if rows:
         _RECORD.run(session, rows)
+
+
+def record_run(session: Session, campaign_id: int, run: int, ran_at: datetime, *, members: int,
+               sent: int, holdout: int, skipped: int) -> None:
+    """How the run went (members 0: its segment was empty, nothing was sent)."""
+    session.add(CampaignRun(campaign_id=campaign_id, run=run, ran_at=ran_at, members=members,
+                            sent=sent, holdout=holdout, skipped=skipped))
+    session.flush()
+
+
+def leaders(session: Session, campaign: Campaign) -> list[Member]:
+    """Who hears how a run went: the leader who made the campaign while they are staff of its
+    community, else its owners."""
+    staff = communities.staff(session, campaign.community_id)
+    maker = [member for member, _ in staff if member.id == campaign.created_by]
+    return maker or [member for member, role in staff if role == communities.OWNER]
 
 
 def variants(campaign: Campaign) -> tuple[str, ...]:

@@ -10,12 +10,12 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, func, select, type_coerce, update
+from sqlalchemy import Integer, String, bindparam, exists, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from models.bulk import Rows
+from models.bulk import Rows, plain_rows
 from models.db import Statement, among, dialect_name, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decider, Decision, Kind, Quiet, ReplyWindow, decide
@@ -137,20 +137,20 @@ def accounts_of(session: Session, member_ids: Sequence[int],
     ids = sorted(set(member_ids))
     wanted = set(ids)
     found: dict[int, list[Account]] = {}
-    rows = session.connection().execute(
-        select(col(ChannelAccount.member_id), col(ChannelAccount.channel),
-               col(ChannelAccount.private_chat), col(ChannelAccount.opted_out),
-               type_coerce(  # as the driver gives it: read (_aware) only where it matters
-                   func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
-                   String),
-               col(ChannelAccount.pushes_since_inbound))
+    rows = plain_rows(session, select(
+        col(ChannelAccount.member_id), col(ChannelAccount.channel), col(ChannelAccount.private_chat),
+        type_coerce(col(ChannelAccount.opted_out), Integer),  # 0 / 1 on SQLite: made bool below
+        type_coerce(  # as the driver gives it: read (_aware) only where it matters
+            func.coalesce(col(ChannelAccount.last_inbound_at), col(ChannelAccount.last_seen_at)),
+            String),
+        col(ChannelAccount.pushes_since_inbound))
         .where(among(col(ChannelAccount.member_id), ids))
         .order_by(col(ChannelAccount.member_id), col(ChannelAccount.last_seen_at).desc(),
                   col(ChannelAccount.id)))
     for member_id, channel, chat, opted_out, inbound, sent in rows:
         if member_id in wanted:
             found.setdefault(member_id, []).append(
-                Account(channel, chat, opted_out,
+                Account(channel, chat, bool(opted_out),
                         _aware(inbound) if timed is None or channel in timed else None, sent))
     return found
 
@@ -164,18 +164,18 @@ def _aware(value: datetime | str | None) -> datetime | None:
 
 
 def queued_keys(session: Session, keys: Sequence[str]) -> set[str]:
-    return set(session.execute(select(col(OutboxMessage.dedupe_key))
-                               .where(col(OutboxMessage.dedupe_key).in_(keys))).scalars())
+    return {key for key, in plain_rows(session, select(col(OutboxMessage.dedupe_key))
+                                       .where(col(OutboxMessage.dedupe_key).in_(keys)))}
 
 
 def promotions_since_of(session: Session, member_ids: Sequence[int],
                         since: datetime) -> dict[int, int]:
     ids = sorted(set(member_ids))
-    rows = session.connection().execute(
-        select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
-        .where(among(col(OutboxMessage.member_id), ids),
-               col(OutboxMessage.kind) == Kind.PROMOTION, col(OutboxMessage.created_at) >= since)
-        .group_by(col(OutboxMessage.member_id)))
+    rows = plain_rows(session, select(col(OutboxMessage.member_id), func.count(col(OutboxMessage.id)))
+                      .where(among(col(OutboxMessage.member_id), ids),
+                             col(OutboxMessage.kind) == Kind.PROMOTION,
+                             col(OutboxMessage.created_at) >= since)
+                      .group_by(col(OutboxMessage.member_id)))
     return {int(member_id): int(n) for member_id, n in rows if member_id is not None}
 
 
@@ -210,17 +210,18 @@ _QUEUE = {
     dialect: Rows(insert(table_of(OutboxMessage)).on_conflict_do_nothing(index_elements=["dedupe_key"])
                   .returning(table_of(OutboxMessage).c.dedupe_key),
                   (*OUTBOX_COLUMNS, "is_group", "status", "attempts", "last_error", "claimed_until",
-                   "sent_at"))
+                   "sent_at"), serialized=("body",), constants=_PENDING)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
 
 def queue_many(session: Session, rows: Sequence[tuple[Any, ...]]) -> set[str]:
     """Queue many pushes (each a tuple in OUTBOX_COLUMNS order: community id, channel, chat id,
-    body, dedupe key, member id, kind, created at, not before): multi-row INSERTs … ON CONFLICT
+    body as JSON text (messages.records.reply_json), dedupe key, member id, kind, created at,
+    not before): multi-row INSERTs … ON CONFLICT
     DO NOTHING, so a key another transaction queued meanwhile is skipped. Returns the keys
     queued."""
     if not rows:
         return set()
-    returned = _QUEUE[dialect_name(session)].run(session, [(*row, *_PENDING) for row in rows])
+    returned = _QUEUE[dialect_name(session)].run(session, rows)
     return {key for key, in returned}

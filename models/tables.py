@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from models.tables_buys import BuyStatus, GroupBuy, LineStatus, Order, Rating
-from models.tables_campaigns import Campaign, CampaignRecipient, CampaignStatus
+from models.tables_campaigns import Campaign, CampaignRecipient, CampaignRun, CampaignStatus
 from models.tables_distribution import (
     CommissionClock,
     CommissionEntry,
@@ -43,8 +43,8 @@ from models.tables_segments import MemberTag, Segment
 from models.types import timestamp
 
 __all__ = [
-    "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignStatus", "Champion",
-    "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry", "CommissionKind",
+    "AuditLog", "BuyStatus", "Campaign", "CampaignRecipient", "CampaignRun", "CampaignStatus",
+    "Champion", "ChannelAccount", "ChatGroup", "CommissionClock", "CommissionEntry", "CommissionKind",
     "CommissionMonth", "Community", "Consent", "Conversation", "Coupon", "CouponTemplate",
     "Distributor", "DistributorStatus", "GroupBuy", "InboundEvent", "JobRun", "LineStatus",
     "LinkCode", "Member", "MemberTag", "Order", "OutboxMessage", "OutboxStatus", "PacingState",

@@ -63,3 +63,19 @@ class CampaignRecipient(SQLModel, table=True):
     window_until: datetime = timestamp()
     outbox_key: str | None = Field(default=None, max_length=128)
     skipped: str = Field(default="", max_length=16)
+
+
+class CampaignRun(SQLModel, table=True):
+    """One run of a campaign as it went: how many members its segment held then (0: it was
+    empty, nothing was sent), how many were sent a message, held back, or skipped (opted out,
+    unreachable, over the cap). Written in the run's own transaction, once per run."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "run"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    run: int
+    ran_at: datetime = timestamp()
+    members: int = 0
+    sent: int = 0
+    holdout: int = 0
+    skipped: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import insert, select
@@ -23,8 +24,8 @@ def test_queued_rows_read_back_as_the_orm_would_have_written_them_and_a_taken_ke
         session.flush()
         later = NOW + timedelta(hours=3)
         body = {"text": "會員日快樂 – ¥1", "buttons": [["+1", "/join #3"]], "card": {}}
-        rows = [(shop.id, "telegram", "c1", body, "k:amy", amy.id, "promotion", NOW, later),
-                (shop.id, "line", "c2", {"text": "x"}, "k:bob", bob.id, "promotion", NOW, NOW)]
+        rows = [(shop.id, "telegram", "c1", json.dumps(body), "k:amy", amy.id, "promotion", NOW, later),
+                (shop.id, "line", "c2", json.dumps({"text": "x"}), "k:bob", bob.id, "promotion", NOW, NOW)]
         assert notifications.queue_many(session, rows) == {"k:amy"}
         uow.commit()
     with UnitOfWork(app.deps.sessions) as uow:

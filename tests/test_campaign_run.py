@@ -212,8 +212,10 @@ def test_the_audience_is_loaded_in_bulk_and_each_member_gets_their_own_recommend
         assert pick(cat) == tea.id  # no history: the most joined
         assert pick(dan) == apples.id  # already in the tea buy: the next most joined
         assert {b.buy_id: b.joined for b in common.open_buys}[tea.id] == 3
-        held = audience.holdings(session, ids, common, NOW.date())  # what a run reads
-        ranked = Recommender(common.open_buys, common.co_bought)
+        ranked = Recommender(common.open_buys, common.co_bought, common.codes)
+        cards = {c.member_id: c for c in audience.cards(session, ids, today=NOW.date())}
         for member in (amy, bob, cat, dan):
-            found = ranked.pick(held.get(member.id, ()), joined.get(member.id, ()))
-            assert (found.buy_id if found else None) == pick(member)
+            lines = cards[member.id].lines  # what a run reads
+            coded = ranked.pick_coded(lines.split(",") if lines else (),
+                                      ranked.joined_bits(joined.get(member.id, ())))
+            assert (coded.buy_id if coded else None) == pick(member)

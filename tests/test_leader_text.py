@@ -65,7 +65,7 @@ def test_a_value_that_looks_like_a_template_is_printed_not_evaluated():
 @pytest.mark.parametrize("text", [
     "嗨 {{name}}（{{ tier }}），你有 {{points}} 點，{{missing}}；推薦 {{buy}}",
     "{{名字}}{{名字}} {# a comment #} end", "  spaced  {{buy}}  ", "no placeholders", "",
-    "{{name}}\n第二行 {{points}}\n",
+    "{{name}}\n第二行 {{points}}\n", "{0} {name} { {{name}} } {}", "}} {{points}} { x",
 ])
 def test_filling_in_the_parts_gives_exactly_what_the_sandbox_renders(text):
     checked = check(text)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from bot.app import App
 from bot.outbound import queue_reply
-from messages.records import reply_from_record, reply_record
+from messages.records import reply_from_record, reply_json, reply_record, text_json
 from messages.types import Button, Reply
 from scheduler.delivery import DeliveryWorker
 from tests.conftest import Clock
@@ -31,6 +31,16 @@ replies = st.builds(
 @given(replies)
 def test_every_field_of_a_reply_survives_its_json_record(reply: Reply) -> None:
     assert reply_from_record(json.loads(json.dumps(reply_record(reply)))) == reply
+
+
+@given(replies | st.builds(Reply, text=words,
+                          buttons=st.lists(st.builds(Button, words, words), max_size=3).map(tuple),
+                          private=st.booleans()))
+def test_a_reply_as_json_text_is_exactly_its_record_dumped(reply: Reply) -> None:
+    assert reply_json(reply) == json.dumps(reply_record(reply))
+    if not reply.private:
+        assert text_json(reply.text, reply.buttons) == json.dumps(reply_record(Reply(
+            reply.text, buttons=reply.buttons)))
 
 
 @pytest.mark.asyncio

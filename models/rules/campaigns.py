@@ -17,6 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from models.rules.deadline import parse_deadline
 from models.rules.text import fold
@@ -192,9 +193,15 @@ def draft(name: str, options: dict[str, str], messages: tuple[str, ...],
 
 def bucket(campaign_id: int, member_id: int) -> int:
     """A member's fixed place (0–9999) in a campaign: the same in every run, independent
-    across campaigns."""
-    digest = hashlib.blake2b(f"{campaign_id}:{member_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % 10_000
+    across campaigns (BLAKE2b of 'campaign:member', the campaign's part hashed once)."""
+    digest = _hashed(campaign_id).copy()
+    digest.update(str(member_id).encode())
+    return int.from_bytes(digest.digest(), "big") % 10_000
+
+
+@lru_cache(maxsize=64)
+def _hashed(campaign_id: int) -> hashlib.blake2b:
+    return hashlib.blake2b(f"{campaign_id}:".encode(), digest_size=8)
 
 
 def variant(campaign_id: int, member_id: int, holdout_pct: int, variants: int) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Kind(StrEnum):
@@ -37,9 +38,9 @@ class ReplyWindow:
 WECHAT_WINDOW = ReplyWindow(timedelta(hours=48), 5)
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
-    """What is known of one of the member's platform accounts."""
+class Account(NamedTuple):
+    """What is known of one of the member's platform accounts (a plain tuple: a campaign
+    reads tens of thousands)."""
 
     channel: str
     chat: str | None  # the private chat (None: never started the bot, or blocked it)
@@ -54,8 +55,7 @@ class Quiet:
     end: time
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     account: Account | None  # None: not sent (see `reason`)
     not_before: datetime | None = None  # a later moment (end of quiet hours), local time
     reason: str = ""

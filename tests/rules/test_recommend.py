@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.rules.recommend import Bought, OpenBuy, product_key, recommend
+from models.rules.recommend import Bought, OpenBuy, Recommender, product_key, recommend
 
 TODAY = date(2026, 3, 10)
 APPLES = OpenBuy(1, 1, "有機蘋果", "水果", joined=5)
@@ -115,3 +115,17 @@ def test_a_recommendation_is_open_not_joined_and_not_stocked_at_home(open_buys, 
         assert fits == []
     else:
         assert found in fits
+
+
+held = st.tuples(st.sampled_from(["a", "b", "c", "e"]), st.sampled_from(["", "x", "y"]), st.booleans())
+co_counts = st.dictionaries(st.sampled_from(["a", "b", "c", "e"]),
+                            st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), st.integers(1, 9)))
+
+
+@given(buys, st.dictionaries(st.sampled_from("0123456789"), held),
+       st.lists(st.sampled_from("0123456789"), max_size=8), st.sets(st.integers(1, 20)), co_counts)
+def test_a_history_given_as_codes_gets_the_same_recommendation_as_given_whole(
+        open_buys, table, codes, joined, co):
+    ranked = Recommender(open_buys, co, table)
+    whole = [table[code] for code in codes if code in table]
+    assert ranked.pick_coded(codes, ranked.joined_bits(joined)) == ranked.pick(whole, joined)
