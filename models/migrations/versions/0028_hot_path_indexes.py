@@ -3,8 +3,8 @@ partial index: each message's transaction writes one index page fewer, and the i
 few pages); the send log by channel and time (a reservation reads a channel's newest sends
 from the index alone)
 
-Revision ID: 0030
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0030'
-down_revision: str | None = '0026'
+revision: str = '0028'
+down_revision: str | None = '0027'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
