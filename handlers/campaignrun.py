@@ -101,7 +101,7 @@ def _send_chunk(session: Session, person: Personaliser, campaign: Campaign, run:
         return body(which, card)
 
     reasons = notify_rendered(session, person.deps, person.community, targets, render,
-                              Kind.PROMOTION, now=now)
+                              Kind.PROMOTION, now=now, new_keys=True)  # the run is claimed once
     sent = iter(zip(targets, reasons, strict=True))
     rows: list[tuple[Any, ...]] = []
     for card, which in zip(members, assigned, strict=True):

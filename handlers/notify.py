@@ -111,17 +111,18 @@ def notify_many(session: Session, deps: Deps, community: Community, pushes: Sequ
 def notify_rendered(session: Session, deps: Deps, community: Community,
                     targets: Sequence[tuple[int, str, str | None]],
                     render: Callable[[int], Reply | str], kind: Kind, *,
-                    now: datetime | None = None) -> list[str]:
+                    now: datetime | None = None, new_keys: bool = False) -> list[str]:
     """The one bulk path out (notify_many, campaigns): per target (member id, dedupe key,
     channel tried first) the same decision as `notify` (`decide`: opt-out, quiet hours, weekly
     cap, reachability, dedupe), fed by a few queries per chunk of members; `render(index)`
     makes the message (a Reply, or already its JSON text: messages.records.reply_json) only
     for a target it goes to; all of them queued with multi-row INSERTs. Per target '' when
-    queued, else why not ('opted out', 'unreachable', 'weekly cap', 'duplicate')."""
+    queued, else why not ('opted out', 'unreachable', 'weekly cap', 'duplicate'). `new_keys`:
+    as `notifications.plan_many`'s."""
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))
     decisions = notifications.plan_many(session, targets, community, kind, local_now=local_now,
-                                        windows=deps.reply_windows)
+                                        windows=deps.reply_windows, new_keys=new_keys)
     outcome: list[str] = []
     rows: list[tuple[Any, ...]] = []
     at: list[int] = []

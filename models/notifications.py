@@ -181,10 +181,12 @@ def promotions_since_of(session: Session, member_ids: Sequence[int],
 
 def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
               community: Community, kind: Kind, *, local_now: datetime,
-              windows: dict[str, ReplyWindow] | None = None) -> list[Decision]:
+              windows: dict[str, ReplyWindow] | None = None,
+              new_keys: bool = False) -> list[Decision]:
     """`plan` for (member id, dedupe key, preferred channel) triples of one community: the
     same rule (`decide`) on what three queries per chunk know. Two pushes with one key in
-    the list: the second is a duplicate."""
+    the list: the second is a duplicate. `new_keys`: keys nobody can have queued (a campaign
+    run's, claimed once): not looked up (one queued all the same is caught by the INSERT)."""
     decisions: list[Decision] = []
     decider = Decider.at(kind, local_now, windows=windows, quiet=quiet_hours(community),
                          weekly_cap=weekly_cap(community))
@@ -192,7 +194,7 @@ def plan_many(session: Session, members: Sequence[tuple[int, str, str | None]],
     for start in range(0, len(members), CHUNK):
         chunk = members[start:start + CHUNK]
         ids = [member_id for member_id, _, _ in chunk]
-        seen = queued_keys(session, [key for _, key, _ in chunk])
+        seen = set() if new_keys else queued_keys(session, [key for _, key, _ in chunk])
         found = accounts_of(session, ids, timed=set(windows or ()))
         sent = (promotions_since_of(session, ids, local_now - WEEK)
                 if kind is Kind.PROMOTION else {})
