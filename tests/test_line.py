@@ -27,7 +27,7 @@ from sqlalchemy.event import listen, remove
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from bot import inbox
+from bot import inbox, marks
 from bot.app import App
 from bot.line import (
     CHANNEL,
@@ -408,7 +408,9 @@ async def test_me_in_private_is_answered_with_the_reply_token(
 
 async def _card_in_transactions(app: App, client: httpx.AsyncClient, channel: LineChannel,
                                 fake: FakeLineAPI, said: dict[str, Any]) -> int:
-    """Post a known member's /me; how many transactions (pool checkouts) it took."""
+    """Post a known member's /me; how many transactions (pool checkouts) it took (the
+    answered marks written before, and none written by a timer meanwhile)."""
+    marks.flush_answered(app.deps)
     sends = count(app, SendLog)
     checkouts: list[object] = []
 
@@ -432,8 +434,10 @@ async def _card_in_transactions(app: App, client: httpx.AsyncClient, channel: Li
 
 @pytest.mark.asyncio
 async def test_a_known_members_card_is_stored_answered_and_its_token_taken_in_one_transaction(
-    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI,
+    monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr(marks, "ANSWERED_WITHIN", 600.0)
     await post(client, channel, event("message_text_user", text="/help"))  # Amy is known now
     said = event("message_text_user", text="/me")
     assert await _card_in_transactions(app, client, channel, fake, said) == 1
@@ -443,8 +447,10 @@ async def test_a_known_members_card_is_stored_answered_and_its_token_taken_in_on
 
 @pytest.mark.asyncio
 async def test_a_card_whose_senders_name_is_not_at_hand_is_answered_after_the_200_in_one_more(
-    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI
+    app: App, client: httpx.AsyncClient, channel: LineChannel, fake: FakeLineAPI,
+    monkeypatch: pytest.MonkeyPatch
 ):
+    monkeypatch.setattr(marks, "ANSWERED_WITHIN", 600.0)
     await post(client, channel, event("message_text_user", text="/help"))
     channel._names.clear()  # a restart: the name is asked of LINE after the 200
     said = event("message_text_user", text="/me")
