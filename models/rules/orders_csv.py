@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -231,6 +232,29 @@ def order_date(text: str) -> date | None:
         return None
 
 
+def table_rows(reader: Iterator[list[str]], max_rows: int,
+               errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+    """A CSV's non-blank rows as (line it starts on, cells), the header first. Past
+    `max_rows` data rows, reading stops with a `too_many_rows` error; a broken CSV stops it
+    with `bad_csv` (both into `errors`). `reader`: a csv.reader (its line_num is read)."""
+    count = last = 0
+    header = True
+    try:
+        for cells in reader:
+            line, last = last + 1, reader.line_num  # type: ignore[attr-defined]
+            if not any(cell.strip() for cell in cells):
+                continue
+            if not header:
+                count += 1
+                if count > max_rows:
+                    errors.append(RowError(line, "too_many_rows", "", ""))
+                    return
+            header = False
+            yield line, cells
+    except csv.Error as exc:
+        errors.append(RowError(last + 1, "bad_csv", "", str(exc)[:MAX_VALUE]))
+
+
 def parse_orders(
     text: str, exponent: int = 2, max_rows: int = 5000
 ) -> tuple[list[ImportRow], list[RowError]]:
@@ -249,26 +273,15 @@ def parse_orders(
     columns: dict[str, int] | None = None
     width = 0
     seen: set[str] = set()
-    count = last = 0
-    try:
-        for cells in reader:
-            line, last = last + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns, width = _columns(cells), len(cells)
-                continue
-            count += 1
-            if count > max_rows:
-                errors.append(RowError(line, "too_many_rows", "", ""))
-                break
-            checked = _check(line, cells, columns, width, exponent, seen)
-            if isinstance(checked, ImportRow):
-                rows.append(checked)
-            else:
-                errors.extend(checked)
-    except csv.Error as exc:
-        errors.append(RowError(last + 1, "bad_csv", "", str(exc)[:MAX_VALUE]))
+    for line, cells in table_rows(reader, max_rows, errors):
+        if columns is None:
+            columns, width = _columns(cells), len(cells)
+            continue
+        checked = _check(line, cells, columns, width, exponent, seen)
+        if isinstance(checked, ImportRow):
+            rows.append(checked)
+        else:
+            errors.extend(checked)
     if columns is None:
         raise MissingColumns(list(REQUIRED))
     return rows, errors

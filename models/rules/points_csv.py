@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from models.rules.orders_csv import MAX_VALUE, MissingColumns, RowError
+from models.rules.orders_csv import MAX_VALUE, MissingColumns, RowError, table_rows
 from models.rules.orders_export import unescape
 
 REQUIRED = ("member", "points")
@@ -128,26 +128,15 @@ def parse_points(text: str, max_rows: int = 5000) -> tuple[list[PointsRow], list
     rows: list[PointsRow] = []
     errors: list[RowError] = []
     columns: dict[str, int] | None = None
-    count = last = 0
-    try:
-        for cells in reader:
-            line, last = last + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns = _columns(cells)
-                continue
-            count += 1
-            if count > max_rows:
-                errors.append(RowError(line, "too_many_rows", "", ""))
-                break
-            checked = check_row(line, cells, columns)
-            if isinstance(checked, PointsRow):
-                rows.append(checked)
-            else:
-                errors.extend(checked)
-    except csv.Error as exc:
-        errors.append(RowError(last + 1, "bad_csv", "", str(exc)[:MAX_VALUE]))
+    for line, cells in table_rows(reader, max_rows, errors):
+        if columns is None:
+            columns = _columns(cells)
+            continue
+        checked = check_row(line, cells, columns)
+        if isinstance(checked, PointsRow):
+            rows.append(checked)
+        else:
+            errors.extend(checked)
     if columns is None:
         raise MissingColumns(list(REQUIRED))
     return rows, errors
