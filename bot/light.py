@@ -1,4 +1,4 @@
-"""The light lane on the inbox's side: a read-only member command (handlers.dispatch.light)
+"""The light lane on the inbox's side: a read-only member command (handlers.dispatch.lane)
 stored with its answer in one transaction, by the process about to deliver it.
 
     await light.answer_now(deps, msg, outlet, ready)   # long polling: at once, or as before
@@ -17,7 +17,7 @@ from bot.inbox import Outlet, deliver_all, process, take, to_payload
 from bot.marks import answered_later, write_marks, written
 from handlers import glance
 from handlers.context import Deps
-from handlers.dispatch import handle, light, quick
+from handlers.dispatch import Lane, handle, lane
 from handlers.glance import Clear
 from messages.types import Incoming, Reply
 from models.db import Direct, Runner
@@ -26,18 +26,20 @@ log = logging.getLogger(__name__)
 
 
 def answer_at_once(deps: Deps, msg: Incoming, lease: timedelta, clear: Clear | None = None,
-                   also: Callable[[Runner], None] | None = None) -> list[Reply] | None:
-    """A read-only member command (handlers.dispatch.light) stored, handled and its answer
+                   also: Callable[[Runner], None] | None = None,
+                   found: Lane | None = None) -> list[Reply] | None:
+    """A read-only member command (handlers.dispatch.lane) stored, handled and its answer
     kept in one transaction, for the process about to deliver that answer: a crash before the
     commit leaves no trace (as one before `take` does), one after it leaves the kept answer
     to the sweeper once `lease` runs out. None: not such a command (nothing written; `take`
-    it); [] for a redelivery. `also`, `clear`: as for `take` and `Outlet`, in that order."""
-    found = light(msg)
-    if found is None:
+    it); [] for a redelivery. `also`, `clear`: as for `take` and `Outlet`, in that order.
+    `found`: the message's `lane`, when the caller has it."""
+    found = found or lane(msg)
+    if found is None or found.glance is None:
         return None
-    handler, args = found
     with Direct(deps.sessions) as tx:
-        done = glance.answer_in(tx, msg, args, handler, deps, stored=(to_payload(msg), lease))
+        done = glance.answer_in(tx, msg, found.args, found.glance, deps,
+                                stored=(to_payload(msg), lease))
         if done is None:
             return None
         if not done.fresh:
@@ -55,20 +57,20 @@ async def answer_now(deps: Deps, msg: Incoming, outlet: Outlet, ready: bool = Fa
                      stored: Callable[[], None] | None = None) -> None:
     """An event the adapter handles as it arrives (long polling): a read-only command in one
     transaction (`answer_at_once`), a quick one stored by the transaction that handles it
-    (handlers.dispatch.quick), anything else stored and claimed first, then processed.
+    (handlers.dispatch.lane), anything else stored and claimed first, then processed.
     `ready`: the outlet's `prepare` has nothing to do for it. `stored`: called once the
     event is in the inbox (bot.polling confirms it to the platform then)."""
-    if outlet.prepare is None or ready:
-        replies = answer_at_once(deps, msg, outlet.lease, outlet.clear)
-        if replies is None and quick(msg):
+    found = lane(msg) if outlet.prepare is None or ready else None
+    if found is not None:
+        replies = answer_at_once(deps, msg, outlet.lease, outlet.clear, found=found)
+        if replies is None:  # the full path, in the transaction that stores it
             replies = handle(msg, deps, arrival=(to_payload(msg), outlet.lease))
-        if replies is not None:
-            if stored is not None:
-                stored()
-            if replies:
-                await deliver_all(msg, replies, outlet.deliver)
-                answered_later(deps, msg)
-            return
+        if stored is not None:
+            stored()
+        if replies:
+            await deliver_all(msg, replies, outlet.deliver)
+            answered_later(deps, msg)
+        return
     fresh = take(deps, msg, outlet.lease)
     if stored is not None:
         stored()

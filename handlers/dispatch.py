@@ -7,6 +7,7 @@ writes. A refusal rolls the command back and keeps only the inbox record and the
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
@@ -120,24 +121,24 @@ def _once(msg: Incoming, command: Command | None, deps: Deps,
                        silent=quiet and _bare_join(command))
 
 
-def light(msg: Incoming) -> tuple[glance.GlanceHandler, str] | None:
-    """The light-lane handler and its arguments, when the message is a read-only member
-    command (`glance.answer_in` may still hand it back to `handle`)."""
+class Lane(NamedTuple):
+    """A quick command ('+1', '-1', a glance): as it arrives (bot.light) it is stored by the
+    transaction that handles it (`handle(..., arrival)`), not in one of its own before."""
+
+    glance: glance.GlanceHandler | None  # a read-only member command's light-lane handler
+    args: str
+
+
+def lane(msg: Incoming) -> Lane | None:
+    """The message's command, when it is quick ('+1', '-1', a glance, which may still hand
+    it back to `handle`); None for any other (stored and claimed first)."""
     if len(msg.text) > MAX_INBOUND:
         return None
     command = parse(msg.text)
-    found = _light(msg, command)
-    return None if found is None or command is None else (found, command.args)
-
-
-def quick(msg: Incoming) -> bool:
-    """A command quick to handle ('+1', '-1', a glance): over long polling it is stored by the
-    transaction that handles it (`handle(..., arrival)`), not in one of its own before."""
-    if len(msg.text) > MAX_INBOUND:
-        return False
-    command = parse(msg.text)
     entry = commands.BY_NAME.get(command.name) if command and command.name else None
-    return entry is not None and (entry.quick or entry.glance is not None)
+    if command is None or entry is None or not (entry.quick or entry.glance is not None):
+        return None
+    return Lane(_light(msg, command), command.args)
 
 
 def _light(msg: Incoming, command: Command | None) -> glance.GlanceHandler | None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from handlers.context import Deps, Voice
@@ -23,6 +23,9 @@ from models import events, sender
 from models.db import Direct, Runner
 from models.errors import DomainError
 from models.programme import Programme, programme_of_json
+
+if TYPE_CHECKING:
+    from handlers.answering import Arrival  # answering imports what imports this module
 
 
 @dataclass
@@ -80,7 +83,7 @@ def answer(msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
 
 
 def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps: Deps,
-              stored: tuple[dict[str, Any], timedelta] | None = None) -> Answered | None:
+              stored: Arrival | None = None) -> Answered | None:
     """In `tx` (to be committed): the sender read and kept fresh, the handler's answer, the
     event processed with it (`stored`: the event's payload and lease, stored with it in one
     INSERT). The handler runs first: an event processed before (fresh False) is rolled back
