@@ -22,6 +22,7 @@ from bot.telegram import TelegramChannel
 from models.db import make_engine
 from models.migrate import upgrade
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.race_helpers import Workers
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite://")
 
@@ -117,3 +118,15 @@ async def channel(app: App, fake: FakeTelegramAPI) -> AsyncIterator[TelegramChan
     channel = make_channel(app, fake)
     async with channel.app:
         yield channel
+
+
+@pytest.fixture
+def workers(app: App, db: Engine, tmp_path: Path) -> Iterator[Workers]:
+    """Four worker processes playing console lines on the test database at once."""
+    if db.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: nothing can race")
+    pool = Workers(db.url.render_as_string(hide_password=False), tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop()

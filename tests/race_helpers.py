@@ -8,10 +8,12 @@ through the dispatcher as the console channel would, and hands back the replies'
 
 from __future__ import annotations
 
+import multiprocessing
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from queue import Queue
+from typing import Any
 
 from bot.app import bootstrap
 from bot.console import ConsoleChannel
@@ -20,6 +22,7 @@ from handlers.dispatch import handle
 from models.db import make_engine
 
 NOW = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
+WORKERS = 4
 
 
 def fixed_clock() -> datetime:
@@ -44,3 +47,33 @@ def play(url: str, home: str, barrier: Barrier, jobs: Queue[list[str] | None],
             results.put(replies)
     finally:
         engine.dispose()
+
+
+class Workers:
+    """Four spawned processes, each playing its line of a round when the barrier opens."""
+
+    def __init__(self, url: str, home: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.barrier = context.Barrier(WORKERS, timeout=120)  # kept: the children unpickle it
+        self.jobs = [context.Queue() for _ in range(WORKERS)]
+        self.results: Any = context.Queue()
+        self.processes = [
+            context.Process(target=play, args=(url, str(home), self.barrier, jobs, self.results),
+                            daemon=True)
+            for jobs in self.jobs
+        ]
+        for process in self.processes:
+            process.start()
+
+    def round(self, lines: tuple[str, ...]) -> list[str]:
+        for jobs, line in zip(self.jobs, lines, strict=True):
+            jobs.put([line])
+        return [reply for _ in lines for reply in self.results.get(timeout=120)]
+
+    def stop(self) -> None:
+        for jobs in self.jobs:
+            jobs.put(None)
+        for process in self.processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()

@@ -7,32 +7,16 @@ PostgreSQL only."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 
 from bot.app import App
 from bot.console import ConsoleChannel
 from models.tables import Coupon, Member, Redemption, Reward
 from tests.conftest import say
 from tests.groupbuy_helpers import ledgers_balance, session_of
-from tests.test_stock_race import Workers
+from tests.race_helpers import Workers
 
 ROUNDS = 6
-
-
-@pytest.fixture
-def workers(app: App, db: Engine, tmp_path: Path) -> Iterator[Workers]:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: nothing can race")
-    pool = Workers(db.url.render_as_string(hide_password=False), tmp_path)
-    try:
-        yield pool
-    finally:
-        pool.stop()
 
 
 def redeemed(app: App, number: int) -> tuple[int, int]:

@@ -9,24 +9,17 @@ free unit. SQLite has one writer and cannot race, so this runs on PostgreSQL onl
 
 from __future__ import annotations
 
-import multiprocessing
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
 from bot.app import App
 from bot.console import ConsoleChannel
 from models.tables import ChannelAccount, GroupBuy, Member, Order
 from tests.conftest import say
 from tests.groupbuy_helpers import ledgers_balance, session_of
-from tests.race_helpers import play
+from tests.race_helpers import WORKERS, Workers
 
-WORKERS = 4
 ROUNDS = 8  # per script
 
 
@@ -68,47 +61,6 @@ SCRIPTS = [
            ("{a}@demo: /cancel", "leader@demo: /paid {line_a}", "{b}@demo: /cancel",
             "{d}@demo: +1")),
 ]
-
-
-class Workers:
-    """Four spawned processes, each playing its line of a round when the barrier opens."""
-
-    def __init__(self, url: str, home: Path) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.barrier = context.Barrier(WORKERS, timeout=120)  # kept: the children unpickle it
-        self.jobs = [context.Queue() for _ in range(WORKERS)]
-        self.results: Any = context.Queue()
-        self.processes = [
-            context.Process(target=play, args=(url, str(home), self.barrier, jobs, self.results),
-                            daemon=True)
-            for jobs in self.jobs
-        ]
-        for process in self.processes:
-            process.start()
-
-    def round(self, lines: tuple[str, ...]) -> list[str]:
-        for jobs, line in zip(self.jobs, lines, strict=True):
-            jobs.put([line])
-        return [reply for _ in lines for reply in self.results.get(timeout=120)]
-
-    def stop(self) -> None:
-        for jobs in self.jobs:
-            jobs.put(None)
-        for process in self.processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.terminate()
-
-
-@pytest.fixture
-def workers(app: App, db: Engine, tmp_path: Path) -> Iterator[Workers]:
-    if db.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: nothing can race")
-    pool = Workers(db.url.render_as_string(hide_password=False), tmp_path)
-    try:
-        yield pool
-    finally:
-        pool.stop()
 
 
 def lines_of_buy(app: App, buy_id: int) -> list[tuple[str, int, str, int]]:
