@@ -231,11 +231,18 @@ REFERRAL_CODE_LENGTH = 10  # 50 random bits: the unique constraint is the only c
 
 def touch(session: Session, account: ChannelAccount, handle: str | None, now: datetime) -> None:
     """Keep the handle fresh; note activity at most once a minute to spare the database."""
-    new_handle = normal_handle(handle)
-    if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > SEEN_EVERY:
-        account.handle = new_handle
-        account.last_seen_at = now
+    if touched(account, handle, now):
         session.add(account)
+
+
+def touched(account: Any, handle: str | None, now: datetime) -> bool:
+    """The account (a model, or its values) with the handle as given and seen now, when either
+    is due (the handle changed, or it was last seen over SEEN_EVERY ago): True, to be written."""
+    new_handle = normal_handle(handle)
+    if new_handle == account.handle and (now - account.last_seen_at).total_seconds() <= SEEN_EVERY:
+        return False
+    account.handle, account.last_seen_at = new_handle, now
+    return True
 
 
 def record_spend(

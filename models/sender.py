@@ -19,7 +19,7 @@ from sqlalchemy import Text, bindparam, cast, update
 from sqlmodel import SQLModel, col
 
 from models.db import Runner, Statement, table_of
-from models.members import SEEN_EVERY, normal_handle, sender_lookups
+from models.members import sender_lookups, touched
 from models.tables import ChannelAccount, Community, Member, Role
 from models.types import UTCDateTime
 
@@ -88,7 +88,5 @@ _TOUCH = Statement(
 def touch(tx: Runner, found: Sender, handle: str | None, now: datetime) -> None:
     """Keep the handle fresh; note activity at most once a minute (as `members.touch`)."""
     account = found.account
-    new_handle = normal_handle(handle)
-    if new_handle != account.handle or (now - account.last_seen_at).total_seconds() > SEEN_EVERY:
-        _TOUCH.run(tx, {"account": account.id, "handle": new_handle, "at": now})
-        account.handle, account.last_seen_at = new_handle, now
+    if touched(account, handle, now):
+        _TOUCH.run(tx, {"account": account.id, "handle": account.handle, "at": now})
