@@ -21,6 +21,7 @@ from bot.channel import Channel
 from bot.outbound import forget_private_chat, queue_reply
 from messages.types import Incoming, Reply
 from models.db import Runner
+from models.rules.pacing import Limits
 from scheduler.delivery import LIMITS, RateLimited, Undeliverable, reserve_direct
 from scheduler.slots import reserve_on
 
@@ -42,20 +43,22 @@ def route(msg: Incoming, reply: Reply) -> Route:
     return Route(msg.sender if private else msg.chat, not private)
 
 
+def _limits(channel: Channel) -> Limits | None:
+    """The channel's configured limits, or its platform's defaults."""
+    return channel.deps.limits.get(channel.name) or LIMITS.get(channel.name)
+
+
 def reserve(channel: Channel, where: Route) -> bool:
-    deps = channel.deps
-    limits = deps.limits.get(channel.name) or LIMITS.get(channel.name)
-    return reserve_direct(deps.sessions, channel.name, where.chat_id, where.is_group,
-                          deps.clock(), limits)
+    return reserve_direct(channel.deps.sessions, channel.name, where.chat_id, where.is_group,
+                          channel.deps.clock(), _limits(channel))
 
 
 def reserve_in(tx: Runner, channel: Channel, msg: Incoming, reply: Reply) -> Reply:
     """In the transaction that keeps the answer (bot.inbox.answer_now): its send reserved
     there, so `answer` need not; the reply marked cleared when it may leave at once."""
     where = route(msg, reply)
-    deps = channel.deps
-    limits = deps.limits.get(channel.name) or LIMITS.get(channel.name)
-    if not reserve_on(tx, channel.name, where.chat_id, where.is_group, deps.clock(), limits):
+    if not reserve_on(tx, channel.name, where.chat_id, where.is_group, channel.deps.clock(),
+                      _limits(channel)):
         return reply
     return replace(reply, hints={**reply.hints, CLEARED: "1"})
 
