@@ -62,7 +62,9 @@ class Entry:
     help: str | None = ANY  # where /help lists it; None: not listed
     audits: bool = False  # the handler audits its own actions (with details); else the dispatcher
     fallback: str | None = None  # run instead for someone not allowed who gave no arguments
-    glance: GlanceHandler | None = None  # a member's read-only command: the light lane first
+    # a member's command that can run without a Session (a read, a '+1' in the group): the
+    # light lane first (handlers.glance), the full path for anything it hands back
+    glance: GlanceHandler | None = None
     # quick (as a glance is): over long polling stored by the transaction that handles it
     quick: bool = False
 
@@ -123,7 +125,8 @@ TABLE: tuple[Entry, ...] = (
           usage="poster"),
     Entry("checkin", _words(("checkin",), ("簽到", "打卡"), ("签到", "打卡")), member.checkin,
           bare=True),
-    Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join", quick=True),
+    Entry("join", _words(("join",), ("跟團",), ("跟团",)), groupbuy.join, usage="join", quick=True,
+          glance=groupbuy.join),
     Entry("cancel", _words(("cancel",), ("取消",), ("取消",)), groupbuy.cancel, usage="cancel",
           quick=True),
     Entry("orders", _words(("orders",), ("訂單", "我的訂單"), ("订单", "我的订单")), groupbuy.orders,

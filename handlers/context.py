@@ -143,6 +143,11 @@ class Ctx(Voice):
     def runner(self) -> Session:
         return self.session
 
+    @property
+    def first_contact(self) -> bool:
+        """The member was created by this very message."""
+        return self.membership.is_new
+
     def push(self, to: Member, template: str, dedupe_key: str, kind: Kind = Kind.SERVICE,
              **context: Any) -> bool:
         """Notify a member (in their language), this channel first; False if not sent."""

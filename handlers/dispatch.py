@@ -142,10 +142,13 @@ def lane(msg: Incoming) -> Lane | None:
 
 
 def _light(msg: Incoming, command: Command | None) -> glance.GlanceHandler | None:
-    """The light-lane handler for a read-only member command typed with a slash (typed
-    without one it may answer a guided flow, which the full path asks about)."""
+    """The light-lane handler for a member command typed with a slash, or a '+N' (typed
+    otherwise a word may answer a guided flow, which the full path asks about; a '+N' never
+    does)."""
     entry = commands.BY_NAME.get(command.name) if command and command.name else None
-    if entry is None or entry.glance is None or not normalize(msg.text).startswith("/"):
+    if entry is None or entry.glance is None:
+        return None
+    if command is not None and command.word != "+" and not normalize(msg.text).startswith("/"):
         return None
     return entry.glance
 

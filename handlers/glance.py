@@ -16,12 +16,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
+
 from handlers.context import Deps, Voice
 from messages.records import reply_record
 from messages.types import Incoming, Reply
 from models import events, sender
 from models.db import Direct, Runner
-from models.errors import DomainError
+from models.errors import DomainError, NeedsSession
 from models.programme import Programme, programme_of_json
 
 if TYPE_CHECKING:
@@ -53,6 +55,10 @@ class Glance(Voice):
     @property
     def account(self) -> Any:
         return self.sender.account
+
+    @property
+    def first_contact(self) -> bool:
+        return False  # a sender the light lane found is known (a new one takes the full path)
 
 
 GlanceHandler = Callable[[Glance], list[Reply]]
@@ -97,8 +103,10 @@ def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps
                     now)
     try:
         replies = handler(glance)
-    except DomainError:
+    except (DomainError, NeedsSession):
         return None  # its refusal is answered (and audited) by the full path
+    except IntegrityError:  # a redelivery's order line (its source key): the full path says
+        return None
     records = [reply_record(r) for r in replies]
     if stored is not None:
         payload, lease = stored

@@ -7,12 +7,13 @@ from typing import Any
 
 from handlers.buychoice import no_such_buy
 from handlers.context import Ctx
+from handlers.glance import Glance
 from handlers.notify import Message, notify
 from handlers.telling import tell_promoted
 from messages.types import Reply
 from models import buying, groupbuys, joining, shortening
 from models.buying import brief
-from models.errors import DomainError, Usage
+from models.errors import DomainError, NeedsSession, Usage
 from models.programme import price_unit
 from models.rules import groupbuy as rules
 from models.rules.notify import Kind
@@ -64,7 +65,7 @@ def members_buy(ctx: Ctx, statuses: tuple[LineStatus, ...]) -> tuple[GroupBuy, s
     return find_buy(ctx, ctx.args, closed_too=True)
 
 
-def _quantity(ctx: Ctx, rest: str) -> int:
+def _quantity(rest: str) -> int:
     try:
         quantity = rules.join_quantity(rest)  # '+2', '加兩份', '同上+1'; None for '2
     except rules.BadQuantity:
@@ -79,18 +80,23 @@ def _quantity(ctx: Ctx, rest: str) -> int:
     return quantity
 
 
-def join(ctx: Ctx) -> list[Reply]:
-    """'+N': in a group without '#N', the chat's open buy is held at once (models.joining)."""
+def join(ctx: Ctx | Glance) -> list[Reply]:
+    """'+N': in a group without '#N', the chat's open buy is held at once (models.joining).
+
+    On the light lane (a Glance: a known member's '+1' in the group, no Session) only that
+    case is answered; any other, and a refusal, goes to the full path (handlers.glance)."""
     number, rest = _number(ctx.args)
-    found = (joining.hold_chat_buy(ctx.session, ctx.msg.channel, ctx.msg.chat)
+    found = (joining.hold_chat_buy(ctx.runner, ctx.msg.channel, ctx.msg.chat)
              if number is None and ctx.msg.is_group else None)
     held = None
     if found is not None and found[0].community_id == ctx.community.id:
         buy, held = found
-    else:  # '#N', in private, no open buy (a late '+1' hears it closed): as other commands
+    elif isinstance(ctx, Ctx):  # '#N', in private, no open buy (a late '+1' hears it closed)
         buy, rest = find_buy(ctx, ctx.args, closed_too=True)
-    quantity = _quantity(ctx, rest)
-    joined = buying.join_buy(ctx.session, buy=buy, member=ctx.member, quantity=quantity,
+    else:
+        raise NeedsSession("a '+1' that names its buy, or in a chat without an open one")
+    quantity = _quantity(rest)
+    joined = buying.join_buy(ctx.runner, buy=buy, member=ctx.member, quantity=quantity,
                              source_key=f"{ctx.msg.channel}:{ctx.msg.event_key}",
                              programme=ctx.programme, now=ctx.now, tz=ctx.tz,
                              price_unit=price_unit(ctx.community), held=held)
@@ -104,12 +110,12 @@ def join(ctx: Ctx) -> list[Reply]:
     return []  # the group sees the roster, not one answer per '+1'
 
 
-def _confirm(ctx: Ctx, key: str, context: dict[str, Any]) -> bool:
+def _confirm(ctx: Ctx | Glance, key: str, context: dict[str, Any]) -> bool:
     """A '+1' in a group is confirmed in private (ctx.push), known reachable or not from the
     account it came from where that answers (a member who joined with it has no other)."""
-    return notify(ctx.session, ctx.deps, ctx.member, Message("joined", **context), Kind.SERVICE,
+    return notify(ctx.runner, ctx.deps, ctx.member, Message("joined", **context), Kind.SERVICE,
                   key=key, prefer=ctx.msg.channel, community=ctx.community, now=ctx.now,
-                  here=ctx.membership.account, only=ctx.membership.is_new)
+                  here=ctx.account, only=ctx.first_contact)
 
 
 def cancel(ctx: Ctx) -> list[Reply]:

@@ -25,6 +25,7 @@ from sqlmodel import Session
 from messages.records import reply_json, reply_record
 from messages.types import Button, Reply
 from models import communities, notifications, outbox
+from models.db import Runner
 from models.rules.notify import Kind, quiet_until
 from models.tables import ChannelAccount, Community, Member
 from models.types import id_of
@@ -50,7 +51,7 @@ class Message:
         object.__setattr__(self, "buttons", buttons)
 
 
-def notify(session: Session, deps: Deps, member: Member, message: Message, kind: Kind, *,
+def notify(session: Runner, deps: Deps, member: Member, message: Message, kind: Kind, *,
            key: str, prefer: str | None = None, community: Community | None = None,
            now: datetime | None = None, here: ChannelAccount | None = None,
            only: bool = False) -> bool:
@@ -58,7 +59,9 @@ def notify(session: Session, deps: Deps, member: Member, message: Message, kind:
     when they do not (opted out, unreachable, over the cap, already queued). `here`, `only`:
     the member's account the message came from and whether it is their only one, which may
     answer a service push without a query (`notifications.plan`)."""
-    community = community or communities.get(session, member.community_id)
+    if community is None:
+        assert isinstance(session, Session), "a Direct transaction names the community"
+        community = communities.get(session, member.community_id)
     assert community is not None, f"member {member.id} has no community"
     now = now or deps.clock()
     local_now = now.astimezone(ZoneInfo(community.timezone))

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from models import coupons, exclusive, fulfilment, groupbuys, joining, ledger, orderlines
+from models.db import Runner
 from models.errors import DomainError, Usage
 from models.programme import Programme
 from models.rules import groupbuy as rules
@@ -49,7 +50,7 @@ def promoted_owners(session: Session, promoted: list[Order]) -> list[tuple[Order
     return owners(session, [o for o in promoted if o.status == LineStatus.ALLOCATED])
 
 
-def join_buy(session: Session, *, buy: GroupBuy, member: Member, quantity: int,
+def join_buy(session: Runner, *, buy: GroupBuy, member: Member, quantity: int,
              source_key: str, programme: Programme, now: datetime, tz: tzinfo,
              price_unit: int = 1, held: joining.Held | None = None) -> joining.Joined:
     """'+N': what stock allows is allocated, the rest waits; `Joined.held` is what the member

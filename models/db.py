@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, event
+from sqlalchemy import DateTime, Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from models.orm_rows import adopt as adopt  # re-exported: callers import them from here
 from models.orm_rows import among as among
 from models.pooling import PING_AFTER, RECYCLE_AFTER, ping_when_idle
+from models.types import UTCDateTime
 
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
@@ -184,7 +185,9 @@ class _Plan:
             if not isinstance(column.default, ScalarElementColumnDefault):
                 raise NotImplementedError(f"{column}: only constant defaults on this path")
             self.defaults[column.key] = column.default.arg
-        self.binds = [(name, _single(name, process))
+        self.binds: list[tuple[str, Callable[[Any], Any]]] = [(name, _LastKept(_single(name, process))
+                       if isinstance(compiled.binds[name].type, DateTime | UTCDateTime)
+                       else _single(name, process))
                       for name, process in compiled._bind_processors.items()]
         self.order = list(compiled.positiontup or ()) if dialect.positional else None
         processors = [column.type._cached_result_processor(dialect, None)
@@ -204,6 +207,25 @@ def _single(name: str, process: object) -> Callable[[Any], Any]:
     if not callable(process):
         raise NotImplementedError(f"{name}: tuple binds are not supported on this path")
     return process
+
+
+class _LastKept:
+    """A timestamp's processor that keeps its last answer: a message's statements bind the
+    same `now` again and again (a datetime never changes, so the same object gives the same
+    value). One attribute, replaced whole: safe to share between threads."""
+
+    __slots__ = ("process", "last")
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        self.process, self.last = process, (None, None)
+
+    def __call__(self, value: Any) -> Any:
+        last = self.last
+        if value is last[0] and value is not None:
+            return last[1]
+        out = self.process(value)
+        self.last = (value, out)
+        return out
 
 
 class _Rows:
@@ -257,6 +279,18 @@ _DBAPI = "tuanbot.dbapi"
 @event.listens_for(Session, "after_transaction_end")
 def _forget_dbapi(session: Session, _transaction: object) -> None:
     session.info.pop(_DBAPI, None)
+
+
+def flush(runner: Runner) -> None:
+    """A session's pending ORM changes sent, before a `Statement` that must see them (a
+    Direct transaction has none)."""
+    if isinstance(runner, Session):
+        runner.flush()
+
+
+def session_of(runner: Runner) -> Session | None:
+    """The runner's session (for ORM instances of rows it read), or None on a Direct one."""
+    return runner if isinstance(runner, Session) else None
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -53,3 +53,8 @@ class Usage(DomainError):
 
     def __init__(self, command: str, **params: Any) -> None:
         super().__init__(f"usage_{command}", **params)
+
+
+class NeedsSession(Exception):
+    """What an operation run on a Direct transaction (the light lane: handlers.glance) cannot
+    do there, the full path (a Session) does: nothing of that transaction is kept."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlmodel import Session
-
 from models import tiers as tier_ops
+from models.db import Runner
 from models.errors import DomainError
 from models.programme import Programme
 from models.rules import tiers as tier_rules
@@ -16,7 +15,7 @@ from models.tables import GroupBuy, Member
 LOCALES = ("zh-Hant", "zh-Hans", "en")  # the refusal names the tier in each (messages/render.py)
 
 
-def admits(session: Session, buy: GroupBuy, member: Member, programme: Programme,
+def admits(session: Runner, buy: GroupBuy, member: Member, programme: Programme,
            now: datetime) -> None:
     """Refuse (DomainError 'tier_only', naming the tier in every language and what the member
     still misses to reach it) a member below the buy's tier; writes nothing."""

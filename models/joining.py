@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
-from models.db import Statement, adopt, table_of
+from models.db import Runner, Statement, adopt, flush, session_of, table_of
+from models.errors import NeedsSession
 from models.orderlines import serve_waitlist, touch_roster
 from models.rules import groupbuy as rules
 from models.rules.pricing import price_order
@@ -94,34 +95,34 @@ def _free(allocated: int, stock: int | None) -> int | None:
     return None if stock is None else stock - allocated
 
 
-def hold_chat_buy(session: Session, channel: str, chat_id: str) -> tuple[GroupBuy, Held] | None:
+def hold_chat_buy(session: Runner, channel: str, chat_id: str) -> tuple[GroupBuy, Held] | None:
     """The chat's newest open buy, held for a join with its roster revision bumped (the join
     writes the roster anyway; a refused join rolls it back); None when the chat has none."""
-    session.flush()  # pending ORM changes (a new or touched account) first, before the lock
+    flush(session)  # pending ORM changes (a new or touched account) first, before the lock
     row = _HOLD_CHAT.run(session, {"in_channel": channel, "in_chat": chat_id}).first()
     if row is None:
         return None
     values = dict(zip(_BUY_KEYS, row, strict=True))
-    buy = adopt(session, GroupBuy, values, attach=False)  # read only (`session.add` to change it)
+    buy = adopt(session_of(session), GroupBuy, values, attach=False)  # read only
     return buy, Held(_free(values["allocated"], values["stock"]), bumped=True)
 
 
-def hold(session: Session, buy_id: int) -> Held:
+def hold(session: Runner, buy_id: int) -> Held:
     """Hold the buy (PostgreSQL row lock) before reading what a join decides on: the member's
     units (two '+N' at the same instant cannot both pass the per-member limit), the queue
     and the free stock (a cancel freeing a unit finishes first, so the join sees it)."""
-    session.flush()
+    flush(session)
     allocated, stock = _HOLD.run(session, {"buy": buy_id}).first() or (0, 0)
     return Held(_free(allocated, stock))
 
 
-def standing(session: Session, buy_id: int, member_id: int) -> tuple[int, bool]:
+def standing(session: Runner, buy_id: int, member_id: int) -> tuple[int, bool]:
     """The units the member holds in the buy, and whether anyone waits in it (hold it first)."""
     row = _STANDING.run(session, {"buy": buy_id, "member": member_id}).first()
     return (int(row[0]), bool(row[1])) if row else (0, False)
 
 
-def _take_stock(session: Session, buy_id: int, wanted: int, held: Held) -> int:
+def _take_stock(session: Runner, buy_id: int, wanted: int, held: Held) -> int:
     """Take up to `wanted` units of what the hold saw free; how many were taken. The
     conditional UPDATE is the guard: should it find less free (never while held), the stock
     is read again (bounded)."""
@@ -137,7 +138,7 @@ def _take_stock(session: Session, buy_id: int, wanted: int, held: Held) -> int:
     return 0
 
 
-def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, status: str,
+def _add_line(session: Runner, buy: GroupBuy, member_id: int, quantity: int, status: str,
               key: str, discount_pct: int, now: datetime, price_unit: int, attach: bool) -> Order:
     """One INSERT on the cursor (a second line for the same source key raises IntegrityError,
     as a flush would); the line as a persistent instance of the session (`attach`), else as
@@ -150,10 +151,10 @@ def _add_line(session: Session, buy: GroupBuy, member_id: int, quantity: int, st
         "created_at": now}
     row = _ADD_LINE.run(session, values).first()
     assert row is not None  # INSERT … RETURNING
-    return adopt(session, Order, {"id": row[0], **values}, attach=attach)
+    return adopt(session_of(session), Order, {"id": row[0], **values}, attach=attach)
 
 
-def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_key: str,
+def join(session: Runner, buy: GroupBuy, member: Member, quantity: int, source_key: str,
          discount_pct: int, now: datetime, price_unit: int = 1, *, held: Held | None = None,
          queue: bool | None = None, attach: bool = True) -> Joined:
     """Allocate what stock allows and waitlist the rest, as one or two order lines.
@@ -169,6 +170,9 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
         held = hold(session, buy_id)
     if queue is None:
         queue = standing(session, buy_id, member_id)[1]
+    serving = queue and (held.free is None or held.free > 0)  # else nothing free to serve it
+    if (serving or not held.bumped) and not isinstance(session, Session):
+        raise NeedsSession("the waitlist served, or the roster bumped, through the ORM")
     taken = 0 if queue else _take_stock(session, buy_id, quantity, held)
     result = Joined(allocated=taken, waitlisted=quantity - taken)
     if taken:
@@ -179,9 +183,11 @@ def join(session: Session, buy: GroupBuy, member: Member, quantity: int, source_
         result.orders.append(_add_line(session, buy, member_id, quantity - taken,
                                        LineStatus.WAITLISTED, key, discount_pct, now, price_unit,
                                        attach))
+    if not isinstance(session, Session):
+        return result
     if not taken and not held.bumped:
         touch_roster(session, buy_id)
-    if queue and (held.free is None or held.free > 0):  # else nothing free to serve the queue
+    if serving:
         waiting = result.orders[-1].id
         if any(line.id == waiting for line in serve_waitlist(session, buy_id)):
             result.allocated, result.waitlisted = quantity, 0

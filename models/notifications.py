@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
 from models.bulk import Rows, plain_rows
-from models.db import Statement, among, dialect_name, table_of
+from models.db import Runner, Statement, among, dialect_name, flush, table_of
 from models.programme import programme_for
 from models.rules.notify import Account, Decider, Decision, Kind, Quiet, ReplyWindow, decide
 from models.tables import ChannelAccount, Community, Member, OutboxMessage, OutboxStatus
@@ -59,7 +59,7 @@ def _planning(promotions: bool) -> Statement:
 _PLAN = {False: _planning(False), True: _planning(True)}
 
 
-def plan(session: Session, member: Member, community: Community, kind: Kind, *,
+def plan(session: Runner, member: Member, community: Community, kind: Kind, *,
          local_now: datetime, dedupe_key: str, prefer: str | None = None,
          windows: dict[str, ReplyWindow] | None = None, here: ChannelAccount | None = None,
          only: bool = False) -> Decision:
@@ -74,7 +74,7 @@ def plan(session: Session, member: Member, community: Community, kind: Kind, *,
     if here is not None and kind is Kind.SERVICE and (only or _reachable_here(here, prefer, windows)):
         return decide(kind, [account_of(here)], local_now=local_now, prefer=prefer,
                       windows=windows)
-    session.flush()  # the handler's pending accounts and pushes count (nothing when clean)
+    flush(session)  # the handler's pending accounts and pushes count (nothing when clean)
     promotion = kind is Kind.PROMOTION
     rows = _PLAN[promotion].run(session, {"member": id_of(member), "key": dedupe_key,
                                           "since": local_now - WEEK}).all()
@@ -109,7 +109,7 @@ def _queueing(insert: Any) -> Statement:
 _QUEUE_ONE = {"sqlite": _queueing(sqlite_insert), "postgresql": _queueing(pg_insert)}
 
 
-def queue(session: Session, decision: Decision, body: dict[str, Any], now: datetime, *,
+def queue(session: Runner, decision: Decision, body: dict[str, Any], now: datetime, *,
           member: Member, community: Community, kind: Kind, dedupe_key: str) -> bool:
     """Queue the push the decision allows; False when it was not (or already) queued. One
     INSERT … ON CONFLICT DO NOTHING (a key another transaction queued meanwhile: False)."""

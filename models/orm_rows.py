@@ -14,15 +14,17 @@ from sqlmodel import Session
 T = TypeVar("T")
 
 
-def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: bool = True) -> T:
+def adopt(session: Session | None, model: type[T], values: Mapping[str, Any],
+          attach: bool = True) -> T:
     """A row read by a `Statement` as the ORM would have loaded it: a persistent instance in
     the session (the session's own when it holds that row already), changes flushed as usual.
 
     `attach=False`: a detached instance (cheaper): read it, or `session.add` it to change it.
+    No session (a transaction without one: models.db.Direct): always detached.
     """
     mapper = _MAPPERS.get(model) or _mapper(model)
     key = mapper.identity_key_from_primary_key((values["id"],))
-    found = session.identity_map.get(key)
+    found = session.identity_map.get(key) if session is not None else None
     if found is not None:
         return found  # type: ignore[no-any-return]
     instance = mapper.class_manager.new_instance()
@@ -34,6 +36,7 @@ def adopt(session: Session, model: type[T], values: Mapping[str, Any], attach: b
     else:  # what is missing loads when read
         make_transient_to_detached(instance)
     if attach:
+        assert session is not None, "only a session's instance can be attached"
         session.add(instance)
     return instance  # type: ignore[no-any-return]
 

@@ -141,7 +141,11 @@ def _parsed(config_json: str) -> Programme:
 
 
 def programme_for(community: object) -> Programme:
-    """The community's programme, parsed once per distinct configuration."""
+    """The community's programme, parsed once per distinct configuration (a community read
+    as values carries its configuration's stored text: models.sender)."""
+    stored = getattr(community, "programme_json", None)
+    if stored is not None:
+        return programme_of_json(stored)
     config = getattr(community, "programme", None) or {}
     return _parsed(json.dumps(config, sort_keys=True)) if config else _DEFAULT
 
@@ -149,6 +153,13 @@ def programme_for(community: object) -> Programme:
 def programme_of_json(config_json: str | None) -> Programme:
     """The programme from a community's stored configuration text (a light read of it)."""
     return _from_text(config_json) if config_json else _DEFAULT
+
+
+@lru_cache(maxsize=256)
+def _config_of(config_json: str) -> dict[str, Any]:
+    """A stored configuration text as read (never changed: shared by its callers)."""
+    config = json.loads(config_json) if config_json else {}
+    return config if isinstance(config, dict) else {}
 
 
 @lru_cache(maxsize=256)
@@ -165,7 +176,8 @@ WHOLE_UNITS = {"TWD": 100}  # prices are quoted in whole dollars: no NT$31.35
 
 def price_unit(community: object) -> int:
     """The smallest amount a price may end in, in minor units (config "price_unit" wins)."""
-    config = getattr(community, "programme", None) or {}
+    stored = getattr(community, "programme_json", None)
+    config = _config_of(stored) if stored is not None else getattr(community, "programme", None) or {}
     if "price_unit" in config:
         return max(1, int(config["price_unit"]))
     return WHOLE_UNITS.get(str(getattr(community, "currency", "")), 1)
