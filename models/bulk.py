@@ -18,7 +18,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel import Session
 
-from models.db import _dbapi, _dialect_key, _single
+from models.db import _dbapi, _dialect_key
+from models.plans import single
 
 
 def plain_rows(session: Session, query: Executable) -> list[tuple[Any, ...]]:
@@ -118,7 +119,7 @@ class _RowsPlan:
         processors = compiled._bind_processors
         self.processors: list[tuple[int, Callable[[Any], Any]]] = []
         for i, name in enumerate(columns):
-            process = _single(name, processors[name]) if name in processors else None
+            process = single(name, processors[name]) if name in processors else None
             if process is not None and name in serialized:
                 process = _from_text(process)
             if process is not None:

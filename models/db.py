@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Table, event
+from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import DBAPIError
@@ -13,13 +13,12 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlmodel import Session, SQLModel, create_engine
 
 from models.orm_rows import adopt as adopt  # re-exported: callers import them from here
 from models.orm_rows import among as among
+from models.plans import Plan, Rows
 from models.pooling import PING_AFTER, RECYCLE_AFTER, ping_when_idle
-from models.types import UTCDateTime
 
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
@@ -138,7 +137,7 @@ class Statement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self._plans: dict[tuple[object, ...], _Plan] = {}
+        self._plans: dict[tuple[object, ...], Plan] = {}
 
     def run(self, session: Runner, params: Mapping[str, Any]) -> Any:
         """Execute; the DB-API cursor (rowcount, and rows through `one`/`first`)."""
@@ -150,7 +149,7 @@ class Statement:
         except dialect.loaded_dbapi.Error as error:
             raise DBAPIError.instance(plan.sql, params, error, dialect.loaded_dbapi.Error,
                                       dialect=dialect) from error
-        return _Rows(cursor, plan.results)
+        return Rows(cursor, plan.results)
 
     def run_many(self, session: Runner, many: Sequence[Mapping[str, Any]]) -> None:
         """Execute once per parameter set, in one DB-API call (`executemany`)."""
@@ -165,96 +164,13 @@ class Statement:
         finally:
             cursor.close()
 
-    def _plan(self, dialect: Dialect) -> _Plan:
+    def _plan(self, dialect: Dialect) -> Plan:
         compiled = self.statement.compile(dialect=dialect)
         if not isinstance(compiled, SQLCompiler):  # DDL has no place on this path
             raise TypeError(f"not a SQL statement: {self.statement}")
-        plan = _Plan(compiled, dialect)
+        plan = Plan(compiled, dialect)
         self._plans[_dialect_key(dialect)] = plan
         return plan
-
-
-class _Plan:
-    def __init__(self, compiled: SQLCompiler, dialect: Dialect) -> None:
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise NotImplementedError("an IN list (expanding bind) is not taken on this path")
-        self.sql = compiled.string
-        self.defaults = compiled.construct_params(_check=False)
-        prefetch = [*compiled.insert_prefetch, *compiled.update_prefetch]
-        for column in prefetch:  # Python-side column defaults, as SQLAlchemy would fill in
-            if not isinstance(column.default, ScalarElementColumnDefault):
-                raise NotImplementedError(f"{column}: only constant defaults on this path")
-            self.defaults[column.key] = column.default.arg
-        self.binds: list[tuple[str, Callable[[Any], Any]]] = [(name, _LastKept(_single(name, process))
-                       if isinstance(compiled.binds[name].type, DateTime | UTCDateTime)
-                       else _single(name, process))
-                      for name, process in compiled._bind_processors.items()]
-        self.order = list(compiled.positiontup or ()) if dialect.positional else None
-        processors = [column.type._cached_result_processor(dialect, None)
-                      for column in compiled._result_columns]
-        # only the columns whose values change on the way in (timestamps, JSON, enums…)
-        self.results = [(at, p) for at, p in enumerate(processors) if p is not None]
-
-    def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = {**self.defaults, **params}
-        for name, process in self.binds:
-            values[name] = process(values[name])
-        return values if self.order is None else [values[name] for name in self.order]
-
-
-def _single(name: str, process: object) -> Callable[[Any], Any]:
-    """A bind's one processor (an expanding tuple bind has one per element: not here)."""
-    if not callable(process):
-        raise NotImplementedError(f"{name}: tuple binds are not supported on this path")
-    return process
-
-
-class _LastKept:
-    """A timestamp's processor that keeps its last answer: a message's statements bind the
-    same `now` again and again (a datetime never changes, so the same object gives the same
-    value). One attribute, replaced whole: safe to share between threads."""
-
-    __slots__ = ("process", "last")
-
-    def __init__(self, process: Callable[[Any], Any]) -> None:
-        self.process, self.last = process, (None, None)
-
-    def __call__(self, value: Any) -> Any:
-        last = self.last
-        if value is last[0] and value is not None:
-            return last[1]
-        out = self.process(value)
-        self.last = (value, out)
-        return out
-
-
-class _Rows:
-    def __init__(self, cursor: Any, results: list[tuple[int, Any]]) -> None:
-        self.cursor, self.results = cursor, results
-
-    @property
-    def rowcount(self) -> int:
-        return int(self.cursor.rowcount)
-
-    def first(self) -> tuple[Any, ...] | None:
-        row = self.cursor.fetchone()
-        self.cursor.close()
-        if row is None:
-            return None
-        return self._processed(row)
-
-    def all(self) -> list[tuple[Any, ...]]:
-        rows = self.cursor.fetchall()
-        self.cursor.close()
-        return [self._processed(row) for row in rows]
-
-    def _processed(self, row: Any) -> tuple[Any, ...]:
-        if not self.results:
-            return tuple(row)
-        values = list(row)
-        for at, process in self.results:
-            values[at] = process(values[at])
-        return tuple(values)
 
 
 def _dialect_key(dialect: Dialect) -> tuple[object, ...]:

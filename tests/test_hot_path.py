@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, literal, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.event import listen, remove
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +16,9 @@ from bot import inbox
 from bot.app import App
 from messages.types import Incoming, Reply
 from models import communities, events, members, outbox
-from models.db import Statement, UnitOfWork, session_factory
+from models.db import Direct, Statement, UnitOfWork, session_factory
 from models.tables import Community, InboundEvent, Member, OutboxMessage
+from models.types import UTCDateTime
 
 NOW = datetime(2026, 3, 10, 4, 0, 0, 123456, tzinfo=UTC)
 PAYLOAD = {"text": "我的 /me ＋１", "nested": {"n": [1, None, True]}}
@@ -119,7 +120,7 @@ def test_the_member_located_on_the_cursor_is_the_sessions_own_and_its_changes_co
 
 
 HOT_PATH_MODULES = ("models/members.py", "models/lookups.py", "models/referrals.py",
-                    "models/reachability.py", "models/db.py", "bot/inbox.py",
+                    "models/reachability.py", "models/db.py", "models/plans.py", "bot/inbox.py",
                     "bot/marks.py", "bot/light.py", "models/sender.py", "handlers/glance.py")
 
 
@@ -222,3 +223,15 @@ def test_a_dedupe_key_queued_by_a_racing_transaction_is_not_queued_twice_nor_an_
         rows = uow.session.execute(select(OutboxMessage).where(
             OutboxMessage.dedupe_key == "race-1")).scalars().all()
         assert [(r.body, r.status, r.attempts) for r in rows] == [(body, "pending", 0)]
+
+
+def test_a_timestamp_bound_after_another_is_bound_as_itself(app: App) -> None:
+    """Statement plans keep a timestamp's last conversion (models.plans): never a stale one."""
+    echo = Statement(select(literal(1)).where(
+        bindparam("at", type_=UTCDateTime()) > bindparam("since", type_=UTCDateTime())))
+    early = datetime(2026, 1, 1, tzinfo=UTC)
+    late = early + timedelta(days=1)
+    with Direct(app.deps.sessions) as tx:
+        assert echo.run(tx, {"at": late, "since": early}).first() is not None
+        assert echo.run(tx, {"at": early, "since": late}).first() is None
+        assert echo.run(tx, {"at": late, "since": early}).first() is not None
