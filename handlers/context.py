@@ -14,6 +14,7 @@ from sqlmodel import Session
 from handlers.notify import Message, notify
 from messages.render import Renderer
 from messages.types import Button, Incoming, Reply
+from models import tiers as tier_ops
 from models.db import SessionFactory
 from models.members import Membership
 from models.programme import Programme
@@ -21,6 +22,7 @@ from models.rules.notify import WECHAT_WINDOW, Kind, ReplyWindow
 from models.rules.pacing import Limits
 from models.rules.privacy import Retention
 from models.tables import ChannelAccount, Community, Member
+from models.types import id_of
 
 REFERRAL_LINKS = {
     "console": "tuanbot://start?ref={code}",
@@ -147,6 +149,10 @@ class Ctx(Voice):
     def first_contact(self) -> bool:
         """The member was created by this very message."""
         return self.membership.is_new
+
+    def standing(self) -> tuple[int, int]:
+        """The member's rolling 12-month spend and invites (models.tiers.standing)."""
+        return tier_ops.standing(self.session, id_of(self.member), self.now)
 
     def push(self, to: Member, template: str, dedupe_key: str, kind: Kind = Kind.SERVICE,
              **context: Any) -> bool:

@@ -60,6 +60,10 @@ class Glance(Voice):
     def first_contact(self) -> bool:
         return False  # a sender the light lane found is known (a new one takes the full path)
 
+    def standing(self) -> tuple[int, int]:
+        """As `Ctx.standing`: read with the sender."""
+        return self.sender.standing
+
 
 GlanceHandler = Callable[[Glance], list[Reply]]
 # an adapter's hook, in the transaction that keeps an answer: the reply as it may leave
@@ -92,12 +96,16 @@ def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps
               stored: Arrival | None = None) -> Answered | None:
     """In `tx` (to be committed): the sender read and kept fresh, the handler's answer, the
     event processed with it (`stored`: the event's payload and lease, stored with it in one
-    INSERT). The handler runs first: an event processed before (fresh False) is rolled back
-    with whatever it wrote. None when the full path must answer (roll back)."""
+    INSERT). An event processed before (fresh False) is seen by the sender's lookup, before
+    any work; one another worker processes meanwhile is rolled back with whatever the handler
+    wrote. None when the full path must answer (roll back)."""
     now = deps.clock()
-    found = sender.locate(tx, msg.channel, msg.sender, msg.chat if msg.is_group else None)
+    found = sender.locate(tx, msg.channel, msg.sender, msg.chat if msg.is_group else None, now,
+                          msg.event_key)
     if found is None or (not msg.is_group and found.account.private_chat != msg.chat):
         return None
+    if found.processed_before:
+        return Answered([], False)  # a redelivery: nothing written, nothing to send
     sender.touch(tx, found, msg.handle or msg.sender_name, now)
     glance = Glance(msg, args, tx, deps, found, programme_of_json(found.community.programme_json),
                     now)

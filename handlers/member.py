@@ -10,7 +10,6 @@ from messages.qr import qr_png
 from messages.render import LOCALES, locale_from
 from messages.types import Reply
 from models import coupons, ledger, linking, privacy, profile, referrals
-from models import tiers as tier_ops
 from models.errors import DomainError, Usage
 from models.rules import birthday as birthday_rules
 from models.rules import points as points_rules
@@ -33,7 +32,7 @@ def start(ctx: Ctx) -> list[Reply]:
 
 def me(ctx: Ctx | Glance) -> list[Reply]:
     """The card; it only reads, so it runs on the light lane (handlers.glance) as well."""
-    spend, invites = tier_ops.standing(ctx.runner, ctx.member.id, ctx.now)
+    spend, invites = ctx.standing()
     tiers = ctx.programme.tiers
     current = tier_rules.find(ctx.member.tier, tiers)
     gap = tier_rules.gap_to_next(ctx.member.tier, spend, invites, tiers)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -89,6 +89,11 @@ def _key(channel: str, event_key: str, **more: Any) -> dict[str, Any]:
 
 
 _SEEN = Statement(select(_EVENTS.c.id).where(_ONE))
+# for another statement's columns (models.sender): the event, bound as "channel" and
+# "key", was processed before (a redelivery)
+PROCESSED_BEFORE = exists().where(
+    _EVENTS.c.channel == bindparam("channel"), _EVENTS.c.event_key == bindparam("key"),
+    _EVENTS.c.processed_at.is_not(None))
 
 
 def seen(session: Runner, channel: str, event_key: str) -> bool:

@@ -1,7 +1,7 @@
 """The sender of a message as plain values, for commands that only read (`/me`): the same
 one-statement lookup as `members.locate`, without ORM instances or a Session.
 
-    found = sender.locate(tx, channel, sender_id, group_chat)   # None: the full path decides
+    found = sender.locate(tx, channel, sender_id, group_chat, now, event_key)   # None: full path
     sender.touch(tx, found, handle, now)
 
 Anything unusual (no community, a new member, a merged member, a first private message) is
@@ -18,9 +18,14 @@ from typing import Any
 from sqlalchemy import Text, bindparam, cast, update
 from sqlmodel import SQLModel, col
 
-from models.db import Runner, Statement, table_of
+from models import sendlog
+from models.db import Direct, Runner, Statement, table_of
+from models.events import PROCESSED_BEFORE
 from models.members import sender_lookups, touched
+from models.rules.tiers import rolling_since
+from models.sendlog import PAUSED_ON_CHANNEL
 from models.tables import ChannelAccount, Community, Member, Role
+from models.tiers import standing_columns
 from models.types import UTCDateTime
 
 
@@ -50,7 +55,12 @@ _READ: dict[str, tuple[Any, ...]] = {
 _NAMES = {part: [str(c.key) for c in columns] for part, columns in _READ.items()}
 _IN_GROUP, _LATEST = sender_lookups(
     [c.label(f"{part}_{name}") for part, columns in _READ.items()
-     for c, name in zip(columns, _NAMES[part], strict=True)] + [col(Role.role)])
+     for c, name in zip(columns, _NAMES[part], strict=True)]
+    + [col(Role.role),
+       *(c.label(f"standing_{n}") for c, n in zip(standing_columns(col(Member.id)),
+                                                  ("spend", "invites"), strict=True)),
+       PROCESSED_BEFORE.label("processed_before"),  # a redelivery: nothing more to do
+       PAUSED_ON_CHANNEL.label("paused_until")])  # the answer's send reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +69,17 @@ class Sender:
     member: Any  # View of the member's
     account: Any  # View of the account's
     role: str | None
+    standing: tuple[int, int]  # models.tiers.standing, as of the lookup's moment
+    processed_before: bool  # the message being answered was (a redelivery)
 
 
-def locate(tx: Runner, channel: str, sender: str, group_chat: str | None) -> Sender | None:
-    """The sender as values, or None when the full path must look (see the module)."""
+def locate(tx: Runner, channel: str, sender: str, group_chat: str | None, now: datetime,
+           event_key: str) -> Sender | None:
+    """The sender of the event `event_key` as values, or None when the full path must look
+    (see the module)."""
     statement = _IN_GROUP if group_chat is not None else _LATEST
-    row = statement.run(tx, {"channel": channel, "sender": sender, "chat": group_chat}).first()
+    row = statement.run(tx, {"channel": channel, "sender": sender, "chat": group_chat,
+                             "since": rolling_since(now), "key": event_key[:128]}).first()
     if row is None:
         return None
     views: list[View] = []
@@ -75,7 +90,10 @@ def locate(tx: Runner, channel: str, sender: str, group_chat: str | None) -> Sen
     community, account, member = views
     if account.id is None or member.merged_into_id is not None:
         return None
-    return Sender(community, member, account, row[-1])
+    if isinstance(tx, Direct):
+        sendlog.read_with(tx, channel, row[-1])
+    return Sender(community, member, account, row[-5], (int(row[-4]), int(row[-3])),
+                  bool(row[-2]))
 
 
 _TOUCH = Statement(

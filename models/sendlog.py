@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
 
-from models.db import Runner, Statement, dialect_name, table_of
+from models.db import Direct, Runner, Statement, dialect_name, table_of
 from models.tables import PacingState, SendLog
 from models.types import rows_matched
 
@@ -91,9 +91,27 @@ def stopped(session: Session, channel: str, now: datetime) -> str | None:
     return str(row[1])
 
 
+# the channel's 429 pause as another statement of the transaction read it (models.sender):
+# `paused_until` then need not read it again
+PAUSE = _PACING_TABLE.c.paused_until
+PAUSED_ON_CHANNEL = (select(PAUSE).where(_PACING_TABLE.c.channel == bindparam("channel"))
+                     .scalar_subquery())
+_READ_ALREADY = "tuanbot.paused_until"
+
+
 def paused_until(session: Runner, channel: str) -> datetime | None:
+    read = session.info.get(_READ_ALREADY)
+    if read is not None and read[0] == channel:
+        paused: datetime | None = read[1]
+        return paused
     row = _PAUSED.run(session, {"channel": channel}).first()
     return None if row is None else row[0]
+
+
+def read_with(tx: Direct, channel: str, paused: datetime | None) -> None:
+    """The channel's pause as `PAUSED_ON_CHANNEL` read it in this transaction (a Direct one,
+    whose notes end with it), for `paused_until`."""
+    tx.info[_READ_ALREADY] = (channel, paused)
 
 
 def log_send(session: Runner, channel: str, chat_id: str, is_group: bool, now: datetime) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from models.db import Runner, Statement
@@ -13,16 +15,22 @@ from models.rules import tiers as rules
 from models.tables import Member, SpendEntry, TierChange
 from models.types import UTCDateTime, id_of
 
-_STANDING = Statement(select(
-    select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
-    .where(col(SpendEntry.member_id) == bindparam("member"),
-           col(SpendEntry.occurred_at) >= bindparam("since", type_=UTCDateTime()))
-    .scalar_subquery(),
-    select(func.count(col(Member.id)))
-    .where(col(Member.referred_by_id) == bindparam("member"),
-           col(Member.first_purchase_at) >= bindparam("since", type_=UTCDateTime()))
-    .scalar_subquery(),
-))
+
+def standing_columns(member: Any) -> tuple[Any, Any]:
+    """Rolling 12-month spend and invites (see `standing`) of `member` (a bound id, or the
+    member column of an enclosing query), since the bind "since"."""
+    since = bindparam("since", type_=UTCDateTime())
+    invited = aliased(Member)
+    spend = (select(func.coalesce(func.sum(col(SpendEntry.amount)), 0))
+             .where(col(SpendEntry.member_id) == member, col(SpendEntry.occurred_at) >= since)
+             .scalar_subquery())
+    invites = (select(func.count(col(invited.id)))
+               .where(col(invited.referred_by_id) == member, col(invited.first_purchase_at) >= since)
+               .scalar_subquery())
+    return spend, invites
+
+
+_STANDING = Statement(select(*standing_columns(bindparam("member"))))
 
 
 def standing(session: Runner, member_id: int | None, now: datetime) -> tuple[int, int]:
