@@ -74,7 +74,7 @@ class Order(SQLModel, table=True):
                             "member_id", "net"))
     id: int | None = Field(default=None, primary_key=True)
     group_buy_id: int = Field(foreign_key="groupbuy.id")
-    member_id: int = Field(foreign_key="member.id", index=True)
+    member_id: int = Field(foreign_key="member.id")  # indexed first in ix_order_member_history
     quantity: int
     status: LineStatus = Field(sa_type=EnumText(LineStatus))
     source_key: str = Field(max_length=160, unique=True)
