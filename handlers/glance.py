@@ -58,7 +58,7 @@ class Glance(Voice):
 
     @property
     def first_contact(self) -> bool:
-        return False  # a sender the light lane found is known (a new one takes the full path)
+        return self.sender.new
 
     def standing(self) -> tuple[int, int]:
         """As `Ctx.standing`: read with the sender."""
@@ -106,7 +106,15 @@ def answer_in(tx: Runner, msg: Incoming, args: str, handler: GlanceHandler, deps
         return None
     if found.processed_before:
         return Answered([], False)  # a redelivery: nothing written, nothing to send
-    sender.touch(tx, found, msg.handle or msg.sender_name, now)
+    handle = msg.handle or msg.sender_name
+    if found.account is None:  # new in the group
+        try:
+            found = sender.enrol(tx, found, msg.channel, msg.sender, handle, msg.sender_name,
+                                 now)
+        except IntegrityError:  # made by another worker a moment ago: the full path finds them
+            return None
+    else:
+        sender.touch(tx, found, handle, now)
     glance = Glance(msg, args, tx, deps, found, programme_of_json(found.community.programme_json),
                     now)
     try:

@@ -200,24 +200,27 @@ def join(
         found = find_membership(session, community, channel, external_id)
         if found is not None:
             return found
-    member = Member(
-        community_id=id_of(community),
-        display_name=display_name[:64],
-        referral_code=coupon_rules.new_code(REFERRAL_CODE_LENGTH),
-        joined_at=now,
-    )
+    member = Member(**new_member(id_of(community), display_name, now))
     session.add(member)
     session.flush()
-    account = ChannelAccount(
-        member_id=id_of(member),
-        community_id=id_of(community),
-        channel=channel,
-        external_id=external_id,
-        handle=normal_handle(handle),
-        last_seen_at=now,
-    )
+    account = ChannelAccount(**new_account(id_of(member), id_of(community), channel, external_id,
+                                           handle, now))
     session.add(account)  # flushed with the rest of the transaction
     return Membership(community, member, account, True, (None,))  # no role yet
+
+
+def new_member(community_id: int, display_name: str, now: datetime) -> dict[str, Any]:
+    """A member's first values (the rest are the table's defaults): `join`'s, and the light
+    lane's (models.sender.enrol)."""
+    return {"community_id": community_id, "display_name": display_name[:64],
+            "referral_code": coupon_rules.new_code(REFERRAL_CODE_LENGTH), "joined_at": now}
+
+
+def new_account(member_id: int, community_id: int, channel: str, external_id: str,
+                handle: str | None, now: datetime) -> dict[str, Any]:
+    """A member's account on a channel, first seen now (as `new_member`)."""
+    return {"member_id": member_id, "community_id": community_id, "channel": channel,
+            "external_id": external_id, "handle": normal_handle(handle), "last_seen_at": now}
 
 
 def normal_handle(handle: str | None) -> str | None:

@@ -15,13 +15,13 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, update
+from sqlalchemy import Text, bindparam, cast, insert, update
 from sqlmodel import SQLModel, col
 
 from models import sendlog
 from models.db import Direct, Runner, Statement, table_of
 from models.events import PROCESSED_BEFORE
-from models.members import sender_lookups, touched
+from models.members import new_account, new_member, sender_lookups, touched
 from models.rules.tiers import rolling_since
 from models.sendlog import PAUSED_ON_CHANNEL
 from models.tables import ChannelAccount, Community, Member, Role
@@ -71,12 +71,14 @@ class Sender:
     role: str | None
     standing: tuple[int, int]  # models.tiers.standing, as of the lookup's moment
     processed_before: bool  # the message being answered was (a redelivery)
+    new: bool = False  # made by this very message (`enrol`)
 
 
 def locate(tx: Runner, channel: str, sender: str, group_chat: str | None, now: datetime,
            event_key: str) -> Sender | None:
     """The sender of the event `event_key` as values, or None when the full path must look
-    (see the module)."""
+    (see the module). In a bound group, someone the community does not know yet comes back
+    with no member and no account (None): `enrol` makes them."""
     statement = _IN_GROUP if group_chat is not None else _LATEST
     row = statement.run(tx, {"channel": channel, "sender": sender, "chat": group_chat,
                              "since": rolling_since(now), "key": event_key[:128]}).first()
@@ -88,12 +90,44 @@ def locate(tx: Runner, channel: str, sender: str, group_chat: str | None, now: d
         views.append(View(**dict(zip(names, row[at:at + len(names)], strict=True))))
         at += len(names)
     community, account, member = views
-    if account.id is None or member.merged_into_id is not None:
+    if account.id is None:
+        if group_chat is None:
+            return None
+        account = member = None
+    elif member.merged_into_id is not None:
         return None
     if isinstance(tx, Direct):
         sendlog.read_with(tx, channel, row[-1])
     return Sender(community, member, account, row[-5], (int(row[-4]), int(row[-3])),
                   bool(row[-2]))
+
+
+_ENROL_MEMBER = Statement(insert(table_of(Member)).values(
+    {key: bindparam(key, type_=UTCDateTime() if key == "joined_at" else None)
+     for key in ("community_id", "display_name", "referral_code", "joined_at")})
+    .returning(*_READ["member"]))
+_ENROL_ACCOUNT = Statement(insert(table_of(ChannelAccount)).values(
+    {key: bindparam(key, type_=UTCDateTime() if key == "last_seen_at" else None)
+     for key in ("member_id", "community_id", "channel", "external_id", "handle",
+                 "last_seen_at")})
+    .returning(*_READ["account"]))
+
+
+def enrol(tx: Runner, found: Sender, channel: str, sender: str, handle: str | None,
+          display_name: str, now: datetime) -> Sender:
+    """Someone `locate` found new in a group: the member and their account made (as
+    `members.join` makes them), read back as values. Two first messages at once: the
+    second's INSERT raises IntegrityError (the full path then finds the member)."""
+    community_id = found.community.id
+    row = _ENROL_MEMBER.run(tx, new_member(community_id, display_name, now)).first()
+    assert row is not None  # INSERT … RETURNING
+    member = View(**dict(zip(_NAMES["member"], row, strict=True)))
+    row = _ENROL_ACCOUNT.run(tx, new_account(member.id, community_id, channel, sender, handle,
+                                             now)).first()
+    assert row is not None
+    account = View(**dict(zip(_NAMES["account"], row, strict=True)))
+    return Sender(found.community, member, account, None, (0, 0), found.processed_before,
+                  new=True)
 
 
 _TOUCH = Statement(

@@ -61,6 +61,18 @@ def test_a_member_who_never_started_the_bot_joins_with_no_confirmation_queued(
     assert count(console, OutboxMessage) == 0
 
 
+def test_a_first_contacts_plus_one_makes_the_member_and_joins_on_the_light_lane(
+        console: ConsoleChannel) -> None:
+    say(console, f"leader@demo: {APPLES}")
+    msg = console.to_incoming("amy@demo: +2")
+    assert msg is not None
+    with sessions_begun() as begun:
+        assert handle(msg, console.deps) == []
+    assert begun == []
+    assert units(console, "allocated") == {"amy": 2}
+    assert count(console, OutboxMessage) == 0  # she never started the bot: nowhere to confirm
+
+
 def test_a_redelivered_plus_one_joins_once(console: ConsoleChannel) -> None:
     say(console, f"leader@demo: {APPLES}", "amy@demo: hello")
     msg = console.to_incoming("amy@demo: +1")

@@ -21,7 +21,7 @@ from messages.types import Incoming, Reply
 from models import sendlog
 from models.db import Runner, UnitOfWork
 from models.rules.pacing import Limits
-from models.tables import ChannelAccount, InboundEvent, OutboxMessage, SendLog
+from models.tables import ChannelAccount, InboundEvent, Member, OutboxMessage, SendLog
 from tests.conftest import Clock, say
 from tests.groupbuy_helpers import units
 
@@ -79,13 +79,34 @@ def test_the_light_lanes_card_is_the_full_paths_card(console: ConsoleChannel) ->
     assert "120" in full[0]
 
 
-def test_a_first_contacts_card_is_left_to_the_full_path_which_makes_the_member(
+def test_a_first_contact_in_the_group_is_made_a_member_on_the_light_lane_as_the_full_path_would(
         console: ConsoleChannel, app: App) -> None:
-    out = say(console, "newbie@demo: /me")
-    assert len(out) == 1 and "newbie" in out[0]
+    msg = console.to_incoming("newbie@demo: /me")
+    assert msg is not None
+    with sessions_begun() as begun:
+        light = handle(msg, console.deps)
+    assert begun == [] and len(light) == 1 and "newbie" in light[0].text
+    full = say(console, "oldie@demo: 我的")  # typed without a slash: the full path makes oldie
+    assert full[0].replace("oldie", "newbie") == f"bot -> newbie@demo: {light[0].text}"
     with UnitOfWork(app.deps.sessions) as uow:
-        assert uow.session.execute(select(ChannelAccount).where(
-            ChannelAccount.external_id == "newbie")).scalar_one_or_none() is not None
+        made = {account.external_id: (account, uow.session.get(Member, account.member_id))
+                for account in uow.session.execute(select(ChannelAccount).where(
+                    ChannelAccount.external_id.in_(["newbie", "oldie"]))).scalars()}
+    (new_account, new_member), (old_account, old_member) = made["newbie"], made["oldie"]
+    assert new_member is not None and old_member is not None
+    assert (new_member.tier, new_member.points_balance, new_account.handle,
+            new_account.opted_out, new_account.private_chat) == (
+        old_member.tier, old_member.points_balance, "newbie", old_account.opted_out,
+        old_account.private_chat)
+    assert new_member.referral_code and new_member.referral_code != old_member.referral_code
+
+
+def test_a_first_contact_in_private_is_left_to_the_full_path(console: ConsoleChannel) -> None:
+    msg = console.to_incoming("newbie: /me")
+    assert msg is not None
+    with sessions_begun() as begun:
+        assert len(handle(msg, console.deps)) == 1
+    assert begun  # referral codes, the private chat noted: the full path's
 
 
 def test_a_card_asked_for_in_a_new_private_chat_is_left_to_the_full_path_which_notes_it(

@@ -159,14 +159,18 @@ def test_points_put_on_a_line_as_it_is_cancelled_are_never_lost(app: App, consol
 def test_plus_ones_racing_in_a_group_pass_neither_the_stock_nor_the_member_limit(
         app: App, console: ConsoleChannel, workers: Workers):
     """Four '+1' at once, held by the chat's open buy (models.joining): one member at a limit
-    of 2 gets exactly 2; four members after the last unit get exactly one of it."""
+    of 2 (new: made once, by whichever first message wins) gets exactly 2; four members after
+    the last unit get exactly one of it."""
     for number in range(ROUNDS):
         a, b, c, d, e = (f"{who}{number}" for who in "abcde")
         if number:
             say(console, "leader@demo: /close")
         say(console, f"leader@demo: /open Limit {number} | 100 | 10 | 12-01 20:00 | - | - | 2")
         buy_id = latest_buy(app).id
-        replies = workers.round((f"{a}@demo: +1",) * WORKERS)
+        replies = workers.round((f"{a}@demo: +1",) * WORKERS)  # new: four first contacts at once
+        with session_of(app) as session:
+            assert len(session.execute(select(ChannelAccount.member_id)
+                                       .where(ChannelAccount.external_id == a)).all()) == 1
         assert sorted(status for handle, _, status, _ in lines_of_buy(app, buy_id)  # type: ignore[arg-type]
                       if handle == a) == ["allocated", "allocated"], (number, replies)
         say(console, "leader@demo: /close",
