@@ -36,6 +36,7 @@ from tests.crash_helpers import (
 from tests.fakes.line_api import FakeLineAPI
 from tests.fakes.telegram_api import FakeTelegramAPI, callback_update, text_update
 from tests.fakes.wechat_api import FakeWechatAPI
+from tests.flood_helpers import GROUP, outcome, real_clock, seed
 
 SECRET = "crash-secret"
 CSV = "order_id,member,product,quantity,unit_price\n1,@amy,蘋果,1,350\n".encode()
@@ -224,3 +225,45 @@ def test_a_polled_update_is_confirmed_only_once_stored_so_a_kill_before_that_los
         wait_until(lambda: max(_offsets(fake)) >= 2, "the update confirmed once stored")
         time.sleep(1)
         assert len(fake.sent(chat_id=user)) == 1
+
+
+def test_a_polled_plus_one_killed_before_it_is_stored_joins_once_after_the_restart(
+        tmp_path: Path):
+    """Long polling, the light lane: a new member's '+1' in the group makes the member, holds
+    the buy, takes stock and inserts the line, then cannot store its event (the test holds
+    the key); the bot is killed there. Nothing of that transaction is kept and Telegram was
+    never told: the restarted bot fetches the '+1' again and the member joins exactly once."""
+    if not DATABASE_URL.startswith("postgresql"):
+        pytest.skip("SQLite has one write lock: holding it stops the whole bot, not one insert")
+    user = 5555
+    update = text_update(7, "+1", user, GROUP)
+    key = f"{GROUP}:{update['message']['message_id']}"
+    with FakeTelegramAPI() as fake, bot_process(
+        tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+    ) as bot:
+        app = bootstrap(Settings(database_url=bot.database_url, home=tmp_path / "setup"),
+                        clock=real_clock)
+        buy_id = seed(app, stock=5)  # the group bound to the demo community, a buy open
+        bot.start(serving=False)
+        engine = make_engine(bot.database_url)
+        try:
+            with engine.connect() as blocker:
+                blocker.execute(insert(InboundEvent).values(
+                    channel="telegram", event_key=key, received_at=datetime.now(UTC)))
+                fake.push_update(update)
+                wait_until(lambda: 7 in fake.handed, "the bot fetched the update")
+                time.sleep(2)  # the '+1' done but for storing its event, which waits
+                assert max(_offsets(fake)) < 8, "confirmed before it was stored"
+                bot.kill()
+                blocker.rollback()
+        finally:
+            engine.dispose()
+        bot.start(serving=False)
+        wait_until(lambda: outcome(app, buy_id)["lines"] == 1, "the '+1' joined after the restart",
+                   log=bot.log)
+        wait_until(lambda: max(_offsets(fake)) >= 8, "the update confirmed once stored")
+        time.sleep(1)
+        assert outcome(app, buy_id) == {"stock_counter": 1, "allocated": 1, "waitlisted": 0,
+                                        "lines": 1, "buyers": 1}
+        app.engine.dispose()
