@@ -22,7 +22,7 @@ from urllib.parse import quote
 from uuid import uuid4
 
 import aiohttp
-from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, Configuration
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
 from linebot.v3.messaging.exceptions import ApiException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -46,6 +46,8 @@ from bot.line_send import (
     AlreadyAccepted,
     Message,
     call,
+    client,
+    configuration,
     multicast_request,
     push_request,
     reply_request,
@@ -83,8 +85,8 @@ class LineChannel:
             "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are required for the LINE channel"
         self.deps = deps
         self.secret = settings.line_channel_secret.encode()
-        self.configuration = Configuration(host=settings.line_api_base_url.rstrip("/"),
-                                           access_token=settings.line_access_token)
+        self.configuration = configuration(settings.line_api_base_url,
+                                           settings.line_access_token)
         public = (public_url or getattr(settings, "public_url", None) or "").rstrip("/")
         if public and not public.startswith("https://"):
             log.warning("LINE fetches images only over https; ignoring public URL %s", public)
@@ -105,7 +107,7 @@ class LineChannel:
     def api(self) -> AsyncMessagingApi:
         """The SDK client, made on first use (its aiohttp session needs the running loop)."""
         if self._api is None:
-            self._client = AsyncApiClient(self.configuration)
+            self._client = client(self.configuration)
             self._api = AsyncMessagingApi(self._client)
         return self._api
 

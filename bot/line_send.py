@@ -15,10 +15,18 @@ from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import MulticastRequest, PushMessageRequest, ReplyMessageRequest
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    Configuration,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
 from linebot.v3.messaging.exceptions import ApiException
 
 from bot.line_flex import MAX_FOOTER_BUTTONS, Json, bubble, clip, postback
@@ -34,6 +42,28 @@ MAX_BUBBLE_BYTES = 30 * 1024
 QUOTA_ZONE = ZoneInfo("Asia/Tokyo")  # LINE's monthly message quota starts anew there
 UNDELIVERABLE = frozenset({400, 403, 404, 410})
 T = TypeVar("T")
+
+
+def configuration(base_url: str, access_token: str) -> Configuration:
+    """The SDK's configuration; a proxy the environment names for the API's address is read
+    here, once (see `client`)."""
+    host = base_url.rstrip("/")
+    address = urlsplit(host)
+    proxy = None if proxy_bypass(address.hostname or "") else getproxies().get(address.scheme)
+    made = Configuration(host=host, access_token=access_token)
+    made.proxy = proxy  # what the SDK passes to aiohttp with each request
+    return made
+
+
+def client(settings: Configuration) -> AsyncApiClient:
+    """The SDK's client, its HTTP session not looking in the environment on each call: the
+    SDK asks aiohttp to (trust_env), which reads ~/.netrc and the proxy variables in a worker
+    thread for every request, two thread hops per reply or push. The proxy is read once
+    instead (`configuration`); nothing else of the environment matters to LINE's API."""
+    made = AsyncApiClient(settings)
+    session = made.rest_client.pool_manager
+    session._trust_env = False  # no public setter; tests/test_line.py checks `trust_env`
+    return made
 
 
 class Message:

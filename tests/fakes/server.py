@@ -11,6 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
 
+class _Listening(ThreadingHTTPServer):
+    # a burst of new connections waits in the accept queue: with http.server's 5, the kernel
+    # drops the rest of the burst's SYNs and each client retries one second later
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LocalServer:
     """A fake platform API. `hold(...)` makes it keep requests to some endpoints unanswered
     (and not counted as sent) until `release()`: a bot killed meanwhile never delivered them,
@@ -50,8 +57,7 @@ class LocalServer:
         return ""
 
     def start(self) -> Self:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
-        server.daemon_threads = True
+        server = _Listening(("127.0.0.1", 0), self.handler_class())
         self._server, self.port = server, server.server_address[1]
         threading.Thread(target=server.serve_forever, args=(0.05,), name=self.name,
                          daemon=True).start()
