@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -191,6 +192,28 @@ def _offsets(fake: FakeTelegramAPI) -> list[int]:
     return [int(c.params.get("offset") or 0) for c in fake.calls if c.method == "getUpdates"]
 
 
+def _killed_while_it_cannot_be_stored(bot: BotProcess, fake: FakeTelegramAPI,
+                                      update: dict[str, Any], key: str) -> None:
+    """Start the polling bot, hold the update's inbox key in a transaction of the test's own,
+    hand the update over, and kill the bot once it had time enough to confirm it (an updater
+    that confirms at once would have); then let the key go."""
+    number = int(update["update_id"])
+    bot.start(serving=False)
+    engine = make_engine(bot.database_url)
+    try:
+        with engine.connect() as blocker:
+            blocker.execute(insert(InboundEvent).values(
+                channel="telegram", event_key=key, received_at=datetime.now(UTC)))
+            fake.push_update(update)
+            wait_until(lambda: number in fake.handed, "the bot fetched the update")
+            time.sleep(2)  # its work done but for storing the event, which waits
+            assert max(_offsets(fake)) <= number, "confirmed before it was stored"
+            bot.kill()
+            blocker.rollback()
+    finally:
+        engine.dispose()
+
+
 def test_a_polled_update_is_confirmed_only_once_stored_so_a_kill_before_that_loses_nothing(
         tmp_path: Path):
     """Long polling: the bot is killed while an update it fetched cannot be stored yet (the
@@ -205,20 +228,7 @@ def test_a_polled_update_is_confirmed_only_once_stored_so_a_kill_before_that_los
         tmp_path, TELEGRAM_TOKEN="123:ABC", TELEGRAM_BASE_URL=fake.base_url,
         TELEGRAM_BASE_FILE_URL=fake.base_file_url,
     ) as bot:
-        bot.start(serving=False)
-        engine = make_engine(bot.database_url)
-        try:
-            with engine.connect() as blocker:
-                blocker.execute(insert(InboundEvent).values(
-                    channel="telegram", event_key=key, received_at=datetime.now(UTC)))
-                fake.push_update(update)
-                wait_until(lambda: 1 in fake.handed, "the bot fetched the update")
-                time.sleep(2)  # time enough for an updater that confirms at once to do so
-                assert max(_offsets(fake)) < 2, "confirmed before it was stored"
-                bot.kill()
-                blocker.rollback()
-        finally:
-            engine.dispose()
+        _killed_while_it_cannot_be_stored(bot, fake, update, key)
         bot.start(serving=False)
         wait_until(lambda: bool(fake.sent(chat_id=user)), "the update answered after the restart",
                    log=bot.log)
@@ -245,20 +255,7 @@ def test_a_polled_plus_one_killed_before_it_is_stored_joins_once_after_the_resta
         app = bootstrap(Settings(database_url=bot.database_url, home=tmp_path / "setup"),
                         clock=real_clock)
         buy_id = seed(app, stock=5)  # the group bound to the demo community, a buy open
-        bot.start(serving=False)
-        engine = make_engine(bot.database_url)
-        try:
-            with engine.connect() as blocker:
-                blocker.execute(insert(InboundEvent).values(
-                    channel="telegram", event_key=key, received_at=datetime.now(UTC)))
-                fake.push_update(update)
-                wait_until(lambda: 7 in fake.handed, "the bot fetched the update")
-                time.sleep(2)  # the '+1' done but for storing its event, which waits
-                assert max(_offsets(fake)) < 8, "confirmed before it was stored"
-                bot.kill()
-                blocker.rollback()
-        finally:
-            engine.dispose()
+        _killed_while_it_cannot_be_stored(bot, fake, update, key)
         bot.start(serving=False)
         wait_until(lambda: outcome(app, buy_id)["lines"] == 1, "the '+1' joined after the restart",
                    log=bot.log)
