@@ -1,7 +1,8 @@
-"""The light lane: a member command that only reads (`/me`) answered on one DB-API
-transaction, without a Session or ORM instances; the full path (handlers.dispatch) takes
-over whenever the sender needs more than reading (first contact, a merged member, a first
-private message) or the command refuses.
+"""The light lane: a member command that needs no Session (`/me`; a '+1' in the group, which
+writes through Statements only) answered on one DB-API transaction, without ORM instances;
+someone new in a bound group is made a member on it (models.sender.enrol). The full path
+(handlers.dispatch) takes over whenever the sender needs more (a first contact in private, a
+merged member, a first private message), the command refuses, or it raises NeedsSession.
 
     replies = glance.answer(msg, args, handler, deps)        # None: take the full path
     replies = glance.answer_in(tx, msg, args, handler, deps, stored=(payload, lease))

@@ -1,11 +1,15 @@
-"""The sender of a message as plain values, for commands that only read (`/me`): the same
-one-statement lookup as `members.locate`, without ORM instances or a Session.
+"""The sender of a message as plain values, for the light lane (handlers.glance: `/me`, a
+'+1' in the group): the same one-statement lookup as `members.locate`, without ORM instances
+or a Session, which also reads what the answer needs next (the 12-month standing, whether
+the event was processed before, the channel's 429 pause).
 
     found = sender.locate(tx, channel, sender_id, group_chat, now, event_key)   # None: full path
-    sender.touch(tx, found, handle, now)
+    found = sender.enrol(tx, found, ...)    # someone new in a bound group (no account yet)
+    sender.touch(tx, found, handle, now)    # anyone else
 
-Anything unusual (no community, a new member, a merged member, a first private message) is
-left to the full path (`members.locate` and friends), which creates and repairs rows.
+Anything else unusual (no community, a new member in private, a merged member, a first
+private message) is left to the full path (`members.locate` and friends), which creates and
+repairs rows.
 """
 
 from __future__ import annotations
@@ -66,8 +70,8 @@ _IN_GROUP, _LATEST = sender_lookups(
 @dataclass(frozen=True, slots=True)
 class Sender:
     community: Any  # View of the community's columns in _READ
-    member: Any  # View of the member's
-    account: Any  # View of the account's
+    member: Any  # View of the member's (None: new in the group, until `enrol`)
+    account: Any  # View of the account's (as the member)
     role: str | None
     standing: tuple[int, int]  # models.tiers.standing, as of the lookup's moment
     processed_before: bool  # the message being answered was (a redelivery)
