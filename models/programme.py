@@ -164,11 +164,17 @@ def _config_of(config_json: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _from_text(config_json: str) -> Programme:
-    config = json.loads(config_json)
+    config = _config_of(config_json)
     return _parsed(json.dumps(config, sort_keys=True)) if config else _DEFAULT
 
 
 _DEFAULT = programme_from({})
+
+
+def _config(community: object) -> dict[str, Any]:
+    """The community's configuration, from a model or from its stored text (models.sender)."""
+    stored = getattr(community, "programme_json", None)
+    return _config_of(stored) if stored is not None else getattr(community, "programme", None) or {}
 
 
 WHOLE_UNITS = {"TWD": 100}  # prices are quoted in whole dollars: no NT$31.35
@@ -176,8 +182,7 @@ WHOLE_UNITS = {"TWD": 100}  # prices are quoted in whole dollars: no NT$31.35
 
 def price_unit(community: object) -> int:
     """The smallest amount a price may end in, in minor units (config "price_unit" wins)."""
-    stored = getattr(community, "programme_json", None)
-    config = _config_of(stored) if stored is not None else getattr(community, "programme", None) or {}
+    config = _config(community)
     if "price_unit" in config:
         return max(1, int(config["price_unit"]))
     return WHOLE_UNITS.get(str(getattr(community, "currency", "")), 1)

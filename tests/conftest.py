@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import make_url, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import models.tables  # noqa: F401
 from bot.app import App, bootstrap
@@ -96,6 +97,21 @@ def app(db: Engine, clock: Clock, tmp_path: Path) -> App:
 @pytest.fixture
 def console(app: App) -> ConsoleChannel:
     return ConsoleChannel(app.deps)
+
+
+@contextmanager
+def sessions_begun() -> Iterator[list[object]]:
+    """The ORM Sessions that began a transaction meanwhile (the light lane begins none)."""
+    begun: list[object] = []
+
+    def count(session: Session, *_: object) -> None:
+        begun.append(session)
+
+    event.listen(Session, "after_begin", count)
+    try:
+        yield begun
+    finally:
+        event.remove(Session, "after_begin", count)
 
 
 def say(console: ConsoleChannel, *lines: str) -> list[str]:

@@ -11,9 +11,8 @@ from bot.console import ConsoleChannel
 from handlers.dispatch import handle
 from models.db import UnitOfWork
 from models.tables import GroupBuy, OutboxMessage
-from tests.conftest import say
+from tests.conftest import say, sessions_begun
 from tests.groupbuy_helpers import count, units
-from tests.test_light_lane import sessions_begun
 
 APPLES = "/open 有機蘋果 | 350 | 3 | 2h"
 

@@ -5,13 +5,10 @@ anything it does not do, and over long polling stored with its answer in one tra
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
-from sqlmodel import Session
 
 from bot import inbox, light, policy
 from bot.app import App
@@ -22,24 +19,10 @@ from models import sendlog
 from models.db import Runner, UnitOfWork
 from models.rules.pacing import Limits
 from models.tables import ChannelAccount, InboundEvent, Member, OutboxMessage, SendLog
-from tests.conftest import Clock, say
+from tests.conftest import Clock, say, sessions_begun
 from tests.groupbuy_helpers import units
 
 LEASE = timedelta(seconds=30)
-
-
-@contextmanager
-def sessions_begun() -> Iterator[list[object]]:
-    begun: list[object] = []
-
-    def count(session: Session, *_: object) -> None:
-        begun.append(session)
-
-    event.listen(Session, "after_begin", count)
-    try:
-        yield begun
-    finally:
-        event.remove(Session, "after_begin", count)
 
 
 def _event(app: App, key: str) -> InboundEvent | None:
